@@ -1,0 +1,183 @@
+/**
+ * Activities: each one CCS call (or a short, retry-safe group of reads), nothing else. Built by a
+ * factory over an injected client so tests and workers choose the CCS server.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { CcsClient } from '../ccs/client';
+import { isTerminalStatus, type JobRun } from '../ccs/types';
+import { CcsError, ErrorType } from '../errors';
+import { toFailure } from './to-failure';
+
+/** How many of the latest runs are recorded before executing, to recognise a run our execute created. */
+export const RUN_SNAPSHOT_SIZE = 10;
+const POLL_GROWTH = 1.25;
+
+export interface ActivityDeps {
+  client: CcsClient;
+}
+
+export interface ListJobRunsInput {
+  jobId: string;
+  count?: number;
+}
+
+export interface ExecuteJobInput {
+  jobId: string;
+  /** Runs that existed before this workflow executed (from `listJobRuns`). */
+  knownRunIds: string[];
+}
+
+export interface ExecuteJobResult {
+  run: JobRun;
+  /** True when a previous attempt's run was found and adopted instead of starting another. */
+  adopted: boolean;
+}
+
+export interface WaitForJobRunChangeInput {
+  jobId: string;
+  jobRunId: string;
+  /** The status the workflow last saw; the activity returns when CCS reports anything else. */
+  lastStatus: string;
+  lastCustomStatusText: string | null;
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+}
+
+export interface WaitForJobRunChangeResult {
+  run: JobRun;
+  /** Status reads this wait made (its attempt number). */
+  polls: number;
+  observedAt: string;
+}
+
+export interface AbortJobRunInput {
+  jobId: string;
+  jobRunId: string;
+}
+
+export interface AbortJobRunResult {
+  /** False when CCS refused because the run had already ended; `run` then holds its final state. */
+  accepted: boolean;
+  run?: JobRun;
+}
+
+/** The poll interval after `attempt - 1` unchanged polls: grows from the start value toward the maximum. */
+export function pollDelayMs(attempt: number, startMs: number, maxMs: number): number {
+  return Math.round(Math.min(maxMs, startMs * POLL_GROWTH ** Math.max(0, attempt - 1)));
+}
+
+/**
+ * Runs `fn` while heartbeating, so that the server notices a worker that died mid-call within the
+ * activity's heartbeat timeout instead of its much longer start-to-close timeout.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const every = ctx.info.heartbeatTimeoutMs ? Math.max(200, ctx.info.heartbeatTimeoutMs / 3) : 0;
+  const timer = every ? setInterval(() => ctx.heartbeat(), every) : undefined;
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createActivities({ client }: ActivityDeps) {
+  async function newRunSince(jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
+    const known = new Set(knownRunIds);
+    const runs = await client.getJobRuns(jobId, { count: knownRunIds.length + 5, signal });
+    return runs.find((r) => !known.has(r.jobRunId));
+  }
+
+  return {
+    /** The latest runs of a job, newest first. Safe to retry. */
+    async listJobRuns({ jobId, count = RUN_SNAPSHOT_SIZE }: ListJobRunsInput): Promise<JobRun[]> {
+      try {
+        return await client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal });
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /**
+     * Starts a run of the job. CCS has no idempotency key, so a retry first looks for a run that an
+     * earlier attempt may have started (one not in `knownRunIds`) and adopts it instead of executing
+     * again. Raises `CcsJobAlreadyRunning` when CCS refuses because a run is in progress.
+     */
+    async executeJob({ jobId, knownRunIds }: ExecuteJobInput): Promise<ExecuteJobResult> {
+      const ctx = Context.current();
+      const signal = ctx.cancellationSignal;
+      try {
+        if (ctx.info.attempt > 1) {
+          const earlier = await newRunSince(jobId, knownRunIds, signal);
+          if (earlier) {
+            ctx.log.info('adopted the run an earlier execute attempt started', { jobId, jobRunId: earlier.jobRunId });
+            return { run: earlier, adopted: true };
+          }
+        }
+        return { run: await heartbeating(() => client.executeJob(jobId, signal)), adopted: false };
+      } catch (err) {
+        if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
+          // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
+          const [latest] = await client.getJobRuns(jobId, { count: 1, signal }).catch(() => []);
+          if (latest && !isTerminalStatus(latest.status)) {
+            throw ApplicationFailure.create({
+              type: ErrorType.JobAlreadyRunning,
+              nonRetryable: true,
+              message: `CCS job ${jobId} already has run ${latest.jobRunId} in status ${latest.status}; pass ifRunning: 'attach' to follow it`,
+              details: [{ jobRunId: latest.jobRunId, status: latest.status }],
+            });
+          }
+        }
+        throw toFailure(err);
+      }
+    },
+
+    /**
+     * Retry-as-poll: returns when the run's status (or custom status text) differs from
+     * `lastStatus`, or the run has ended (then with its messages). Otherwise throws the benign
+     * retryable `CcsRunUnchanged` with the next poll delay, so waiting adds no history events.
+     */
+    async waitForJobRunChange(input: WaitForJobRunChangeInput): Promise<WaitForJobRunChangeResult> {
+      const ctx = Context.current();
+      const { attempt } = ctx.info;
+      const delay = pollDelayMs(attempt, input.pollIntervalMs, input.maxPollIntervalMs);
+      const signal = ctx.cancellationSignal;
+      let run: JobRun;
+      try {
+        run = await client.getJobRun(input.jobId, input.jobRunId, { signal });
+        if (isTerminalStatus(run.status)) {
+          run = await client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true });
+        }
+      } catch (err) {
+        throw toFailure(err, delay);
+      }
+      if (isTerminalStatus(run.status) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText) {
+        return { run, polls: attempt, observedAt: new Date().toISOString() };
+      }
+      throw ApplicationFailure.create({
+        type: ErrorType.RunUnchanged,
+        message: `run ${run.jobRunId} still ${run.status}`,
+        nextRetryDelay: delay,
+        category: ApplicationFailureCategory.BENIGN,
+      });
+    },
+
+    /** Asks CCS to abort the run. When CCS refuses because the run already ended, reports that instead. */
+    async abortJobRun({ jobId, jobRunId }: AbortJobRunInput): Promise<AbortJobRunResult> {
+      const signal = Context.current().cancellationSignal;
+      try {
+        await client.abortJobRun(jobRunId, signal);
+        return { accepted: true };
+      } catch (err) {
+        if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
+          const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch(() => undefined);
+          if (run && isTerminalStatus(run.status)) return { accepted: false, run };
+        }
+        throw toFailure(err);
+      }
+    },
+  };
+}
+
+export type CcsActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,157 @@
+/**
+ * The CCS REST client: the Job service calls the orchestrator needs, over one keep-alive pool and
+ * one shared token. Every failure is a {@link CcsError}; a 401 is answered inside (renew, replay once).
+ */
+import { CcsError, ErrorType } from '../errors';
+import { requireGuid } from '../validation';
+import { Transport, errorForStatus, jsonBody, type HttpResponse } from './http';
+import { parseJob, parseJobRuns, parseJobStatusInfo } from './parse';
+import { TokenManager, type TokenStats } from './tokens';
+import type { Job, JobRun } from './types';
+
+/** The documented default port of the CCS REST API. */
+export const DEFAULT_CCS_PORT = 12431;
+
+export interface CcsClientOptions {
+  /** `https://<host>:<port>/ccs/api/v1` */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** PEM of the CA that signed CCS's certificate. */
+  ca?: string | Buffer | undefined;
+  /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
+  insecure?: boolean | undefined;
+  connectTimeoutMs?: number | undefined;
+  headersTimeoutMs?: number | undefined;
+  bodyTimeoutMs?: number | undefined;
+  connections?: number | undefined;
+  refreshLeadMs?: number | undefined;
+  refreshTtlMs?: number | undefined;
+  /** How many latest runs {@link CcsClient.getJobRun} reads before widening to all runs. Default 5. */
+  runWindow?: number | undefined;
+  warn?: ((message: string) => void) | undefined;
+  now?: (() => number) | undefined;
+}
+
+export interface GetJobRunsOptions {
+  /** How many of the latest runs; 0 means all. CCS's default is 1. */
+  count?: number;
+  showMessages?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** Request counts by operation, for tests, the benchmark and metrics. */
+export interface RequestStats {
+  requests: number;
+  replaysAfter401: number;
+}
+
+export class CcsClient {
+  readonly baseUrl: string;
+  readonly requestStats: RequestStats = { requests: 0, replaysAfter401: 0 };
+  private readonly transport: Transport;
+  private readonly tokens: TokenManager;
+  private readonly runWindow: number;
+
+  constructor(options: CcsClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${JSON.stringify(options.baseUrl)} is not a URL; expected https://<host>:${DEFAULT_CCS_PORT}/ccs/api/v1`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new CcsError(ErrorType.InvalidInput, `CCS base URL must start with https://; got ${url.protocol}`);
+    }
+    if (options.insecure && url.protocol === 'https:') {
+      (options.warn ?? console.warn)(`TLS certificate verification is OFF for ${options.baseUrl} (CCS_TLS_INSECURE=true); use CCS_CA_FILE instead in production`);
+    }
+    this.transport = new Transport(options);
+    this.baseUrl = this.transport.baseUrl;
+    this.tokens = new TokenManager(this.transport, options);
+    this.runWindow = Math.max(1, options.runWindow ?? 5);
+  }
+
+  get tokenStats(): TokenStats {
+    return this.tokens.stats;
+  }
+
+  /**
+   * Starts a run of the job now. Not idempotent: CCS has no request key, so a failure with
+   * `mayHaveReachedServer` may still have started a run. Raises every {@link ErrorType} of a call.
+   */
+  async executeJob(jobId: string, signal?: AbortSignal): Promise<JobRun> {
+    const id = requireGuid('jobId', jobId);
+    const res = await this.call('POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
+    return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`));
+  }
+
+  /** Asks CCS to abort a running run; CCS answers 204. A 400 means the run is not running (or unknown). */
+  async abortJobRun(jobRunId: string, signal?: AbortSignal): Promise<void> {
+    const id = requireGuid('jobRunId', jobRunId);
+    await this.call('POST', `/jobs/${id}`, { Operation: 'abort' }, signal);
+  }
+
+  /** The latest runs of a job, newest first. Safe to retry. */
+  async getJobRuns(jobId: string, options: GetJobRunsOptions = {}): Promise<JobRun[]> {
+    const id = requireGuid('jobId', jobId);
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 0) throw new CcsError(ErrorType.InvalidInput, `count must be a whole number ≥ 0; got ${count}`);
+    const query = `count=${count}${options.showMessages ? '&showmessages=true' : ''}`;
+    const res = await this.call('GET', `/Jobs/${id}/jobruns?${query}`, undefined, options.signal);
+    return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`));
+  }
+
+  /**
+   * One run of a job. CCS has no per-run endpoint: this reads the latest few runs, widens once to
+   * all runs, and raises `CcsNotFound` when the run is in neither. Safe to retry.
+   */
+  async getJobRun(jobId: string, jobRunId: string, options: Omit<GetJobRunsOptions, 'count'> = {}): Promise<JobRun> {
+    const runId = requireGuid('jobRunId', jobRunId);
+    for (const count of [this.runWindow, 0]) {
+      const runs = await this.getJobRuns(jobId, { ...options, count });
+      const run = runs.find((r) => r.jobRunId === runId);
+      if (run) return run;
+      if (runs.length < this.runWindow) break; // the window already held every run
+    }
+    throw new CcsError(ErrorType.NotFound, `job run ${runId} of job ${jobId.toLowerCase()} is not among the job's runs in CCS`);
+  }
+
+  /** The job definition. Safe to retry. */
+  async getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
+    const id = requireGuid('jobId', jobId);
+    const res = await this.call('GET', `/jobs/${id}`, undefined, signal);
+    return parseJob(jsonBody(res, `GET /jobs/${id}`));
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const where = `${method} ${path.split('?')[0]}`;
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.tokens.get(signal);
+      this.requestStats.requests++;
+      const res = await this.transport.send({
+        method,
+        path,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+      if (res.status === 401 && attempt === 1) {
+        // The token was revoked (an application-server restart) or expired early: renew, replay once.
+        this.tokens.invalidate(token);
+        this.requestStats.replaysAfter401++;
+        continue;
+      }
+      if (res.status < 200 || res.status > 299) throw errorForStatus(res, where);
+      return res;
+    }
+  }
+}

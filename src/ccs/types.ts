@@ -1,0 +1,53 @@
+/**
+ * Declarations of what CCS says about jobs and runs, as this project represents them after parsing.
+ * Type declarations only: the client and the simulator each read and write the wire format themselves.
+ */
+
+/** The documented run states (CCS Job Operation page), by their documented integer codes 0–7. */
+export const JOB_STATUS_NAMES = ['None', 'Pending', 'Executing', 'Idle', 'Completed', 'Faulted', 'Custom', 'Aborted'] as const;
+
+export type JobStatusName = (typeof JOB_STATUS_NAMES)[number];
+
+/** The states that end a run. Everything else, unknown values included, means "still going". */
+export const TERMINAL_STATUSES: readonly string[] = ['Completed', 'Faulted', 'Aborted'];
+
+/** True when `status` (a name as {@link JobRun.status} carries it) ends a run. */
+export function isTerminalStatus(status: string | undefined): boolean {
+  return status !== undefined && TERMINAL_STATUSES.includes(status);
+}
+
+/** One message of a run, read with `showmessages=true`. */
+export interface JobRunMessage {
+  time: string | null;
+  text: string;
+}
+
+/** One run of a CCS job (a JobStatusInfo), parsed. Dates are ISO-8601 UTC strings or null. */
+export interface JobRun {
+  jobRunId: string;
+  jobId: string;
+  /** The documented name when CCS sent a known value; otherwise the raw value as text (kept, not terminal). */
+  status: string;
+  /** The documented integer code, or null when CCS sent a value outside 0–7. */
+  statusCode: number | null;
+  startTime: string | null;
+  /** Null while the run has not ended (CCS sends "0001-01-01T00:00:00"). */
+  endTime: string | null;
+  customStatusText: string | null;
+  exception: string | null;
+  summary: string | null;
+  activities: unknown[];
+  /** Present only when read with messages. */
+  messages?: JobRunMessage[];
+  errorCount?: number;
+}
+
+/** A job definition as returned by Search Job by ID; only the fields this project uses are typed. */
+export interface Job {
+  jobId: string;
+  name: string | null;
+  type: string | null;
+  lastRunStatus: string | null;
+  lastRunDate: string | null;
+  raw: Record<string, unknown>;
+}

@@ -1,0 +1,117 @@
+/**
+ * `ccs-sim`: runs the CCS simulator until SIGINT/SIGTERM. Prints one line with its base URL when ready.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_JOBS } from './default-scenario';
+import { startSimulator, validateJob, type SimUser, type SimulatorOptions } from './server';
+
+const USAGE = `Usage: ccs-sim [options]
+  --port N              port to listen on (default 12431; 0 = a free port)
+  --host ADDR           address to bind (default 127.0.0.1)
+  --no-tls              plain HTTP instead of HTTPS
+  --tls-dir DIR         keep ca.pem, cert.pem, key.pem in DIR (created when absent) so restarts keep the CA
+  --ca-out FILE         write the CA certificate (PEM) for clients to FILE
+  --scenario FILE       JSON {"jobs": [...]} (default: a built-in demo scan)
+  --state-file FILE     keep jobs and runs across restarts
+  --token-ttl SECONDS   access token lifetime (default 3600)
+  --refresh-ttl SECONDS refresh token lifetime (default 5400)
+  --users LIST          user:password[:operator|viewer|none],... (default sim-user:sim-password)
+  --response-shape S    wrapped (default) or flat JobStatusInfo on execute
+  --status-format F     number (default) or name for Status
+Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
+
+function fail(message: string): never {
+  throw new Error(`ccs-sim: ${message}\n${USAGE}`);
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0) fail(`--${flag} must be a positive number of seconds; got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Turns command-line arguments into simulator options; throws one clear line on a bad flag. */
+export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' }, host: { type: 'string' }, 'no-tls': { type: 'boolean' }, 'tls-dir': { type: 'string' },
+        'ca-out': { type: 'string' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
+        'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
+        'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const port = values.port === undefined ? 12431 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535; got ${JSON.stringify(values.port)}`);
+  let jobs = DEFAULT_JOBS;
+  if (values.scenario) {
+    let scenario: { jobs?: unknown };
+    try {
+      scenario = JSON.parse(readFileSync(values.scenario, 'utf8')) as { jobs?: unknown };
+    } catch (err) {
+      fail(`cannot read scenario ${values.scenario}: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(scenario.jobs)) fail(`scenario ${values.scenario} must hold {"jobs": [...]}`);
+    jobs = scenario.jobs.map((j, i) => validateJob(j, `jobs[${i}]`));
+  }
+  let users: Record<string, SimUser> | undefined;
+  if (values.users) {
+    users = {};
+    for (const entry of values.users.split(',')) {
+      const [name, password, role = 'operator'] = entry.split(':');
+      if (!name || password === undefined || !['operator', 'viewer', 'none'].includes(role)) fail(`--users entry ${JSON.stringify(entry)} must be user:password[:operator|viewer|none]`);
+      users[name] = { password, role: role as SimUser['role'] };
+    }
+  }
+  const shape = values['response-shape'];
+  if (shape !== undefined && shape !== 'wrapped' && shape !== 'flat') fail('--response-shape must be wrapped or flat');
+  const format = values['status-format'];
+  if (format !== undefined && format !== 'number' && format !== 'name') fail('--status-format must be number or name');
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    tls: !values['no-tls'],
+    ...(values['tls-dir'] ? { tlsDir: values['tls-dir'] } : {}),
+    ...(values['ca-out'] ? { caOut: values['ca-out'] } : {}),
+    jobs,
+    ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
+    ...(users ? { users } : {}),
+    ...(shape ? { responseShape: shape } : {}),
+    ...(format ? { statusFormat: format } : {}),
+    tokenTtlSeconds: positiveNumber('token-ttl', values['token-ttl']),
+    refreshTtlSeconds: positiveNumber('refresh-ttl', values['refresh-ttl']),
+  };
+}
+
+async function serve(): Promise<void> {
+  const { caOut, ...options } = parseSimArgs(process.argv.slice(2));
+  const sim = await startSimulator(options);
+  if (caOut && sim.caPem) writeFileSync(caOut, sim.caPem);
+  console.log(`ccs-sim listening on ${sim.baseUrl}`);
+  const stop = (): void => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** The `ccs-sim` entry point. */
+export function main(): void {
+  serve().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 2;
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,165 @@
+/**
+ * The simulator's model of CCS: jobs, their runs, and how a run moves through its steps over wall
+ * clock time. Status is derived from the clock on every read, so a run keeps progressing while the
+ * simulator is stopped and restarted from its state file, as a real CCS run would.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** A step of a run: a status (documented name, integer code, or any other value) held for some seconds. */
+export type SimStep = [status: string | number, seconds: number];
+
+export interface SimMessage {
+  Time?: string;
+  Message: string;
+}
+
+/** How one run behaves; a job gives the default and may vary it run by run. */
+export interface SimRunPlan {
+  steps: SimStep[];
+  exception?: string | null;
+  customStatusText?: string | null;
+  summary?: string | null;
+  messages?: SimMessage[];
+  /** Seconds between an abort request and the run reporting Aborted. */
+  abortDelaySeconds?: number;
+  /** Accept abort requests but never stop (models a CCS that cannot confirm an abort). */
+  ignoreAbort?: boolean;
+}
+
+export interface SimJob extends SimRunPlan {
+  JobID: string;
+  JobName: string;
+  JobType?: string;
+  /** Answer 400 to execute while a run of the job is not finished. Default true. */
+  rejectExecuteWhileRunning?: boolean;
+  /** Plans for the 1st, 2nd, … execute; later ones use the last entry. */
+  runs?: SimRunPlan[];
+}
+
+export interface SimRun {
+  JobRunID: string;
+  JobID: string;
+  plan: SimRunPlan;
+  startedAt: number;
+  abortRequestedAt: number | null;
+  executeRequests: number;
+  abortRequests: number;
+}
+
+/** The status of a run at a moment, and when it ended (null while it runs). */
+export interface RunView {
+  status: string | number;
+  endedAt: number | null;
+}
+
+const TERMINAL = new Set(['completed', 'faulted', 'aborted', '4', '5', '7']);
+
+export function isTerminal(status: string | number): boolean {
+  return TERMINAL.has(String(status).toLowerCase());
+}
+
+function planOf(job: SimJob, index: number): SimRunPlan {
+  const variant = job.runs?.length ? job.runs[Math.min(index, job.runs.length - 1)] : undefined;
+  return { ...job, ...variant, steps: variant?.steps ?? job.steps };
+}
+
+export class SimState {
+  jobs = new Map<string, SimJob>();
+  runs = new Map<string, SimRun>();
+  /** Runs per job, newest first. */
+  private byJob = new Map<string, SimRun[]>();
+  private lastStart = 0;
+
+  constructor(
+    private readonly initialJobs: SimJob[],
+    private readonly stateFile?: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.reset();
+    if (stateFile && existsSync(stateFile)) this.load(stateFile);
+  }
+
+  /** Back to the scenario's jobs with no runs. */
+  reset(): void {
+    this.jobs = new Map(this.initialJobs.map((j) => [j.JobID.toLowerCase(), { ...j, JobID: j.JobID.toLowerCase() }]));
+    this.runs = new Map();
+    this.index();
+    this.save();
+  }
+
+  addJob(job: SimJob): SimJob {
+    const stored = { ...job, JobID: (job.JobID || randomUUID()).toLowerCase() };
+    this.jobs.set(stored.JobID, stored);
+    this.save();
+    return stored;
+  }
+
+  /** Runs of a job, newest first. */
+  runsOf(jobId: string): SimRun[] {
+    return this.byJob.get(jobId) ?? [];
+  }
+
+  startRun(job: SimJob): SimRun {
+    const run: SimRun = {
+      JobRunID: randomUUID(),
+      JobID: job.JobID,
+      plan: planOf(job, this.runsOf(job.JobID).length),
+      // Strictly increasing, so "newest first" is well defined even for runs started in the same millisecond.
+      startedAt: Math.max(this.now(), this.lastStart + 1),
+      abortRequestedAt: null,
+      executeRequests: 1,
+      abortRequests: 0,
+    };
+    this.lastStart = run.startedAt;
+    this.runs.set(run.JobRunID, run);
+    this.byJob.set(run.JobID, [run, ...this.runsOf(run.JobID)]);
+    this.save();
+    return run;
+  }
+
+  requestAbort(run: SimRun): void {
+    run.abortRequests++;
+    if (run.abortRequestedAt === null && !run.plan.ignoreAbort) run.abortRequestedAt = this.now();
+    this.save();
+  }
+
+  /** Where the run is now: walks the steps by elapsed time; an accepted abort wins once its delay passed. */
+  view(run: SimRun, at = this.now()): RunView {
+    let t = run.startedAt;
+    let current: RunView = { status: 'Pending', endedAt: null };
+    for (const [status, seconds] of run.plan.steps) {
+      if (at < t) break;
+      current = { status, endedAt: isTerminal(status) ? t : null };
+      if (current.endedAt !== null) break;
+      t += seconds * 1000;
+    }
+    if (current.endedAt === null && run.abortRequestedAt !== null) {
+      const abortAt = run.abortRequestedAt + (run.plan.abortDelaySeconds ?? 0) * 1000;
+      if (at >= abortAt) current = { status: 'Aborted', endedAt: abortAt };
+    }
+    return current;
+  }
+
+  private load(file: string): void {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { jobs: SimJob[]; runs: SimRun[] };
+    this.jobs = new Map(data.jobs.map((j) => [j.JobID, j]));
+    this.runs = new Map(data.runs.map((r) => [r.JobRunID, r]));
+    this.index();
+  }
+
+  private index(): void {
+    const sorted = [...this.runs.values()].sort((a, b) => b.startedAt - a.startedAt);
+    this.byJob = new Map();
+    for (const run of sorted) this.byJob.set(run.JobID, [...(this.byJob.get(run.JobID) ?? []), run]);
+    this.lastStart = sorted[0]?.startedAt ?? 0;
+  }
+
+  /** Writes the state file atomically (a crash mid-write leaves the previous state). */
+  save(): void {
+    if (!this.stateFile) return;
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ jobs: [...this.jobs.values()], runs: [...this.runs.values()] }));
+    renameSync(tmp, this.stateFile);
+  }
+}

@@ -1,0 +1,1 @@
+export { runCcsJob } from './run-ccs-job';

@@ -1,0 +1,85 @@
+/**
+ * Test wiring: simulators on free ports with their own CA, workers on unique task queues against the
+ * run's dev server, and a Temporal client. Everything here is real: sockets, server, worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities } from '../src/activities';
+import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
+import type { SimJob } from '../src/sim/state';
+
+export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
+
+let runtimeInstalled = false;
+/** Keeps SDK logs to warnings and errors, so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
+  return startSimulator({ port: 0, ...options });
+}
+
+export function clientFor(sim: Simulator, options: Partial<CcsClientOptions> = {}): CcsClient {
+  return new CcsClient({ baseUrl: sim.baseUrl, ...SIM_USER, ca: sim.caPem, ...options });
+}
+
+/** A job whose runs walk `steps` (seconds), added to the simulator under a fresh GUID. */
+export function addJob(sim: Simulator, steps: SimJob['steps'], extra: Partial<SimJob> = {}): string {
+  return sim.state.addJob({ JobID: randomUUID(), JobName: 'test job', steps, ...extra }).JobID;
+}
+
+export interface TestWorker {
+  taskQueue: string;
+  client: Client;
+  ccs: CcsClient;
+  stop: () => Promise<void>;
+}
+
+/** A worker on a unique task queue, using the bundle built once by global setup. */
+export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}): Promise<TestWorker> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = await NativeConnection.connect({ address });
+  const ccs = clientFor(sim, ccsOptions);
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({ client: ccs }),
+    // A bug in workflow code fails the workflow instead of retrying the task forever (a hang).
+    workflowFailureErrorTypes: { '*': ['Error', 'TypeError', 'ReferenceError', 'CcsError'] },
+  });
+  const running = worker.run();
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection });
+  return {
+    taskQueue,
+    client,
+    ccs,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await ccs.close();
+      await connection.close();
+      await clientConnection.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
