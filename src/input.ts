@@ -19,7 +19,8 @@ export interface ValidRunCcsJobInput {
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_POLL_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
-const MIN_POLL_INTERVAL_MS = 100;
+// Temporal schedules activity retries (our polls) with about one second of resolution.
+const MIN_POLL_INTERVAL_MS = 1_000;
 const MIN_TIMEOUT_MS = 1_000;
 const KNOWN_FIELDS = ['jobId', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
 

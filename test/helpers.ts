@@ -3,13 +3,16 @@
  * run's dev server, and a Temporal client. Everything here is real: sockets, server, worker.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities } from '../src/activities';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
 import type { SimJob } from '../src/sim/state';
+import type { RunCcsJobInput } from '../src/contract';
+import type { runCcsJob } from '../src/workflows';
 
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
 
@@ -82,4 +85,32 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Starts `runCcsJob` on the worker's task queue under a fresh workflow id. */
+export function startRun(w: TestWorker, input: RunCcsJobInput, workflowId = `t-${randomUUID()}`): Promise<WorkflowHandleWithFirstExecutionRunId<typeof runCcsJob>> {
+  return w.client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue: w.taskQueue, workflowId, args: [input] });
+}
+
+/** The failure a workflow ended with (asserting that it did fail). */
+export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected the workflow to fail');
+    },
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WorkflowFailedError)) throw err;
+  return err.cause as ApplicationFailure;
+}
+
+/** Every value a search attribute took, in history order, read from the upsert events. */
+export async function searchAttributeHistory(handle: WorkflowHandle, name: string): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  const values: string[] = [];
+  for (const event of history.events ?? []) {
+    const payload = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[name];
+    if (payload?.data) values.push(JSON.parse(Buffer.from(payload.data).toString('utf8')) as string);
+  }
+  return values;
 }

@@ -1,11 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelSignal, statusQuery, type RunCcsJobInput, type RunCcsJobResult } from '../src/contract';
+import { cancelSignal, statusQuery, type RunCcsJobResult } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import type { runCcsJob } from '../src/workflows';
-import { addJob, eventually, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, failureOf, searchAttributeHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -19,25 +15,12 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function start(input: RunCcsJobInput) {
-  return w.client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue: w.taskQueue, workflowId: `t-${randomUUID()}`, args: [input] });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the workflow to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as ApplicationFailure;
-}
+const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
 describe('runCcsJob outcomes', () => {
   it('completes with the run result when CCS reports Completed', async () => {
-    const jobId = addJob(sim, [['Pending', 0.3], ['Executing', 0.6], ['Completed', 0]], { summary: 'Collected 3 of 3 assets' });
-    const handle = await start({ jobId, pollInterval: '200ms', maxPollInterval: '200ms' });
+    const jobId = addJob(sim, [['Pending', 1.5], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 3 of 3 assets' });
+    const handle = await startRun(w, { jobId, ...FAST });
     const result: RunCcsJobResult = await handle.result();
     expect(result).toMatchObject({ jobId, status: 'Completed', statusCode: 4, summary: 'Collected 3 of 3 assets', exception: null, adopted: false, messages: [] });
     expect(result.endTime).not.toBeNull();
@@ -45,11 +28,14 @@ describe('runCcsJob outcomes', () => {
     const runs = sim.state.runsOf(jobId);
     expect(runs).toHaveLength(1);
     expect(result.jobRunId).toBe(runs[0]?.JobRunID);
+    const seen = await searchAttributeHistory(handle, 'CcsJobStatus');
+    expect([seen[0], seen.at(-1)]).toEqual(['Pending', 'Completed']);
+    expect(await searchAttributeHistory(handle, 'CcsJobRunId')).toEqual([result.jobRunId]);
   });
 
   it('fails CcsJobFaulted with the result and messages as details', async () => {
-    const jobId = addJob(sim, [['Executing', 0.3], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'host lnx-07 unreachable' }] });
-    const handle = await start({ jobId, pollInterval: '200ms' });
+    const jobId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'host lnx-07 unreachable' }] });
+    const handle = await startRun(w, { jobId, ...FAST });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobFaulted');
     expect(failure.nonRetryable).toBe(true);
@@ -59,14 +45,77 @@ describe('runCcsJob outcomes', () => {
     expect(details.messages.map((m) => m.text)).toEqual(['host lnx-07 unreachable']);
   });
 
-  it('cancel signal aborts the CCS run once and completes with status Aborted', async () => {
+  it('fails CcsJobAborted when the run is aborted outside the workflow (e.g. the CCS console)', async () => {
     const jobId = addJob(sim, [['Executing', 600]]);
-    const handle = await start({ jobId, pollInterval: '200ms' });
-    await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 10_000, 'running');
-    await handle.signal(cancelSignal, { reason: 'scan called off' });
+    const handle = await startRun(w, { jobId, ...FAST });
+    const status = await eventually(async () => {
+      const s = await handle.query(statusQuery);
+      return s.jobRunId ? s : undefined;
+    });
+    await w.ccs.abortJobRun(status.jobRunId!);
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('CcsJobAborted');
+    expect((failure.details?.[0] as RunCcsJobResult).status).toBe('Aborted');
+    expect(sim.state.runs.get(status.jobRunId!)?.abortRequests).toBe(1);
+  });
+
+  it('keeps waiting through Custom, Idle and unknown statuses, reporting each', async () => {
+    const jobId = addJob(sim, [['Pending', 2], ['Custom', 2.5], ['Idle', 2.5], [9, 2.5], ['Completed', 0]], { customStatusText: 'Waiting for collector' });
+    const handle = await startRun(w, { jobId, ...FAST });
+    const custom = await eventually(async () => {
+      const s = await handle.query(statusQuery);
+      return s.status === 'Custom' ? s : undefined;
+    });
+    expect(custom).toMatchObject({ phase: 'running', jobId, statusCode: 6, customStatusText: 'Waiting for collector' });
+    expect(custom.lastChangeAt).toMatch(/^\d{4}-/);
     const result = await handle.result();
-    expect(result.status).toBe('Aborted');
-    expect(result.cancelled).toMatchObject({ by: 'signal', reason: 'scan called off' });
+    expect(result.status).toBe('Completed');
+    expect(await searchAttributeHistory(handle, 'CcsJobStatus')).toEqual(['Pending', 'Custom', 'Idle', '9', 'Completed']);
+  });
+
+  it('keeps the status query and search attributes current during a run', async () => {
+    const jobId = addJob(sim, [['Pending', 1], ['Executing', 600]]);
+    const handle = await startRun(w, { jobId, ...FAST });
+    const running = await eventually(async () => {
+      const s = await handle.query(statusQuery);
+      return s.status === 'Executing' ? s : undefined;
+    });
+    expect(running).toMatchObject({ phase: 'running', jobId, statusCode: 2 });
+    const listed = await eventually(async () => {
+      const found = [];
+      for await (const wf of w.client.workflow.list({ query: `CcsJobStatus='Executing' AND CcsJobId='${jobId}'` })) found.push(wf);
+      return found.length === 1 ? found : undefined;
+    }, 20_000, 'the visibility query to find the workflow');
+    expect(listed[0]?.workflowId).toBe(handle.workflowId);
+    expect(listed[0]?.searchAttributes.CcsJobRunId).toEqual([running.jobRunId]);
+    await handle.signal(cancelSignal, { reason: 'test done' });
+    await handle.result();
+  });
+
+  it('fails CcsJobAlreadyRunning when the job is busy and ifRunning is fail, starting nothing', async () => {
+    const jobId = addJob(sim, [['Executing', 600]]);
+    const consoleRun = sim.state.startRun(sim.state.jobs.get(jobId)!);
+    const failure = await failureOf((await startRun(w, { jobId, ...FAST })).result());
+    expect(failure.type).toBe('CcsJobAlreadyRunning');
+    expect(failure.message).toContain(consoleRun.JobRunID);
+    expect(failure.message).toContain("ifRunning: 'attach'");
+    expect(sim.state.runsOf(jobId)).toHaveLength(1);
+  });
+
+  it("adopts the job's current run with ifRunning: 'attach'", async () => {
+    const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+    const consoleRun = sim.state.startRun(sim.state.jobs.get(jobId)!);
+    const result = await (await startRun(w, { jobId, ...FAST, ifRunning: 'attach' })).result();
+    expect(result).toMatchObject({ jobRunId: consoleRun.JobRunID, status: 'Completed', adopted: true });
+    expect(sim.state.runsOf(jobId)).toHaveLength(1);
+  });
+
+  it('aborts the run and fails CcsJobTimedOut when the deadline passes', async () => {
+    const jobId = addJob(sim, [['Executing', 600]]);
+    const failure = await failureOf((await startRun(w, { jobId, ...FAST, timeout: '2s' })).result());
+    expect(failure.type).toBe('CcsJobTimedOut');
+    const details = failure.details?.[0] as RunCcsJobResult;
+    expect(details).toMatchObject({ status: 'Aborted', cancelled: { by: 'timeout' } });
     const [run] = sim.state.runsOf(jobId);
     expect(run?.abortRequests).toBe(1);
   });

@@ -42,6 +42,8 @@ export interface WaitForJobRunChangeInput {
   lastCustomStatusText: string | null;
   pollIntervalMs: number;
   maxPollIntervalMs: number;
+  /** Wait one poll interval before the first read (right after a change, an immediate read is wasted). */
+  delayFirstPoll?: boolean;
 }
 
 export interface WaitForJobRunChangeResult {
@@ -65,6 +67,11 @@ export interface AbortJobRunResult {
 /** The poll interval after `attempt - 1` unchanged polls: grows from the start value toward the maximum. */
 export function pollDelayMs(attempt: number, startMs: number, maxMs: number): number {
   return Math.round(Math.min(maxMs, startMs * POLL_GROWTH ** Math.max(0, attempt - 1)));
+}
+
+/** The benign failure that makes the server schedule the next poll after `delayMs`. */
+function unchanged(message: string, delayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({ type: ErrorType.RunUnchanged, message, nextRetryDelay: delayMs, category: ApplicationFailureCategory.BENIGN });
 }
 
 /**
@@ -142,25 +149,22 @@ export function createActivities({ client }: ActivityDeps) {
       const ctx = Context.current();
       const { attempt } = ctx.info;
       const delay = pollDelayMs(attempt, input.pollIntervalMs, input.maxPollIntervalMs);
+      if (input.delayFirstPoll && attempt === 1) throw unchanged(`first read of run ${input.jobRunId} is due in ${delay} ms`, delay);
+      const polls = input.delayFirstPoll ? attempt - 1 : attempt;
       const signal = ctx.cancellationSignal;
       let run: JobRun;
       try {
-        run = await client.getJobRun(input.jobId, input.jobRunId, { signal });
-        if (isTerminalStatus(run.status)) {
-          run = await client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true });
-        }
+        run = await heartbeating(async () => {
+          const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
+          return isTerminalStatus(seen.status) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
+        });
       } catch (err) {
         throw toFailure(err, delay);
       }
       if (isTerminalStatus(run.status) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText) {
-        return { run, polls: attempt, observedAt: new Date().toISOString() };
+        return { run, polls, observedAt: new Date().toISOString() };
       }
-      throw ApplicationFailure.create({
-        type: ErrorType.RunUnchanged,
-        message: `run ${run.jobRunId} still ${run.status}`,
-        nextRetryDelay: delay,
-        category: ApplicationFailureCategory.BENIGN,
-      });
+      throw unchanged(`run ${run.jobRunId} still ${run.status}`, delay);
     },
 
     /** Asks CCS to abort the run. When CCS refuses because the run already ended, reports that instead. */

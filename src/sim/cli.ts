@@ -22,7 +22,7 @@ const USAGE = `Usage: ccs-sim [options]
 Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
 
 function fail(message: string): never {
-  throw new Error(`ccs-sim: ${message}\n${USAGE}`);
+  throw new Error(`ccs-sim: ${message} (see ccs-sim --help)`);
 }
 
 function positiveNumber(flag: string, text: string | undefined): number | undefined {

@@ -392,14 +392,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       res.writeHead(reply.status, { ...(text ? { 'content-type': type } : {}), ...reply.headers });
       res.end(text);
     };
+    const isControl = url.pathname.toLowerCase().startsWith('/__sim/');
     let endpoint: Endpoint = 'other';
     try {
       const raw = await readBody(req);
-      if (url.pathname.toLowerCase().startsWith('/__sim/')) return send(control(req, url.pathname, query, raw));
+      if (isControl) return send(control(req, url.pathname, query, raw));
       const active = faults;
-      if (active.latencyMs) await new Promise((r) => setTimeout(r, active.latencyMs));
       const routed = route(req, url.pathname, query, raw);
       endpoint = routed.endpoint;
+      if (active.latencyMs && (!active.endpoints || active.endpoints.includes(endpoint))) {
+        await new Promise((r) => setTimeout(r, active.latencyMs));
+      }
       const before = pickFault(endpoint, 'before');
       if (before === 'reset') {
         count(endpoint, 'reset');
@@ -429,7 +432,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       send(reply);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : err instanceof SyntaxError ? 400 : 500;
-      count(endpoint, status);
+      if (!isControl) count(endpoint, status);
       if (!res.headersSent) send({ status, body: { Message: err instanceof Error ? err.message : String(err) } });
     }
   };

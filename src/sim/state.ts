@@ -76,8 +76,8 @@ export class SimState {
     private readonly stateFile?: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.reset();
     if (stateFile && existsSync(stateFile)) this.load(stateFile);
+    else this.reset();
   }
 
   /** Back to the scenario's jobs with no runs. */

@@ -52,6 +52,7 @@ const ccs = proxyActivities<CcsActivities>(CCS_CALL);
 function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
   return proxyActivities<CcsActivities>({
     startToCloseTimeout: '1m',
+    heartbeatTimeout: '10s',
     ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
     // Unchanged polls set their own delay (nextRetryDelay); this policy paces other failures.
     retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
@@ -231,6 +232,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
           lastCustomStatusText: current.customStatusText,
           pollIntervalMs: input.pollIntervalMs,
           maxPollIntervalMs: input.maxPollIntervalMs,
+          delayFirstPoll: true,
         }),
       );
       const outcome = await Promise.race([change, cancelRequested.then(() => null)]);
