@@ -17,11 +17,11 @@ import type { runCcsJob } from '../src/workflows';
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
 
 let runtimeInstalled = false;
-/** Keeps SDK logs to warnings and errors, so test output stays readable. */
+/** Keeps SDK logs to errors, so test output stays readable. */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -45,9 +45,8 @@ export interface TestWorker {
 }
 
 /** A worker on a unique task queue, using the bundle built once by global setup. */
-export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}): Promise<TestWorker> {
+export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress')): Promise<TestWorker> {
   quietRuntime();
-  const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);

@@ -6,7 +6,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  Trigger,
   continueAsNew,
   log,
   proxyActivities,
@@ -98,7 +97,9 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let adopted = resume?.adopted ?? false;
   let cancel: CancelledInfo | undefined;
   let nativeCancel: CancelledFailure | undefined;
-  const cancelRequested = new Trigger<void>();
+  // A plain promise, not a Trigger: a Trigger made in the root scope rejects on native cancellation.
+  let announceCancel: () => void = () => undefined;
+  const cancelRequested = new Promise<void>((resolve) => (announceCancel = resolve));
 
   if (resume) {
     run = {
@@ -119,7 +120,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
     if (cancel || phase === 'finished') return;
     cancel = { by, reason, at: new Date().toISOString() };
     log.info('cancel requested', { jobId, jobRunId: run?.jobRunId, by, reason });
-    cancelRequested.resolve();
+    announceCancel();
   };
 
   setHandler(statusQuery, (): RunCcsJobStatus => ({
