@@ -3,6 +3,9 @@
  * run's dev server, and a Temporal client. Everything here is real: sockets, server, worker.
  */
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -112,4 +115,19 @@ export async function searchAttributeHistory(handle: WorkflowHandle, name: strin
     if (payload?.data) values.push(JSON.parse(Buffer.from(payload.data).toString('utf8')) as string);
   }
   return values;
+}
+
+const HISTORY_DIR = join(__dirname, 'fixtures', 'histories');
+
+/**
+ * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture under
+ * test/fixtures/histories/<name>.json (`npm run test:record-histories`), exported by the temporal
+ * CLI in the JSON format the SDK's replayer reads. Otherwise does nothing.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string, address = inject('temporalAddress')): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const runId = (await handle.describe()).runId;
+  const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'], { encoding: 'utf8' });
+  mkdirSync(HISTORY_DIR, { recursive: true });
+  writeFileSync(join(HISTORY_DIR, `${name}.json`), json);
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../src/contract';
 import { startDevServer, type DevServer } from '../src/dev/dev-server';
 import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { type TestWorker, addJob, eventually, recordHistory, startRun, startSim, startWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -31,6 +31,7 @@ describe('history size', () => {
     expect(result.status).toBe('Completed');
     expect(result.polls).toBeGreaterThanOrEqual(50);
     expect(events).toBeLessThanOrEqual(60);
+    await recordHistory(handle, 'fifty-polls');
   }, 120_000);
 });
 
@@ -64,5 +65,7 @@ describe('continue-as-new', () => {
     expect(result.polls).toBeGreaterThanOrEqual(later.polls);
     expect(sim.state.runsOf(jobId)).toHaveLength(1);
     expect(run?.abortRequests).toBe(1);
+    await recordHistory(handle, 'continued-as-new', server.address);
+    await recordHistory(worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'continue-as-new-first-execution', server.address);
   }, 60_000);
 });

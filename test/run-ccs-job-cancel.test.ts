@@ -2,7 +2,7 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery, type RunCcsJobResult } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, failureOf, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, failureOf, recordHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -32,6 +32,7 @@ describe('cancelling runCcsJob', () => {
     const runId = await runningRunId(handle);
     await handle.signal(cancelSignal, { reason: 'scan called off' });
     const result: RunCcsJobResult = await handle.result();
+    await recordHistory(handle, 'cancel-signal');
     expect(result).toMatchObject({ jobRunId: runId, status: 'Aborted', statusCode: 7, cancelled: { by: 'signal', reason: 'scan called off' } });
     expect(result.cancelled?.at).toMatch(/^\d{4}-/);
     expect(sim.state.runs.get(runId)?.abortRequests).toBe(1);
@@ -47,6 +48,7 @@ describe('cancelling runCcsJob', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await recordHistory(handle, 'cancel-native');
     const run = sim.state.runs.get(runId)!;
     expect(run.abortRequests).toBe(1);
     expect(sim.state.view(run).status).toBe('Aborted');
@@ -68,6 +70,7 @@ describe('cancelling runCcsJob', () => {
       expect(runs).toHaveLength(1);
       expect(result).toMatchObject({ jobRunId: runs[0]?.JobRunID, status: 'Aborted', cancelled: { by: 'signal' } });
       expect(runs[0]?.abortRequests).toBe(1);
+    await recordHistory(handle, 'cancel-during-execute');
     } finally {
       await worker.stop();
       await s.close();
@@ -87,6 +90,7 @@ describe('cancelling runCcsJob', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'Completed', summary: 'done', cancelled: { by: 'signal', reason: 'too late' } });
       expect(s.stats().abort).toEqual({ '400': 1 });
+    await recordHistory(handle, 'cancel-after-end');
       expect(s.state.runsOf(jobId)[0]?.abortRequests).toBe(0);
     } finally {
       await worker.stop();
@@ -101,6 +105,7 @@ describe('cancelling runCcsJob', () => {
     await handle.signal(cancelSignal, {});
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsAbortUnconfirmed');
+    await recordHistory(handle, 'abort-unconfirmed');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(runId);
     expect(failure.details?.[0]).toMatchObject({ jobId, jobRunId: runId, lastStatus: 'Executing' });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/sim/server';
-import { addJob, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { type TestWorker, addJob, recordHistory, startRun, startSim, startWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -32,7 +32,9 @@ describe('ambiguous execute failures', () => {
     try {
       const jobId = addJob(s, [['Executing', 1], ['Completed', 0]]);
       s.setFaults({ ...fault, endpoints: ['execute'], afterProcessing: true, limit: 1 });
-      const result = await (await startRun(worker, { jobId, ...FAST })).result();
+      const handle = await startRun(worker, { jobId, ...FAST });
+      const result = await handle.result();
+      if (_name.startsWith('a 500')) await recordHistory(handle, 'adopted-after-500');
       const runs = s.state.runsOf(jobId);
       expect(runs).toHaveLength(1);
       expect(result).toMatchObject({ jobRunId: runs[0]?.JobRunID, status: 'Completed', adopted: true });

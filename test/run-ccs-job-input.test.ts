@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCcsJobInput } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { addJob, failureOf, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { type TestWorker, addJob, failureOf, recordHistory, startRun, startSim, startWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -44,7 +44,9 @@ const CASES: [string, (jobId: string) => unknown, RegExp][] = [
 describe('runCcsJob input validation', () => {
   it.each(CASES)('%s fails CcsInvalidInput at once', async (_name, make, message) => {
     const before = JSON.stringify(sim.stats());
-    const failure = await failureOf((await startRun(w, make(jobId) as RunCcsJobInput)).result());
+    const handle = await startRun(w, make(jobId) as RunCcsJobInput);
+    const failure = await failureOf(handle.result());
+    if (_name === 'unknown field') await recordHistory(handle, 'invalid-input');
     expect(failure.type).toBe('CcsInvalidInput');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(message);

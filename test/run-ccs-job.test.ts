@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery, type RunCcsJobResult } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, failureOf, searchAttributeHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { type TestWorker, addJob, eventually, failureOf, recordHistory, searchAttributeHistory, startRun, startSim, startWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -22,6 +22,7 @@ describe('runCcsJob outcomes', () => {
     const jobId = addJob(sim, [['Pending', 1.5], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 3 of 3 assets' });
     const handle = await startRun(w, { jobId, ...FAST });
     const result: RunCcsJobResult = await handle.result();
+    await recordHistory(handle, 'completed');
     expect(result).toMatchObject({ jobId, status: 'Completed', statusCode: 4, summary: 'Collected 3 of 3 assets', exception: null, adopted: false, messages: [] });
     expect(result.endTime).not.toBeNull();
     expect(result.polls).toBeGreaterThanOrEqual(2);
@@ -38,6 +39,7 @@ describe('runCcsJob outcomes', () => {
     const handle = await startRun(w, { jobId, ...FAST });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobFaulted');
+    await recordHistory(handle, 'faulted');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('Collection failed on 2 assets');
     const details = failure.details?.[0] as RunCcsJobResult;
@@ -55,6 +57,7 @@ describe('runCcsJob outcomes', () => {
     await w.ccs.abortJobRun(status.jobRunId!);
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobAborted');
+    await recordHistory(handle, 'aborted-externally');
     expect((failure.details?.[0] as RunCcsJobResult).status).toBe('Aborted');
     expect(sim.state.runs.get(status.jobRunId!)?.abortRequests).toBe(1);
   });
@@ -71,6 +74,7 @@ describe('runCcsJob outcomes', () => {
     const result = await handle.result();
     expect(result.status).toBe('Completed');
     expect(await searchAttributeHistory(handle, 'CcsJobStatus')).toEqual(['Pending', 'Custom', 'Idle', '9', 'Completed']);
+    await recordHistory(handle, 'custom-idle-unknown');
   });
 
   it('keeps the status query and search attributes current during a run', async () => {
@@ -95,7 +99,9 @@ describe('runCcsJob outcomes', () => {
   it('fails CcsJobAlreadyRunning when the job is busy and ifRunning is fail, starting nothing', async () => {
     const jobId = addJob(sim, [['Executing', 600]]);
     const consoleRun = sim.state.startRun(sim.state.jobs.get(jobId)!);
-    const failure = await failureOf((await startRun(w, { jobId, ...FAST })).result());
+    const handle = await startRun(w, { jobId, ...FAST });
+    const failure = await failureOf(handle.result());
+    await recordHistory(handle, 'already-running');
     expect(failure.type).toBe('CcsJobAlreadyRunning');
     expect(failure.message).toContain(consoleRun.JobRunID);
     expect(failure.message).toContain("ifRunning: 'attach'");
@@ -105,14 +111,18 @@ describe('runCcsJob outcomes', () => {
   it("adopts the job's current run with ifRunning: 'attach'", async () => {
     const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
     const consoleRun = sim.state.startRun(sim.state.jobs.get(jobId)!);
-    const result = await (await startRun(w, { jobId, ...FAST, ifRunning: 'attach' })).result();
+    const handle = await startRun(w, { jobId, ...FAST, ifRunning: 'attach' });
+    const result = await handle.result();
+    await recordHistory(handle, 'attach');
     expect(result).toMatchObject({ jobRunId: consoleRun.JobRunID, status: 'Completed', adopted: true });
     expect(sim.state.runsOf(jobId)).toHaveLength(1);
   });
 
   it('aborts the run and fails CcsJobTimedOut when the deadline passes', async () => {
     const jobId = addJob(sim, [['Executing', 600]]);
-    const failure = await failureOf((await startRun(w, { jobId, ...FAST, timeout: '2s' })).result());
+    const handle = await startRun(w, { jobId, ...FAST, timeout: '2s' });
+    const failure = await failureOf(handle.result());
+    await recordHistory(handle, 'timed-out');
     expect(failure.type).toBe('CcsJobTimedOut');
     const details = failure.details?.[0] as RunCcsJobResult;
     expect(details).toMatchObject({ status: 'Aborted', cancelled: { by: 'timeout' } });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, SIM_USER, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { SIM_USER, type TestWorker, addJob, eventually, recordHistory, startRun, startSim, startWorker } from './helpers';
 
 const ROOT = join(__dirname, '..');
 let sim: Simulator;
@@ -85,6 +85,7 @@ describe('worker process', () => {
     sim.setFaults({});
     const second = await spawnWorker();
     const result = await handle.result();
+    await recordHistory(handle, 'worker-killed-mid-execute');
     const runs = sim.state.runsOf(jobId);
     expect(runs).toHaveLength(1);
     expect(result).toMatchObject({ jobRunId: runs[0]?.JobRunID, status: 'Completed', adopted: true });
