@@ -6,11 +6,13 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { JobRunMessage } from './ccs/types';
+import type { PipelineReport } from './pipeline';
 
 export const DEFAULT_TASK_QUEUE = 'ccs-jobs';
 
 export const WorkflowName = Object.freeze({
   runCcsJob: 'runCcsJob',
+  runCcsPipeline: 'runCcsPipeline',
 } as const);
 
 /** Activity names are public: other SDKs' workers may implement them. */
@@ -109,3 +111,5 @@ export interface RunCcsJobStatus {
 
 export const cancelSignal = defineSignal<[CancelInput?]>('cancel');
 export const statusQuery = defineQuery<RunCcsJobStatus>('status');
+/** The pipeline's live report; same query name as `runCcsJob`'s, so `status` works on either. */
+export const pipelineStatusQuery = defineQuery<PipelineReport>('status');

@@ -34,6 +34,8 @@ export const ErrorType = Object.freeze({
   JobTimedOut: 'CcsJobTimedOut',
   /** An abort was sent but CCS never reported the run as ended within the bounded wait. Not retryable. */
   AbortUnconfirmed: 'CcsAbortUnconfirmed',
+  /** A pipeline stopped because a job failed in a stage without continueOnFailure, or its timeout passed. Not retryable. */
+  PipelineFailed: 'CcsPipelineFailed',
   /** Benign: a poll saw no change yet. Used as retry-as-poll; never the final outcome. */
   RunUnchanged: 'CcsRunUnchanged',
 } as const);

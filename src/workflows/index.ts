@@ -1,1 +1,2 @@
 export { runCcsJob } from './run-ccs-job';
+export { runCcsPipeline } from './run-ccs-pipeline';

@@ -1,0 +1,161 @@
+/**
+ * `runCcsPipeline`: a scan as stages of CCS jobs. Stages run in order; the jobs of a stage run in
+ * parallel as child `runCcsJob` workflows with deterministic ids. A failed job stops the pipeline
+ * and cancels its running siblings (aborting their CCS runs) unless its stage continues on failure.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  log,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { cancelSignal, pipelineStatusQuery, type CancelledInfo, type RunCcsJobInput, type RunCcsJobResult } from '../contract';
+import { ErrorType } from '../errors';
+import {
+  childWorkflowId,
+  pipelineProblems,
+  stageJobs,
+  type PipelineDefinition,
+  type PipelineJobReport,
+  type PipelineReport,
+} from '../pipeline';
+import { parseDuration } from '../validation';
+import { runCcsJob } from './run-ccs-job';
+
+const MIN_JOB_TIMEOUT_MS = 1_000;
+
+/** What a child's failure says about its run: the error, and the run result when the failure carries it. */
+function failureOf(err: unknown): { error: { type: string; message: string }; result?: RunCcsJobResult } {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as Partial<RunCcsJobResult> | undefined;
+    return { error: { type: cause.type ?? 'Error', message: cause.message }, ...(details?.jobRunId ? { result: details as RunCcsJobResult } : {}) };
+  }
+  if (cause instanceof CancelledFailure) return { error: { type: 'Cancelled', message: 'the job workflow was cancelled' } };
+  return { error: { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) } };
+}
+
+export async function runCcsPipeline(definition: PipelineDefinition): Promise<PipelineReport> {
+  const problems = pipelineProblems(definition);
+  if (problems.length > 0) {
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `pipeline is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
+      details: [{ problems }],
+    });
+  }
+  const pipelineId = workflowInfo().workflowId;
+  const report: PipelineReport = {
+    name: definition.name,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    stages: definition.stages.map((stage, i) => ({
+      name: stage.name,
+      state: 'pending',
+      jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
+    })),
+  };
+  const deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
+  const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
+  let cancel: CancelledInfo | undefined;
+  let nativeCancel: CancelledFailure | undefined;
+  let stoppedBy: string | undefined;
+
+  const signalCancel = (child: ChildWorkflowHandle<typeof runCcsJob>, reason: string): void => {
+    // Non-cancellable: this also runs from the handler of the pipeline's own cancellation. A child
+    // that finished in the meantime cannot be signalled; its own result tells what happened.
+    CancellationScope.nonCancellable(() => child.signal(cancelSignal, { reason })).catch(() => undefined);
+  };
+  const cancelChildren = (reason: string): void => {
+    for (const child of running.values()) signalCancel(child, reason);
+  };
+  const requestCancel = (by: CancelledInfo['by'], reason: string | null): void => {
+    if (cancel || report.status !== 'running') return;
+    cancel = { by, reason, at: new Date().toISOString() };
+    log.info('pipeline cancel requested', { pipeline: definition.name, by, reason });
+    cancelChildren(`pipeline ${definition.name} cancelled${reason ? `: ${reason}` : ''}`);
+  };
+  setHandler(pipelineStatusQuery, () => report);
+  setHandler(cancelSignal, (arg) => requestCancel('signal', typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : null));
+  CancellationScope.current().cancelRequested.catch((err: unknown) => {
+    nativeCancel = err instanceof CancelledFailure ? err : new CancelledFailure('Workflow cancelled');
+    requestCancel('cancellation', null);
+  });
+
+  const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
+    const input: RunCcsJobInput = { ...spec };
+    if (deadlineAt !== null) {
+      const left = Math.max(MIN_JOB_TIMEOUT_MS, deadlineAt - Date.now());
+      const own = spec.timeout === undefined ? Infinity : parseDuration('timeout', spec.timeout);
+      input.timeout = Math.min(own, left);
+    }
+    const child = await startChild(runCcsJob, {
+      workflowId: entry.workflowId,
+      args: [input],
+      // A pipeline that is terminated still has its CCS runs aborted by the children.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    });
+    running.set(entry.workflowId, child);
+    entry.state = 'running';
+    if (cancel || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
+    try {
+      const result = await child.result();
+      Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
+      entry.state = result.status === 'Completed' ? 'completed' : result.cancelled ? 'cancelled' : 'failed';
+    } catch (err) {
+      const { error, result } = failureOf(err);
+      if (result) Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
+      entry.state = 'failed';
+      entry.error = error;
+      const stage = definition.stages[stageIndex];
+      if (!stage?.continueOnFailure && !stoppedBy && !cancel) {
+        stoppedBy = `stage ${JSON.stringify(stage?.name)} job ${entry.jobId} failed (${error.type})`;
+        log.info('pipeline stopping', { pipeline: definition.name, reason: stoppedBy });
+        cancelChildren(`${stoppedBy}; the pipeline stops`);
+      }
+    } finally {
+      running.delete(entry.workflowId);
+    }
+  };
+
+  await CancellationScope.nonCancellable(async () => {
+    for (const [i, stage] of definition.stages.entries()) {
+      const stageReport = report.stages[i]!;
+      if (!stoppedBy && deadlineAt !== null && deadlineAt - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
+      if (cancel || stoppedBy) {
+        stageReport.state = 'skipped';
+        for (const job of stageReport.jobs) job.state = 'skipped';
+        continue;
+      }
+      stageReport.state = 'running';
+      const specs = stageJobs(definition, stage);
+      await Promise.all(specs.map((spec, j) => runJob(i, spec, stageReport.jobs[j]!)));
+      const states = stageReport.jobs.map((j) => j.state);
+      stageReport.state = states.every((s) => s === 'completed') ? 'completed' : states.includes('failed') ? 'failed' : 'cancelled';
+    }
+  });
+
+  report.endedAt = new Date().toISOString();
+  const failures = report.stages.flatMap((s) => s.jobs).filter((j) => j.state === 'failed');
+  if (nativeCancel) {
+    report.status = 'Cancelled';
+    throw nativeCancel;
+  }
+  if (cancel) {
+    report.status = 'Cancelled';
+    return report;
+  }
+  if (stoppedBy) {
+    report.status = 'Failed';
+    throw ApplicationFailure.create({ type: ErrorType.PipelineFailed, nonRetryable: true, message: `pipeline ${definition.name} failed: ${stoppedBy}`, details: [report] });
+  }
+  report.status = failures.length > 0 ? 'CompletedWithFailures' : 'Completed';
+  return report;
+}
