@@ -2,6 +2,7 @@
  * Scan pipelines: their definition, its validation (every problem at once, each with its path in
  * the file), and the report a pipeline produces. Pure: the pipeline workflow imports it.
  */
+import type { JobRunMessage } from './ccs/types';
 import type { DurationInput } from './contract';
 import { isGuid, parseDuration, preview } from './validation';
 
@@ -41,6 +42,8 @@ export interface PipelineJobReport {
   jobRunId?: string;
   startTime?: string | null;
   endTime?: string | null;
+  exception?: string | null;
+  messages?: JobRunMessage[];
   /** Error type and message when the job did not complete. */
   error?: { type: string; message: string };
 }

@@ -41,6 +41,12 @@ function failureOf(err: unknown): { error: { type: string; message: string }; re
   return { error: { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) } };
 }
 
+function record(entry: PipelineJobReport, result: RunCcsJobResult): void {
+  Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
+  if (result.exception) entry.exception = result.exception;
+  if (result.messages?.length) entry.messages = result.messages;
+}
+
 export async function runCcsPipeline(definition: PipelineDefinition): Promise<PipelineReport> {
   const problems = pipelineProblems(definition);
   if (problems.length > 0) {
@@ -107,11 +113,11 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
     if (cancel || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
     try {
       const result = await child.result();
-      Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
+      record(entry, result);
       entry.state = result.status === 'Completed' ? 'completed' : result.cancelled ? 'cancelled' : 'failed';
     } catch (err) {
       const { error, result } = failureOf(err);
-      if (result) Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
+      if (result) record(entry, result);
       entry.state = 'failed';
       entry.error = error;
       const stage = definition.stages[stageIndex];

@@ -1,0 +1,50 @@
+/**
+ * The CLI's Temporal client: connection settings by Temporal's own conventions (TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), overridable by --address and --namespace.
+ */
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { CliError } from './output';
+
+export interface GlobalOptions {
+  address?: string | undefined;
+  namespace?: string | undefined;
+  taskQueue: string;
+  verbose: boolean;
+}
+
+export interface Cli {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  close: () => Promise<void>;
+}
+
+export async function connect(options: GlobalOptions, env: Record<string, string | undefined>): Promise<Cli> {
+  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined));
+  const config = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
+  const address = options.address ?? config.connectionOptions.address ?? 'localhost:7233';
+  const namespace = options.namespace ?? config.namespace ?? 'default';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: '5s' });
+  } catch (err) {
+    throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}); start it or set TEMPORAL_ADDRESS / --address`);
+  }
+  return {
+    client: new Client({ connection, namespace }),
+    namespace,
+    taskQueue: options.taskQueue,
+    close: () => connection.close(),
+  };
+}
+
+/** Turns "workflow not found" into a one-line CLI error naming the id; rethrows anything else. */
+export function notFound(workflowId: string, namespace: string) {
+  return (err: unknown): never => {
+    if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
+      throw new CliError(`no workflow with id ${JSON.stringify(workflowId)} in namespace ${namespace}; see ccs-jobs list --all`);
+    }
+    throw err;
+  };
+}

@@ -1,0 +1,323 @@
+/**
+ * `ccs-jobs`: start, follow, cancel and list CCS job runs and scan pipelines, and schedule them.
+ * Every error is one line and a non-zero exit; stack traces only with --verbose.
+ */
+import { parseArgs } from 'node:util';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE, WorkflowName, cancelSignal, pipelineStatusQuery, statusQuery, type RunCcsJobInput } from '../contract';
+import { CcsError } from '../errors';
+import { validateRunCcsJobInput } from '../input';
+import { runWorker } from '../worker';
+import { requireGuid } from '../validation';
+import { connect, notFound, type Cli, type GlobalOptions } from './connect';
+import { loadPipelineFile } from './pipeline-file';
+import { CliError, ExitCode, elapsed, table } from './output';
+import { jobLine, pipelineText, waitForJob, waitForPipeline, type Out } from './progress';
+import { changeSchedule, createSchedule, describeSchedule, listSchedules, scheduleSpec } from './schedules';
+
+const GLOBAL_HELP = `Global options: --address HOST:PORT (default TEMPORAL_ADDRESS or localhost:7233), --namespace NS,
+  --task-queue NAME (default ${DEFAULT_TASK_QUEUE}), --verbose (stack traces), --help`;
+
+const HELP: Record<string, string> = {
+  '': `ccs-jobs: durable CCS job runs on Temporal
+
+Commands:
+  run <JobID>             start (or attach to) a runCcsJob workflow; --wait to follow it
+  status <workflowId>     what a job or pipeline workflow is doing
+  cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
+  list                    job workflows, filtered by CCS status or job
+  pipeline run|validate   scan pipelines from a YAML or JSON file
+  schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
+  worker                  run a worker (same as npm run worker)
+
+Run "ccs-jobs <command> --help" for a command's options and examples.
+Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
+${GLOBAL_HELP}`,
+  run: `ccs-jobs run <JobID> [--wait] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
+
+Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
+already being orchestrated attaches to that workflow instead of starting a second run.
+  --wait            follow the run until it ends; exit 0 when Completed, non-zero otherwise
+  --poll, --max-poll  first and longest wait between status reads (at least 1s)
+  --timeout         abort the run and fail when it takes longer
+  --if-running attach  follow a run of the job that is already executing instead of failing
+  --json            machine-readable output
+
+Examples:
+  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --wait
+  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json`,
+  status: `ccs-jobs status <workflowId> [--json]
+
+Example: ccs-jobs status ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16`,
+  cancel: `ccs-jobs cancel <workflowId> [--reason TEXT]
+
+Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS confirms.
+Example: ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"`,
+  list: `ccs-jobs list [--status Executing] [--job <JobID>] [--all] [--json]
+
+Lists running job workflows (all, with --all) from Temporal's visibility store.
+Examples:
+  ccs-jobs list --status Executing
+  ccs-jobs list --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --all`,
+  pipeline: `ccs-jobs pipeline validate <file>
+ccs-jobs pipeline run <file> [--wait] [--id <workflowId>] [--json]
+
+A pipeline file (YAML or JSON):
+  name: nightly scan
+  timeout: 8h
+  stages:
+    - name: collect
+      jobs: [0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16]
+    - name: evaluate
+      continueOnFailure: false
+      jobs:
+        - 24f58e54-5d94-45f8-97a8-ccb6d959233a
+        - { jobId: a282d163-2248-4904-8135-0eaf08be8e55, timeout: 2h, pollInterval: 1m }
+Stages run in order; the jobs of a stage run in parallel. A failed job stops the pipeline and
+aborts its running siblings unless the stage says continueOnFailure.
+Examples:
+  ccs-jobs pipeline validate scans/nightly.yaml
+  ccs-jobs pipeline run scans/nightly.yaml --wait`,
+  schedule: `ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>)
+                     [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h]
+                     [--poll 30s] [--timeout 8h]
+ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> | trigger <name> | delete <name>
+
+Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
+Examples:
+  ccs-jobs schedule create nightly-cer --cron "0 2 * * *" --timezone Europe/Paris --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
+  ccs-jobs schedule create weekly-scan --cron "0 3 * * SUN" --pipeline scans/weekly.yaml
+  ccs-jobs schedule trigger nightly-cer`,
+  worker: `ccs-jobs worker
+
+Runs a worker configured from the environment (see .env.example): CCS_BASE_URL, CCS_USERNAME,
+CCS_PASSWORD or CCS_PASSWORD_FILE, CCS_CA_FILE, CCS_TLS_INSECURE, TEMPORAL_* and TEMPORAL_TASK_QUEUE.`,
+};
+
+const OPTIONS = {
+  address: { type: 'string' },
+  namespace: { type: 'string' },
+  'task-queue': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  poll: { type: 'string' },
+  'max-poll': { type: 'string' },
+  timeout: { type: 'string' },
+  'if-running': { type: 'string' },
+  id: { type: 'string' },
+  reason: { type: 'string' },
+  status: { type: 'string' },
+  job: { type: 'string' },
+  all: { type: 'boolean' },
+  cron: { type: 'string' },
+  pipeline: { type: 'string' },
+  timezone: { type: 'string' },
+  overlap: { type: 'string' },
+  'catchup-window': { type: 'string' },
+  note: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** Visibility queries interpolate user text: only GUIDs and status words get in. */
+function listQuery(values: Values): string {
+  const terms = [`WorkflowType='${WorkflowName.runCcsJob}'`];
+  if (!values.all) terms.push(`ExecutionStatus='Running'`);
+  if (values.status) {
+    if (!/^\w{1,40}$/.test(values.status)) throw new CliError(`--status must be a CCS status such as Executing or Pending; got ${JSON.stringify(values.status)}`);
+    const s = values.status;
+    terms.push(`CcsJobStatus='${s.charAt(0).toUpperCase()}${s.slice(1).toLowerCase()}'`);
+  }
+  if (values.job) terms.push(`CcsJobId='${requireGuid('--job', values.job)}'`);
+  return terms.join(' AND ');
+}
+
+/** The runCcsJob input from the command line, every flag checked before anything is contacted. */
+function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput {
+  if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID>');
+  const input: RunCcsJobInput = {
+    jobId: requireGuid('JobID', jobIdArg),
+    ...(values.poll ? { pollInterval: values.poll } : {}),
+    ...(values['max-poll'] ? { maxPollInterval: values['max-poll'] } : {}),
+    ...(values.timeout ? { timeout: values.timeout } : {}),
+    ...(values['if-running'] ? { ifRunning: values['if-running'] as 'fail' | 'attach' } : {}),
+  };
+  try {
+    validateRunCcsJobInput(input);
+  } catch (err) {
+    // Name the flag the user typed, not the workflow field.
+    const flags: Record<string, string> = { pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running' };
+    throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
+  }
+  return input;
+}
+
+async function startJob(cli: Cli, input: RunCcsJobInput, values: Values, out: Out): Promise<number> {
+  const workflowId = values.id ?? `ccs-job-${input.jobId}`;
+  const existing = await cli.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const attached = existing?.status.name === 'RUNNING';
+  const handle = await cli.client.workflow.start(WorkflowName.runCcsJob, {
+    taskQueue: cli.taskQueue,
+    workflowId,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  const runId = (await handle.describe()).runId;
+  if (values.json && !values.wait) out.write(`${JSON.stringify({ workflowId, runId, attached })}\n`);
+  else if (!values.json) out.write(`${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsJob} ${workflowId} (run ${runId}) on task queue ${cli.taskQueue}\n`);
+  return values.wait ? waitForJob(handle, out, Boolean(values.json)) : ExitCode.ok;
+}
+
+async function showStatus(cli: Cli, workflowId: string | undefined, values: Values, out: Out): Promise<number> {
+  if (!workflowId) throw new CliError('name the workflow: ccs-jobs status <workflowId>');
+  const handle = cli.client.workflow.getHandle(workflowId);
+  const d = await handle.describe().catch(notFound(workflowId, cli.namespace));
+  if (d.type === WorkflowName.runCcsPipeline) {
+    const report = await handle.query(pipelineStatusQuery);
+    out.write(values.json ? `${JSON.stringify({ workflow: d.status.name, ...report }, null, 2)}\n` : `${(await pipelineText(report, cli.client)).join('\n')}\nworkflow ${d.status.name}\n`);
+    return ExitCode.ok;
+  }
+  const s = await handle.query(statusQuery).catch((err: unknown) => {
+    throw new CliError(`workflow ${workflowId} (${d.status.name}) did not answer the status query: ${(err as Error).message.split('\n')[0]}; is a worker running?`);
+  });
+  if (values.json) out.write(`${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n`);
+  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}`);
+  return ExitCode.ok;
+}
+
+async function list(cli: Cli, values: Values, out: Out): Promise<number> {
+  const query = listQuery(values);
+  const rows: string[][] = [];
+  const items: unknown[] = [];
+  for await (const wf of cli.client.workflow.list({ query, pageSize: 100 })) {
+    const sa = wf.searchAttributes as Record<string, string[] | undefined>;
+    const first = (k: string): string => sa[k]?.[0] ?? '-';
+    rows.push([wf.workflowId, first('CcsJobId'), first('CcsJobRunId'), first('CcsJobStatus'), wf.status.name, elapsed(wf.startTime)]);
+    items.push({ workflowId: wf.workflowId, jobId: sa.CcsJobId?.[0], jobRunId: sa.CcsJobRunId?.[0], ccsStatus: sa.CcsJobStatus?.[0], workflow: wf.status.name, startTime: wf.startTime });
+    if (rows.length >= 500) break;
+  }
+  if (values.json) out.write(`${JSON.stringify(items, null, 2)}\n`);
+  else out.write(rows.length ? `${table(['WORKFLOW ID', 'JOB ID', 'JOB RUN ID', 'CCS STATUS', 'WORKFLOW', 'AGE'], rows)}\n` : `no job workflows match ${query}\n`);
+  return ExitCode.ok;
+}
+
+async function pipeline(cli: () => Promise<Cli>, verb: string | undefined, file: string | undefined, values: Values, out: Out): Promise<number> {
+  if (verb !== 'run' && verb !== 'validate') throw new CliError('use ccs-jobs pipeline run <file> or ccs-jobs pipeline validate <file>');
+  if (!file) throw new CliError(`name the pipeline file: ccs-jobs pipeline ${verb} <file>`);
+  const definition = loadPipelineFile(file);
+  const jobs = definition.stages.reduce((n, s) => n + s.jobs.length, 0);
+  if (verb === 'validate') {
+    out.write(`${file}: valid pipeline ${JSON.stringify(definition.name)} with ${definition.stages.length} stage(s) and ${jobs} job(s)\n`);
+    return ExitCode.ok;
+  }
+  const c = await cli();
+  const workflowId = values.id ?? `ccs-pipeline-${definition.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  const existing = await c.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const handle = await c.client.workflow.start(WorkflowName.runCcsPipeline, { taskQueue: c.taskQueue, workflowId, args: [definition], workflowIdConflictPolicy: 'USE_EXISTING' });
+  const attached = existing?.status.name === 'RUNNING';
+  if (!values.json) out.write(`${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsPipeline} ${workflowId}: ${definition.stages.length} stage(s), ${jobs} job(s)\n`);
+  else if (!values.wait) out.write(`${JSON.stringify({ workflowId, attached })}\n`);
+  return values.wait ? waitForPipeline(handle, c.client, out, Boolean(values.json)) : ExitCode.ok;
+}
+
+async function schedule(cli: () => Promise<Cli>, verb: string | undefined, name: string | undefined, values: Values, out: Out): Promise<number> {
+  const say = (text: string): number => {
+    out.write(`${text}\n`);
+    return ExitCode.ok;
+  };
+  switch (verb) {
+    case 'create': {
+      const options = { cron: values.cron, job: values.job, pipeline: values.pipeline, timezone: values.timezone, overlap: values.overlap, catchupWindow: values['catchup-window'], poll: values.poll, timeout: values.timeout };
+      scheduleSpec(name, options); // all checks before connecting
+      return say(await createSchedule(await cli(), name, options));
+    }
+    case 'list':
+      return say(await listSchedules(await cli()));
+    case 'describe':
+      return say(await describeSchedule(await cli(), name, Boolean(values.json)));
+    case 'pause':
+    case 'unpause':
+    case 'trigger':
+    case 'delete':
+      return say(await changeSchedule(await cli(), verb, name, values.note));
+    default:
+      throw new CliError('use ccs-jobs schedule create|list|describe|pause|unpause|trigger|delete (see ccs-jobs schedule --help)');
+  }
+}
+
+/** Runs the CLI; returns the exit code. Never calls process.exit: the entry point does. */
+export async function main(argv: string[], env: Record<string, string | undefined>, out: Out, err: (text: string) => void): Promise<number> {
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
+  } catch (e) {
+    err(`ccs-jobs: ${(e as Error).message.split('\n')[0]} (see ccs-jobs --help)\n`);
+    return ExitCode.error;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    out.write(`${HELP[command ?? ''] ?? HELP['']!}\n`);
+    return command && !HELP[command] ? ExitCode.error : ExitCode.ok;
+  }
+  const options: GlobalOptions = { address: values.address, namespace: values.namespace, taskQueue: values['task-queue'] ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE, verbose: Boolean(values.verbose) };
+  let cli: Cli | undefined;
+  const lazyCli = async (): Promise<Cli> => (cli ??= await connect(options, env));
+  try {
+    switch (command) {
+      case 'run': {
+        const input = jobInput(rest[0], values);
+        return await startJob(await lazyCli(), input, values, out);
+      }
+      case 'status':
+        return await showStatus(await lazyCli(), rest[0], values, out);
+      case 'cancel': {
+        const workflowId = rest[0];
+        if (!workflowId) throw new CliError('name the workflow: ccs-jobs cancel <workflowId>');
+        const c = await lazyCli();
+        const handle = c.client.workflow.getHandle(workflowId);
+        const d = await handle.describe().catch(notFound(workflowId, c.namespace));
+        if (d.status.name !== 'RUNNING') throw new CliError(`workflow ${workflowId} is ${d.status.name}, nothing to cancel`);
+        await handle.signal(cancelSignal, values.reason ? { reason: values.reason } : {});
+        out.write(`cancel requested for ${workflowId}; it aborts its CCS run(s) and waits for CCS to confirm (follow with ccs-jobs status ${workflowId})\n`);
+        return ExitCode.ok;
+      }
+      case 'list':
+        return await list(await lazyCli(), values, out);
+      case 'pipeline':
+        return await pipeline(lazyCli, rest[0], rest[1], values, out);
+      case 'schedule':
+        return await schedule(lazyCli, rest[0], rest[1], values, out);
+      case 'worker':
+        await runWorker(env);
+        return ExitCode.ok;
+      default:
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, list, pipeline, schedule, worker`);
+    }
+  } catch (e) {
+    if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);
+    const message = e instanceof CliError || e instanceof CcsError ? e.message : e instanceof WorkflowExecutionAlreadyStartedError ? `workflow ${e.workflowId} already exists` : `${(e as Error).name}: ${(e as Error).message.split('\n')[0]}`;
+    err(`ccs-jobs: ${message}\n`);
+    return e instanceof CliError ? e.exitCode : ExitCode.error;
+  } finally {
+    await (cli)?.close();
+  }
+}
+
+/** The `ccs-jobs` entry point. */
+export function run(): void {
+  const out: Out = { write: (t) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) };
+  main(process.argv.slice(2), process.env, out, (t) => process.stderr.write(t)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`ccs-jobs: ${(e as Error).message}\n`);
+      process.exitCode = ExitCode.error;
+    },
+  );
+}
+
+if (require.main === module) run();

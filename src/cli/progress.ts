@@ -1,0 +1,145 @@
+/**
+ * Following a workflow from the CLI: live progress (one updating line on a terminal, a plain line
+ * per change otherwise) and the final outcome with its exit code.
+ */
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { pipelineStatusQuery, statusQuery, type RunCcsJobResult, type RunCcsJobStatus } from '../contract';
+import { ErrorType } from '../errors';
+import type { PipelineReport } from '../pipeline';
+import { ExitCode, elapsed } from './output';
+
+const REFRESH_MS = 1000;
+
+export interface Out {
+  write: (text: string) => void;
+  isTTY: boolean;
+}
+
+/** Shows `line()` until `done` settles: redrawn in place on a terminal, printed on change otherwise. */
+async function follow(out: Out, done: Promise<unknown>, line: () => Promise<string | undefined>): Promise<void> {
+  let finished = false;
+  void done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  let last = '';
+  while (!finished) {
+    const text = await line().catch(() => undefined);
+    if (text !== undefined && !finished) {
+      if (out.isTTY) out.write(`\r\x1b[2K${text}`);
+      else if (text.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '')) out.write(`${text}\n`);
+      last = text;
+    }
+    await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, REFRESH_MS))]);
+  }
+  if (out.isTTY && last) out.write('\r\x1b[2K');
+}
+
+export function jobLine(s: RunCcsJobStatus, startedAt: Date | undefined): string {
+  const status = s.status ? `${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}` : '';
+  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}`;
+}
+
+function describeRun(r: RunCcsJobResult): string[] {
+  const lines = [`${r.status}: job ${r.jobId} run ${r.jobRunId}`, `  started ${r.startTime ?? '-'}  ended ${r.endTime ?? '-'}  polls ${r.polls}${r.adopted ? '  (adopted an existing run)' : ''}`];
+  if (r.summary) lines.push(`  summary: ${r.summary}`);
+  if (r.customStatusText) lines.push(`  status text: ${r.customStatusText}`);
+  if (r.exception) lines.push(`  exception: ${r.exception}`);
+  for (const m of r.messages ?? []) lines.push(`  message ${m.time ?? ''} ${m.text}`.trimEnd());
+  if (r.cancelled) lines.push(`  cancelled by ${r.cancelled.by}${r.cancelled.reason ? `: ${r.cancelled.reason}` : ''} at ${r.cancelled.at}`);
+  return lines;
+}
+
+const EXIT_BY_TYPE: Record<string, number> = {
+  [ErrorType.JobFaulted]: ExitCode.failed,
+  [ErrorType.PipelineFailed]: ExitCode.failed,
+  [ErrorType.JobAborted]: ExitCode.aborted,
+  [ErrorType.JobTimedOut]: ExitCode.timedOut,
+};
+
+/** Waits for a `runCcsJob` workflow, showing progress unless `json`; prints the outcome; returns the exit code. */
+export async function waitForJob(handle: WorkflowHandle, out: Out, json: boolean): Promise<number> {
+  const startedAt = (await handle.describe()).startTime;
+  const done = handle.result() as Promise<RunCcsJobResult>;
+  if (!json) await follow(out, done, async () => jobLine(await handle.query(statusQuery), startedAt));
+  try {
+    const result = await done;
+    out.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${describeRun(result).join('\n')}\n`);
+    return result.status === 'Completed' ? ExitCode.ok : ExitCode.aborted;
+  } catch (err) {
+    return reportFailure(err, out, json, (details) => describeRun(details as RunCcsJobResult));
+  }
+}
+
+function reportFailure(err: unknown, out: Out, json: boolean, describe: (details: unknown) => string[]): number {
+  if (!(err instanceof WorkflowFailedError)) throw err;
+  const cause = err.cause;
+  if (cause instanceof CancelledFailure) {
+    out.write(json ? `${JSON.stringify({ error: { type: 'Cancelled', message: cause.message } })}\n` : 'Cancelled: the workflow was cancelled; its CCS run was aborted\n');
+    return ExitCode.aborted;
+  }
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
+  const message = cause?.message ?? err.message;
+  const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  if (json) out.write(`${JSON.stringify({ error: { type, message }, ...(details ? { details } : {}) }, null, 2)}\n`);
+  else {
+    out.write(`${type}: ${message}\n`);
+    if (details && typeof details === 'object' && ('jobRunId' in details || 'stages' in details)) out.write(`${describe(details).join('\n')}\n`);
+  }
+  return EXIT_BY_TYPE[type] ?? ExitCode.error;
+}
+
+/** The pipeline report as text, with the live CCS status of each running job when `client` is given. */
+export async function pipelineText(report: PipelineReport, client?: Client): Promise<string[]> {
+  const lines = [`pipeline ${report.name}: ${report.status} (started ${report.startedAt}${report.endedAt ? `, ended ${report.endedAt}` : ''})`];
+  for (const [i, stage] of report.stages.entries()) {
+    lines.push(`  stage ${i + 1} ${stage.name}: ${stage.state}`);
+    for (const job of stage.jobs) {
+      let live = '';
+      if (client && job.state === 'running') {
+        const s = await client.workflow.getHandle(job.workflowId).query(statusQuery).catch(() => undefined);
+        if (s?.status) live = ` · ${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}`;
+      }
+      const ccs = job.status ? ` · ${job.status}` : '';
+      const times = job.startTime ? ` · ${job.startTime} → ${job.endTime ?? '…'}` : '';
+      lines.push(`    ${job.jobId}  ${job.state}${live || ccs}${job.jobRunId ? ` · run ${job.jobRunId}` : ''}${times}`);
+      if (job.error) lines.push(`      ${job.error.type}: ${job.error.message}`);
+      for (const m of job.messages ?? []) lines.push(`      message ${m.time ?? ''} ${m.text}`.trimEnd());
+    }
+  }
+  return lines;
+}
+
+/** Waits for a `runCcsPipeline` workflow, showing progress unless `json`; prints the report; returns the exit code. */
+export async function waitForPipeline(handle: WorkflowHandle, client: Client, out: Out, json: boolean): Promise<number> {
+  const startedAt = (await handle.describe()).startTime;
+  const done = handle.result() as Promise<PipelineReport>;
+  if (!json) {
+    await follow(out, done, async () => {
+      const report = await handle.query(pipelineStatusQuery);
+      const stage = report.stages.find((s) => s.state === 'running') ?? [...report.stages].reverse().find((s) => s.state !== 'pending');
+      if (!stage) return `[${elapsed(startedAt)}] starting`;
+      const jobs = await Promise.all(
+        stage.jobs.map(async (j) => {
+          const s = j.state === 'running' ? await client.workflow.getHandle(j.workflowId).query(statusQuery).catch(() => undefined) : undefined;
+          return `${j.jobId.slice(0, 8)} ${s?.status ?? j.status ?? j.state}`;
+        }),
+      );
+      return `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${stage.name}: ${jobs.join(', ')}`;
+    });
+  }
+  try {
+    const report = await done;
+    out.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${(await pipelineText(report)).join('\n')}\n`);
+    return report.status === 'Completed' ? ExitCode.ok : report.status === 'Cancelled' ? ExitCode.aborted : ExitCode.failed;
+  } catch (err) {
+    const lines: string[] = [];
+    const code = reportFailure(err, { write: (t) => lines.push(t), isTTY: false }, json, () => []);
+    out.write(lines.join(''));
+    const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+    const report = cause instanceof ApplicationFailure ? (cause.details?.[0] as PipelineReport | undefined) : undefined;
+    if (!json && report?.stages) out.write(`${(await pipelineText(report)).join('\n')}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,140 @@
+/** `ccs-jobs schedule ...`: Temporal Schedules that start runCcsJob or runCcsPipeline. */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
+import { WorkflowName } from '../contract';
+import { validateRunCcsJobInput } from '../input';
+import { parseDuration, requireGuid } from '../validation';
+import type { Cli } from './connect';
+import { validateCron } from './cron';
+import { loadPipelineFile } from './pipeline-file';
+import { CliError, table } from './output';
+
+const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  allow: ScheduleOverlapPolicy.ALLOW_ALL,
+};
+
+export interface CreateScheduleOptions {
+  cron?: string | undefined;
+  job?: string | undefined;
+  pipeline?: string | undefined;
+  timezone?: string | undefined;
+  overlap?: string | undefined;
+  catchupWindow?: string | undefined;
+  poll?: string | undefined;
+  timeout?: string | undefined;
+}
+
+/** Everything about a schedule is checked here, before Temporal is contacted. */
+export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions) {
+  if (!name || !/^[\w.-]{1,200}$/.test(name)) throw new CliError(`schedule name must be 1-200 letters, digits, '.', '-' or '_'; got ${JSON.stringify(name ?? '')}`);
+  if (!o.cron) throw new CliError('--cron is required, e.g. --cron "0 2 * * *"');
+  const cron = validateCron(o.cron);
+  if (Boolean(o.job) === Boolean(o.pipeline)) throw new CliError('give exactly one of --job <JobID> and --pipeline <file>');
+  const timezone = o.timezone ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new CliError(`--timezone ${JSON.stringify(timezone)} is not an IANA time zone such as Europe/Paris or UTC`);
+  }
+  const overlap = OVERLAP[o.overlap ?? 'skip'];
+  if (overlap === undefined) throw new CliError(`--overlap must be skip, buffer-one or allow; got ${JSON.stringify(o.overlap)}`);
+  const catchupWindow = o.catchupWindow === undefined ? undefined : parseDuration('--catchup-window', o.catchupWindow);
+  if (catchupWindow !== undefined && catchupWindow < 60_000) throw new CliError('--catchup-window must be at least 1m');
+  const action = o.job
+    ? {
+        workflowType: WorkflowName.runCcsJob,
+        workflowId: `ccs-job-${requireGuid('--job', o.job)}`,
+        args: [
+          (() => {
+            const input = { jobId: o.job.toLowerCase(), ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) };
+            validateRunCcsJobInput(input);
+            return input;
+          })(),
+        ],
+      }
+    : (() => {
+        const definition = loadPipelineFile(o.pipeline!);
+        return { workflowType: WorkflowName.runCcsPipeline, workflowId: `ccs-pipeline-${name}`, args: [definition] };
+      })();
+  return { cron, timezone, overlap, catchupWindow, action };
+}
+
+export async function createSchedule(cli: Cli, name: string | undefined, o: CreateScheduleOptions): Promise<string> {
+  const spec = scheduleSpec(name, o);
+  try {
+    await cli.client.schedule.create({
+      scheduleId: name!,
+      spec: { cronExpressions: [spec.cron], timezone: spec.timezone },
+      action: { type: 'startWorkflow', taskQueue: cli.taskQueue, ...spec.action },
+      policies: { overlap: spec.overlap, ...(spec.catchupWindow === undefined ? {} : { catchupWindow: spec.catchupWindow }) },
+      // Temporal turns cron text into calendar specs; keep the text as written for list and describe.
+      memo: { createdBy: 'ccs-jobs', cron: spec.cron },
+    });
+  } catch (err) {
+    if ((err as Error).name === 'ScheduleAlreadyRunning') throw new CliError(`a schedule named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
+    throw err;
+  }
+  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${o.pipeline}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}`;
+}
+
+function cronOf(d: ScheduleDescription): string {
+  const cron = (d.memo as { cron?: unknown } | undefined)?.cron;
+  return typeof cron === 'string' ? cron : '(not created by ccs-jobs)';
+}
+
+function target(d: ScheduleDescription): string {
+  const action = d.action as { workflowType?: string; args?: unknown[] };
+  const arg = action.args?.[0] as { jobId?: string; name?: string } | undefined;
+  return action.workflowType === WorkflowName.runCcsPipeline ? `pipeline ${arg?.name ?? '?'}` : `job ${arg?.jobId ?? '?'}`;
+}
+
+export async function listSchedules(cli: Cli): Promise<string> {
+  const rows: string[][] = [];
+  for await (const s of cli.client.schedule.list()) {
+    const d = await cli.client.schedule.getHandle(s.scheduleId).describe();
+    rows.push([s.scheduleId, target(d), cronOf(d), d.state.paused ? 'paused' : 'active', d.info.nextActionTimes[0]?.toISOString() ?? '-']);
+  }
+  return rows.length ? table(['NAME', 'STARTS', 'CRON', 'STATE', 'NEXT RUN'], rows) : 'no schedules';
+}
+
+async function handleOf(cli: Cli, name: string | undefined) {
+  if (!name) throw new CliError('name the schedule, e.g. ccs-jobs schedule describe nightly-scan');
+  const handle = cli.client.schedule.getHandle(name);
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new CliError(`no schedule named ${JSON.stringify(name)}; see ccs-jobs schedule list`);
+    throw err;
+  }
+}
+
+export async function describeSchedule(cli: Cli, name: string | undefined, json: boolean): Promise<string> {
+  const { description: d } = await handleOf(cli, name);
+  const summary = {
+    name,
+    starts: target(d),
+    cron: cronOf(d),
+    timezone: d.spec.timezone,
+    paused: d.state.paused,
+    note: d.state.note,
+    overlap: d.policies.overlap,
+    catchupWindowMs: d.policies.catchupWindow,
+    nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+    recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
+  };
+  if (json) return JSON.stringify(summary, null, 2);
+  return Object.entries(summary)
+    .map(([k, v]) => `${k.padEnd(16)} ${Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-')}`)
+    .join('\n');
+}
+
+export async function changeSchedule(cli: Cli, verb: 'pause' | 'unpause' | 'trigger' | 'delete', name: string | undefined, note?: string): Promise<string> {
+  const { handle } = await handleOf(cli, name);
+  if (verb === 'pause') await handle.pause(note ?? 'paused with ccs-jobs');
+  if (verb === 'unpause') await handle.unpause(note ?? 'unpaused with ccs-jobs');
+  if (verb === 'trigger') await handle.trigger();
+  if (verb === 'delete') await handle.delete();
+  return { pause: `paused schedule ${name}`, unpause: `unpaused schedule ${name}`, trigger: `triggered schedule ${name} now`, delete: `deleted schedule ${name}` }[verb];
+}
