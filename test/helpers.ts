@@ -121,13 +121,14 @@ const HISTORY_DIR = join(__dirname, 'fixtures', 'histories');
 
 /**
  * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture under
- * test/fixtures/histories/<name>.json (`npm run test:record-histories`), exported by the temporal
- * CLI in the JSON format the SDK's replayer reads. Otherwise does nothing.
+ * test/fixtures/histories/<name>.json (`npm run test:record-histories`) as `{ workflowId, history }`,
+ * the history exported by the temporal CLI in the JSON format the SDK's replayer reads.
  */
 export async function recordHistory(handle: WorkflowHandle, name: string, address = inject('temporalAddress')): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const runId = (await handle.describe()).runId;
   const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'], { encoding: 'utf8' });
   mkdirSync(HISTORY_DIR, { recursive: true });
-  writeFileSync(join(HISTORY_DIR, `${name}.json`), json);
+  // The workflow id is kept beside the history: replaying commands that embed it (child ids) needs it.
+  writeFileSync(join(HISTORY_DIR, `${name}.json`), `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(json) as unknown })}\n`);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import type { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, pipelineStatusQuery } from '../src/contract';
 import { pipelineProblems, type PipelineDefinition, type PipelineReport } from '../src/pipeline';
@@ -59,7 +60,7 @@ describe('pipeline definition', () => {
 
   it('an invalid definition fails the workflow at once with every problem, starting nothing', async () => {
     const before = sim.state.runs.size;
-    const failure = await failureOf((await startPipeline({ name: 'bad', stages: [{ name: 's', jobs: ['x', 'y'] }] } as PipelineDefinition)).result());
+    const failure = await failureOf((await startPipeline({ name: 'bad', stages: [{ name: 's', jobs: ['x', 'y'] }] })).result());
     expect(failure.type).toBe('CcsInvalidInput');
     expect(failure.message).toMatch(/^pipeline is invalid \(2 problems\): stages\[0\]\.jobs\[0\]: .*; stages\[0\]\.jobs\[1\]: /);
     expect(sim.state.runs.size).toBe(before);

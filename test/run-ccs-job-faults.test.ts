@@ -3,8 +3,9 @@
  * adopted, never duplicated; rate limits and outages are ridden out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusQuery } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { type TestWorker, addJob, recordHistory, startRun, startSim, startWorker } from './helpers';
+import { addJob, eventually, recordHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
 
 let sim: Simulator;
 let w: TestWorker;
@@ -60,6 +61,7 @@ describe('polling through trouble', () => {
   it('rides out 5xx, resets and 429 with Retry-After while polling, with one run', async () => {
     const jobId = addJob(sim, [['Executing', 4], ['Completed', 0]]);
     const handle = await startRun(w, { jobId, ...FAST });
+    await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
     sim.setFaults({ errorRate: 0.3, errorStatus: [500, 502, 503], resetRate: 0.1, rateLimitRate: 0.2, retryAfterSeconds: 1, endpoints: ['jobruns'] });
     try {
       const result = await handle.result();

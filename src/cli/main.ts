@@ -7,7 +7,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE, WorkflowName, cancelSignal, pipelineStatusQuery, statusQuery, type RunCcsJobInput } from '../contract';
 import { CcsError } from '../errors';
 import { validateRunCcsJobInput } from '../input';
-import { runWorker } from '../worker';
 import { requireGuid } from '../validation';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
@@ -291,7 +290,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       case 'schedule':
         return await schedule(lazyCli, rest[0], rest[1], values, out);
       case 'worker':
-        await runWorker(env);
+        // Loaded on demand: the worker pulls in the SDK's native runtime, which other commands do not need.
+        await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
         throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, list, pipeline, schedule, worker`);
