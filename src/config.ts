@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { CcsClientOptions } from './ccs/client';
+import { parseCodecKeys, type CodecKey } from './codec';
 import { DEFAULT_TASK_QUEUE } from './contract';
 
 export interface WorkerConfig {
@@ -14,6 +15,8 @@ export interface WorkerConfig {
   ccs: Omit<CcsClientOptions, 'warn' | 'now'>;
   /** A prebuilt workflow bundle (skips webpack at start-up), from WORKFLOW_BUNDLE_PATH. */
   workflowBundlePath: string | undefined;
+  /** Payload encryption keys (CCS_CODEC_KEYS), newest first, and the one that encrypts. */
+  codec: { keys: CodecKey[]; activeKeyId: string } | undefined;
 }
 
 /** Thrown by {@link loadConfig}; `problems` lists every bad or missing variable. */
@@ -27,6 +30,7 @@ export class ConfigError extends Error {
 /** The variables {@link loadConfig} reads besides Temporal's own `TEMPORAL_*` ones; `.env.example` lists them. */
 export const CONFIG_VARIABLES = [
   'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_INSECURE', 'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH',
+  'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -83,6 +87,8 @@ export function loadConfig(env: Env): WorkerConfig {
   const insecure = parseBoolean('CCS_TLS_INSECURE', env.CCS_TLS_INSECURE, problems);
   if (insecure && ca) problems.push('CCS_TLS_INSECURE=true and CCS_CA_FILE contradict each other; keep CCS_CA_FILE');
 
+  const codec = loadCodecConfig(env, problems);
+
   let temporal: WorkerConfig['temporal'] | undefined;
   try {
     const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined));
@@ -98,5 +104,20 @@ export function loadConfig(env: Env): WorkerConfig {
     taskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
     ccs: Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, ca, insecure }),
     workflowBundlePath: get('WORKFLOW_BUNDLE_PATH'),
+    codec,
   });
+}
+
+/** Reads CCS_CODEC_KEYS / CCS_CODEC_KEY_ID (shared by the worker and the CLI); adds problems, never key material. */
+export function loadCodecConfig(env: Env, problems: string[]): WorkerConfig['codec'] {
+  const text = env.CCS_CODEC_KEYS?.trim();
+  if (!text) {
+    if (env.CCS_CODEC_KEY_ID) problems.push('CCS_CODEC_KEY_ID is set but CCS_CODEC_KEYS is empty');
+    return undefined;
+  }
+  const { keys, problems: keyProblems } = parseCodecKeys(text);
+  problems.push(...keyProblems);
+  const activeKeyId = env.CCS_CODEC_KEY_ID?.trim() || keys[0]?.id;
+  if (activeKeyId && keys.length > 0 && !keys.some((k) => k.id === activeKeyId)) problems.push(`CCS_CODEC_KEY_ID ${activeKeyId} is not among CCS_CODEC_KEYS`);
+  return keys.length > 0 && activeKeyId ? { keys, activeKeyId } : undefined;
 }

@@ -5,6 +5,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { CcsClient } from './ccs/client';
+import { AesGcmCodec, encryptingDataConverter } from './codec';
 import { ConfigError, loadConfig } from './config';
 
 export async function runWorker(env: Record<string, string | undefined>): Promise<void> {
@@ -18,9 +19,10 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
       activities: createActivities({ client }),
+      ...(config.codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(config.codec.keys, config.codec.activeKeyId)) } : {}),
       ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: require.resolve('./workflows') }),
     });
-    console.log(`worker polling task queue ${config.taskQueue} on ${String(config.temporal.connection.address ?? 'localhost:7233')} (namespace ${config.temporal.namespace}) for CCS ${client.baseUrl}`);
+    console.log(`worker polling task queue ${config.taskQueue} on ${String(config.temporal.connection.address ?? 'localhost:7233')} (namespace ${config.temporal.namespace}) for CCS ${client.baseUrl}${config.codec ? `, payloads encrypted with key ${config.codec.activeKeyId}` : ''}`);
     // The SDK stops polling on SIGINT/SIGTERM and resolves run() once in-flight tasks have finished.
     await worker.run();
   } finally {

@@ -4,6 +4,8 @@
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { AesGcmCodec, encryptingDataConverter } from '../codec';
+import { loadCodecConfig } from '../config';
 import { CliError } from './output';
 
 export interface GlobalOptions {
@@ -25,6 +27,9 @@ export async function connect(options: GlobalOptions, env: Record<string, string
   const config = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
   const address = options.address ?? config.connectionOptions.address ?? 'localhost:7233';
   const namespace = options.namespace ?? config.namespace ?? 'default';
+  const problems: string[] = [];
+  const codec = loadCodecConfig(env, problems);
+  if (problems.length > 0) throw new CliError(problems.join('; '));
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: '5s' });
@@ -32,7 +37,7 @@ export async function connect(options: GlobalOptions, env: Record<string, string
     throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}); start it or set TEMPORAL_ADDRESS / --address`);
   }
   return {
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, ...(codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(codec.keys, codec.activeKeyId)) } : {}) }),
     namespace,
     taskQueue: options.taskQueue,
     close: () => connection.close(),
