@@ -3,12 +3,12 @@
  * run's dev server, and a Temporal client. Everything here is real: sockets, server, worker.
  */
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities } from '../src/activities';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
@@ -20,11 +20,14 @@ import type { runCcsJob } from '../src/workflows';
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
 
 let runtimeInstalled = false;
-/** Keeps SDK logs to errors, so test output stays readable. */
-export function quietRuntime(): void {
+/**
+ * Installs the SDK runtime once per test process, with `logger` (default: errors only, so test
+ * output stays readable). Later calls do nothing.
+ */
+export function quietRuntime(logger: Logger = new DefaultLogger('ERROR')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger });
 }
 
 export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -131,4 +134,30 @@ export async function recordHistory(handle: WorkflowHandle, name: string, addres
   mkdirSync(HISTORY_DIR, { recursive: true });
   // The workflow id is kept beside the history: replaying commands that embed it (child ids) needs it.
   writeFileSync(join(HISTORY_DIR, `${name}.json`), `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(json) as unknown })}\n`);
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+/**
+ * Starts `src/worker.ts` as its own process (as `npm run worker` does) with only `env` (plus PATH
+ * and HOME); resolves once it polls, unless `waitReady` is false.
+ */
+export function spawnWorkerProcess(env: Record<string, string>, waitReady = true): Promise<WorkerProcess> {
+  const root = join(__dirname, '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/worker.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const proc = { child, exited, output: () => output };
+  if (!waitReady) return Promise.resolve(proc);
+  return eventually(() => (output.includes('worker polling') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
 }

@@ -2,7 +2,7 @@
  * The worker as operators run it (`npm run worker`, a separate process) killed with SIGKILL mid-execute
  * and mid-poll, drained with SIGTERM, and refusing a broken configuration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,37 +10,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../src/contract';
 import type { Simulator } from '../src/sim/server';
-import { SIM_USER, type TestWorker, addJob, eventually, recordHistory, startRun, startSim, startWorker } from './helpers';
+import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from './helpers';
 
-const ROOT = join(__dirname, '..');
 let sim: Simulator;
 let client: TestWorker; // used for its Temporal client only: its own task queue has no work
 let env: Record<string, string>;
 const children = new Set<ChildProcess>();
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
 function spawnWorker(extraEnv: Record<string, string> = {}, waitReady = true): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/worker.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnWorkerProcess({ ...env, ...extraEnv }, waitReady).then((proc) => {
+    children.add(proc.child);
+    void proc.exited.then(() => children.delete(proc.child));
+    return proc;
   });
-  children.add(child);
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
-  const proc = { child, exited, output: () => output };
-  if (!waitReady) return Promise.resolve(proc);
-  return eventually(() => (output.includes('worker polling') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
 }
 
 beforeAll(async () => {

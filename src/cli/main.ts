@@ -186,8 +186,7 @@ async function showStatus(cli: Cli, workflowId: string | undefined, values: Valu
   return ExitCode.ok;
 }
 
-async function list(cli: Cli, values: Values, out: Out): Promise<number> {
-  const query = listQuery(values);
+async function list(cli: Cli, query: string, values: Values, out: Out): Promise<number> {
   const rows: string[][] = [];
   const items: unknown[] = [];
   for await (const wf of cli.client.workflow.list({ query, pageSize: 100 })) {
@@ -283,8 +282,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         out.write(`cancel requested for ${workflowId}; it aborts its CCS run(s) and waits for CCS to confirm (follow with ccs-jobs status ${workflowId})\n`);
         return ExitCode.ok;
       }
-      case 'list':
-        return await list(await lazyCli(), values, out);
+      case 'list': {
+        const query = listQuery(values);
+        return await list(await lazyCli(), query, values, out);
+      }
       case 'pipeline':
         return await pipeline(lazyCli, rest[0], rest[1], values, out);
       case 'schedule':

@@ -24,6 +24,8 @@ export interface SimFaults {
   corruptRate?: number;
   /** Only these endpoints are affected (default: all CCS endpoints). */
   endpoints?: Endpoint[];
+  /** With latencyMs: the share of requests delayed (default 1, all). */
+  slowRate?: number;
   /** Fault after CCS processed the request (the run exists, the answer is lost). Default false. */
   afterProcessing?: boolean;
   /** Inject at most this many faults, then clear. */
@@ -63,6 +65,8 @@ export interface Simulator {
   stats: () => Record<string, Record<string, number>>;
   setFaults: (faults: SimFaults) => void;
   revokeTokens: () => void;
+  /** Every access and refresh token issued so far, for tests that scan for leaked secrets. */
+  issuedTokens: () => string[];
   close: () => Promise<void>;
 }
 
@@ -117,6 +121,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const tokenTtl = (options.tokenTtlSeconds ?? 3600) * 1000;
   const refreshTtl = (options.refreshTtlSeconds ?? 5400) * 1000;
   const accessTokens = new Map<string, { user: string; expiresAt: number }>();
+  const issued: string[] = [];
   const refreshTokens = new Map<string, { user: string; expiresAt: number }>();
   const counts: Record<string, Record<string, number>> = {};
   let faults: SimFaults = {};
@@ -160,6 +165,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const access = randomBytes(24).toString('base64url');
     const refresh = randomBytes(16).toString('hex');
     accessTokens.set(access, { user, expiresAt: Date.now() + tokenTtl });
+    issued.push(access, refresh);
     refreshTokens.set(refresh, { user, expiresAt: Date.now() + refreshTtl });
     return { access_token: access, token_type: 'bearer', expires_in: Math.round(tokenTtl / 1000), refresh_token: refresh };
   };
@@ -400,7 +406,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const active = faults;
       const routed = route(req, url.pathname, query, raw);
       endpoint = routed.endpoint;
-      if (active.latencyMs && (!active.endpoints || active.endpoints.includes(endpoint))) {
+      if (active.latencyMs && (!active.endpoints || active.endpoints.includes(endpoint)) && Math.random() < (active.slowRate ?? 1)) {
         await new Promise((r) => setTimeout(r, active.latencyMs));
       }
       const before = pickFault(endpoint, 'before');
@@ -466,6 +472,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       accessTokens.clear();
       refreshTokens.clear();
     },
+    issuedTokens: () => [...issued],
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -495,7 +502,7 @@ export function validateJob(input: unknown, where = 'job'): SimJob {
 function validateFaults(input: unknown): SimFaults {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new HttpError(400, 'faults must be an object');
   const f = input as SimFaults;
-  for (const key of ['errorRate', 'resetRate', 'rateLimitRate', 'corruptRate'] as const) {
+  for (const key of ['errorRate', 'resetRate', 'rateLimitRate', 'corruptRate', 'slowRate'] as const) {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) throw new HttpError(400, `${key} must be a number from 0 to 1`);
   }

@@ -124,20 +124,21 @@ export class SimState {
     this.save();
   }
 
-  /** Where the run is now: walks the steps by elapsed time; an accepted abort wins once its delay passed. */
+  /**
+   * Where the run is now: walks the steps by elapsed time. An accepted abort wins from the moment
+   * it takes effect (request time plus the job's abort delay) unless the run ended before that.
+   */
   view(run: SimRun, at = this.now()): RunView {
+    const abortAt = run.abortRequestedAt === null ? Infinity : run.abortRequestedAt + (run.plan.abortDelaySeconds ?? 0) * 1000;
     let t = run.startedAt;
     let current: RunView = { status: 'Pending', endedAt: null };
     for (const [status, seconds] of run.plan.steps) {
-      if (at < t) break;
+      if (Math.min(at, abortAt) < t) break;
       current = { status, endedAt: isTerminal(status) ? t : null };
       if (current.endedAt !== null) break;
       t += seconds * 1000;
     }
-    if (current.endedAt === null && run.abortRequestedAt !== null) {
-      const abortAt = run.abortRequestedAt + (run.plan.abortDelaySeconds ?? 0) * 1000;
-      if (at >= abortAt) current = { status: 'Aborted', endedAt: abortAt };
-    }
+    if (current.endedAt === null && at >= abortAt) current = { status: 'Aborted', endedAt: abortAt };
     return current;
   }
 

@@ -1,0 +1,211 @@
+/**
+ * The chaos suite (`npm run test:chaos`): each scenario runs CHAOS_WORKFLOWS (default 50) concurrent
+ * workflows with mixed outcomes and cancels while something breaks, then checks the invariants.
+ * The summary table is printed at the end (docs/reliability.md keeps one).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities';
+import type { CcsClientOptions } from '../../src/ccs/client';
+import { startDevServer } from '../../src/dev/dev-server';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
+import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
+import { check, planJobs, random, settle, startAll, summaryTable, type Summary } from './harness';
+
+const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
+const BUDGET_RUNS = Number(process.env.CHAOS_BUDGET_RUNS ?? 1000);
+const SETTLE_MS = 240_000;
+const logs: string[] = [];
+const summaries: Summary[] = [];
+
+quietRuntime(new DefaultLogger('INFO', (entry) => logs.push(`${entry.message} ${JSON.stringify(entry.meta ?? {})}`)));
+
+interface Rig {
+  sim: Simulator;
+  client: Client;
+  taskQueue: string;
+  stop: () => Promise<void>;
+}
+
+/** A simulator and an in-process worker on a fresh task queue, on `address`. */
+async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress'), workerOptions: { maxTaskQueueActivitiesPerSecond?: number } = {}): Promise<Rig> {
+  const sim = await startSimulator({ port: 0, ...simOptions });
+  const taskQueue = `chaos-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
+  const native = await NativeConnection.connect({ address });
+  const ccs = clientFor(sim, ccsOptions);
+  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities({ client: ccs }), ...workerOptions });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  return {
+    sim,
+    client: new Client({ connection }),
+    taskQueue,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await ccs.close();
+      await native.close();
+      await connection.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Runs one scenario: start the workflows, let `during` break things, settle, check. */
+async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS): Promise<Summary> {
+  const started = Date.now();
+  const rnd = random(seed);
+  const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd);
+  await during();
+  await settle(tracked, SETTLE_MS);
+  const errors = tracked.map((t) => JSON.stringify(t.outcome ?? {}));
+  const summary = await check(name, r.sim, tracked, [...logs, ...errors], started);
+  summaries.push(summary);
+  return summary;
+}
+
+const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, stuck: s.stuck, leaked: s.leaked });
+const ZERO = { duplicates: 0, orphans: 0, lost: 0, stuck: 0, leaked: 0 };
+
+afterAll(() => {
+  const table = summaryTable(summaries);
+  console.log(`\nchaos summary (${WORKFLOWS} workflows per scenario)\n${table}\n`);
+  if (process.env.CHAOS_SUMMARY_FILE) writeFileSync(process.env.CHAOS_SUMMARY_FILE, `${table}\n`);
+});
+
+describe.sequential('chaos', () => {
+  it.each([
+    ['CCS answers 30% of requests with 500/502/503', { errorRate: 0.3, errorStatus: [500, 502, 503] }],
+    ['CCS drops 10% of connections, before or after acting', { resetRate: 0.1 }],
+    ['CCS drops 10% of answers after acting', { resetRate: 0.1, afterProcessing: true }],
+    ['CCS answers 20% of requests slower than the request timeout', { latencyMs: 2500, slowRate: 0.2 }],
+    ['CCS rate-limits 30% of requests (429, Retry-After 2 s)', { rateLimitRate: 0.3, retryAfterSeconds: 2 }],
+  ])('%s', async (name, faults) => {
+    const r = await rig({}, { headersTimeoutMs: 2000 });
+    try {
+      r.sim.setFaults(faults);
+      expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
+    } finally {
+      await r.stop();
+    }
+  }, 400_000);
+
+  it('tokens revoked every 4 s (application-server restarts) with 5 s token lifetimes', async () => {
+    const r = await rig({ tokenTtlSeconds: 5, refreshTtlSeconds: 8 }, { refreshLeadMs: 1000 });
+    const revoker = setInterval(() => r.sim.revokeTokens(), 4000);
+    try {
+      expect(clean(await scenario('tokens revoked every 4 s, 5 s lifetimes', r, undefined, 7))).toEqual(ZERO);
+    } finally {
+      clearInterval(revoker);
+      await r.stop();
+    }
+  }, 400_000);
+
+  it('the simulator restarted from its --state-file mid-run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-sim-'));
+    const options = { stateFile: join(dir, 'state.json'), tlsDir: join(dir, 'tls') };
+    const r = await rig(options);
+    const port = r.sim.port;
+    let sim = r.sim;
+    try {
+      const summary = await scenario('simulator restarted from --state-file', { ...r, get sim() { return sim; } }, async () => {
+        await new Promise((res) => setTimeout(res, 4000));
+        await sim.close();
+        await new Promise((res) => setTimeout(res, 3000));
+        sim = await startSimulator({ port, ...options });
+      }, 11);
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
+      await r.stop().catch(() => undefined);
+      await sim.close();
+    }
+  }, 400_000);
+
+  it('the worker killed with SIGKILL three times and restarted', async () => {
+    const sim = await startSimulator({ port: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-worker-'));
+    writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
+    const taskQueue = `chaos-kill-${Date.now()}`;
+    const env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      CCS_BASE_URL: sim.baseUrl,
+      CCS_USERNAME: SIM_USER.username,
+      CCS_PASSWORD: SIM_USER.password,
+      CCS_CA_FILE: join(dir, 'ca.pem'),
+    };
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    let worker: WorkerProcess = await spawnWorkerProcess(env);
+    const outputs: string[] = [];
+    try {
+      const rnd = random(13);
+      const summary = await scenario('worker SIGKILLed 3 times', { sim, client: new Client({ connection }), taskQueue }, async () => {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((res) => setTimeout(res, 1500 + rnd() * 3000));
+          worker.child.kill('SIGKILL');
+          await worker.exited;
+          outputs.push(worker.output());
+          worker = await spawnWorkerProcess(env);
+        }
+      }, 13);
+      logs.push(...outputs, worker.output());
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await connection.close();
+      await sim.close();
+    }
+  }, 400_000);
+
+  it('the Temporal server restarted (persistent --db-filename) mid-run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-temporal-'));
+    let server = await startDevServer({ dbFilename: join(dir, 'temporal.db') });
+    const port = Number(server.address.split(':')[1]);
+    const r = await rig({}, {}, server.address);
+    try {
+      const summary = await scenario('Temporal dev server restarted', r, async () => {
+        await new Promise((res) => setTimeout(res, 4000));
+        await server.stop();
+        await new Promise((res) => setTimeout(res, 2000));
+        server = await startDevServer({ dbFilename: join(dir, 'temporal.db'), port });
+      }, 17);
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
+      await r.stop();
+      await server.stop();
+    }
+  }, 400_000);
+
+  it(`a CCS request budget holds with ${BUDGET_RUNS} tracked runs`, async () => {
+    // The budget is enforced by the Temporal server for every worker on the task queue: at most
+    // budget/2 activities a second, each one or two CCS requests (a terminal read adds the messages read).
+    const budget = 60;
+    const r = await rig({}, {}, undefined, { maxTaskQueueActivitiesPerSecond: budget / 2 });
+    const perSecond: number[] = [];
+    let last = 0;
+    const total = (): number => Object.entries(r.sim.stats()).filter(([k]) => k !== 'token').reduce((n, [, row]) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
+    const sampler = setInterval(() => {
+      const now = total();
+      perSecond.push(now - last);
+      last = now;
+    }, 1000);
+    try {
+      const summary = await scenario(`request budget ${budget}/s, ${BUDGET_RUNS} runs`, r, undefined, 19, BUDGET_RUNS);
+      clearInterval(sampler);
+      const peak = Math.max(...perSecond);
+      console.log(`request budget: ${budget}/s; peak ${peak}/s over ${perSecond.length} s; ${total()} requests for ${BUDGET_RUNS} runs`);
+      expect(clean(summary)).toEqual(ZERO);
+      expect(peak).toBeLessThanOrEqual(budget * 1.1);
+    } finally {
+      clearInterval(sampler);
+      await r.stop();
+    }
+  }, 900_000);
+});

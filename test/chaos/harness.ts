@@ -1,0 +1,157 @@
+/**
+ * The chaos harness: starts many runCcsJob workflows with mixed outcomes and cancels against a
+ * simulator, lets a scenario break things while they run, then checks the invariants:
+ * every workflow ends in the state that matches its CCS run, no run is left going (orphan), exactly
+ * one execute per workflow (no duplicate), no workflow stuck, no credential or token anywhere in
+ * histories, logs or error messages.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { cancelSignal, type RunCcsJobResult } from '../../src/contract';
+import type { Simulator } from '../../src/sim/server';
+import type { SimJob } from '../../src/sim/state';
+import { SIM_USER } from '../helpers';
+
+export type Plan = 'complete' | 'fault' | 'cancel' | 'race';
+
+export interface Tracked {
+  jobId: string;
+  plan: Plan;
+  handle: WorkflowHandle;
+  /** Set when the workflow closed: the CCS status it reported, or its error type. */
+  outcome?: { status?: string; type?: string; jobRunId?: string };
+}
+
+export interface Summary {
+  scenario: string;
+  workflows: number;
+  duplicates: number;
+  orphans: number;
+  lost: number;
+  stuck: number;
+  leaked: number;
+  seconds: number;
+}
+
+/** A small deterministic generator, so a scenario's mix can be reproduced from its seed. */
+export function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PLANS: Plan[] = ['complete', 'complete', 'complete', 'fault', 'fault', 'cancel', 'race'];
+
+/** Adds one job per workflow, with steps that realise its plan. */
+export function planJobs(sim: Simulator, count: number, rnd: () => number, scale = 1): { jobId: string; plan: Plan; endsAfterMs: number }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const plan = PLANS[i % PLANS.length]!;
+    const pending = 0.5 + rnd() * 1.5;
+    const executing = (2 + rnd() * 6) * scale;
+    const steps: SimJob['steps'] =
+      plan === 'cancel' ? [['Pending', pending], ['Executing', 3600]] : [['Pending', pending], ['Executing', executing], [plan === 'fault' ? 'Faulted' : 'Completed', 0]];
+    const jobId = sim.state.addJob({ JobID: randomUUID(), JobName: `chaos ${plan} ${i}`, steps, exception: plan === 'fault' ? 'chaos fault' : null }).JobID;
+    return { jobId, plan, endsAfterMs: (pending + executing) * 1000 };
+  });
+}
+
+/** Starts the workflows and sends the cancels their plans call for. */
+export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number): Promise<Tracked[]> {
+  const tracked: Tracked[] = [];
+  for (const job of jobs) {
+    const handle = await client.workflow.start('runCcsJob', {
+      taskQueue,
+      workflowId: `chaos-${job.plan}-${randomUUID()}`,
+      args: [{ jobId: job.jobId, pollInterval: '1s', maxPollInterval: '2s', abortConfirmTimeout: '5m' }],
+    });
+    tracked.push({ jobId: job.jobId, plan: job.plan, handle });
+    // cancel: some time into the run; race: right around the moment CCS completes the run.
+    const at = job.plan === 'cancel' ? 1000 + rnd() * 5000 : job.plan === 'race' ? job.endsAfterMs - 500 + rnd() * 1000 : undefined;
+    if (at !== undefined) setTimeout(() => void handle.signal(cancelSignal, { reason: 'chaos' }).catch(() => undefined), at);
+  }
+  return tracked;
+}
+
+/** Waits for every workflow to close (up to `timeoutMs`), recording each outcome. */
+export async function settle(tracked: Tracked[], timeoutMs: number): Promise<void> {
+  const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+  await Promise.all(
+    tracked.map(async (t) => {
+      const result = await Promise.race([t.handle.result().then((r: RunCcsJobResult) => r, (e: unknown) => e), deadline]);
+      if (result === 'timeout') return;
+      if (result instanceof WorkflowFailedError) {
+        const cause = result.cause;
+        const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<RunCcsJobResult> | undefined) : undefined;
+        t.outcome = { type: cause instanceof CancelledFailure ? 'Cancelled' : cause instanceof ApplicationFailure ? cause.type ?? 'Error' : 'Error', status: details?.status, jobRunId: details?.jobRunId };
+      } else if (result instanceof Error) {
+        t.outcome = { type: result.name };
+      } else {
+        const r = result as RunCcsJobResult;
+        t.outcome = { status: r.status, jobRunId: r.jobRunId };
+      }
+    }),
+  );
+}
+
+/** Counts invariant violations. `secrets` must appear nowhere in `texts` (histories, logs, errors). */
+export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number): Promise<Summary> {
+  let duplicates = 0;
+  let orphans = 0;
+  let lost = 0;
+  let stuck = 0;
+  const problems: string[] = [];
+  for (const t of tracked) {
+    const runs = sim.state.runsOf(t.jobId);
+    if (runs.length > 1) {
+      duplicates++;
+      problems.push(`${t.handle.workflowId}: ${runs.length} runs`);
+    }
+    for (const run of runs) {
+      if (!['Completed', 'Faulted', 'Aborted'].includes(String(sim.state.view(run).status))) {
+        orphans++;
+        problems.push(`${t.handle.workflowId}: run ${run.JobRunID} left ${sim.state.view(run).status}`);
+      }
+    }
+    if (!t.outcome) {
+      stuck++;
+      const d = await t.handle.describe().catch(() => undefined);
+      const pending = d?.raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} last failure: ${a.lastFailure?.message ?? '-'}`);
+      problems.push(`${t.handle.workflowId}: still running; pending: ${pending?.join('; ') || 'none'}; CCS: ${runs.map((r) => String(sim.state.view(r).status)).join(',') || 'no run'}`);
+      continue;
+    }
+    const run = runs[0];
+    const ccs = run ? String(sim.state.view(run).status) : undefined;
+    // What the workflow must report for what CCS says happened to its run.
+    const expected: Record<string, string[]> = {
+      Completed: ['Completed'],
+      Faulted: ['CcsJobFaulted'],
+      Aborted: ['Aborted', 'Cancelled'],
+    };
+    const reported = t.outcome.type ?? t.outcome.status ?? '';
+    const matches = ccs !== undefined && (expected[ccs] ?? []).includes(reported) && (t.outcome.jobRunId === undefined || t.outcome.jobRunId === run?.JobRunID);
+    const plannedAbort = t.plan === 'cancel' || t.plan === 'race';
+    const noRunCancelled = !run && plannedAbort && ['CcsJobAborted', 'Cancelled'].includes(reported);
+    if (!matches && !noRunCancelled) {
+      lost++;
+      problems.push(`${t.handle.workflowId} (${t.plan}): workflow says ${reported}, CCS says ${ccs ?? 'no run'}`);
+    }
+  }
+  const secrets = [SIM_USER.password, ...sim.issuedTokens()];
+  for (const t of tracked) texts.push(JSON.stringify(await t.handle.fetchHistory().catch(() => ({}))));
+  const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
+  if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
+  if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
+  return { scenario, workflows: tracked.length, duplicates, orphans, lost, stuck, leaked, seconds: Math.round((Date.now() - startedAt) / 1000) };
+}
+
+export function summaryTable(rows: Summary[]): string {
+  const header = '| scenario | workflows | duplicates | orphans | lost | stuck | leaked | seconds |';
+  const line = '|---|---:|---:|---:|---:|---:|---:|---:|';
+  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.stuck} | ${r.leaked} | ${r.seconds} |`)].join('\n');
+}
