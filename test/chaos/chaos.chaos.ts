@@ -15,7 +15,7 @@ import type { CcsClientOptions } from '../../src/ccs/client';
 import { startDevServer } from '../../src/dev/dev-server';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
-import { check, planJobs, random, settle, startAll, summaryTable, type Summary } from './harness';
+import { check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
 
 const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
 const BUDGET_RUNS = Number(process.env.CHAOS_BUDGET_RUNS ?? 1000);
@@ -57,10 +57,10 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
 }
 
 /** Runs one scenario: start the workflows, let `during` break things, settle, check. */
-async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS): Promise<Summary> {
+async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
-  const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd);
+  const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd, cancels);
   await during();
   await settle(tracked, SETTLE_MS);
   const errors = tracked.map((t) => JSON.stringify(t.outcome ?? {}));
@@ -102,6 +102,20 @@ describe.sequential('chaos', () => {
       expect(clean(await scenario('tokens revoked every 4 s, 5 s lifetimes', r, undefined, 7))).toEqual(ZERO);
     } finally {
       clearInterval(revoker);
+      await r.stop();
+    }
+  }, 400_000);
+
+  it('cancels racing completions, and cancels while execute is in flight', async () => {
+    const r = await rig();
+    try {
+      r.sim.setFaults({ latencyMs: 1500, endpoints: ['execute'] });
+      // Cancel plans fire while the (slow) execute is in flight; race plans fire around the end of the run.
+      const summary = await scenario('cancels during execute and racing completions', r, undefined, 23, WORKFLOWS, (plan, endsAfterMs, rnd) =>
+        plan === 'cancel' ? 100 + rnd() * 1200 : plan === 'race' ? 1500 + endsAfterMs - 300 + rnd() * 600 : undefined,
+      );
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
       await r.stop();
     }
   }, 400_000);

@@ -61,8 +61,14 @@ export function planJobs(sim: Simulator, count: number, rnd: () => number, scale
   });
 }
 
+/** When a plan's cancel is sent (ms after start): cancel some time into the run; race around the moment CCS ends it. */
+export type CancelTiming = (plan: Plan, endsAfterMs: number, rnd: () => number) => number | undefined;
+
+export const DEFAULT_CANCELS: CancelTiming = (plan, endsAfterMs, rnd) =>
+  plan === 'cancel' ? 1000 + rnd() * 5000 : plan === 'race' ? endsAfterMs - 500 + rnd() * 1000 : undefined;
+
 /** Starts the workflows and sends the cancels their plans call for. */
-export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number): Promise<Tracked[]> {
+export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number, cancelAt: CancelTiming = DEFAULT_CANCELS): Promise<Tracked[]> {
   const tracked: Tracked[] = [];
   for (const job of jobs) {
     const handle = await client.workflow.start('runCcsJob', {
@@ -71,8 +77,7 @@ export async function startAll(client: Client, taskQueue: string, jobs: ReturnTy
       args: [{ jobId: job.jobId, pollInterval: '1s', maxPollInterval: '2s', abortConfirmTimeout: '5m' }],
     });
     tracked.push({ jobId: job.jobId, plan: job.plan, handle });
-    // cancel: some time into the run; race: right around the moment CCS completes the run.
-    const at = job.plan === 'cancel' ? 1000 + rnd() * 5000 : job.plan === 'race' ? job.endsAfterMs - 500 + rnd() * 1000 : undefined;
+    const at = cancelAt(job.plan, job.endsAfterMs, rnd);
     if (at !== undefined) setTimeout(() => void handle.signal(cancelSignal, { reason: 'chaos' }).catch(() => undefined), at);
   }
   return tracked;
