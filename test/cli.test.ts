@@ -6,14 +6,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, simAndWorker } from './helpers';
 
 const BIN = join(__dirname, '..', 'bin', 'ccs-jobs.js');
-let sim: Simulator;
-let w: TestWorker;
+const rig = simAndWorker();
 const dir = mkdtempSync(join(tmpdir(), 'ccs-cli-'));
 
 interface Ran {
@@ -25,7 +23,7 @@ interface Ran {
 function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: w.taskQueue, ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,29 +41,21 @@ function file(name: string, text: string): string {
   return path;
 }
 
-beforeAll(async () => {
-  sim = await startSim();
-  w = await startWorker(sim);
-});
-afterAll(async () => {
-  await w?.stop();
-  await sim?.close();
-});
 
 describe('ccs-jobs run --wait', () => {
   it('Completed: live progress as plain lines, the result, exit 0', async () => {
-    const jobId = addJob(sim, [['Pending', 1], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 12 of 12 assets' });
+    const jobId = addJob(rig.sim, [['Pending', 1], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 12 of 12 assets' });
     const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`started runCcsJob ccs-job-${jobId}`);
     expect(r.stdout).toMatch(/^\[\d+s\] running · (Pending|Executing) · polls \d+ · run [0-9a-f-]{36}$/m);
-    expect(r.stdout).toContain(`Completed: job ${jobId} run ${sim.state.runsOf(jobId)[0]?.JobRunID}`);
+    expect(r.stdout).toContain(`Completed: job ${jobId} run ${rig.sim.state.runsOf(jobId)[0]?.JobRunID}`);
     expect(r.stdout).toContain('summary: Collected 12 of 12 assets');
   });
 
   it('Faulted: the CCS exception and messages, exit 2', async () => {
-    const jobId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'lnx-07 unreachable' }] });
+    const jobId = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'lnx-07 unreachable' }] });
     const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('CcsJobFaulted: ');
@@ -74,22 +64,22 @@ describe('ccs-jobs run --wait', () => {
   });
 
   it('aborted in CCS: exit 3; past --timeout: exit 4', async () => {
-    const aborted = addJob(sim, [['Executing', 600]]);
+    const aborted = addJob(rig.sim, [['Executing', 600]]);
     const waiting = cli(['run', aborted, '--wait', '--poll', '1s']);
-    const run = await eventually(() => sim.state.runsOf(aborted)[0], 20_000, 'the run');
-    await w.ccs.abortJobRun(run.JobRunID);
+    const run = await eventually(() => rig.sim.state.runsOf(aborted)[0], 20_000, 'the run');
+    await rig.w.ccs.abortJobRun(run.JobRunID);
     const r = await waiting;
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('CcsJobAborted: ');
 
-    const slow = addJob(sim, [['Executing', 600]]);
+    const slow = addJob(rig.sim, [['Executing', 600]]);
     const t = await cli(['run', slow, '--wait', '--poll', '1s', '--timeout', '2s', '--json']);
     expect(t.code).toBe(4);
     expect(JSON.parse(t.stdout)).toMatchObject({ error: { type: 'CcsJobTimedOut' }, details: { status: 'Aborted' } });
   });
 
   it('a second run of the same job attaches to the workflow instead of starting another CCS run', async () => {
-    const jobId = addJob(sim, [['Executing', 600]]);
+    const jobId = addJob(rig.sim, [['Executing', 600]]);
     const first = await cli(['run', jobId, '--json']);
     expect(first.code).toBe(0);
     const started = JSON.parse(first.stdout) as { workflowId: string; runId: string; attached: boolean };
@@ -97,7 +87,7 @@ describe('ccs-jobs run --wait', () => {
     const second = await cli(['run', jobId]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`attached to the running runCcsJob ccs-job-${jobId} (run ${started.runId})`);
-    await eventually(() => sim.state.runsOf(jobId).length === 1, 10_000, 'the run');
+    await eventually(() => rig.sim.state.runsOf(jobId).length === 1, 10_000, 'the run');
 
     const status = await cli(['status', `ccs-job-${jobId}`, '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ workflowId: `ccs-job-${jobId}`, workflow: 'RUNNING', jobId });
@@ -111,10 +101,10 @@ describe('ccs-jobs run --wait', () => {
     const cancel = await cli(['cancel', `ccs-job-${jobId}`, '--reason', 'maintenance window']);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toContain('cancel requested');
-    const result = (await w.client.workflow.getHandle(`ccs-job-${jobId}`).result()) as { status: string; cancelled: { reason: string } };
+    const result = (await rig.w.client.workflow.getHandle(`ccs-job-${jobId}`).result()) as { status: string; cancelled: { reason: string } };
     expect(result).toMatchObject({ status: 'Aborted', cancelled: { reason: 'maintenance window' } });
-    expect(sim.state.runsOf(jobId)).toHaveLength(1);
-    expect(sim.state.runsOf(jobId)[0]?.abortRequests).toBe(1);
+    expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
+    expect(rig.sim.state.runsOf(jobId)[0]?.abortRequests).toBe(1);
     const after = await cli(['status', `ccs-job-${jobId}`]);
     expect(after.stdout).toMatch(/workflow COMPLETED\n.*finished · Aborted/);
   });
@@ -169,13 +159,13 @@ describe('ccs-jobs pipeline', () => {
     );
     const broken = file('broken.json', '{"name": "scan", "stages": [');
     expect((await cli(['pipeline', 'validate', broken])).stderr).toMatch(/^ccs-jobs: pipeline file .*broken\.json is not valid JSON: /);
-    const good = file('good.yaml', `name: scan\nstages:\n  - name: collect\n    jobs: [${addJob(sim, [['Completed', 0]])}]\n`);
+    const good = file('good.yaml', `name: scan\nstages:\n  - name: collect\n    jobs: [${addJob(rig.sim, [['Completed', 0]])}]\n`);
     expect((await cli(['pipeline', 'validate', good])).stdout).toBe(`${good}: valid pipeline "scan" with 1 stage(s) and 1 job(s)\n`);
   });
 
   it('run --wait follows the stages and prints the report; a failed job makes exit 2', async () => {
-    const collect = addJob(sim, [['Executing', 1], ['Completed', 0]]);
-    const evaluate = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'no checks for 2 asset types' });
+    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const evaluate = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'no checks for 2 asset types' });
     const path = file('scan.json', JSON.stringify({ name: 'cli scan', pollInterval: '1s', stages: [{ name: 'collect', jobs: [collect] }, { name: 'evaluate', jobs: [evaluate] }] }));
     const r = await cli(['pipeline', 'run', path, '--wait']);
     expect(r.code).toBe(2);
@@ -189,7 +179,7 @@ describe('ccs-jobs pipeline', () => {
 
 describe('ccs-jobs schedule', () => {
   it('create, list, describe, trigger, pause, unpause, delete', async () => {
-    const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
     const name = `cli-sched-${Date.now()}`;
     const created = await cli(['schedule', 'create', name, '--cron', '0 2 * * *', '--timezone', 'Europe/Paris', '--job', jobId, '--poll', '1s']);
     expect(created.stderr).toBe('');
@@ -206,7 +196,7 @@ describe('ccs-jobs schedule', () => {
     expect(described).toMatchObject({ cron: '0 2 * * *', timezone: 'Europe/Paris', paused: false, overlap: 'SKIP' });
 
     expect((await cli(['schedule', 'trigger', name])).stdout).toBe(`triggered schedule ${name} now\n`);
-    await eventually(() => sim.state.runsOf(jobId).length === 1, 20_000, 'the triggered run');
+    await eventually(() => rig.sim.state.runsOf(jobId).length === 1, 20_000, 'the triggered run');
 
     expect((await cli(['schedule', 'pause', name, '--note', 'change freeze'])).stdout).toBe(`paused schedule ${name}\n`);
     const paused = JSON.parse((await cli(['schedule', 'describe', name, '--json'])).stdout) as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createActivities } from '../src/activities';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
@@ -36,6 +36,23 @@ export async function startSim(options: SimulatorOptions = {}): Promise<Simulato
 
 export function clientFor(sim: Simulator, options: Partial<CcsClientOptions> = {}): CcsClient {
   return new CcsClient({ baseUrl: sim.baseUrl, ...SIM_USER, ca: sim.caPem, ...options });
+}
+
+/**
+ * The usual test-file rig: one simulator and one worker on its own task queue, started before the
+ * file's tests and stopped (worker first) after them. Read `rig.sim` and `rig.w` inside tests.
+ */
+export function simAndWorker(): { readonly sim: Simulator; readonly w: TestWorker } {
+  const rig = {} as { sim: Simulator; w: TestWorker };
+  beforeAll(async () => {
+    rig.sim = await startSim();
+    rig.w = await startWorker(rig.sim);
+  });
+  afterAll(async () => {
+    await rig.w?.stop();
+    await rig.sim?.close();
+  });
+  return rig;
 }
 
 /** A job whose runs walk `steps` (seconds), added to the simulator under a fresh GUID. */

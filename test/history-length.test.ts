@@ -5,25 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../src/contract';
 import { startDevServer, type DevServer } from '../src/dev/dev-server';
-import type { Simulator } from '../src/sim/server';
-import { type TestWorker, addJob, eventually, recordHistory, startRun, startSim, startWorker } from './helpers';
+import { addJob, eventually, recordHistory, simAndWorker, startRun, startWorker, type TestWorker } from './helpers';
 
-let sim: Simulator;
-let w: TestWorker;
-
-beforeAll(async () => {
-  sim = await startSim();
-  w = await startWorker(sim);
-});
-afterAll(async () => {
-  await w?.stop();
-  await sim?.close();
-});
+const rig = simAndWorker();
 
 describe('history size', () => {
   it('3 status changes and at least 50 polls fit in 60 events', async () => {
-    const jobId = addJob(sim, [['Pending', 4], ['Executing', 44], ['Custom', 6], ['Completed', 0]]);
-    const handle = await startRun(w, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
+    const jobId = addJob(rig.sim, [['Pending', 4], ['Executing', 44], ['Custom', 6], ['Completed', 0]]);
+    const handle = await startRun(rig.w, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
     const result = await handle.result();
     const history = await handle.fetchHistory();
     const events = history.events?.length ?? 0;
@@ -42,7 +31,7 @@ describe('continue-as-new', () => {
   beforeAll(async () => {
     // A server that suggests continue-as-new after 12 events, so a short run crosses several executions.
     server = await startDevServer({ extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=12'] });
-    worker = await startWorker(sim, {}, server.address);
+    worker = await startWorker(rig.sim, {}, server.address);
   });
   afterAll(async () => {
     await worker?.stop();
@@ -50,20 +39,20 @@ describe('continue-as-new', () => {
   });
 
   it('carries run, polls and deadline across executions; query and cancel keep working', async () => {
-    const jobId = addJob(sim, [['Pending', 2], ['Executing', 2], ['Idle', 2], ['Executing', 600]]);
+    const jobId = addJob(rig.sim, [['Pending', 2], ['Executing', 2], ['Idle', 2], ['Executing', 600]]);
     const handle = await startRun(worker, { jobId, pollInterval: '1s', maxPollInterval: '1s', timeout: '10m' });
     const later = await eventually(async () => {
       const d = await handle.describe();
       const s = await handle.query(statusQuery);
       return d.runId !== handle.firstExecutionRunId && s.status === 'Executing' && s.polls > 0 ? s : undefined;
     }, 30_000, 'a continued execution following the run');
-    const [run] = sim.state.runsOf(jobId);
+    const [run] = rig.sim.state.runsOf(jobId);
     expect(later).toMatchObject({ phase: 'running', jobRunId: run?.JobRunID });
     await handle.signal(cancelSignal, { reason: 'after continue-as-new' });
     const result = await handle.result();
     expect(result).toMatchObject({ jobRunId: run?.JobRunID, status: 'Aborted', cancelled: { by: 'signal', reason: 'after continue-as-new' } });
     expect(result.polls).toBeGreaterThanOrEqual(later.polls);
-    expect(sim.state.runsOf(jobId)).toHaveLength(1);
+    expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
     expect(run?.abortRequests).toBe(1);
     await recordHistory(handle, 'continued-as-new', server.address);
     await recordHistory(worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'continue-as-new-first-execution', server.address);

@@ -1,33 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelSignal, pipelineStatusQuery } from '../src/contract';
 import { pipelineProblems, type PipelineDefinition, type PipelineReport } from '../src/pipeline';
-import type { Simulator } from '../src/sim/server';
 import type { runCcsPipeline } from '../src/workflows';
-import { addJob, eventually, failureOf, recordHistory, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, failureOf, recordHistory, simAndWorker } from './helpers';
 
-let sim: Simulator;
-let w: TestWorker;
-
-beforeAll(async () => {
-  sim = await startSim();
-  w = await startWorker(sim);
-});
-afterAll(async () => {
-  await w?.stop();
-  await sim?.close();
-});
+const rig = simAndWorker();
 
 function startPipeline(definition: PipelineDefinition) {
-  return w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: w.taskQueue, workflowId: `p-${randomUUID()}`, args: [definition] });
+  return rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: rig.w.taskQueue, workflowId: `p-${randomUUID()}`, args: [definition] });
 }
 
 const run = (jobId: string) => {
-  const r = sim.state.runsOf(jobId)[0];
+  const r = rig.sim.state.runsOf(jobId)[0];
   if (!r) throw new Error(`no run of ${jobId}`);
-  const view = sim.state.view(r);
+  const view = rig.sim.state.view(r);
   return { start: r.startedAt, end: view.endedAt, status: view.status, aborts: r.abortRequests };
 };
 
@@ -59,19 +48,19 @@ describe('pipeline definition', () => {
   });
 
   it('an invalid definition fails the workflow at once with every problem, starting nothing', async () => {
-    const before = sim.state.runs.size;
+    const before = rig.sim.state.runs.size;
     const failure = await failureOf((await startPipeline({ name: 'bad', stages: [{ name: 's', jobs: ['x', 'y'] }] })).result());
     expect(failure.type).toBe('CcsInvalidInput');
     expect(failure.message).toMatch(/^pipeline is invalid \(2 problems\): stages\[0\]\.jobs\[0\]: .*; stages\[0\]\.jobs\[1\]: /);
-    expect(sim.state.runs.size).toBe(before);
+    expect(rig.sim.state.runs.size).toBe(before);
   });
 });
 
 describe('runCcsPipeline', () => {
   it('runs stages in order and the jobs of a stage in parallel, reporting each job', async () => {
-    const collect = addJob(sim, [['Executing', 2], ['Completed', 0]]);
-    const evalA = addJob(sim, [['Executing', 2], ['Completed', 0]]);
-    const evalB = addJob(sim, [['Executing', 3], ['Completed', 0]]);
+    const collect = addJob(rig.sim, [['Executing', 2], ['Completed', 0]]);
+    const evalA = addJob(rig.sim, [['Executing', 2], ['Completed', 0]]);
+    const evalB = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
     const handle = await startPipeline({
       name: 'nightly scan',
       pollInterval: '1s',
@@ -90,7 +79,7 @@ describe('runCcsPipeline', () => {
       ['evaluate', 'completed', ['completed', 'completed']],
     ]);
     const job = report.stages[1]!.jobs[1]!;
-    expect(job).toMatchObject({ jobId: evalB, status: 'Completed', jobRunId: sim.state.runsOf(evalB)[0]?.JobRunID, workflowId: `${handle.workflowId}/stage-2/${evalB}` });
+    expect(job).toMatchObject({ jobId: evalB, status: 'Completed', jobRunId: rig.sim.state.runsOf(evalB)[0]?.JobRunID, workflowId: `${handle.workflowId}/stage-2/${evalB}` });
     // Order: the evaluation runs began after collection ended; parallel: they overlapped.
     expect(run(evalA).start).toBeGreaterThanOrEqual(run(collect).end!);
     expect(run(evalB).start).toBeGreaterThanOrEqual(run(collect).end!);
@@ -98,9 +87,9 @@ describe('runCcsPipeline', () => {
   });
 
   it('a failed job stops the pipeline and aborts its running siblings; later stages are skipped', async () => {
-    const faulty = addJob(sim, [['Executing', 2], ['Faulted', 0]], { exception: 'no credentials for 3 assets' });
-    const sibling = addJob(sim, [['Executing', 600]]);
-    const later = addJob(sim, [['Completed', 0]]);
+    const faulty = addJob(rig.sim, [['Executing', 2], ['Faulted', 0]], { exception: 'no credentials for 3 assets' });
+    const sibling = addJob(rig.sim, [['Executing', 600]]);
+    const later = addJob(rig.sim, [['Completed', 0]]);
     const handle = await startPipeline({ name: 'fail fast', pollInterval: '1s', stages: [{ name: 'evaluate', jobs: [faulty, sibling] }, { name: 'report', jobs: [later] }] });
     const failure = await failureOf(handle.result());
     await recordHistory(handle, 'pipeline-fail-fast');
@@ -114,13 +103,13 @@ describe('runCcsPipeline', () => {
       { jobId: sibling, state: 'cancelled', status: 'Aborted' },
     ]);
     expect(run(sibling)).toMatchObject({ status: 'Aborted', aborts: 1 });
-    expect(sim.state.runsOf(later)).toHaveLength(0);
+    expect(rig.sim.state.runsOf(later)).toHaveLength(0);
   });
 
   it('continueOnFailure keeps the siblings and later stages going', async () => {
-    const faulty = addJob(sim, [['Executing', 1], ['Faulted', 0]]);
-    const sibling = addJob(sim, [['Executing', 3], ['Completed', 0]]);
-    const later = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+    const faulty = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]]);
+    const sibling = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
+    const later = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
     const report = await (await startPipeline({
       name: 'tolerant',
       pollInterval: '1s',
@@ -132,25 +121,25 @@ describe('runCcsPipeline', () => {
   });
 
   it('cancelling the pipeline (signal) aborts every CCS run it started and waits for each abort', async () => {
-    const a = addJob(sim, [['Executing', 600]], { abortDelaySeconds: 1 });
-    const b = addJob(sim, [['Executing', 600]]);
-    const later = addJob(sim, [['Completed', 0]]);
+    const a = addJob(rig.sim, [['Executing', 600]], { abortDelaySeconds: 1 });
+    const b = addJob(rig.sim, [['Executing', 600]]);
+    const later = addJob(rig.sim, [['Completed', 0]]);
     const handle = await startPipeline({ name: 'called off', pollInterval: '1s', stages: [{ name: 'collect', jobs: [a, b] }, { name: 'evaluate', jobs: [later] }] });
     await eventually(async () => (await handle.query(pipelineStatusQuery)).stages[0]?.jobs.every((j) => j.state === 'running'));
-    await eventually(() => sim.state.runsOf(a).length === 1 && sim.state.runsOf(b).length === 1, 10_000, 'both runs');
+    await eventually(() => rig.sim.state.runsOf(a).length === 1 && rig.sim.state.runsOf(b).length === 1, 10_000, 'both runs');
     await handle.signal(cancelSignal, { reason: 'maintenance window' });
     const report = await handle.result();
     await recordHistory(handle, 'pipeline-cancelled');
     expect(report.status).toBe('Cancelled');
     expect(report.stages.map((s) => s.jobs.map((j) => [j.state, j.status]))).toEqual([[['cancelled', 'Aborted'], ['cancelled', 'Aborted']], [['skipped', undefined]]]);
     expect([run(a), run(b)]).toMatchObject([{ status: 'Aborted', aborts: 1 }, { status: 'Aborted', aborts: 1 }]);
-    expect(sim.state.runsOf(later)).toHaveLength(0);
+    expect(rig.sim.state.runsOf(later)).toHaveLength(0);
   });
 
   it('a native cancellation of the pipeline aborts its runs, then ends it Canceled', async () => {
-    const a = addJob(sim, [['Executing', 600]]);
+    const a = addJob(rig.sim, [['Executing', 600]]);
     const handle = await startPipeline({ name: 'native', pollInterval: '1s', stages: [{ name: 'collect', jobs: [a] }] });
-    await eventually(() => sim.state.runsOf(a).length === 1 && sim.state.view(sim.state.runsOf(a)[0]!).status === 'Executing', 10_000, 'the run');
+    await eventually(() => rig.sim.state.runsOf(a).length === 1 && rig.sim.state.view(rig.sim.state.runsOf(a)[0]!).status === 'Executing', 10_000, 'the run');
     await eventually(async () => (await handle.query(pipelineStatusQuery)).stages[0]?.jobs[0]?.state === 'running');
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);

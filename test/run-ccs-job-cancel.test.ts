@@ -1,20 +1,9 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery, type RunCcsJobResult } from '../src/contract';
-import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, failureOf, recordHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, failureOf, recordHistory, simAndWorker, startRun, startSim, startWorker } from './helpers';
 
-let sim: Simulator;
-let w: TestWorker;
-
-beforeAll(async () => {
-  sim = await startSim();
-  w = await startWorker(sim);
-});
-afterAll(async () => {
-  await w?.stop();
-  await sim?.close();
-});
+const rig = simAndWorker();
 
 const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
@@ -27,21 +16,21 @@ async function runningRunId(handle: Awaited<ReturnType<typeof startRun>>): Promi
 
 describe('cancelling runCcsJob', () => {
   it('the cancel signal aborts the CCS run with exactly one abort request and completes Aborted', async () => {
-    const jobId = addJob(sim, [['Executing', 600]]);
-    const handle = await startRun(w, { jobId, ...FAST });
+    const jobId = addJob(rig.sim, [['Executing', 600]]);
+    const handle = await startRun(rig.w, { jobId, ...FAST });
     const runId = await runningRunId(handle);
     await handle.signal(cancelSignal, { reason: 'scan called off' });
     const result: RunCcsJobResult = await handle.result();
     await recordHistory(handle, 'cancel-signal');
     expect(result).toMatchObject({ jobRunId: runId, status: 'Aborted', statusCode: 7, cancelled: { by: 'signal', reason: 'scan called off' } });
     expect(result.cancelled?.at).toMatch(/^\d{4}-/);
-    expect(sim.state.runs.get(runId)?.abortRequests).toBe(1);
+    expect(rig.sim.state.runs.get(runId)?.abortRequests).toBe(1);
     expect(await handle.query(statusQuery)).toMatchObject({ phase: 'finished', status: 'Aborted', cancelReason: 'scan called off' });
   });
 
   it('a native cancellation aborts the CCS run once, then ends the workflow Canceled', async () => {
-    const jobId = addJob(sim, [['Executing', 600]]);
-    const handle = await startRun(w, { jobId, ...FAST });
+    const jobId = addJob(rig.sim, [['Executing', 600]]);
+    const handle = await startRun(rig.w, { jobId, ...FAST });
     const runId = await runningRunId(handle);
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
@@ -49,9 +38,9 @@ describe('cancelling runCcsJob', () => {
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     await recordHistory(handle, 'cancel-native');
-    const run = sim.state.runs.get(runId)!;
+    const run = rig.sim.state.runs.get(runId)!;
     expect(run.abortRequests).toBe(1);
-    expect(sim.state.view(run).status).toBe('Aborted');
+    expect(rig.sim.state.view(run).status).toBe('Aborted');
   });
 
   it('a cancel that arrives while execute is in flight waits for the JobRunID, then aborts it', async () => {
@@ -99,8 +88,8 @@ describe('cancelling runCcsJob', () => {
   });
 
   it('an abort CCS never confirms fails CcsAbortUnconfirmed naming the JobRunID', async () => {
-    const jobId = addJob(sim, [['Executing', 600]], { ignoreAbort: true });
-    const handle = await startRun(w, { jobId, ...FAST, abortConfirmTimeout: '3s' });
+    const jobId = addJob(rig.sim, [['Executing', 600]], { ignoreAbort: true });
+    const handle = await startRun(rig.w, { jobId, ...FAST, abortConfirmTimeout: '3s' });
     const runId = await runningRunId(handle);
     await handle.signal(cancelSignal, {});
     const failure = await failureOf(handle.result());
@@ -109,12 +98,12 @@ describe('cancelling runCcsJob', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(runId);
     expect(failure.details?.[0]).toMatchObject({ jobId, jobRunId: runId, lastStatus: 'Executing' });
-    expect(sim.state.runs.get(runId)?.abortRequests).toBe(1);
+    expect(rig.sim.state.runs.get(runId)?.abortRequests).toBe(1);
   });
 
   it('a second cancel changes nothing: one abort request', async () => {
-    const jobId = addJob(sim, [['Executing', 600]], { abortDelaySeconds: 1.5 });
-    const handle = await startRun(w, { jobId, ...FAST });
+    const jobId = addJob(rig.sim, [['Executing', 600]], { abortDelaySeconds: 1.5 });
+    const handle = await startRun(rig.w, { jobId, ...FAST });
     const runId = await runningRunId(handle);
     await handle.signal(cancelSignal, { reason: 'first' });
     await handle.signal(cancelSignal, { reason: 'second' });
@@ -122,7 +111,7 @@ describe('cancelling runCcsJob', () => {
     const err = await handle.result().catch((e: unknown) => e);
     // The signal came first and is what is reported; the later native cancellation still ends the workflow Canceled.
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect(sim.state.runs.get(runId)?.abortRequests).toBe(1);
+    expect(rig.sim.state.runs.get(runId)?.abortRequests).toBe(1);
     expect(await handle.query(statusQuery)).toMatchObject({ phase: 'finished', cancelReason: 'first', status: 'Aborted' });
   });
 });

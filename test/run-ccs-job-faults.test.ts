@@ -2,22 +2,11 @@
  * CCS misbehaving around the one non-idempotent call: the run an ambiguous execute created is
  * adopted, never duplicated; rate limits and outages are ridden out.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { statusQuery } from '../src/contract';
-import type { Simulator } from '../src/sim/server';
-import { addJob, eventually, recordHistory, startRun, startSim, startWorker, type TestWorker } from './helpers';
+import { addJob, eventually, recordHistory, simAndWorker, startRun, startSim, startWorker } from './helpers';
 
-let sim: Simulator;
-let w: TestWorker;
-
-beforeAll(async () => {
-  sim = await startSim();
-  w = await startWorker(sim);
-});
-afterAll(async () => {
-  await w?.stop();
-  await sim?.close();
-});
+const rig = simAndWorker();
 
 const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
@@ -47,38 +36,38 @@ describe('ambiguous execute failures', () => {
   });
 
   it('a request that never reached CCS (refused before processing) is retried as a plain execute', async () => {
-    const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
-    sim.setFaults({ errorRate: 1, errorStatus: [503], endpoints: ['execute'], limit: 2 });
-    const result = await (await startRun(w, { jobId, ...FAST })).result();
-    expect(sim.state.runsOf(jobId)).toHaveLength(1);
+    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    rig.sim.setFaults({ errorRate: 1, errorStatus: [503], endpoints: ['execute'], limit: 2 });
+    const result = await (await startRun(rig.w, { jobId, ...FAST })).result();
+    expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
     // 503 before processing is indistinguishable from "after" for the client: it still checks before re-executing.
     expect(result).toMatchObject({ status: 'Completed' });
-    expect(sim.stats().execute?.['503']).toBe(2);
+    expect(rig.sim.stats().execute?.['503']).toBe(2);
   });
 });
 
 describe('polling through trouble', () => {
   it('rides out 5xx, resets and 429 with Retry-After while polling, with one run', async () => {
-    const jobId = addJob(sim, [['Executing', 4], ['Completed', 0]]);
-    const handle = await startRun(w, { jobId, ...FAST });
+    const jobId = addJob(rig.sim, [['Executing', 4], ['Completed', 0]]);
+    const handle = await startRun(rig.w, { jobId, ...FAST });
     await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
-    sim.setFaults({ errorRate: 0.3, errorStatus: [500, 502, 503], resetRate: 0.1, rateLimitRate: 0.2, retryAfterSeconds: 1, endpoints: ['jobruns'] });
+    rig.sim.setFaults({ errorRate: 0.3, errorStatus: [500, 502, 503], resetRate: 0.1, rateLimitRate: 0.2, retryAfterSeconds: 1, endpoints: ['jobruns'] });
     try {
       const result = await handle.result();
       expect(result.status).toBe('Completed');
-      expect(sim.state.runsOf(jobId)).toHaveLength(1);
+      expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
     } finally {
-      sim.setFaults({});
+      rig.sim.setFaults({});
     }
   });
 
   it('renews tokens revoked mid-run (an application-server restart) without failing the run', async () => {
-    const jobId = addJob(sim, [['Executing', 3], ['Completed', 0]]);
-    const handle = await startRun(w, { jobId, ...FAST });
+    const jobId = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
+    const handle = await startRun(rig.w, { jobId, ...FAST });
     await new Promise((r) => setTimeout(r, 1500));
-    sim.revokeTokens();
+    rig.sim.revokeTokens();
     const result = await handle.result();
     expect(result.status).toBe('Completed');
-    expect(w.ccs.requestStats.replaysAfter401).toBeGreaterThanOrEqual(1);
+    expect(rig.w.ccs.requestStats.replaysAfter401).toBeGreaterThanOrEqual(1);
   });
 });

@@ -3,6 +3,7 @@
  * (with its UI), the CCS simulator, and a worker. `stop()` closes all three, whatever was reached.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -23,8 +24,8 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-async function portOr(preferred: number): Promise<number> {
-  const { createServer } = await import('node:net');
+/** `preferred` when it is free, otherwise any free port. */
+function portOr(preferred: number): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => void freePort().then(resolve));

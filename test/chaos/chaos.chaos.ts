@@ -19,7 +19,7 @@ import { check, planJobs, random, settle, startAll, summaryTable, type CancelTim
 
 const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
 const BUDGET_RUNS = Number(process.env.CHAOS_BUDGET_RUNS ?? 1000);
-const SETTLE_MS = 240_000;
+const SETTLE_MS = 420_000;
 const logs: string[] = [];
 const summaries: Summary[] = [];
 
