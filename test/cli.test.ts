@@ -143,6 +143,7 @@ describe('ccs-jobs errors', () => {
       const r = await cli([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`ccs-jobs ${command}`);
+      expect(r.stdout, command).toMatch(/Examples?:\n/);
     }
     const top = await cli(['--help']);
     expect(top.stdout).toContain('Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.');

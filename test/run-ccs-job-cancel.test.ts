@@ -87,6 +87,27 @@ describe('cancelling runCcsJob', () => {
     }
   });
 
+  it('a cancel after the run ended still reports the real outcome when the follow-up read fails once', async () => {
+    const s = await startSim();
+    const worker = await startWorker(s);
+    try {
+      const jobId = addJob(s, [['Executing', 1], ['Completed', 0]]);
+      const handle = await startRun(worker, { jobId, pollInterval: '30s' });
+      await runningRunId(handle);
+      await eventually(() => s.state.view(s.state.runsOf(jobId)[0]!).status === 'Completed', 5_000, 'CCS to complete the run');
+      // The abort is refused (400, not running); the read that tells why fails once with a 503.
+      s.setFaults({ errorRate: 1, errorStatus: [503], endpoints: ['jobruns'], limit: 1 });
+      await handle.signal(cancelSignal, { reason: 'too late, flaky CCS' });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'Completed', cancelled: { by: 'signal' } });
+      expect(s.stats().abort).toEqual({ '400': 2 });
+      expect(s.stats().jobruns?.['503']).toBe(1);
+    } finally {
+      await worker.stop();
+      await s.close();
+    }
+  });
+
   it('an abort CCS never confirms fails CcsAbortUnconfirmed naming the JobRunID', async () => {
     const jobId = addJob(rig.sim, [['Executing', 600]], { ignoreAbort: true });
     const handle = await startRun(rig.w, { jobId, ...FAST, abortConfirmTimeout: '3s' });

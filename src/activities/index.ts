@@ -126,7 +126,10 @@ export function createActivities({ client }: ActivityDeps) {
       } catch (err) {
         if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
           // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
-          const [latest] = await client.getJobRuns(jobId, { count: 1, signal }).catch(() => []);
+          // A failed look is retried (its own, retryable error), never mistaken for a final 400.
+          const [latest] = await client.getJobRuns(jobId, { count: 1, signal }).catch((lookErr: unknown) => {
+            throw toFailure(lookErr);
+          });
           if (latest && !isTerminalStatus(latest.status)) {
             throw ApplicationFailure.create({
               type: ErrorType.JobAlreadyRunning,
@@ -175,8 +178,12 @@ export function createActivities({ client }: ActivityDeps) {
         return { accepted: true };
       } catch (err) {
         if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
-          const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch(() => undefined);
-          if (run && isTerminalStatus(run.status)) return { accepted: false, run };
+          // Usually "not running": the run ended before the abort. If the look fails, retry the whole
+          // abort rather than report CCS's 400 as final.
+          const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch((lookErr: unknown) => {
+            throw toFailure(lookErr);
+          });
+          if (isTerminalStatus(run.status)) return { accepted: false, run };
         }
         throw toFailure(err);
       }

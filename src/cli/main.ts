@@ -47,11 +47,17 @@ Examples:
   ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json`,
   status: `ccs-jobs status <workflowId> [--json]
 
-Example: ccs-jobs status ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16`,
+Shows what a job or pipeline workflow is doing: phase, CCS status, polls, run id; for a pipeline, each
+stage and job with the live CCS status of running jobs.
+Examples:
+  ccs-jobs status ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
+  ccs-jobs status ccs-pipeline-nightly-scan --json`,
   cancel: `ccs-jobs cancel <workflowId> [--reason TEXT]
 
 Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS confirms.
-Example: ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"`,
+Examples:
+  ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"
+  ccs-jobs cancel ccs-pipeline-nightly-scan`,
   list: `ccs-jobs list [--status Executing] [--job <JobID>] [--all] [--json]
 
 Lists running job workflows (all, with --all) from Temporal's visibility store.
@@ -90,7 +96,11 @@ Examples:
   worker: `ccs-jobs worker
 
 Runs a worker configured from the environment (see .env.example): CCS_BASE_URL, CCS_USERNAME,
-CCS_PASSWORD or CCS_PASSWORD_FILE, CCS_CA_FILE, CCS_TLS_INSECURE, TEMPORAL_* and TEMPORAL_TASK_QUEUE.`,
+CCS_PASSWORD or CCS_PASSWORD_FILE, CCS_CA_FILE, CCS_TLS_INSECURE, TEMPORAL_* and TEMPORAL_TASK_QUEUE.
+SIGINT/SIGTERM stop polling and let running activities finish; a stopping worker never aborts a CCS run.
+Example:
+  CCS_BASE_URL=https://ccs-app01:12431/ccs/api/v1 CCS_USERNAME='CORP\\svc-ccs' CCS_PASSWORD_FILE=/run/secrets/ccs \\
+  CCS_CA_FILE=/etc/ccs/ca.pem TEMPORAL_ADDRESS=temporal:7233 ccs-jobs worker`,
 };
 
 const OPTIONS = {
