@@ -1,5 +1,5 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
-import { CcsError, ErrorType } from '../errors';
+import { CcsError } from '../errors';
 
 /**
  * The one place where CCS client errors become Temporal failures: the `type` is the error's type,
@@ -17,4 +17,3 @@ export function toFailure(err: unknown, nextRetryDelay?: Duration): unknown {
   });
 }
 
-export { ErrorType };
