@@ -38,6 +38,8 @@ export type DurationInput = string | number;
 export interface RunCcsJobInput {
   /** The CCS job to run (GUID). */
   jobId: string;
+  /** Which configured CCS server runs the job (the worker's CCS_SERVERS_FILE names). Default "default". */
+  ccs?: string;
   /** First wait between polls. Default "30s". */
   pollInterval?: DurationInput;
   /** Polls slow down toward this while nothing changes. Default the larger of pollInterval and "5m". */

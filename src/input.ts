@@ -8,6 +8,7 @@ import { invalidInput, isGuid, parseDuration, preview, requireGuid } from './val
 /** Input with durations resolved to milliseconds and defaults applied. */
 export interface ValidRunCcsJobInput {
   jobId: string;
+  ccs: string;
   pollIntervalMs: number;
   maxPollIntervalMs: number;
   timeoutMs: number | null;
@@ -22,7 +23,9 @@ export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
 // Temporal schedules activity retries (our polls) with about one second of resolution.
 const MIN_POLL_INTERVAL_MS = 1_000;
 const MIN_TIMEOUT_MS = 1_000;
-const KNOWN_FIELDS = ['jobId', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
+/** A CCS server name as the worker's configuration file may define it. */
+export const CCS_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
 
 function optionalDuration(field: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -40,6 +43,15 @@ function validateResume(value: unknown): RunCcsJobResume | null {
   return value as RunCcsJobResume;
 }
 
+/** A `ccs` server name, or "default" when absent. */
+export function validateServerName(field: string, value: unknown): string {
+  if (value === undefined) return 'default';
+  if (typeof value !== 'string' || !CCS_SERVER_NAME.test(value)) {
+    throw invalidInput(`${field} must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "default" or "emea"); got ${preview(value)}`);
+  }
+  return value;
+}
+
 /** Checks every field of a `runCcsJob` input; throws `CcsInvalidInput` naming the first bad field. */
 export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -52,6 +64,7 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   }
   if (input.jobId === undefined) throw invalidInput('jobId is required: the GUID of the CCS job to run');
   const jobId = requireGuid('jobId', input.jobId);
+  const ccs = validateServerName('ccs', input.ccs);
   const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
   const maxPollIntervalMs =
     optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
@@ -64,5 +77,5 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
     throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
   }
   const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
-  return { jobId, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, resume: validateResume(input.resume) };
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, resume: validateResume(input.resume) };
 }

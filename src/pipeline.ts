@@ -4,10 +4,13 @@
  */
 import type { JobRunMessage } from './ccs/types';
 import type { DurationInput } from './contract';
+import { CCS_SERVER_NAME } from './input';
 import { isGuid, parseDuration, preview } from './validation';
 
 export interface PipelineJobSpec {
   jobId: string;
+  /** The configured CCS server that runs this job; default the pipeline's, else "default". */
+  ccs?: string;
   timeout?: DurationInput;
   pollInterval?: DurationInput;
   maxPollInterval?: DurationInput;
@@ -27,6 +30,7 @@ export interface PipelineDefinition {
   /** Deadline for the whole pipeline; each job's timeout is capped by what is left. */
   timeout?: DurationInput;
   /** Defaults for every job that does not set its own. */
+  ccs?: string;
   pollInterval?: DurationInput;
   maxPollInterval?: DurationInput;
 }
@@ -63,9 +67,9 @@ export interface PipelineReport {
   endedAt?: string;
 }
 
-const PIPELINE_KEYS = ['name', 'stages', 'timeout', 'pollInterval', 'maxPollInterval'];
+const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure'];
-const JOB_KEYS = ['jobId', 'timeout', 'pollInterval', 'maxPollInterval'];
+const JOB_KEYS = ['jobId', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -88,10 +92,16 @@ export function pipelineProblems(input: unknown): string[] {
       problems.push(`${path}: ${(err as Error).message.replace(`${path} `, '')}`);
     }
   };
+  const server = (value: unknown, path: string): void => {
+    if (value !== undefined && (typeof value !== 'string' || !CCS_SERVER_NAME.test(value))) {
+      problems.push(`${path}: must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "emea"); got ${preview(value)}`);
+    }
+  };
   if (!isObject(input)) return [`(top): a pipeline must be an object with "name" and "stages"; got ${preview(input)}`];
   unknownKeys(input, PIPELINE_KEYS, '');
   if (typeof input.name !== 'string' || input.name.trim() === '') problems.push('name: required, a non-empty string');
   else if (input.name.length > 200) problems.push('name: at most 200 characters');
+  server(input.ccs, 'ccs');
   duration(input.timeout, 'timeout');
   duration(input.pollInterval, 'pollInterval');
   duration(input.maxPollInterval, 'maxPollInterval');
@@ -124,6 +134,7 @@ export function pipelineProblems(input: unknown): string[] {
         unknownKeys(job, JOB_KEYS, jobAt);
         id = job.jobId;
         idAt = `${jobAt}.jobId`;
+        server(job.ccs, `${jobAt}.ccs`);
         duration(job.timeout, `${jobAt}.timeout`);
         duration(job.pollInterval, `${jobAt}.pollInterval`);
         duration(job.maxPollInterval, `${jobAt}.maxPollInterval`);
@@ -146,6 +157,7 @@ export function stageJobs(definition: PipelineDefinition, stage: PipelineStage):
   return stage.jobs.map((job) => {
     const spec = typeof job === 'string' ? { jobId: job } : job;
     return {
+      ...(definition.ccs === undefined ? {} : { ccs: definition.ccs }),
       ...(definition.pollInterval === undefined ? {} : { pollInterval: definition.pollInterval }),
       ...(definition.maxPollInterval === undefined ? {} : { maxPollInterval: definition.maxPollInterval }),
       ...spec,

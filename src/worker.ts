@@ -1,33 +1,107 @@
 /**
  * `npm run worker`: hosts the workflows and activities on the configured task queue until SIGINT
- * or SIGTERM, then drains (running activities finish) and closes what it opened.
+ * or SIGTERM, then drains (running activities finish) and closes what it opened. Logs are JSON
+ * lines; metrics and health endpoints are served when their bind addresses are configured.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { CcsClient } from './ccs/client';
 import { AesGcmCodec, encryptingDataConverter } from './codec';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type WorkerConfig } from './config';
+import { startHealthServer, type HealthServer } from './observability/health';
+import { jsonLogger } from './observability/logger';
+import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './observability/metrics';
+
+/** Installs the process-wide SDK runtime: JSON logs (core logs forwarded) and, if asked, Prometheus. */
+function installRuntime(config: WorkerConfig): void {
+  Runtime.install({
+    logger: jsonLogger(config.logLevel),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: config.logLevel === 'TRACE' ? 'DEBUG' : config.logLevel === 'DEBUG' ? 'INFO' : 'WARN' }) },
+      ...(config.metricsBindAddress
+        ? { metrics: { prometheus: { bindAddress: config.metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: { [REQUEST_DURATION_METRIC]: REQUEST_DURATION_BUCKETS } } } }
+        : {}),
+    },
+  });
+}
 
 export async function runWorker(env: Record<string, string | undefined>): Promise<void> {
   const config = loadConfig(env);
-  const client = new CcsClient(config.ccs);
+  installRuntime(config);
+  const log = Runtime.instance().logger;
+  const meter = Runtime.instance().metricMeter;
+  const metrics = workerMetrics(meter);
+  const clients: Record<string, CcsClient> = {};
+  const tokenOk: Record<string, string | undefined> = {};
   let connection: NativeConnection | undefined;
+  let health: HealthServer | undefined;
+  let worker: Worker | undefined;
+  let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
   try {
+    for (const [name, server] of Object.entries(config.ccsServers)) {
+      clients[name] = new CcsClient({ ...server, observer: metrics.requestsTo(name), warn: (message) => void log.warn(message, { ccs: name }) });
+      tokenOk[name] = 'no token yet';
+    }
+    if (config.healthBindAddress) {
+      health = await startHealthServer(config.healthBindAddress, {
+        live: [{ name: 'worker', check: () => (worker && ['FAILED', 'STOPPED'].includes(worker.getState()) ? `worker ${worker.getState()}` : undefined) }],
+        ready: [
+          { name: 'temporal', check: () => (worker?.getState() === 'RUNNING' ? undefined : `worker ${worker?.getState() ?? 'not created'}`) },
+          ...Object.keys(clients).map((name) => ({ name: `ccs:${name}`, check: () => tokenOk[name] })),
+        ],
+      });
+      log.info('health endpoint listening', { bindAddress: config.healthBindAddress, port: health.port });
+    }
     connection = await NativeConnection.connect(config.temporal.connection);
-    const worker = await Worker.create({
+    worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: createActivities({ client }),
+      activities: createActivities({ servers: clients, events: metrics.activityEvents }),
+      ...config.tuning,
       ...(config.codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(config.codec.keys, config.codec.activeKeyId)) } : {}),
       ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: require.resolve('./workflows') }),
     });
-    console.log(`worker polling task queue ${config.taskQueue} on ${String(config.temporal.connection.address ?? 'localhost:7233')} (namespace ${config.temporal.namespace}) for CCS ${client.baseUrl}${config.codec ? `, payloads encrypted with key ${config.codec.activeKeyId}` : ''}`);
+    if (config.metricsBindAddress) {
+      currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));
+      void currentRuns.refresh();
+    }
+    // Readiness needs CCS too: one token proves the server answers and accepts the credentials.
+    for (const [name, client] of Object.entries(clients)) void checkCcs(name, client);
+    log.info('worker started', {
+      taskQueue: config.taskQueue,
+      temporal: String(config.temporal.connection.address ?? 'localhost:7233'),
+      namespace: config.temporal.namespace,
+      ccs: Object.fromEntries(Object.entries(clients).map(([name, c]) => [name, c.baseUrl])),
+      tuning: config.tuning,
+      payloadEncryptionKey: config.codec?.activeKeyId ?? null,
+      metrics: config.metricsBindAddress ?? null,
+    });
     // The SDK stops polling on SIGINT/SIGTERM and resolves run() once in-flight tasks have finished.
     await worker.run();
+    log.info('worker stopped');
   } finally {
-    await client.close();
+    currentRuns?.stop();
+    await health?.close();
+    await Promise.all(Object.values(clients).map((c) => c.close()));
     await connection?.close();
+  }
+
+  async function checkCcs(name: string, client: CcsClient): Promise<void> {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await client.checkCredentials();
+        tokenOk[name] = undefined;
+        log.info('CCS accepted the credentials', { ccs: name, baseUrl: client.baseUrl });
+        return;
+      } catch (err) {
+        tokenOk[name] = (err as Error).message;
+        log.warn('CCS not reachable yet', { ccs: name, error: (err as Error).message });
+        if (['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED'].includes(worker?.getState() ?? '')) return;
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
   }
 }
 

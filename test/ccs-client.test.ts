@@ -261,3 +261,24 @@ describe('TLS', () => {
     await s.close();
   });
 });
+
+describe('request budget and observer', () => {
+  it('spaces requests to the server at requestsPerSecond, and reports each one to the observer', async () => {
+    const arrivals: number[] = [];
+    const s = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.push(e.at) });
+    const jobId = addJob(s, [['Completed', 0]]);
+    const seen: string[] = [];
+    const client = clientFor(s, { requestsPerSecond: 10, observer: (o) => seen.push(`${o.operation} ${o.outcome}`) });
+    try {
+      await Promise.all(Array.from({ length: 25 }, () => client.getJobRuns(jobId)));
+      expect(arrivals).toHaveLength(25);
+      // In any one-second window the server saw at most the budget plus the small burst allowed (1).
+      for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(11);
+      expect(seen.filter((x) => x === 'jobruns 200')).toHaveLength(25);
+      expect(seen.filter((x) => x === 'token 200')).toHaveLength(1);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+});

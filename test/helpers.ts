@@ -176,5 +176,5 @@ export function spawnWorkerProcess(env: Record<string, string>, waitReady = true
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const proc = { child, exited, output: () => output };
   if (!waitReady) return Promise.resolve(proc);
-  return eventually(() => (output.includes('worker polling') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
+  return eventually(() => (output.includes('"msg":"worker started"') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
 }

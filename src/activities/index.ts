@@ -14,15 +14,31 @@ export const RUN_SNAPSHOT_SIZE = 10;
 const POLL_GROWTH = 1.25;
 
 export interface ActivityDeps {
-  client: CcsClient;
+  /** The `default` CCS server (shorthand for `servers: { default: client }`). */
+  client?: CcsClient;
+  /** CCS servers by the name a run gives in its `ccs` field. */
+  servers?: Readonly<Record<string, CcsClient>>;
+  /** Told what the activities saw, for metrics. */
+  events?: ActivityEvents;
 }
 
-export interface ListJobRunsInput {
+/** Domain events for metrics (runs started and ended are counted by the workflow, once each). */
+export interface ActivityEvents {
+  /** One status read of a waiting run (each poll attempt). */
+  poll?(ccs: string): void;
+}
+
+/** Every activity input names the CCS server by `ccs`; absent means `default`. */
+interface OnServer {
+  ccs?: string | undefined;
+}
+
+export interface ListJobRunsInput extends OnServer {
   jobId: string;
   count?: number;
 }
 
-export interface ExecuteJobInput {
+export interface ExecuteJobInput extends OnServer {
   jobId: string;
   /** Runs that existed before this workflow executed (from `listJobRuns`). */
   knownRunIds: string[];
@@ -34,7 +50,7 @@ export interface ExecuteJobResult {
   adopted: boolean;
 }
 
-export interface WaitForJobRunChangeInput {
+export interface WaitForJobRunChangeInput extends OnServer {
   jobId: string;
   jobRunId: string;
   /** The status the workflow last saw; the activity returns when CCS reports anything else. */
@@ -53,7 +69,7 @@ export interface WaitForJobRunChangeResult {
   observedAt: string;
 }
 
-export interface AbortJobRunInput {
+export interface AbortJobRunInput extends OnServer {
   jobId: string;
   jobRunId: string;
 }
@@ -89,8 +105,21 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createActivities({ client }: ActivityDeps) {
-  async function newRunSince(jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
+export function createActivities({ client: defaultClient, servers = {}, events = {} }: ActivityDeps) {
+  const clients: Readonly<Record<string, CcsClient>> = defaultClient ? { ...servers, default: defaultClient } : servers;
+
+  /** The client for the named server; an unknown name fails the run before anything is sent. */
+  function serverOf({ ccs = 'default' }: OnServer): CcsClient {
+    const client = clients[ccs];
+    if (client) return client;
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `ccs: no CCS server named ${JSON.stringify(ccs)} is configured on this worker (configured: ${Object.keys(clients).sort().join(', ') || 'none'}); fix the ccs field or add it to the worker's CCS_SERVERS_FILE`,
+    });
+  }
+
+  async function newRunSince(client: CcsClient, jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
     const known = new Set(knownRunIds);
     const runs = await client.getJobRuns(jobId, { count: knownRunIds.length + 5, signal });
     return runs.find((r) => !known.has(r.jobRunId));
@@ -98,7 +127,9 @@ export function createActivities({ client }: ActivityDeps) {
 
   return {
     /** The latest runs of a job, newest first. Safe to retry. */
-    async listJobRuns({ jobId, count = RUN_SNAPSHOT_SIZE }: ListJobRunsInput): Promise<JobRun[]> {
+    async listJobRuns(input: ListJobRunsInput): Promise<JobRun[]> {
+      const { jobId, count = RUN_SNAPSHOT_SIZE } = input;
+      const client = serverOf(input);
       try {
         return await client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal });
       } catch (err) {
@@ -111,18 +142,22 @@ export function createActivities({ client }: ActivityDeps) {
      * earlier attempt may have started (one not in `knownRunIds`) and adopts it instead of executing
      * again. Raises `CcsJobAlreadyRunning` when CCS refuses because a run is in progress.
      */
-    async executeJob({ jobId, knownRunIds }: ExecuteJobInput): Promise<ExecuteJobResult> {
+    async executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
+      const { jobId, knownRunIds } = input;
+      const client = serverOf(input);
       const ctx = Context.current();
       const signal = ctx.cancellationSignal;
       try {
         if (ctx.info.attempt > 1) {
-          const earlier = await newRunSince(jobId, knownRunIds, signal);
+          const earlier = await newRunSince(client, jobId, knownRunIds, signal);
           if (earlier) {
             ctx.log.info('adopted the run an earlier execute attempt started', { jobId, jobRunId: earlier.jobRunId });
             return { run: earlier, adopted: true };
           }
         }
-        return { run: await heartbeating(() => client.executeJob(jobId, signal)), adopted: false };
+        const run = await heartbeating(() => client.executeJob(jobId, signal));
+        ctx.log.info('CCS job executed', { jobId, jobRunId: run.jobRunId, status: run.status });
+        return { run, adopted: false };
       } catch (err) {
         if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
           // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
@@ -154,6 +189,8 @@ export function createActivities({ client }: ActivityDeps) {
       const delay = pollDelayMs(attempt, input.pollIntervalMs, input.maxPollIntervalMs);
       if (input.delayFirstPoll && attempt === 1) throw unchanged(`first read of run ${input.jobRunId} is due in ${delay} ms`, delay);
       const polls = input.delayFirstPoll ? attempt - 1 : attempt;
+      const client = serverOf(input);
+      events.poll?.(input.ccs ?? 'default');
       const signal = ctx.cancellationSignal;
       let run: JobRun;
       try {
@@ -171,7 +208,9 @@ export function createActivities({ client }: ActivityDeps) {
     },
 
     /** Asks CCS to abort the run. When CCS refuses because the run already ended, reports that instead. */
-    async abortJobRun({ jobId, jobRunId }: AbortJobRunInput): Promise<AbortJobRunResult> {
+    async abortJobRun(input: AbortJobRunInput): Promise<AbortJobRunResult> {
+      const { jobId, jobRunId } = input;
+      const client = serverOf(input);
       const signal = Context.current().cancellationSignal;
       try {
         await client.abortJobRun(jobRunId, signal);

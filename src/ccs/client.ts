@@ -4,7 +4,7 @@
  */
 import { CcsError, ErrorType } from '../errors';
 import { requireGuid } from '../validation';
-import { Transport, errorForStatus, jsonBody, type HttpResponse } from './http';
+import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestObserver } from './http';
 import { parseJob, parseJobRuns, parseJobStatusInfo } from './parse';
 import { TokenManager, type TokenStats } from './tokens';
 import type { Job, JobRun } from './types';
@@ -25,6 +25,9 @@ export interface CcsClientOptions {
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
   connections?: number | undefined;
+  /** Client-side request budget for this server, requests per second; unset: unlimited. */
+  requestsPerSecond?: number | undefined;
+  observer?: RequestObserver | undefined;
   refreshLeadMs?: number | undefined;
   refreshTtlMs?: number | undefined;
   /** How many latest runs {@link CcsClient.getJobRun} reads before widening to all runs. Default 5. */
@@ -82,14 +85,14 @@ export class CcsClient {
    */
   async executeJob(jobId: string, signal?: AbortSignal): Promise<JobRun> {
     const id = requireGuid('jobId', jobId);
-    const res = await this.call('POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
+    const res = await this.call('execute', 'POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
     return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`));
   }
 
   /** Asks CCS to abort a running run; CCS answers 204. A 400 means the run is not running (or unknown). */
   async abortJobRun(jobRunId: string, signal?: AbortSignal): Promise<void> {
     const id = requireGuid('jobRunId', jobRunId);
-    await this.call('POST', `/jobs/${id}`, { Operation: 'abort' }, signal);
+    await this.call('abort', 'POST', `/jobs/${id}`, { Operation: 'abort' }, signal);
   }
 
   /** The latest runs of a job, newest first. Safe to retry. */
@@ -98,7 +101,7 @@ export class CcsClient {
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 0) throw new CcsError(ErrorType.InvalidInput, `count must be a whole number ≥ 0; got ${count}`);
     const query = `count=${count}${options.showMessages ? '&showmessages=true' : ''}`;
-    const res = await this.call('GET', `/Jobs/${id}/jobruns?${query}`, undefined, options.signal);
+    const res = await this.call('jobruns', 'GET', `/Jobs/${id}/jobruns?${query}`, undefined, options.signal);
     return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`));
   }
 
@@ -120,20 +123,26 @@ export class CcsClient {
   /** The job definition. Safe to retry. */
   async getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
     const id = requireGuid('jobId', jobId);
-    const res = await this.call('GET', `/jobs/${id}`, undefined, signal);
+    const res = await this.call('job', 'GET', `/jobs/${id}`, undefined, signal);
     return parseJob(jsonBody(res, `GET /jobs/${id}`));
+  }
+
+  /** Obtains a token (or confirms the cached one): proves CCS answers and accepts the credentials. */
+  async checkCredentials(signal?: AbortSignal): Promise<void> {
+    await this.tokens.get(signal);
   }
 
   async close(): Promise<void> {
     await this.transport.close();
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  private async call(operation: Operation, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const where = `${method} ${path.split('?')[0]}`;
     for (let attempt = 1; ; attempt++) {
       const token = await this.tokens.get(signal);
       this.requestStats.requests++;
       const res = await this.transport.send({
+        operation,
         method,
         path,
         headers: {

@@ -17,9 +17,26 @@ export interface TransportOptions {
   bodyTimeoutMs?: number | undefined;
   /** Sockets kept open to CCS at most. */
   connections?: number | undefined;
+  /** At most this many requests per second to this server (the CCS team's budget); unset: unlimited. */
+  requestsPerSecond?: number | undefined;
+  /** Told about every request once it has an answer (or failed), for metrics. */
+  observer?: RequestObserver | undefined;
 }
 
+/** What a request was for: the metrics label, never a path with IDs in it. */
+export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job';
+
+export interface RequestObservation {
+  operation: Operation;
+  /** HTTP status, or the failure type when there was no answer. */
+  outcome: number | 'network' | 'tls' | 'aborted';
+  durationMs: number;
+}
+
+export type RequestObserver = (observation: RequestObservation) => void;
+
 export interface HttpRequest {
+  operation: Operation;
   method: 'GET' | 'POST';
   /** Path below the base URL, starting with `/`, query included. */
   path: string;
@@ -44,8 +61,12 @@ export class Transport {
   readonly baseUrl: string;
   private readonly basePath: string;
   private readonly pool: Pool;
+  private readonly budget: RequestBudget | undefined;
+  private readonly observer: RequestObserver | undefined;
 
   constructor(options: TransportOptions) {
+    this.budget = options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined;
+    this.observer = options.observer;
     const url = new URL(options.baseUrl);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -66,6 +87,9 @@ export class Transport {
   /** Sends one request. Throws `CcsNetworkError`, `CcsTlsError`, or the signal's reason when aborted. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const where = `${req.method} ${this.basePath}${req.path.split('?')[0]}`;
+    await this.budget?.take(req.signal);
+    const started = performance.now();
+    const observe = (outcome: RequestObservation['outcome']): void => this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
     try {
       const res = await this.pool.request({
         method: req.method,
@@ -75,15 +99,51 @@ export class Transport {
         signal: req.signal,
       });
       const text = await res.body.text();
+      observe(res.statusCode);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
-      if (req.signal?.aborted) throw req.signal.reason;
-      throw networkError(err, where, this.baseUrl);
+      if (req.signal?.aborted) {
+        observe('aborted');
+        throw req.signal.reason;
+      }
+      const failure = networkError(err, where, this.baseUrl);
+      observe(failure.type === ErrorType.TlsError ? 'tls' : 'network');
+      throw failure;
     }
   }
 
   async close(): Promise<void> {
     await this.pool.close();
+  }
+}
+
+/**
+ * Spaces requests evenly at `perSecond` (a small burst allowed): callers wait for their slot, so a
+ * thousand runs polling at once queue here instead of overrunning the CCS server.
+ */
+export class RequestBudget {
+  private nextSlot = 0;
+  private readonly gapMs: number;
+  private readonly burstMs: number;
+
+  constructor(perSecond: number, burst = Math.max(1, Math.ceil(perSecond / 10))) {
+    this.gapMs = 1000 / perSecond;
+    this.burstMs = this.gapMs * burst;
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    const now = performance.now();
+    const slot = Math.max(this.nextSlot, now - this.burstMs + this.gapMs);
+    this.nextSlot = slot + this.gapMs;
+    const wait = slot - now;
+    if (wait <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, wait);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      }, { once: true });
+    });
   }
 }
 

@@ -79,6 +79,7 @@ export class TokenManager {
     else this.stats.passwordGrants++;
     const where = `POST ${TOKEN_PATH} (${fields.grant_type} grant)`;
     const res = await this.transport.send({
+      operation: 'token',
       method: 'POST',
       path: TOKEN_PATH,
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },

@@ -32,11 +32,12 @@ Commands:
 Run "ccs-jobs <command> --help" for a command's options and examples.
 Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
 ${GLOBAL_HELP}`,
-  run: `ccs-jobs run <JobID> [--wait] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
+  run: `ccs-jobs run <JobID> [--wait] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
 
 Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
 already being orchestrated attaches to that workflow instead of starting a second run.
   --wait            follow the run until it ends; exit 0 when Completed, non-zero otherwise
+  --ccs             the CCS server that runs the job, by its name in the worker's CCS_SERVERS_FILE (default: default)
   --poll, --max-poll  first and longest wait between status reads (at least 1s)
   --timeout         abort the run and fail when it takes longer
   --if-running attach  follow a run of the job that is already executing instead of failing
@@ -44,7 +45,8 @@ already being orchestrated attaches to that workflow instead of starting a secon
 
 Examples:
   ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --wait
-  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json`,
+  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json
+  ccs-jobs run 24f58e54-5d94-45f8-97a8-ccb6d959233a --ccs emea --wait`,
   status: `ccs-jobs status <workflowId> [--json]
 
 Shows what a job or pipeline workflow is doing: phase, CCS status, polls, run id; for a pipeline, each
@@ -115,6 +117,7 @@ const OPTIONS = {
   'max-poll': { type: 'string' },
   timeout: { type: 'string' },
   'if-running': { type: 'string' },
+  ccs: { type: 'string' },
   id: { type: 'string' },
   reason: { type: 'string' },
   status: { type: 'string' },
@@ -148,6 +151,7 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
   if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID>');
   const input: RunCcsJobInput = {
     jobId: requireGuid('JobID', jobIdArg),
+    ...(values.ccs === undefined ? {} : { ccs: values.ccs }),
     ...(values.poll ? { pollInterval: values.poll } : {}),
     ...(values['max-poll'] ? { maxPollInterval: values['max-poll'] } : {}),
     ...(values.timeout ? { timeout: values.timeout } : {}),
@@ -157,7 +161,7 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     validateRunCcsJobInput(input);
   } catch (err) {
     // Name the flag the user typed, not the workflow field.
-    const flags: Record<string, string> = { pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running' };
+    const flags: Record<string, string> = { pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs' };
     throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
   }
   return input;

@@ -44,6 +44,8 @@ export interface SimulatorOptions {
   tls?: boolean;
   /** Reuse (or create) ca.pem, cert.pem and key.pem here, so a restarted simulator keeps its CA. */
   tlsDir?: string;
+  /** Extra host names the certificate is valid for (e.g. a container's service name). */
+  tlsNames?: string[];
   jobs?: SimJob[];
   stateFile?: string;
   tokenTtlSeconds?: number;
@@ -53,6 +55,19 @@ export interface SimulatorOptions {
   responseShape?: 'wrapped' | 'flat';
   /** `Status` as the documented integer (default) or as its name. */
   statusFormat?: 'number' | 'name';
+  /** Called after each CCS request is answered (the benchmark's request log). */
+  onRequest?: (event: SimRequestEvent) => void;
+}
+
+export interface SimRequestEvent {
+  endpoint: Endpoint;
+  /** HTTP status, or 'reset' for a dropped connection. */
+  status: number | 'reset';
+  /** Lower-case JobID (or JobRunID for abort/execute paths) from the path, when it has one. */
+  id: string | undefined;
+  /** The user the token belongs to (or the token request names), when known. */
+  user: string | undefined;
+  at: number;
 }
 
 export interface Simulator {
@@ -128,9 +143,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const useTls = options.tls !== false;
   const host = options.host ?? '127.0.0.1';
 
-  const count = (endpoint: string, outcome: number | string): void => {
+  const userOf = new WeakMap<http.IncomingMessage, string>();
+  const count = (endpoint: Endpoint, outcome: number | 'reset', req?: http.IncomingMessage, id?: string): void => {
     const row = (counts[endpoint] ??= {});
     row[String(outcome)] = (row[String(outcome)] ?? 0) + 1;
+    if (options.onRequest && req) options.onRequest({ endpoint, status: outcome, id, user: userOf.get(req), at: Date.now() });
   };
 
   const statusValue = (status: string | number): string | number => {
@@ -170,12 +187,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return { access_token: access, token_type: 'bearer', expires_in: Math.round(tokenTtl / 1000), refresh_token: refresh };
   };
 
-  const tokenEndpoint = (raw: string): Reply => {
+  const tokenEndpoint = (req: http.IncomingMessage, raw: string): Reply => {
     // Vendor samples send a form body labelled application/json: read it as a form whatever the label.
     const form = new URLSearchParams(raw.trim());
     const grant = form.get('grant_type');
     if (grant === 'password') {
       const name = form.get('username') ?? '';
+      userOf.set(req, name);
       const user = users[name];
       if (!user || user.password !== form.get('password')) {
         return { status: 400, body: { error: 'invalid_grant', error_description: 'The user name or password is incorrect.' } };
@@ -186,6 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const token = form.get('refresh_token') ?? '';
       const entry = refreshTokens.get(token);
       refreshTokens.delete(token); // rotation: a refresh token is good once
+      if (entry) userOf.set(req, entry.user);
       if (!entry || entry.expiresAt <= Date.now()) return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or expired.' } };
       return { status: 200, body: issueTokens(entry.user) };
     }
@@ -196,6 +215,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const header = req.headers.authorization ?? '';
     const match = /^bearer\s+(\S+)$/i.exec(header);
     const entry = match ? accessTokens.get(match[1] ?? '') : undefined;
+    if (entry) userOf.set(req, entry.user);
     if (!entry || entry.expiresAt <= Date.now()) throw new HttpError(401, 'Authorization has been denied for this request.');
     const role = users[entry.user]?.role ?? 'none';
     if (role === 'none' || (write && role !== 'operator')) throw new HttpError(403, FORBIDDEN);
@@ -233,10 +253,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   /** Decides what a CCS request is and how to answer it, without answering yet. */
-  const route = (req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string): { endpoint: Endpoint; reply: () => Reply } => {
+  const route = (req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string): { endpoint: Endpoint; id?: string; reply: () => Reply } => {
     const method = req.method ?? 'GET';
     const lower = path.toLowerCase().replace(/\/+$/, '');
-    if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => tokenEndpoint(raw) };
+    if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => tokenEndpoint(req, raw) };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
     if (!m) return { endpoint: 'other', reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }) };
     const id = decodeURIComponent(m[1] ?? '');
@@ -247,6 +267,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (m[2] && method === 'GET') {
       return {
         endpoint: 'jobruns',
+        id,
         reply: () => {
           check(false);
           if (!state.jobs.has(id)) throw new HttpError(400, `Job ${id} does not exist.`);
@@ -262,6 +283,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!m[2] && method === 'GET') {
       return {
         endpoint: 'job',
+        id,
         reply: () => {
           check(false);
           const job = state.jobs.get(id);
@@ -286,6 +308,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const operation = operationOf(raw);
       return {
         endpoint: operation === 'abort' ? 'abort' : 'execute',
+        id,
         reply: () => {
           // Authorise before judging the body: an unauthenticated caller learns nothing about operations.
           check(true);
@@ -400,24 +423,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
     const isControl = url.pathname.toLowerCase().startsWith('/__sim/');
     let endpoint: Endpoint = 'other';
+    let id: string | undefined;
     try {
       const raw = await readBody(req);
       if (isControl) return send(control(req, url.pathname, query, raw));
       const active = faults;
       const routed = route(req, url.pathname, query, raw);
       endpoint = routed.endpoint;
+      id = routed.id;
       if (active.latencyMs && (!active.endpoints || active.endpoints.includes(endpoint)) && Math.random() < (active.slowRate ?? 1)) {
         await new Promise((r) => setTimeout(r, active.latencyMs));
       }
       const before = pickFault(endpoint, 'before');
       if (before === 'reset') {
-        count(endpoint, 'reset');
+        count(endpoint, 'reset', req, id);
         req.socket.destroy();
         return;
       }
       if (before) {
         const reply = faultReply(before, active, { status: 200, body: {} });
-        count(endpoint, reply.status);
+        count(endpoint, reply.status, req, id);
         return send(reply);
       }
       let reply: Reply;
@@ -429,22 +454,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       const after = reply.status < 300 ? pickFault(endpoint, 'after') : null;
       if (after === 'reset') {
-        count(endpoint, 'reset');
+        count(endpoint, 'reset', req, id);
         req.socket.destroy();
         return;
       }
       if (after) reply = faultReply(after, active, reply);
-      count(endpoint, reply.status);
+      count(endpoint, reply.status, req, id);
       send(reply);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : err instanceof SyntaxError ? 400 : 500;
-      if (!isControl) count(endpoint, status);
+      if (!isControl) count(endpoint, status, req, id);
       if (!res.headersSent) send({ status, body: { Message: err instanceof Error ? err.message : String(err) } });
     }
   };
 
   let tlsMaterial: TlsMaterial | undefined;
-  if (useTls) tlsMaterial = options.tlsDir ? loadOrCreateTlsMaterial(options.tlsDir, ['localhost', host]) : generateTlsMaterial(['localhost', host, '127.0.0.1', '::1']);
+  const names = [...new Set(['localhost', host, '127.0.0.1', '::1', ...(options.tlsNames ?? [])])];
+  if (useTls) tlsMaterial = options.tlsDir ? loadOrCreateTlsMaterial(options.tlsDir, names) : generateTlsMaterial(names);
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => void handle(req, res);
   const server = tlsMaterial ? https.createServer({ key: tlsMaterial.keyPem, cert: tlsMaterial.certPem }, listener) : http.createServer(listener);
   server.keepAliveTimeout = 60_000;

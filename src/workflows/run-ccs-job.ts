@@ -8,6 +8,7 @@ import {
   CancelledFailure,
   continueAsNew,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   sleep,
@@ -46,7 +47,16 @@ const RETRY: RetryPolicy = {
 /** One CCS call; the heartbeat timeout lets a retry start soon after a worker dies mid-call. */
 const CCS_CALL: ActivityOptions = { startToCloseTimeout: '1m', heartbeatTimeout: '10s', retry: RETRY };
 
-const ccs = proxyActivities<CcsActivities>(CCS_CALL);
+const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
+
+/** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
+function runCounters() {
+  return {
+    started: metricMeter.createCounter('ccs_runs_started', 'runs', 'CCS runs this orchestrator executed'),
+    adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
+    ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
+  };
+}
 
 function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
   return proxyActivities<CcsActivities>({
@@ -89,6 +99,8 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
     throw invalidInputFailure(err);
   }
   const { jobId, resume } = input;
+  const server = input.ccs;
+  const counters = runCounters();
 
   let phase: RunCcsJobPhase = resume ? 'running' : 'starting';
   let run: JobRun | undefined;
@@ -172,7 +184,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
     } else {
       upsertSearchAttributes([{ key: SearchAttribute.jobId, value: jobId }]);
       // Recorded in history before executing, so a retried execute can recognise the run it started.
-      const known = await ccs.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE });
+      const known = await ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: server });
       const inProgress = known.find((r) => !isTerminalStatus(r.status));
       if (inProgress && input.ifRunning === 'fail') {
         throw ApplicationFailure.create({
@@ -184,6 +196,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
       }
       if (inProgress) {
         adopted = true;
+        counters.adopted.add(1, { ccs: server });
         observe(inProgress, new Date().toISOString());
       } else if (cancel) {
         phase = 'finished';
@@ -195,8 +208,9 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
           details: [{ jobId, cancelled: cancel }],
         });
       } else {
-        const started = await ccs.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId) });
+        const started = await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: server });
         adopted = started.adopted;
+        (adopted ? counters.adopted : counters.started).add(1, { ccs: server });
         observe(started.run, new Date().toISOString());
       }
     }
@@ -208,6 +222,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
       if (workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof runCcsJob>({
           jobId,
+          ...(raw.ccs === undefined ? {} : { ccs: server }),
           pollInterval: input.pollIntervalMs,
           maxPollInterval: input.maxPollIntervalMs,
           ifRunning: input.ifRunning,
@@ -234,6 +249,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
           pollIntervalMs: input.pollIntervalMs,
           maxPollIntervalMs: input.maxPollIntervalMs,
           delayFirstPoll: true,
+          ccs: server,
         }),
       );
       const outcome = await Promise.race([change, cancelRequested.then(() => null)]);
@@ -259,12 +275,14 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
         lastCustomStatusText: null,
         pollIntervalMs: input.pollIntervalMs,
         maxPollIntervalMs: input.maxPollIntervalMs,
+        ccs: server,
       });
       polls += last.polls;
       observe(last.run, last.observedAt);
       final = last.run;
     }
     phase = 'finished';
+    counters.ended.add(1, { ccs: server, status: final.status });
     return outcomeOf(resultOf(final, polls, adopted, cancel));
   });
 
@@ -284,6 +302,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
       answer = await proxyActivities<CcsActivities>({ ...CCS_CALL, scheduleToCloseTimeout: input.abortConfirmTimeoutMs }).abortJobRun({
         jobId,
         jobRunId: current.jobRunId,
+        ccs: server,
       });
     } catch (err) {
       throw unconfirmed(err);
@@ -305,6 +324,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
           lastCustomStatusText: latest.customStatusText,
           pollIntervalMs: confirmPoll,
           maxPollIntervalMs: CONFIRM_MAX_POLL_MS,
+          ccs: server,
         });
         polls += next.polls;
         observe(next.run, next.observedAt);

@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# The worker image: compiled JavaScript, production dependencies only, the workflow bundle built
+# here (no webpack at start-up), running as the unprivileged `node` user. The same image runs the
+# CLI (`node dist/src/cli/main.js`) and, for demos, the CCS simulator (`node dist/src/sim/cli.js`).
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json \
+ && node dist/src/dev/bundle-workflows.js /app/workflow-bundle.js
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# Debian slim, not Alpine: the Temporal SDK's native core is built for glibc.
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js \
+    METRICS_BIND_ADDRESS=0.0.0.0:9464 \
+    HEALTH_BIND_ADDRESS=0.0.0.0:8080 \
+    LOG_LEVEL=INFO
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/workflow-bundle.js ./workflow-bundle.js
+COPY --chown=root:root package.json ./
+# A writable place for the demo simulator's TLS material; everything else stays read-only to the user.
+RUN mkdir -p /data/sim && chown node:node /data/sim
+USER node
+EXPOSE 8080 9464
+# Liveness: the process serves and its worker has not failed. Readiness (/readyz) is for orchestrators.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/src/worker.js"]

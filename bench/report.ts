@@ -1,0 +1,130 @@
+/** The Markdown summary of a benchmark run: targets first, then each measurement with its spread. */
+import type { ApproachResult, BenchResults } from './bench';
+import { formatSpread, spread, type Spread } from './stats';
+
+type Row = (string | number)[];
+
+function table(head: string[], rows: Row[]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function over(reps: ApproachResult[], pick: (r: ApproachResult) => number | null, digits = 2): Spread {
+  return spread(reps.map((r) => pick(r) ?? NaN), digits);
+}
+
+function ratio(a: number, b: number): string {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '–';
+  return `${(a / b).toFixed(2)}×`;
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const s = r.settings;
+  const maxLevel = r.concurrency.at(-1);
+  const ours = r.baselines.ours;
+  const oursHistory = r.history.filter((h) => h.approach === 'ours');
+  const maxOursEvents = Math.max(...oursHistory.map((h) => h.historyEvents));
+  const lagTarget = s.lagIntervalMs + 1000;
+  const tokenTarget = Math.ceil(r.tokens.lifetimesElapsed) + 1;
+  const yes = (ok: boolean): string => (ok ? 'met' : '**missed**');
+  // The concurrency targets are stated for 10,000 runs; smaller runs (quick mode) are not judged.
+  const atTen = (ok: boolean): string => (maxLevel && maxLevel.level >= 10_000 ? yes(ok) : 'not judged below 10,000 runs');
+
+  const targets: Row[] = [
+    ['History events per run, any run length', '≤ 60, constant', `${Math.min(...oursHistory.map((h) => h.historyEvents))}–${maxOursEvents} for ${oursHistory.map((h) => h.polls).join(' / ')} polls`, yes(maxOursEvents <= 60)],
+    [
+      'Token requests, whole run (one worker)',
+      `≤ 1 per token lifetime (${r.tokens.lifetimesElapsed} lifetimes of ${r.tokens.tokenLifetimeSeconds} s elapsed)`,
+      `${r.tokens.requests}`,
+      yes(r.tokens.requests <= tokenTarget),
+    ],
+    ['Detection lag p99', `≤ poll interval + 1 s = ${lagTarget} ms`, formatSpread(r.detectionLag.p99Ms, ' ms'), yes(r.detectionLag.p99Ms.median <= lagTarget)],
+    ['Short-run throughput', '≥ 50 runs/s', formatSpread(r.throughput.runsPerSecond, ' runs/s'), yes(r.throughput.runsPerSecond.median >= 50)],
+  ];
+  if (maxLevel) {
+    targets.push(
+      [
+        `${maxLevel.level} runs at ${maxLevel.intervalSeconds} s: poll lateness p99`,
+        '< 2,000 ms',
+        formatSpread(maxLevel.latenessP99Ms, ' ms'),
+        atTen(maxLevel.latenessP99Ms.median < 2000),
+      ],
+      [`${maxLevel.level} runs: worker peak RSS`, '< 1,024 MiB', `${maxLevel.workerPeakRssMiB} MiB`, atTen(maxLevel.workerPeakRssMiB < 1024)],
+    );
+  }
+
+  const approachRow = (name: string, reps: ApproachResult[]): Row => [
+    name,
+    formatSpread(over(reps, (x) => x.requestsPerRun)),
+    formatSpread(over(reps, (x) => x.tokenRequestsPerRun)),
+    reps[0]?.historyEventsPerRun === null ? '–' : formatSpread(over(reps, (x) => x.historyEventsPerRun, 1)),
+    formatSpread(over(reps, (x) => x.clientCpuMsPerPoll, 3)),
+    formatSpread(over(reps, (x) => x.serverCpuMsPerPoll, 3)),
+    formatSpread(over(reps, (x) => x.simulatorCpuMsPerPoll, 3)),
+    formatSpread(over(reps, (x) => x.detectionLagMs.p50, 0)),
+    formatSpread(over(reps, (x) => x.detectionLagMs.p99, 0)),
+  ];
+  const med = (reps: ApproachResult[], pick: (x: ApproachResult) => number | null): number => over(reps, pick, 4).median;
+  const ratioRow = (name: string, theirs: ApproachResult[]): Row => [
+    name,
+    ratio(med(ours, (x) => x.requestsPerRun), med(theirs, (x) => x.requestsPerRun)),
+    theirs[0]?.historyEventsPerRun === null ? '–' : ratio(med(ours, (x) => x.historyEventsPerRun), med(theirs, (x) => x.historyEventsPerRun)),
+    ratio(med(ours, (x) => x.clientCpuMsPerPoll), med(theirs, (x) => x.clientCpuMsPerPoll)),
+    ratio(med(ours, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll), med(theirs, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll)),
+    ratio(med(ours, (x) => x.simulatorCpuMsPerPoll), med(theirs, (x) => x.simulatorCpuMsPerPoll)),
+  ];
+
+  return `# Benchmark ${r.date.slice(0, 10)}${s.quick ? ' (quick mode: a smoke test, not figures to quote)' : ''}
+
+Machine: ${String(r.machine.cpus)} × ${String(r.machine.cpuModel)}, ${String(r.machine.memoryGiB)} GiB, ${String(r.machine.platform)}, Node ${String(r.machine.node)}.
+${String(r.machine.layout)}. Took ${r.durationSeconds} s; ${s.repetitions} repetition(s): medians with (min–max).
+
+Worker settings: ${Object.entries(r.workerTuning).map(([k, v]) => `${k}=${v ?? 'unlimited'}`).join(', ')}.
+
+## Targets
+
+${table(['Measure', 'Target', 'Measured', ''], targets)}
+
+## Short-run throughput
+
+${s.throughputRuns} runs already Completed when executed (list, execute, one read), ${s.startConcurrency} starts in flight.
+
+${table(['Repetition', 'Runs/s', 'Start→close p50 ms', 'p99 ms'], r.throughput.repetitions.map((x, i) => [i + 1, x.runsPerSecond, x.latencyMs.p50, x.latencyMs.p99]))}
+
+## Detection lag
+
+${s.lagRuns} runs of ${s.lagDurationS[0]}–${s.lagDurationS[1]} s, polled every ${s.lagIntervalMs / 1000} s (no growth): time from the simulator's terminal transition to the workflow's close.
+
+${table(['Repetition', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.detectionLag.repetitions.map((x, i) => [i + 1, x.p50, x.p90, x.p99, x.max]))}
+
+## Side by side: ours, a workflow timer loop, the vendor-sample script
+
+${s.baselineRuns} runs of ${s.baselineDurationS} s each, polled every ${s.baselineIntervalMs / 1000} s, one approach at a time on the same simulator.
+CPU per poll: the client process (worker or script), the Temporal server, and the simulator (the load generator's process, i.e. the CCS side).
+
+${table(['Approach', 'Requests/run', 'Token requests/run', 'History events/run', 'Client CPU ms/poll', 'Temporal CPU ms/poll', 'CCS-side CPU ms/poll', 'Lag p50 ms', 'Lag p99 ms'], [
+  approachRow('ours (retry-as-poll activity)', ours),
+  approachRow('timer loop workflow', r.baselines.timer),
+  approachRow('vendor-sample script', r.baselines.vendor),
+])}
+
+Ratios ours/theirs (medians; below 1× means ours uses less):
+
+${table(['Versus', 'Requests/run', 'History events/run', 'Client CPU/poll', 'Client + Temporal CPU/poll', 'CCS-side CPU/poll'], [ratioRow('timer loop', r.baselines.timer), ratioRow('vendor script', r.baselines.vendor)])}
+
+## History length against run length (1 s polls)
+
+${table(['Approach', 'Polls asked', 'Polls made', 'History events'], r.history.map((h) => [h.approach === 'ours' ? 'ours' : 'timer loop', h.targetPolls, h.polls, h.historyEvents]))}
+
+## Runs tracked at once
+
+${table(['Runs', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Drain s'], r.concurrency.map((c) => {
+  const w = c.windows;
+  const lat = (k: 'p50' | 'p99' | 'max'): string => formatSpread(spread(w.map((x) => x.latenessMs[k]), 0));
+  return [c.level, `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, c.drainSeconds];
+}))}
+
+## Tokens
+
+Our worker made ${r.tokens.requests} token requests in ${r.tokens.workerHours} worker-hours (${r.tokens.perWorkerHour}/hour) with ${r.tokens.tokenLifetimeSeconds} s token lifetimes (${r.tokens.lifetimesElapsed} lifetimes elapsed), whatever the number of runs.
+`;
+}
