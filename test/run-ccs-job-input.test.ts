@@ -35,7 +35,7 @@ const CASES: [string, (jobId: string) => unknown, RegExp][] = [
   ['negative timeout', (id) => ({ jobId: id, timeout: -1000 }), /^timeout must be a duration/],
   ['zero timeout', (id) => ({ jobId: id, timeout: '0s' }), /^timeout must be at least 1000 ms/],
   ['unknown ifRunning', (id) => ({ jobId: id, ifRunning: 'queue' }), /^ifRunning must be "fail" or "attach"; got "queue"/],
-  ['unknown field', (id) => ({ jobId: id, pollIntervall: '30s' }), /^unknown field "pollIntervall" in input; allowed fields: jobId, pollInterval/],
+  ['unknown field', (id) => ({ jobId: id, pollIntervall: '30s' }), /^unknown field "pollIntervall" in input; allowed fields: jobId, ccs, pollInterval/],
   ['input not an object', () => 'just-a-string', /^input must be an object/],
   ['input null', () => null, /^input must be an object/],
   ['a forged resume', (id) => ({ jobId: id, resume: { jobRunId: 'x' } }), /^resume is internal/],
