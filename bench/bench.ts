@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -403,7 +403,7 @@ class Bench {
       startRatePerSecond: round(level / startSeconds, 1),
       allExecutedAfterSeconds: round(allExecutedSeconds, 1),
       windows,
-      latenessP99Ms: spread(windows.map((w) => w.latenessMs.p99), 0),
+      latenessP99Ms: spread(windows.map((w) => w.latenessMs.p99).filter((x) => !Number.isNaN(x)), 0),
       workerCpuPercent: spread(windows.map((w) => w.workerCpuPercent), 1),
       readsPerSecond: spread(windows.map((w) => w.readsPerSecond), 1),
       workerPeakRssMiB: memoryMiB(workerPid).peak,
@@ -614,7 +614,14 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
+/** `tsx bench/bench.ts --render <results.json>`: prints the Markdown summary of saved results again. */
+function render(file: string): void {
+  console.log(renderMarkdown(JSON.parse(readFileSync(file, 'utf8')) as BenchResults));
+}
+
+if (require.main === module && process.argv[2] === '--render') {
+  render(process.argv[3] ?? '');
+} else if (require.main === module) {
   // The Temporal client retries a call on a timer; one that fires after the connection closed at the end must not crash the report.
   process.on('uncaughtException', (err) => {
     if (err.message === 'Channel has been shut down') return;

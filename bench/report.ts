@@ -4,6 +4,9 @@ import { formatSpread, spread, type Spread } from './stats';
 
 type Row = (string | number)[];
 
+/** NaN (a window with no lateness sample) is saved as null in JSON: both mean "no value". */
+const isNumber = (x: number | null): x is number => typeof x === 'number' && Number.isFinite(x);
+
 function table(head: string[], rows: Row[]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -45,8 +48,8 @@ export function renderMarkdown(r: BenchResults): string {
       [
         `${maxLevel.level} runs at ${maxLevel.intervalSeconds} s: poll lateness p99`,
         '< 2,000 ms',
-        formatSpread(maxLevel.latenessP99Ms, ' ms'),
-        atTen(maxLevel.latenessP99Ms.median < 2000),
+        formatSpread(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0), ' ms'),
+        atTen(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0).median < 2000),
       ],
       [`${maxLevel.level} runs: worker peak RSS`, '< 1,024 MiB', `${maxLevel.workerPeakRssMiB} MiB`, atTen(maxLevel.workerPeakRssMiB < 1024)],
     );
@@ -117,11 +120,15 @@ ${table(['Approach', 'Polls asked', 'Polls made', 'History events'], r.history.m
 
 ## Runs tracked at once
 
-${table(['Runs', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Drain s'], r.concurrency.map((c) => {
+${table(['Runs', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Effective interval s', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Drain s'], r.concurrency.map((c) => {
   const w = c.windows;
-  const lat = (k: 'p50' | 'p99' | 'max'): string => formatSpread(spread(w.map((x) => x.latenessMs[k]), 0));
-  return [c.level, `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, c.drainSeconds];
+  const lat = (k: 'p50' | 'p99' | 'max'): string => formatSpread(spread(w.filter((x) => x.latenessMs.count > 0).map((x) => x.latenessMs[k]).filter(isNumber), 0));
+  return [c.level, `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, formatSpread(spread(w.map((x) => c.level / x.readsPerSecond), 1)), `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, c.drainSeconds];
 }))}
+
+The effective interval is runs ÷ reads per second: the poll interval the runs actually got. Where it
+exceeds the window, few runs are read twice within a window and the lateness percentiles only see
+those (they understate); the effective interval does not.
 
 ## Tokens
 
