@@ -211,7 +211,8 @@ describe('error classes', () => {
     const client = clientFor(s, { headersTimeoutMs: 300 });
     const jobId = addJob(s, [['Completed', 0]]);
     await client.getJobRuns(jobId); // token first
-    s.setFaults({ latencyMs: 1000, endpoints: ['jobruns'] });
+    // Far beyond the timeout: undici checks parser timeouts on a coarse timer (up to ~1 s late).
+    s.setFaults({ latencyMs: 5000, endpoints: ['jobruns'] });
     const err = await errorOf(client.getJobRuns(jobId));
     expect(err).toMatchObject({ type: 'CcsNetworkError', mayHaveReachedServer: true });
     s.setFaults({});
