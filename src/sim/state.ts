@@ -128,7 +128,10 @@ export class SimState {
    * Where the run is now: walks the steps by elapsed time. An accepted abort wins from the moment
    * it takes effect (request time plus the job's abort delay) unless the run ended before that.
    */
-  view(run: SimRun, at = this.now()): RunView {
+  view(run: SimRun, now = this.now()): RunView {
+    // Runs started in the same millisecond get start times 1 ms apart, so a start can be a moment
+    // ahead of the clock: a run is never seen before its start (it would look Pending, not ended).
+    const at = Math.max(now, run.startedAt);
     const abortAt = run.abortRequestedAt === null ? Infinity : run.abortRequestedAt + (run.plan.abortDelaySeconds ?? 0) * 1000;
     let t = run.startedAt;
     let current: RunView = { status: 'Pending', endedAt: null };
