@@ -9,6 +9,7 @@ import type { CcsClientOptions } from './ccs/client';
 import { parseCodecKeys, type CodecKey } from './codec';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_TASK_QUEUE } from './contract';
+import { CCS_SERVER_NAME } from './input';
 
 /** One CCS server the worker can reach, by the name workflows give in their `ccs` field. */
 export type CcsServerConfig = Omit<CcsClientOptions, 'warn' | 'now' | 'observer'>;
@@ -71,8 +72,6 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS',
 ] as const;
 
-/** Names a workflow may give in its `ccs` field; the same rule as the workflow input check. */
-const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 type Env = Record<string, string | undefined>;
@@ -97,6 +96,11 @@ function parsePositive(name: string, value: unknown, problems: string[], integer
     return undefined;
   }
   return n;
+}
+
+/** A password file's content without its trailing newline (editors and `echo` add one). */
+function readPassword(name: string, path: string, problems: string[]): string | undefined {
+  return readFile(name, path, problems)?.replace(/\r?\n$/, '');
 }
 
 function readFile(name: string, path: string, problems: string[]): string | undefined {
@@ -143,7 +147,7 @@ function serverFromEnv(env: Env, get: (name: string) => string | undefined, prob
   let password = env.CCS_PASSWORD;
   const passwordFile = get('CCS_PASSWORD_FILE');
   if (password && passwordFile) problems.push('set only one of CCS_PASSWORD and CCS_PASSWORD_FILE');
-  else if (passwordFile) password = readFile('CCS_PASSWORD_FILE', passwordFile, problems)?.replace(/\r?\n$/, '');
+  else if (passwordFile) password = readPassword('CCS_PASSWORD_FILE', passwordFile, problems);
   else if (!password) problems.push('CCS_PASSWORD or CCS_PASSWORD_FILE is required');
 
   const ca = readCa('CCS_CA_FILE', get('CCS_CA_FILE'), problems);
@@ -177,7 +181,7 @@ function serversFromFile(file: string, env: Env, problems: string[]): Record<str
   const out: Record<string, CcsServerConfig> = {};
   for (const [name, raw] of Object.entries(servers as Record<string, unknown>)) {
     const at = `CCS_SERVERS_FILE servers.${name}`;
-    if (!SERVER_NAME.test(name)) {
+    if (!CCS_SERVER_NAME.test(name)) {
       problems.push(`${at}: a server name is letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)`);
       continue;
     }
@@ -203,7 +207,7 @@ function serversFromFile(file: string, env: Env, problems: string[]): Record<str
     const passwordFile = str('passwordFile');
     const passwordEnv = str('passwordEnv');
     if (passwordFile && passwordEnv) problems.push(`${at}: set only one of passwordFile and passwordEnv`);
-    else if (passwordFile) password = readFile(`${at}.passwordFile`, passwordFile, problems)?.replace(/\r?\n$/, '');
+    else if (passwordFile) password = readPassword(`${at}.passwordFile`, passwordFile, problems);
     else if (passwordEnv) {
       password = env[passwordEnv];
       if (!password) problems.push(`${at}.passwordEnv names ${passwordEnv}, which is not set`);
