@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# The worker image: compiled JavaScript, production dependencies only, the workflow bundle built
-# here (no webpack at start-up), running as the unprivileged `node` user. The same image runs the
-# CLI (`node dist/src/cli/main.js`) and, for demos, the CCS simulator (`node dist/src/sim/cli.js`).
+# The worker image (the default target): compiled JavaScript, production dependencies only, the
+# workflow bundle built here (no webpack at start-up), running as the unprivileged `node` user. The
+# same image runs the CLI (`node dist/src/cli/main.js`). The demo's CCS simulator is its own target,
+# `simulator`: it needs a development-only certificate library that the worker image does not carry.
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
@@ -19,8 +20,19 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The CCS simulator for demos (docker compose --profile demo): never part of a production deployment.
+FROM ${NODE_IMAGE} AS simulator
+WORKDIR /app
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
+RUN mkdir -p /data/sim && chown node:node /data/sim
+USER node
+EXPOSE 12431
+CMD ["node", "dist/src/sim/cli.js", "--host", "0.0.0.0", "--port", "12431", "--tls-dir", "/data/sim"]
+
 # Debian slim, not Alpine: the Temporal SDK's native core is built for glibc.
-FROM ${NODE_IMAGE}
+FROM ${NODE_IMAGE} AS worker
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js \
     METRICS_BIND_ADDRESS=0.0.0.0:9464 \
@@ -31,8 +43,6 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/workflow-bundle.js ./workflow-bundle.js
 COPY --chown=root:root package.json ./
-# A writable place for the demo simulator's TLS material; everything else stays read-only to the user.
-RUN mkdir -p /data/sim && chown node:node /data/sim
 USER node
 EXPOSE 8080 9464
 # Liveness: the process serves and its worker has not failed. Readiness (/readyz) is for orchestrators.

@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/chaos/**/*.chaos.ts'],
     pool: 'forks',
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/setup/temporal.ts'],
     testTimeout: 900_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,

@@ -1,5 +1,5 @@
 /** The Markdown summary of a benchmark run: targets first, then each measurement with its spread. */
-import type { ApproachResult, BenchResults } from './bench';
+import type { ApproachResult, BenchResults } from './results';
 import { formatSpread, spread, type Spread } from './stats';
 
 type Row = (string | number)[];

@@ -4,14 +4,13 @@
  * lines; metrics and health endpoints are served when their bind addresses are configured.
  */
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { CcsClient } from './ccs/client';
-import { AesGcmCodec, encryptingDataConverter } from './codec';
-import { ConfigError, loadConfig, type WorkerConfig } from './config';
-import { startHealthServer, type HealthServer } from './observability/health';
-import { jsonLogger } from './observability/logger';
-import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './observability/metrics';
+import { createWorker } from './hosting/create-worker';
+import { ConfigError, loadConfig, type WorkerConfig } from './hosting/config/index';
+import { startHealthServer, type HealthServer } from './hosting/observability/health';
+import { jsonLogger } from './hosting/observability/logger';
+import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './hosting/observability/metrics';
 
 /** Installs the process-wide SDK runtime: JSON logs (core logs forwarded) and, if asked, Prometheus. */
 function installRuntime(config: WorkerConfig): void {
@@ -54,14 +53,15 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       log.info('health endpoint listening', { bindAddress: config.healthBindAddress, port: health.port });
     }
     connection = await NativeConnection.connect(config.temporal.connection);
-    worker = await Worker.create({
+    worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
-      activities: createActivities({ servers: clients, events: metrics.activityEvents }),
-      ...config.tuning,
-      ...(config.codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(config.codec.keys, config.codec.activeKeyId)) } : {}),
-      ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: require.resolve('./workflows') }),
+      servers: clients,
+      events: metrics.activityEvents,
+      tuning: config.tuning,
+      codec: config.codec,
+      workflowBundlePath: config.workflowBundlePath,
     });
     if (config.metricsBindAddress) {
       currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));

@@ -8,13 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createActivities } from '../src/activities';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
+import { createWorker } from '../src/hosting/create-worker';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
 import type { SimJob } from '../src/sim/state';
-import type { RunCcsJobInput } from '../src/contract';
+import type { RunCcsJobInput } from '../src/domain/contract';
 import type { runCcsJob } from '../src/workflows';
 
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
@@ -73,14 +73,8 @@ export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientO
   const taskQueue = `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
-  const worker = await Worker.create({
-    connection,
-    taskQueue,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ client: ccs }),
-    // A bug in workflow code fails the workflow instead of retrying the task forever (a hang).
-    workflowFailureErrorTypes: { '*': ['Error', 'TypeError', 'ReferenceError', 'CcsError'] },
-  });
+  // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
+  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection });

@@ -5,8 +5,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
-import { isTerminalStatus, type JobRun } from '../ccs/types';
-import { CcsError, ErrorType } from '../errors';
+import { isTerminalStatus, type JobRun } from '../domain/job-run';
+import { CcsError, ErrorType } from '../domain/errors';
+import { jobAlreadyRunning } from '../domain/failures';
 import { toFailure } from './to-failure';
 
 /** How many of the latest runs are recorded before executing, to recognise a run our execute created. */
@@ -166,12 +167,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
             throw toFailure(lookErr);
           });
           if (latest && !isTerminalStatus(latest.status)) {
-            throw ApplicationFailure.create({
-              type: ErrorType.JobAlreadyRunning,
-              nonRetryable: true,
-              message: `CCS job ${jobId} already has run ${latest.jobRunId} in status ${latest.status}; pass ifRunning: 'attach' to follow it`,
-              details: [{ jobRunId: latest.jobRunId, status: latest.status }],
-            });
+            throw jobAlreadyRunning(jobId, latest);
           }
         }
         throw toFailure(err);

@@ -1,5 +1,5 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
-import { CcsError } from '../errors';
+import { CcsError } from '../domain/errors';
 
 /**
  * The one place where CCS client errors become Temporal failures: the `type` is the error's type,

@@ -2,12 +2,12 @@
  * The CCS REST client: the Job service calls the orchestrator needs, over one keep-alive pool and
  * one shared token. Every failure is a {@link CcsError}; a 401 is answered inside (renew, replay once).
  */
-import { CcsError, ErrorType } from '../errors';
-import { requireGuid } from '../validation';
+import { CcsError, ErrorType } from '../domain/errors';
+import { requireGuid } from '../domain/validation';
 import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestObserver } from './http';
 import { parseJob, parseJobRuns, parseJobStatusInfo } from './parse';
 import { TokenManager, type TokenStats } from './tokens';
-import type { Job, JobRun } from './types';
+import type { Job, JobRun } from '../domain/job-run';
 
 /** The documented default port of the CCS REST API. */
 export const DEFAULT_CCS_PORT = 12431;

@@ -3,7 +3,7 @@
  * and the one place where HTTP outcomes become {@link CcsError} types.
  */
 import { Pool, errors as undiciErrors } from 'undici';
-import { CcsError, ErrorType, JOB_OPERATION_PERMISSIONS } from '../errors';
+import { CcsError, ErrorType, JOB_OPERATION_PERMISSIONS } from '../domain/errors';
 
 export interface TransportOptions {
   /** `https://host:port/ccs/api/v1` */

@@ -3,9 +3,9 @@
  * documentation is ambiguous (two JobStatusInfo shapes, status as number or name, dates with or
  * without zone), strict where a wrong guess would mislead (a run without a JobRunID is an error).
  */
-import { CcsError, ErrorType } from '../errors';
-import { isGuid } from '../validation';
-import { JOB_STATUS_NAMES, type Job, type JobRun, type JobRunMessage } from './types';
+import { CcsError, ErrorType } from '../domain/errors';
+import { isGuid } from '../domain/validation';
+import { JOB_STATUS_NAMES, type Job, type JobRun, type JobRunMessage } from '../domain/job-run';
 
 const NOT_SET_YEAR = 1; // .NET DateTime.MinValue, "0001-01-01T00:00:00": the run has not ended.
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:?\d{2})?$/i;

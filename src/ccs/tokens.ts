@@ -2,7 +2,7 @@
  * CCS access tokens: one cached token per client shared by every concurrent caller, obtained once
  * (single flight), renewed ahead of expiry, by refresh grant first and password grant as fallback.
  */
-import { CcsError, ErrorType } from '../errors';
+import { CcsError, ErrorType } from '../domain/errors';
 import { errorForStatus, jsonBody, serverText, type Transport } from './http';
 
 const TOKEN_PATH = '/oauth/tokens';

@@ -4,8 +4,8 @@
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { AesGcmCodec, encryptingDataConverter } from '../codec';
-import { loadCodecConfig } from '../config';
+import { AesGcmCodec, encryptingDataConverter } from '../hosting/codec';
+import { loadCodecConfig } from '../hosting/config/index';
 import { CliError } from './output';
 
 export interface GlobalOptions {

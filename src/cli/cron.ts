@@ -2,7 +2,7 @@
  * Checks a cron expression before it is sent to Temporal, so a typo is one clear line here rather
  * than a server error. Accepts the five-field form Temporal schedules take, and the @-macros.
  */
-import { invalidInput } from '../validation';
+import { invalidInput } from '../domain/validation';
 
 const FIELDS: [name: string, min: number, max: number, names?: string[]][] = [
   ['minute', 0, 59],

@@ -4,106 +4,26 @@
  */
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE, WorkflowName, cancelSignal, pipelineStatusQuery, statusQuery, type RunCcsJobInput } from '../contract';
-import { CcsError } from '../errors';
-import { validateRunCcsJobInput } from '../input';
-import { requireGuid } from '../validation';
+import {
+  DEFAULT_TASK_QUEUE,
+  SearchAttribute,
+  WorkflowName,
+  cancelSignal,
+  jobListQuery,
+  jobWorkflowId,
+  pipelineStatusQuery,
+  pipelineWorkflowId,
+  statusQuery,
+  type RunCcsJobInput,
+} from '../domain/contract';
+import { CcsError } from '../domain/errors';
+import { checkedRunCcsJobInput } from '../domain/job-workflow';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
+import { HELP } from './help';
 import { CliError, ExitCode, elapsed, table } from './output';
 import { jobLine, pipelineText, waitForJob, waitForPipeline, type Out } from './progress';
 import { changeSchedule, createSchedule, describeSchedule, listSchedules, scheduleSpec } from './schedules';
-
-const GLOBAL_HELP = `Global options: --address HOST:PORT (default TEMPORAL_ADDRESS or localhost:7233), --namespace NS,
-  --task-queue NAME (default ${DEFAULT_TASK_QUEUE}), --verbose (stack traces), --help`;
-
-const HELP: Record<string, string> = {
-  '': `ccs-jobs: durable CCS job runs on Temporal
-
-Commands:
-  run <JobID>             start (or attach to) a runCcsJob workflow; --wait to follow it
-  status <workflowId>     what a job or pipeline workflow is doing
-  cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
-  list                    job workflows, filtered by CCS status or job
-  pipeline run|validate   scan pipelines from a YAML or JSON file
-  schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
-  worker                  run a worker (same as npm run worker)
-
-Run "ccs-jobs <command> --help" for a command's options and examples.
-Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
-${GLOBAL_HELP}`,
-  run: `ccs-jobs run <JobID> [--wait] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
-
-Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
-already being orchestrated attaches to that workflow instead of starting a second run.
-  --wait            follow the run until it ends; exit 0 when Completed, non-zero otherwise
-  --ccs             the CCS server that runs the job, by its name in the worker's CCS_SERVERS_FILE (default: default)
-  --poll, --max-poll  first and longest wait between status reads (at least 1s)
-  --timeout         abort the run and fail when it takes longer
-  --if-running attach  follow a run of the job that is already executing instead of failing
-  --json            machine-readable output
-
-Examples:
-  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --wait
-  ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json
-  ccs-jobs run 24f58e54-5d94-45f8-97a8-ccb6d959233a --ccs emea --wait`,
-  status: `ccs-jobs status <workflowId> [--json]
-
-Shows what a job or pipeline workflow is doing: phase, CCS status, polls, run id; for a pipeline, each
-stage and job with the live CCS status of running jobs.
-Examples:
-  ccs-jobs status ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
-  ccs-jobs status ccs-pipeline-nightly-scan --json`,
-  cancel: `ccs-jobs cancel <workflowId> [--reason TEXT]
-
-Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS confirms.
-Examples:
-  ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"
-  ccs-jobs cancel ccs-pipeline-nightly-scan`,
-  list: `ccs-jobs list [--status Executing] [--job <JobID>] [--all] [--json]
-
-Lists running job workflows (all, with --all) from Temporal's visibility store.
-Examples:
-  ccs-jobs list --status Executing
-  ccs-jobs list --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --all`,
-  pipeline: `ccs-jobs pipeline validate <file>
-ccs-jobs pipeline run <file> [--wait] [--id <workflowId>] [--json]
-
-A pipeline file (YAML or JSON):
-  name: nightly scan
-  timeout: 8h
-  stages:
-    - name: collect
-      jobs: [0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16]
-    - name: evaluate
-      continueOnFailure: false
-      jobs:
-        - 24f58e54-5d94-45f8-97a8-ccb6d959233a
-        - { jobId: a282d163-2248-4904-8135-0eaf08be8e55, timeout: 2h, pollInterval: 1m }
-Stages run in order; the jobs of a stage run in parallel. A failed job stops the pipeline and
-aborts its running siblings unless the stage says continueOnFailure.
-Examples:
-  ccs-jobs pipeline validate scans/nightly.yaml
-  ccs-jobs pipeline run scans/nightly.yaml --wait`,
-  schedule: `ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>)
-                     [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h]
-                     [--poll 30s] [--timeout 8h]
-ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> | trigger <name> | delete <name>
-
-Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
-Examples:
-  ccs-jobs schedule create nightly-cer --cron "0 2 * * *" --timezone Europe/Paris --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
-  ccs-jobs schedule create weekly-scan --cron "0 3 * * SUN" --pipeline scans/weekly.yaml
-  ccs-jobs schedule trigger nightly-cer`,
-  worker: `ccs-jobs worker
-
-Runs a worker configured from the environment (see .env.example): CCS_BASE_URL, CCS_USERNAME,
-CCS_PASSWORD or CCS_PASSWORD_FILE, CCS_CA_FILE, CCS_TLS_INSECURE, TEMPORAL_* and TEMPORAL_TASK_QUEUE.
-SIGINT/SIGTERM stop polling and let running activities finish; a stopping worker never aborts a CCS run.
-Example:
-  CCS_BASE_URL=https://ccs-app01:12431/ccs/api/v1 CCS_USERNAME='CORP\\svc-ccs' CCS_PASSWORD_FILE=/run/secrets/ccs \\
-  CCS_CA_FILE=/etc/ccs/ca.pem TEMPORAL_ADDRESS=temporal:7233 ccs-jobs worker`,
-};
 
 const OPTIONS = {
   address: { type: 'string' },
@@ -133,24 +53,15 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-/** Visibility queries interpolate user text: only GUIDs and status words get in. */
 function listQuery(values: Values): string {
-  const terms = [`WorkflowType='${WorkflowName.runCcsJob}'`];
-  if (!values.all) terms.push(`ExecutionStatus='Running'`);
-  if (values.status) {
-    if (!/^\w{1,40}$/.test(values.status)) throw new CliError(`--status must be a CCS status such as Executing or Pending; got ${JSON.stringify(values.status)}`);
-    const s = values.status;
-    terms.push(`CcsJobStatus='${s.charAt(0).toUpperCase()}${s.slice(1).toLowerCase()}'`);
-  }
-  if (values.job) terms.push(`CcsJobId='${requireGuid('--job', values.job)}'`);
-  return terms.join(' AND ');
+  return jobListQuery({ all: values.all, status: values.status, jobId: values.job }, { status: '--status', jobId: '--job' });
 }
 
 /** The runCcsJob input from the command line, every flag checked before anything is contacted. */
 function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput {
   if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID>');
   const input: RunCcsJobInput = {
-    jobId: requireGuid('JobID', jobIdArg),
+    jobId: jobIdArg,
     ...(values.ccs === undefined ? {} : { ccs: values.ccs }),
     ...(values.poll ? { pollInterval: values.poll } : {}),
     ...(values['max-poll'] ? { maxPollInterval: values['max-poll'] } : {}),
@@ -158,17 +69,16 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     ...(values['if-running'] ? { ifRunning: values['if-running'] as 'fail' | 'attach' } : {}),
   };
   try {
-    validateRunCcsJobInput(input);
+    return checkedRunCcsJobInput(input);
   } catch (err) {
-    // Name the flag the user typed, not the workflow field.
-    const flags: Record<string, string> = { pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs' };
+    // Name the argument or flag the user typed, not the workflow field.
+    const flags: Record<string, string> = { jobId: 'JobID', pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs' };
     throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
   }
-  return input;
 }
 
 async function startJob(cli: Cli, input: RunCcsJobInput, values: Values, out: Out): Promise<number> {
-  const workflowId = values.id ?? `ccs-job-${input.jobId}`;
+  const workflowId = values.id ?? jobWorkflowId(input.jobId);
   const existing = await cli.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
   const attached = existing?.status.name === 'RUNNING';
   const handle = await cli.client.workflow.start(WorkflowName.runCcsJob, {
@@ -205,9 +115,10 @@ async function list(cli: Cli, query: string, values: Values, out: Out): Promise<
   const items: unknown[] = [];
   for await (const wf of cli.client.workflow.list({ query, pageSize: 100 })) {
     const sa = wf.searchAttributes as Record<string, string[] | undefined>;
-    const first = (k: string): string => sa[k]?.[0] ?? '-';
-    rows.push([wf.workflowId, first('CcsJobId'), first('CcsJobRunId'), first('CcsJobStatus'), wf.status.name, elapsed(wf.startTime)]);
-    items.push({ workflowId: wf.workflowId, jobId: sa.CcsJobId?.[0], jobRunId: sa.CcsJobRunId?.[0], ccsStatus: sa.CcsJobStatus?.[0], workflow: wf.status.name, startTime: wf.startTime });
+    const first = (key: { name: string }): string | undefined => sa[key.name]?.[0];
+    const [jobId, jobRunId, ccsStatus] = [first(SearchAttribute.jobId), first(SearchAttribute.jobRunId), first(SearchAttribute.jobStatus)];
+    rows.push([wf.workflowId, jobId ?? '-', jobRunId ?? '-', ccsStatus ?? '-', wf.status.name, elapsed(wf.startTime)]);
+    items.push({ workflowId: wf.workflowId, jobId, jobRunId, ccsStatus, workflow: wf.status.name, startTime: wf.startTime });
     if (rows.length >= 500) break;
   }
   if (values.json) out.write(`${JSON.stringify(items, null, 2)}\n`);
@@ -225,7 +136,7 @@ async function pipeline(cli: () => Promise<Cli>, verb: string | undefined, file:
     return ExitCode.ok;
   }
   const c = await cli();
-  const workflowId = values.id ?? `ccs-pipeline-${definition.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  const workflowId = values.id ?? pipelineWorkflowId(definition.name);
   const existing = await c.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
   const handle = await c.client.workflow.start(WorkflowName.runCcsPipeline, { taskQueue: c.taskQueue, workflowId, args: [definition], workflowIdConflictPolicy: 'USE_EXISTING' });
   const attached = existing?.status.name === 'RUNNING';

@@ -1,7 +1,7 @@
 /** Reads a pipeline definition from a YAML or JSON file and validates it, reporting every problem. */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { pipelineProblems, type PipelineDefinition } from '../pipeline';
+import { pipelineProblems, type PipelineDefinition } from '../domain/pipeline';
 import { CliError } from './output';
 
 export function loadPipelineFile(path: string): PipelineDefinition {

@@ -4,9 +4,9 @@
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { pipelineStatusQuery, statusQuery, type RunCcsJobResult, type RunCcsJobStatus } from '../contract';
-import { ErrorType } from '../errors';
-import type { PipelineReport } from '../pipeline';
+import { pipelineStatusQuery, statusQuery, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
+import { ErrorType } from '../domain/errors';
+import type { PipelineReport } from '../domain/pipeline';
 import { ExitCode, elapsed } from './output';
 
 const REFRESH_MS = 1000;

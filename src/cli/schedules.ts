@@ -1,8 +1,8 @@
 /** `ccs-jobs schedule ...`: Temporal Schedules that start runCcsJob or runCcsPipeline. */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
-import { WorkflowName } from '../contract';
-import { validateRunCcsJobInput } from '../input';
-import { parseDuration, requireGuid } from '../validation';
+import { WorkflowName, jobWorkflowId } from '../domain/contract';
+import { checkedRunCcsJobInput } from '../domain/job-workflow';
+import { parseDuration, requireGuid } from '../domain/validation';
 import type { Cli } from './connect';
 import { validateCron } from './cron';
 import { loadPipelineFile } from './pipeline-file';
@@ -44,14 +44,8 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
   const action = o.job
     ? {
         workflowType: WorkflowName.runCcsJob,
-        workflowId: `ccs-job-${requireGuid('--job', o.job)}`,
-        args: [
-          (() => {
-            const input = { jobId: o.job.toLowerCase(), ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) };
-            validateRunCcsJobInput(input);
-            return input;
-          })(),
-        ],
+        workflowId: jobWorkflowId(requireGuid('--job', o.job)),
+        args: [checkedRunCcsJobInput({ jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) })],
       }
     : (() => {
         const definition = loadPipelineFile(o.pipeline!);

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { SEARCH_ATTRIBUTE_NAMES } from '../contract';
+import { SEARCH_ATTRIBUTE_NAMES } from '../domain/contract';
 import { ensureTemporalCli } from './temporal-cli';
 
 export interface DevServer {

@@ -7,10 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { CcsClient } from '../ccs/client';
-import { DEFAULT_TASK_QUEUE } from '../contract';
+import { DEFAULT_TASK_QUEUE } from '../domain/contract';
+import { createWorker } from '../hosting/create-worker';
 import { DEFAULT_USERS, startSimulator, type Simulator } from '../sim/server';
 import { DEFAULT_JOBS } from '../sim/default-scenario';
 import { freePort, startDevServer, type DevServer } from './dev-server';
@@ -64,12 +64,7 @@ export async function startStack(say: (line: string) => void, options: { preferD
     stops.push(() => ccs.close());
     const workerConnection = await NativeConnection.connect({ address: temporal.address });
     stops.push(() => workerConnection.close());
-    const worker = await Worker.create({
-      connection: workerConnection,
-      taskQueue: DEFAULT_TASK_QUEUE,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ client: ccs }),
-    });
+    const worker = await createWorker({ connection: workerConnection, taskQueue: DEFAULT_TASK_QUEUE, servers: { default: ccs } });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -3,7 +3,8 @@
  * downloaded as a binary here). Order: TEMPORAL_CLI_PATH, PATH, Go's bin folder, then `go install`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -47,18 +48,29 @@ export async function ensureTemporalCli(log: (line: string) => void = (l) => con
   if (found) return found;
   const goBin = goBinDir();
   if (!goBin) throw new Error('the Temporal CLI is missing and Go is not installed to build it; install Go, or set TEMPORAL_CLI_PATH');
-  log(`Temporal CLI not found: building it with "go install ${TEMPORAL_CLI_MODULE}" (takes a few minutes the first time)...`);
+  // Go's output (hundreds of "go: downloading" lines) goes to a log, named on failure.
+  const logFile = join(tmpdir(), 'temporal-cli-build.log');
+  log(`Temporal CLI not found: building it with "go install ${TEMPORAL_CLI_MODULE}" (a few minutes the first time; output in ${logFile})...`);
   const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('go', ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, CGO_ENABLED: '0' }, stdio: ['ignore', 'inherit', 'inherit'] });
-    const ticker = setInterval(() => log(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(ticker);
-      if (code === 0) resolve();
-      else reject(new Error(`go install ${TEMPORAL_CLI_MODULE} exited with ${code}`));
+  const fd = openSync(logFile, 'w');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('go', ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, CGO_ENABLED: '0' }, stdio: ['ignore', fd, fd] });
+      const ticker = setInterval(() => log(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
+      child.on('error', (err) => {
+        clearInterval(ticker);
+        reject(err);
+      });
+      child.on('exit', (code) => {
+        clearInterval(ticker);
+        if (code === 0) return resolve();
+        const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ');
+        reject(new Error(`go install ${TEMPORAL_CLI_MODULE} exited with ${code}; the last lines of ${logFile}:\n  ${tail}`));
+      });
     });
-  });
+  } finally {
+    closeSync(fd);
+  }
   const built = join(goBin, 'temporal');
   if (!executable(built)) throw new Error(`go install finished but ${built} is missing`);
   log(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${built}`);

@@ -1,11 +1,10 @@
 /**
  * `runCcsJob`: starts one CCS job run (or adopts one), follows it to Completed, Faulted or Aborted,
- * and aborts it when cancelled or past its deadline. Deterministic orchestration only.
+ * and aborts it when cancelled or past its deadline. Deterministic orchestration only: every CCS
+ * call is an activity, imported as a type.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   continueAsNew,
   log,
   metricMeter,
@@ -14,23 +13,18 @@ import {
   sleep,
   upsertSearchAttributes,
   workflowInfo,
+  ApplicationFailure,
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { CcsActivities } from '../activities';
-import { isTerminalStatus, type JobRun } from '../ccs/types';
-import {
-  SearchAttribute,
-  cancelSignal,
-  statusQuery,
-  type CancelledInfo,
-  type RunCcsJobInput,
-  type RunCcsJobPhase,
-  type RunCcsJobResult,
-  type RunCcsJobStatus,
-} from '../contract';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../errors';
-import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../input';
+import type { CcsActivities, WaitForJobRunChangeResult } from '../activities';
+import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
+import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
+import { isTerminalStatus, type JobRun } from '../domain/job-run';
+import { CancelListener } from './cancellation';
+import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
 
 /** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
 const RUN_SNAPSHOT_SIZE = 10;
@@ -49,6 +43,16 @@ const CCS_CALL: ActivityOptions = { startToCloseTimeout: '1m', heartbeatTimeout:
 
 const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
 
+/** Activities that poll: unchanged polls set their own delay (nextRetryDelay); this policy paces other failures. */
+function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
+  return proxyActivities<CcsActivities>({
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '10s',
+    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
+    retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
+  });
+}
+
 /** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
 function runCounters() {
   return {
@@ -58,39 +62,6 @@ function runCounters() {
   };
 }
 
-function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
-  return proxyActivities<CcsActivities>({
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: '10s',
-    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
-    // Unchanged polls set their own delay (nextRetryDelay); this policy paces other failures.
-    retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
-  });
-}
-
-function resultOf(run: JobRun, polls: number, adopted: boolean, cancelled: CancelledInfo | undefined): RunCcsJobResult {
-  return {
-    jobId: run.jobId,
-    jobRunId: run.jobRunId,
-    status: run.status,
-    statusCode: run.statusCode,
-    startTime: run.startTime,
-    endTime: run.endTime,
-    summary: run.summary,
-    exception: run.exception,
-    customStatusText: run.customStatusText,
-    activities: run.activities,
-    messages: run.messages ?? [],
-    polls,
-    adopted,
-    ...(cancelled ? { cancelled } : {}),
-  };
-}
-
-function invalidInputFailure(err: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ type: ErrorType.InvalidInput, message: (err as Error).message, nonRetryable: true });
-}
-
 export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let input: ValidRunCcsJobInput;
   try {
@@ -98,262 +69,277 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   } catch (err) {
     throw invalidInputFailure(err);
   }
-  const { jobId, resume } = input;
-  const server = input.ccs;
-  const counters = runCounters();
+  return new JobRunFollower(input, raw).run();
+}
 
-  let phase: RunCcsJobPhase = resume ? 'running' : 'starting';
-  let run: JobRun | undefined;
-  let lastChangeAt = resume?.lastChangeAt;
-  let polls = resume?.polls ?? 0;
-  let adopted = resume?.adopted ?? false;
-  let cancel: CancelledInfo | undefined;
-  let nativeCancel: CancelledFailure | undefined;
-  // A plain promise, not a Trigger: a Trigger made in the root scope rejects on native cancellation.
-  let announceCancel: () => void = () => undefined;
-  const cancelRequested = new Promise<void>((resolve) => (announceCancel = resolve));
+/**
+ * One `runCcsJob` execution: what it knows of its CCS run, and the steps that move it from
+ * starting, through running (and cancelling), to finished. Handlers read this state; only the
+ * steps change it.
+ */
+class JobRunFollower {
+  private phase: RunCcsJobPhase;
+  /** The run as last seen in CCS; undefined until it is executed or adopted. */
+  private current: JobRun | undefined;
+  private lastChangeAt: string | undefined;
+  private polls: number;
+  private adopted: boolean;
+  private readonly deadlineAt: number | null;
+  private readonly cancel: CancelListener;
+  private readonly counters = runCounters();
+  private readonly server: string;
 
-  if (resume) {
-    run = {
-      jobId,
-      jobRunId: resume.jobRunId,
-      status: resume.status,
-      statusCode: resume.statusCode,
-      customStatusText: resume.customStatusText,
-      startTime: null,
-      endTime: null,
-      exception: null,
-      summary: null,
-      activities: [],
+  constructor(
+    private readonly input: ValidRunCcsJobInput,
+    private readonly raw: RunCcsJobInput,
+  ) {
+    const { resume } = input;
+    this.server = input.ccs;
+    this.phase = resume ? 'running' : 'starting';
+    this.polls = resume?.polls ?? 0;
+    this.adopted = resume?.adopted ?? false;
+    this.lastChangeAt = resume?.lastChangeAt;
+    if (resume) {
+      this.current = {
+        jobId: input.jobId,
+        jobRunId: resume.jobRunId,
+        status: resume.status,
+        statusCode: resume.statusCode,
+        customStatusText: resume.customStatusText,
+        startTime: null,
+        endTime: null,
+        exception: null,
+        summary: null,
+        activities: [],
+      };
+    }
+    this.cancel = new CancelListener({
+      accepting: () => this.phase !== 'finished',
+      onCancel: ({ by, reason }) => log.info('cancel requested', { jobId: input.jobId, jobRunId: this.current?.jobRunId, by, reason }),
+    });
+    setHandler(statusQuery, () => this.status());
+    this.cancel.listen();
+    this.deadlineAt = resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs;
+    const deadlineAt = this.deadlineAt;
+    if (deadlineAt !== null) {
+      // Outside the root scope, so a native cancellation does not cancel the deadline timer itself.
+      void CancellationScope.nonCancellable(() => sleep(Math.max(1, deadlineAt - Date.now()))).then(() =>
+        this.cancel.request('timeout', `deadline of ${raw.timeout ?? 'the previous run'} passed`),
+      );
+    }
+  }
+
+  /** What the `status` query answers. */
+  private status(): RunCcsJobStatus {
+    const run = this.current;
+    return {
+      phase: this.phase,
+      jobId: this.input.jobId,
+      ...(run ? { jobRunId: run.jobRunId, status: run.status, statusCode: run.statusCode, customStatusText: run.customStatusText } : {}),
+      ...(this.lastChangeAt ? { lastChangeAt: this.lastChangeAt } : {}),
+      polls: this.polls,
+      ...(this.cancel.info ? { cancelReason: this.cancel.info.reason } : {}),
     };
   }
 
-  const requestCancel = (by: CancelledInfo['by'], reason: string | null): void => {
-    if (cancel || phase === 'finished') return;
-    cancel = { by, reason, at: new Date().toISOString() };
-    log.info('cancel requested', { jobId, jobRunId: run?.jobRunId, by, reason });
-    announceCancel();
-  };
-
-  setHandler(statusQuery, (): RunCcsJobStatus => ({
-    phase,
-    jobId,
-    ...(run ? { jobRunId: run.jobRunId, status: run.status, statusCode: run.statusCode, customStatusText: run.customStatusText } : {}),
-    ...(lastChangeAt ? { lastChangeAt } : {}),
-    polls,
-    ...(cancel ? { cancelReason: cancel.reason } : {}),
-  }));
-  setHandler(cancelSignal, (arg) => {
-    const reason = typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : null;
-    requestCancel('signal', reason);
-  });
-  CancellationScope.current().cancelRequested.catch((err: unknown) => {
-    nativeCancel = err instanceof CancelledFailure ? err : new CancelledFailure('Workflow cancelled');
-    requestCancel('cancellation', nativeCancel.message || null);
-  });
-
-  const deadlineAt = resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs;
-  if (deadlineAt !== null) {
-    // Outside the root scope, so a native cancellation does not cancel the deadline timer itself.
-    void CancellationScope.nonCancellable(() => sleep(Math.max(1, deadlineAt - Date.now()))).then(() =>
-      requestCancel('timeout', `deadline of ${raw.timeout ?? 'the previous run'} passed`),
-    );
+  /** The whole execution; no step is cancelled by a native cancellation: it is turned into an abort. */
+  run(): Promise<RunCcsJobResult> {
+    return CancellationScope.nonCancellable(async () => {
+      if (this.input.resume) this.announceResumed();
+      else await this.executeOrAdopt();
+      this.phase = 'running';
+      const stopWaiting = await this.followUntilEndOrCancel();
+      let final = this.current as JobRun;
+      if (this.cancel.info && !isTerminalStatus(final.status)) {
+        this.phase = 'cancelling';
+        final = await this.abortAndConfirm(final, stopWaiting);
+      } else if (final.messages === undefined) {
+        // Ended before the first poll (e.g. an adopted or instantly faulted run): one read for its messages.
+        final = this.record(await this.readFinal(final)).run;
+      }
+      this.phase = 'finished';
+      this.counters.ended.add(1, { ccs: this.server, status: final.status });
+      return outcomeOf(resultOf(final, this.polls, this.adopted, this.cancel.info), this.cancel.info, this.cancel.native);
+    });
   }
 
-  /** Records what CCS reported; keeps the status query and search attributes current. */
-  const observe = (next: JobRun, observedAt: string): void => {
-    const first = run === undefined || run.jobRunId !== next.jobRunId;
-    const changed = first || run?.status !== next.status || run?.customStatusText !== next.customStatusText;
-    run = next;
-    if (!changed) return;
-    lastChangeAt = observedAt;
-    log.info('CCS run status', { jobId, jobRunId: next.jobRunId, status: next.status, customStatusText: next.customStatusText });
+  /** A continuation: the run is known; make the search attributes say so again. */
+  private announceResumed(): void {
+    const resume = this.input.resume!;
     upsertSearchAttributes([
-      ...(first ? [{ key: SearchAttribute.jobRunId, value: next.jobRunId }] : []),
-      { key: SearchAttribute.jobStatus, value: next.status },
+      { key: SearchAttribute.jobId, value: this.input.jobId },
+      { key: SearchAttribute.jobRunId, value: resume.jobRunId },
+      { key: SearchAttribute.jobStatus, value: resume.status },
     ]);
-  };
+  }
 
-  return await CancellationScope.nonCancellable(async () => {
-    if (resume) {
-      upsertSearchAttributes([
-        { key: SearchAttribute.jobId, value: jobId },
-        { key: SearchAttribute.jobRunId, value: resume.jobRunId },
-        { key: SearchAttribute.jobStatus, value: resume.status },
-      ]);
-    } else {
-      upsertSearchAttributes([{ key: SearchAttribute.jobId, value: jobId }]);
-      // Recorded in history before executing, so a retried execute can recognise the run it started.
-      const known = await ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: server });
-      const inProgress = known.find((r) => !isTerminalStatus(r.status));
-      if (inProgress && input.ifRunning === 'fail') {
-        throw ApplicationFailure.create({
-          type: ErrorType.JobAlreadyRunning,
-          nonRetryable: true,
-          message: `CCS job ${jobId} already has run ${inProgress.jobRunId} in status ${inProgress.status}; pass ifRunning: 'attach' to follow it`,
-          details: [{ jobRunId: inProgress.jobRunId, status: inProgress.status }],
-        });
-      }
-      if (inProgress) {
-        adopted = true;
-        counters.adopted.add(1, { ccs: server });
-        observe(inProgress, new Date().toISOString());
-      } else if (cancel) {
-        phase = 'finished';
-        if (nativeCancel) throw nativeCancel;
-        throw ApplicationFailure.create({
-          type: cancel.by === 'timeout' ? ErrorType.JobTimedOut : ErrorType.JobAborted,
-          nonRetryable: true,
-          message: `cancelled (${cancel.by}) before CCS job ${jobId} was executed; no run was started`,
-          details: [{ jobId, cancelled: cancel }],
-        });
-      } else {
-        const started = await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: server });
-        adopted = started.adopted;
-        (adopted ? counters.adopted : counters.started).add(1, { ccs: server });
-        observe(started.run, new Date().toISOString());
-      }
+  /**
+   * Records the job's latest runs, then adopts a run in progress (when allowed) or executes the job.
+   * The snapshot is in history before executing, so a retried execute can recognise the run it started.
+   */
+  private async executeOrAdopt(): Promise<void> {
+    const { jobId } = this.input;
+    upsertSearchAttributes([{ key: SearchAttribute.jobId, value: jobId }]);
+    const known = await ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server });
+    const inProgress = known.find((r) => !isTerminalStatus(r.status));
+    if (inProgress && this.input.ifRunning === 'fail') throw jobAlreadyRunning(jobId, inProgress);
+    if (inProgress) {
+      this.adopted = true;
+      this.counters.adopted.add(1, { ccs: this.server });
+      this.observe(inProgress, new Date().toISOString());
+      return;
     }
-    phase = 'running';
+    if (this.cancel.info) {
+      this.phase = 'finished';
+      if (this.cancel.native) throw this.cancel.native;
+      throw cancelledBeforeExecute(jobId, this.cancel.info);
+    }
+    const started = await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: this.server });
+    this.adopted = started.adopted;
+    (this.adopted ? this.counters.adopted : this.counters.started).add(1, { ccs: this.server });
+    this.observe(started.run, new Date().toISOString());
+  }
 
+  /**
+   * Polls until the run ends or a cancel is requested; hands over to a continuation when history grows.
+   * On a cancel, returns how to stop the wait still in flight: the abort is scheduled first, then the
+   * wait cancelled, in that order in history.
+   */
+  private async followUntilEndOrCancel(): Promise<(() => void) | undefined> {
+    const { input } = this;
     const poll = pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
-    while (!isTerminalStatus(run?.status) && !cancel) {
-      const current = run as JobRun;
-      if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof runCcsJob>({
-          jobId,
-          ...(raw.ccs === undefined ? {} : { ccs: server }),
-          pollInterval: input.pollIntervalMs,
-          maxPollInterval: input.maxPollIntervalMs,
-          ifRunning: input.ifRunning,
-          abortConfirmTimeout: input.abortConfirmTimeoutMs,
-          resume: {
-            jobRunId: current.jobRunId,
-            adopted,
-            polls,
-            deadlineAt,
-            status: current.status,
-            statusCode: current.statusCode,
-            customStatusText: current.customStatusText,
-            lastChangeAt: lastChangeAt ?? new Date().toISOString(),
-          },
-        });
-      }
+    while (!isTerminalStatus(this.current?.status) && !this.cancel.info) {
+      const current = this.current as JobRun;
+      if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
       const scope = new CancellationScope();
       const change = scope.run(() =>
         poll.waitForJobRunChange({
-          jobId,
+          jobId: input.jobId,
           jobRunId: current.jobRunId,
           lastStatus: current.status,
           lastCustomStatusText: current.customStatusText,
           pollIntervalMs: input.pollIntervalMs,
           maxPollIntervalMs: input.maxPollIntervalMs,
           delayFirstPoll: true,
-          ccs: server,
+          ccs: this.server,
         }),
       );
-      const outcome = await Promise.race([change, cancelRequested.then(() => null)]);
+      const outcome = await Promise.race([change, this.cancel.requested.then(() => null)]);
       if (outcome === null) {
-        scope.cancel();
         change.catch(() => undefined);
-        break;
+        return () => scope.cancel();
       }
-      polls += outcome.polls;
-      observe(outcome.run, outcome.observedAt);
+      this.record(outcome);
     }
+    return undefined;
+  }
 
-    let final = run as JobRun;
-    if (cancel && !isTerminalStatus(final.status)) {
-      phase = 'cancelling';
-      final = await abortAndConfirm(final);
-    } else if (final.messages === undefined) {
-      // Ended before the first poll (e.g. an adopted or instantly faulted run): one read for its messages.
-      const last = await pollActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
-        jobId,
-        jobRunId: final.jobRunId,
-        lastStatus: '',
-        lastCustomStatusText: null,
-        pollIntervalMs: input.pollIntervalMs,
-        maxPollIntervalMs: input.maxPollIntervalMs,
-        ccs: server,
-      });
-      polls += last.polls;
-      observe(last.run, last.observedAt);
-      final = last.run;
-    }
-    phase = 'finished';
-    counters.ended.add(1, { ccs: server, status: final.status });
-    return outcomeOf(resultOf(final, polls, adopted, cancel));
-  });
+  private continueAsNew(current: JobRun): Promise<never> {
+    const { input } = this;
+    return continueAsNew<typeof runCcsJob>({
+      jobId: input.jobId,
+      ...(this.raw.ccs === undefined ? {} : { ccs: this.server }),
+      pollInterval: input.pollIntervalMs,
+      maxPollInterval: input.maxPollIntervalMs,
+      ifRunning: input.ifRunning,
+      abortConfirmTimeout: input.abortConfirmTimeoutMs,
+      resume: {
+        jobRunId: current.jobRunId,
+        adopted: this.adopted,
+        polls: this.polls,
+        deadlineAt: this.deadlineAt,
+        status: current.status,
+        statusCode: current.statusCode,
+        customStatusText: current.customStatusText,
+        lastChangeAt: this.lastChangeAt ?? new Date().toISOString(),
+      },
+    });
+  }
 
-  /** Aborts the run (once) and waits, bounded, until CCS reports it ended. */
-  async function abortAndConfirm(current: JobRun): Promise<JobRun> {
+  /** One read of an ended run, with its messages. */
+  private readFinal(run: JobRun): Promise<WaitForJobRunChangeResult> {
+    const { input } = this;
+    return pollActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
+      jobId: input.jobId,
+      jobRunId: run.jobRunId,
+      lastStatus: '',
+      lastCustomStatusText: null,
+      pollIntervalMs: input.pollIntervalMs,
+      maxPollIntervalMs: input.maxPollIntervalMs,
+      ccs: this.server,
+    });
+  }
+
+  /** Counts a wait's polls and records what it saw. */
+  private record(change: WaitForJobRunChangeResult): WaitForJobRunChangeResult {
+    this.polls += change.polls;
+    this.observe(change.run, change.observedAt);
+    return change;
+  }
+
+  /** Records what CCS reported; keeps the status query and search attributes current. */
+  private observe(next: JobRun, observedAt: string): void {
+    const previous = this.current;
+    const first = previous === undefined || previous.jobRunId !== next.jobRunId;
+    const changed = first || previous?.status !== next.status || previous?.customStatusText !== next.customStatusText;
+    this.current = next;
+    if (!changed) return;
+    this.lastChangeAt = observedAt;
+    log.info('CCS run status', { jobId: this.input.jobId, jobRunId: next.jobRunId, status: next.status, customStatusText: next.customStatusText });
+    upsertSearchAttributes([
+      ...(first ? [{ key: SearchAttribute.jobRunId, value: next.jobRunId }] : []),
+      { key: SearchAttribute.jobStatus, value: next.status },
+    ]);
+  }
+
+  /** Aborts the run (once) and waits, bounded by abortConfirmTimeout, until CCS reports it ended. */
+  private async abortAndConfirm(target: JobRun, stopWaiting: (() => void) | undefined): Promise<JobRun> {
+    const { input } = this;
     const unconfirmed = (cause: unknown): ApplicationFailure =>
       ApplicationFailure.create({
         type: ErrorType.AbortUnconfirmed,
         nonRetryable: true,
-        message: `CCS did not confirm the abort of job run ${current.jobRunId} (job ${jobId}); check it in the CCS console and abort it there if it is still running`,
-        details: [{ jobId, jobRunId: current.jobRunId, lastStatus: run?.status ?? current.status }],
+        message: `CCS did not confirm the abort of job run ${target.jobRunId} (job ${input.jobId}); check it in the CCS console and abort it there if it is still running`,
+        details: [{ jobId: input.jobId, jobRunId: target.jobRunId, lastStatus: this.current?.status ?? target.status }],
         cause: cause instanceof Error ? cause : undefined,
       });
     const giveUpAt = Date.now() + input.abortConfirmTimeoutMs;
     let answer;
     try {
-      answer = await proxyActivities<CcsActivities>({ ...CCS_CALL, scheduleToCloseTimeout: input.abortConfirmTimeoutMs }).abortJobRun({
-        jobId,
-        jobRunId: current.jobRunId,
-        ccs: server,
+      const abort = proxyActivities<CcsActivities>({ ...CCS_CALL, scheduleToCloseTimeout: input.abortConfirmTimeoutMs }).abortJobRun({
+        jobId: input.jobId,
+        jobRunId: target.jobRunId,
+        ccs: this.server,
       });
+      stopWaiting?.();
+      answer = await abort;
     } catch (err) {
       throw unconfirmed(err);
     }
     if (!answer.accepted && answer.run) {
-      observe(answer.run, new Date().toISOString());
+      this.observe(answer.run, new Date().toISOString());
       return answer.run;
     }
-    let latest = current;
+    let latest = target;
     while (!isTerminalStatus(latest.status)) {
       const remaining = giveUpAt - Date.now();
       if (remaining <= 0) throw unconfirmed(undefined);
       try {
         const confirmPoll = Math.min(input.pollIntervalMs, CONFIRM_POLL_MS);
         const next = await pollActivities(confirmPoll, CONFIRM_MAX_POLL_MS, remaining).waitForJobRunChange({
-          jobId,
+          jobId: input.jobId,
           jobRunId: latest.jobRunId,
           lastStatus: latest.status,
           lastCustomStatusText: latest.customStatusText,
           pollIntervalMs: confirmPoll,
           maxPollIntervalMs: CONFIRM_MAX_POLL_MS,
-          ccs: server,
+          ccs: this.server,
         });
-        polls += next.polls;
-        observe(next.run, next.observedAt);
-        latest = next.run;
+        latest = this.record(next).run;
       } catch (err) {
         throw unconfirmed(err);
       }
     }
     return latest;
-  }
-
-  /** Completes or fails the workflow according to how the run ended and who, if anyone, cancelled it. */
-  function outcomeOf(result: RunCcsJobResult): RunCcsJobResult {
-    const where = `CCS job ${result.jobId} run ${result.jobRunId}`;
-    if (result.status === 'Completed') return result;
-    if (result.status === 'Faulted') {
-      throw ApplicationFailure.create({
-        type: ErrorType.JobFaulted,
-        nonRetryable: true,
-        message: `${where} faulted${result.exception ? `: ${result.exception}` : ''}`,
-        details: [result],
-      });
-    }
-    // Aborted.
-    if (cancel?.by === 'timeout') {
-      throw ApplicationFailure.create({ type: ErrorType.JobTimedOut, nonRetryable: true, message: `${where} was aborted: ${cancel.reason}`, details: [result] });
-    }
-    if (nativeCancel) throw nativeCancel;
-    if (cancel?.by === 'signal') return result;
-    throw ApplicationFailure.create({ type: ErrorType.JobAborted, nonRetryable: true, message: `${where} was aborted outside this workflow`, details: [result] });
   }
 }

@@ -15,17 +15,17 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { cancelSignal, pipelineStatusQuery, type CancelledInfo, type RunCcsJobInput, type RunCcsJobResult } from '../contract';
-import { ErrorType } from '../errors';
+import { cancelSignal, childWorkflowId, pipelineStatusQuery, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
+import { ErrorType } from '../domain/errors';
 import {
-  childWorkflowId,
   pipelineProblems,
   stageJobs,
   type PipelineDefinition,
   type PipelineJobReport,
   type PipelineReport,
-} from '../pipeline';
-import { parseDuration } from '../validation';
+} from '../domain/pipeline';
+import { parseDuration } from '../domain/validation';
+import { CancelListener } from './cancellation';
 import { runCcsJob } from './run-ccs-job';
 
 const MIN_JOB_TIMEOUT_MS = 1_000;
@@ -70,8 +70,6 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
   };
   const deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
-  let cancel: CancelledInfo | undefined;
-  let nativeCancel: CancelledFailure | undefined;
   let stoppedBy: string | undefined;
 
   const signalCancel = (child: ChildWorkflowHandle<typeof runCcsJob>, reason: string): void => {
@@ -82,18 +80,16 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
   const cancelChildren = (reason: string): void => {
     for (const child of running.values()) signalCancel(child, reason);
   };
-  const requestCancel = (by: CancelledInfo['by'], reason: string | null): void => {
-    if (cancel || report.status !== 'running') return;
-    cancel = { by, reason, at: new Date().toISOString() };
-    log.info('pipeline cancel requested', { pipeline: definition.name, by, reason });
-    cancelChildren(`pipeline ${definition.name} cancelled${reason ? `: ${reason}` : ''}`);
-  };
-  setHandler(pipelineStatusQuery, () => report);
-  setHandler(cancelSignal, (arg) => requestCancel('signal', typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : null));
-  CancellationScope.current().cancelRequested.catch((err: unknown) => {
-    nativeCancel = err instanceof CancelledFailure ? err : new CancelledFailure('Workflow cancelled');
-    requestCancel('cancellation', null);
+  const cancelListener = new CancelListener({
+    accepting: () => report.status === 'running',
+    onCancel: ({ by, reason }) => {
+      log.info('pipeline cancel requested', { pipeline: definition.name, by, reason });
+      cancelChildren(`pipeline ${definition.name} cancelled${reason ? `: ${reason}` : ''}`);
+    },
+    nativeReason: () => null,
   });
+  setHandler(pipelineStatusQuery, () => report);
+  cancelListener.listen();
 
   const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
     const input: RunCcsJobInput = { ...spec };
@@ -110,7 +106,7 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
     });
     running.set(entry.workflowId, child);
     entry.state = 'running';
-    if (cancel || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
+    if (cancelListener.info || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
     try {
       const result = await child.result();
       record(entry, result);
@@ -121,7 +117,7 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
       entry.state = 'failed';
       entry.error = error;
       const stage = definition.stages[stageIndex];
-      if (!stage?.continueOnFailure && !stoppedBy && !cancel) {
+      if (!stage?.continueOnFailure && !stoppedBy && !cancelListener.info) {
         stoppedBy = `stage ${JSON.stringify(stage?.name)} job ${entry.jobId} failed (${error.type})`;
         log.info('pipeline stopping', { pipeline: definition.name, reason: stoppedBy });
         cancelChildren(`${stoppedBy}; the pipeline stops`);
@@ -135,7 +131,7 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
     for (const [i, stage] of definition.stages.entries()) {
       const stageReport = report.stages[i]!;
       if (!stoppedBy && deadlineAt !== null && deadlineAt - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
-      if (cancel || stoppedBy) {
+      if (cancelListener.info || stoppedBy) {
         stageReport.state = 'skipped';
         for (const job of stageReport.jobs) job.state = 'skipped';
         continue;
@@ -150,11 +146,11 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
 
   report.endedAt = new Date().toISOString();
   const failures = report.stages.flatMap((s) => s.jobs).filter((j) => j.state === 'failed');
-  if (nativeCancel) {
+  if (cancelListener.native) {
     report.status = 'Cancelled';
-    throw nativeCancel;
+    throw cancelListener.native;
   }
-  if (cancel) {
+  if (cancelListener.info) {
     report.status = 'Cancelled';
     return report;
   }

@@ -7,12 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection } from '@temporalio/worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createActivities } from '../../src/activities';
 import type { CcsClientOptions } from '../../src/ccs/client';
 import { startDevServer } from '../../src/dev/dev-server';
+import { createWorker } from '../../src/hosting/create-worker';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
 import { check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
@@ -38,7 +38,7 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
   const taskQueue = `chaos-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const native = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities({ client: ccs }), ...workerOptions });
+  const worker = await createWorker({ connection: native, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), tuning: workerOptions });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   return {

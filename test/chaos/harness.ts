@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { cancelSignal, type RunCcsJobResult } from '../../src/contract';
+import { cancelSignal, type RunCcsJobResult } from '../../src/domain/contract';
 import type { Simulator } from '../../src/sim/server';
 import type { SimJob } from '../../src/sim/state';
 import { SIM_USER } from '../helpers';

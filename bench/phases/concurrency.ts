@@ -1,0 +1,91 @@
+/** Phase: N runs tracked at once: start them, watch steady-state polling, then end them all. */
+import { WorkflowName } from '../../src/domain/contract';
+import { QUEUE, type BenchContext } from '../context';
+import type { ConcurrencyResult, WindowResult } from '../results';
+import { CpuMeter, Histogram, memoryMiB, spread } from '../stats';
+import { pool, round, sleep } from '../util';
+
+export async function concurrency(ctx: BenchContext, level: number): Promise<ConcurrencyResult> {
+  const interval = ctx.s.concurrencyIntervalMs;
+  const jobs = Array.from({ length: level }, () => ctx.job([['Executing', 10 * 24 * 3600]]));
+  const jobSet = new Set(jobs);
+  const workerPid = ctx.procs.ours.pid!;
+  ctx.say(`  starting ${level} runs (${interval / 1000} s poll interval)...`);
+  const t0 = performance.now();
+  await pool(jobs, ctx.s.startConcurrency, (jobId) => ctx.startOurs(jobId, interval));
+  const startSeconds = (performance.now() - t0) / 1000;
+  let lastSaid = performance.now();
+  for (;;) {
+    const executed = jobs.filter((j) => ctx.sim.state.runsOf(j).length > 0).length;
+    if (executed === level) break;
+    if (performance.now() - lastSaid > 30_000) {
+      ctx.say(`  ${executed}/${level} executed`);
+      lastSaid = performance.now();
+    }
+    await sleep(1_000);
+  }
+  const allExecutedSeconds = (performance.now() - t0) / 1000;
+  ctx.say(`  all ${level} executed after ${round(allExecutedSeconds, 1)} s; waiting one interval for steady polling`);
+  ctx.log.reads = new Map();
+  await sleep(interval + 2_000);
+
+  const windows: WindowResult[] = [];
+  for (let w = 0; w < ctx.s.windows; w++) {
+    const from = Date.now();
+    const worker = new CpuMeter(workerPid);
+    const server = new CpuMeter(ctx.procs.temporal.process.pid!);
+    const harness = new CpuMeter(process.pid);
+    let rssMax = 0;
+    while (Date.now() - from < ctx.s.windowMs) {
+      await sleep(1_000);
+      rssMax = Math.max(rssMax, memoryMiB(workerPid).rss);
+    }
+    const to = Date.now();
+    const lateness = new Histogram();
+    let reads = 0;
+    for (const [jobId, times] of ctx.log.reads) {
+      if (!jobSet.has(jobId)) continue;
+      for (let i = 0; i < times.length; i++) {
+        const t = times[i]!;
+        if (t < from || t >= to) continue;
+        reads++;
+        if (i > 0) lateness.record(t - times[i - 1]! - interval);
+      }
+    }
+    const windowResult: WindowResult = {
+      seconds: round((to - from) / 1000, 1),
+      readsPerSecond: round(reads / ((to - from) / 1000), 1),
+      expectedReadsPerSecond: round(level / (interval / 1000), 1),
+      latenessMs: lateness.summary(),
+      workerCpuPercent: worker.read().corePercent,
+      serverCpuPercent: server.read().corePercent,
+      simulatorCpuPercent: harness.read().corePercent,
+      workerRssMiB: rssMax,
+    };
+    windows.push(windowResult);
+    ctx.say(`  window ${w + 1}: ${windowResult.readsPerSecond} reads/s, lateness p99 ${windowResult.latenessMs.p99} ms, worker ${windowResult.workerCpuPercent}% CPU ${rssMax} MiB`);
+  }
+  ctx.log.reads = undefined;
+
+  // End every run now; the workflows notice at their next poll.
+  const endAt = Date.now();
+  for (const jobId of jobs) {
+    const run = ctx.sim.state.runsOf(jobId)[0]!;
+    run.plan = { ...run.plan, steps: [['Executing', (endAt - run.startedAt) / 1000], ['Completed', 0]] };
+  }
+  const query = `WorkflowType = '${WorkflowName.runCcsJob}' AND TaskQueue = '${QUEUE.ours}' AND ExecutionStatus = 'Running'`;
+  while ((await ctx.client.workflow.count(query)).count > ctx.backgroundOurs) await sleep(2_000);
+  const drainSeconds = (Date.now() - endAt) / 1000;
+  return {
+    level,
+    intervalSeconds: interval / 1000,
+    startRatePerSecond: round(level / startSeconds, 1),
+    allExecutedAfterSeconds: round(allExecutedSeconds, 1),
+    windows,
+    latenessP99Ms: spread(windows.map((w) => w.latenessMs.p99).filter((x) => !Number.isNaN(x)), 0),
+    workerCpuPercent: spread(windows.map((w) => w.workerCpuPercent), 1),
+    readsPerSecond: spread(windows.map((w) => w.readsPerSecond), 1),
+    workerPeakRssMiB: memoryMiB(workerPid).peak,
+    drainSeconds: round(drainSeconds, 1),
+  };
+}

@@ -1,0 +1,6 @@
+/** The benchmark's phases, one file each. */
+export { approach } from './baselines';
+export { concurrency } from './concurrency';
+export { detectionLag } from './detection-lag';
+export { history } from './history';
+export { throughput } from './throughput';

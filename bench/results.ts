@@ -1,0 +1,62 @@
+/** The shapes of benchmark results, as written to bench/results/<date>.json and read by the report. */
+import type { WorkerTuning } from '../src/hosting/config';
+import type { BenchSettings } from './settings';
+import type { Histogram, Spread } from './stats';
+
+export interface ApproachResult {
+  runs: number;
+  polls: number;
+  requestsPerRun: number;
+  tokenRequestsPerRun: number;
+  requests: Record<string, number>;
+  historyEventsPerRun: number | null;
+  clientCpuMsPerPoll: number;
+  serverCpuMsPerPoll: number;
+  simulatorCpuMsPerPoll: number;
+  detectionLagMs: ReturnType<Histogram['summary']>;
+}
+
+export interface HistoryRow {
+  approach: 'ours' | 'timer';
+  targetPolls: number;
+  polls: number;
+  historyEvents: number;
+}
+
+export interface WindowResult {
+  seconds: number;
+  readsPerSecond: number;
+  expectedReadsPerSecond: number;
+  latenessMs: ReturnType<Histogram['summary']>;
+  workerCpuPercent: number;
+  serverCpuPercent: number;
+  simulatorCpuPercent: number;
+  workerRssMiB: number;
+}
+
+export interface ConcurrencyResult {
+  level: number;
+  intervalSeconds: number;
+  startRatePerSecond: number;
+  allExecutedAfterSeconds: number;
+  windows: WindowResult[];
+  latenessP99Ms: Spread;
+  workerCpuPercent: Spread;
+  readsPerSecond: Spread;
+  workerPeakRssMiB: number;
+  drainSeconds: number;
+}
+
+export interface BenchResults {
+  date: string;
+  settings: BenchSettings;
+  machine: Record<string, unknown>;
+  workerTuning: WorkerTuning;
+  durationSeconds: number;
+  throughput: { repetitions: { runsPerSecond: number; latencyMs: ReturnType<Histogram['summary']> }[]; runsPerSecond: Spread };
+  detectionLag: { intervalMs: number; repetitions: ReturnType<Histogram['summary']>[]; p50Ms: Spread; p99Ms: Spread };
+  baselines: Record<'ours' | 'timer' | 'vendor', ApproachResult[]>;
+  history: HistoryRow[];
+  concurrency: ConcurrencyResult[];
+  tokens: { requests: number; workerHours: number; tokenLifetimeSeconds: number; lifetimesElapsed: number; perWorkerHour: number };
+}

@@ -1,0 +1,77 @@
+/**
+ * The public names of the orchestrator: every name other teams use to start, signal, query and
+ * find CCS job workflows (from this project, the temporal CLI, or Go/Python/Java clients), and the
+ * one builder for each workflow id and visibility query. Side-effect free; workflows, activities,
+ * worker, CLI and tests share it. The shapes behind the names live in job-workflow.ts and pipeline.ts.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CancelInput, RunCcsJobStatus } from './job-workflow';
+import type { PipelineReport } from './pipeline';
+import { invalidInput, requireGuid } from './validation';
+
+export type { CancelInput, CancelledInfo, RunCcsJobInput, RunCcsJobPhase, RunCcsJobResult, RunCcsJobResume, RunCcsJobStatus } from './job-workflow';
+export type { DurationInput } from './validation';
+
+export const DEFAULT_TASK_QUEUE = 'ccs-jobs';
+
+export const WorkflowName = Object.freeze({
+  runCcsJob: 'runCcsJob',
+  runCcsPipeline: 'runCcsPipeline',
+} as const);
+
+/** Keyword search attributes kept current by `runCcsJob`; the dev server and clusters must register them. */
+export const SearchAttribute = Object.freeze({
+  jobId: defineSearchAttributeKey('CcsJobId', SearchAttributeType.KEYWORD),
+  jobRunId: defineSearchAttributeKey('CcsJobRunId', SearchAttributeType.KEYWORD),
+  jobStatus: defineSearchAttributeKey('CcsJobStatus', SearchAttributeType.KEYWORD),
+});
+
+export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute).map((key) => key.name);
+
+export const cancelSignal = defineSignal<[CancelInput?]>('cancel');
+export const statusQuery = defineQuery<RunCcsJobStatus>('status');
+/** The pipeline's live report; same query name as `runCcsJob`'s, so `status` works on either. */
+export const pipelineStatusQuery = defineQuery<PipelineReport>('status');
+
+/**
+ * The workflow id of a job's orchestration, `ccs-job-<JobID>`: starting a job that is already being
+ * orchestrated finds that workflow instead of starting a second CCS run. (Schedules append their time.)
+ */
+export function jobWorkflowId(jobId: string): string {
+  return `ccs-job-${requireGuid('jobId', jobId)}`;
+}
+
+/** The workflow id of a pipeline, `ccs-pipeline-<name as a slug>`. */
+export function pipelineWorkflowId(name: string): string {
+  return `ccs-pipeline-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+}
+
+/** The id of a pipeline's child: names the pipeline run, the stage and the job, the same on every replay. */
+export function childWorkflowId(pipelineWorkflowId: string, stageIndex: number, jobId: string): string {
+  return `${pipelineWorkflowId}/stage-${stageIndex + 1}/${jobId}`;
+}
+
+export interface JobListFilter {
+  /** Include closed workflows too. */
+  all?: boolean;
+  /** A CCS status name in any case, e.g. "executing". */
+  status?: string;
+  jobId?: string;
+}
+
+/**
+ * The visibility query for `runCcsJob` workflows. Queries interpolate user text, so only GUIDs and
+ * status words get in; anything else throws `CcsInvalidInput` naming the field.
+ */
+export function jobListQuery(filter: JobListFilter, field = { status: 'status', jobId: 'jobId' }): string {
+  const terms = [`WorkflowType='${WorkflowName.runCcsJob}'`];
+  if (!filter.all) terms.push(`ExecutionStatus='Running'`);
+  if (filter.status !== undefined) {
+    const s = filter.status;
+    if (!/^\w{1,40}$/.test(s)) throw invalidInput(`${field.status} must be a CCS status such as Executing or Pending; got ${JSON.stringify(s)}`);
+    terms.push(`${SearchAttribute.jobStatus.name}='${s.charAt(0).toUpperCase()}${s.slice(1).toLowerCase()}'`);
+  }
+  if (filter.jobId !== undefined) terms.push(`${SearchAttribute.jobId.name}='${requireGuid(field.jobId, filter.jobId)}'`);
+  return terms.join(' AND ');
+}

@@ -1,0 +1,156 @@
+/**
+ * The `runCcsJob` workflow's shapes: its input and how it is validated (by the workflow, first
+ * thing, and by the CLI before it starts anything), its result, and what its `status` query says.
+ * Pure: workflows import it.
+ */
+import type { JobRunMessage } from './job-run';
+import { invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
+
+export interface RunCcsJobInput {
+  /** The CCS job to run (GUID). */
+  jobId: string;
+  /** Which configured CCS server runs the job (the worker's CCS_SERVERS_FILE names). Default "default". */
+  ccs?: string;
+  /** First wait between polls. Default "30s". */
+  pollInterval?: DurationInput;
+  /** Polls slow down toward this while nothing changes. Default the larger of pollInterval and "5m". */
+  maxPollInterval?: DurationInput;
+  /** Deadline for the whole run; when it passes the run is aborted and the workflow fails `CcsJobTimedOut`. */
+  timeout?: DurationInput;
+  /** What to do when the job already has a run in progress: fail (default) or follow that run. */
+  ifRunning?: 'fail' | 'attach';
+  /** How long to wait for CCS to report an aborted run as ended before failing `CcsAbortUnconfirmed`. Default "5m". */
+  abortConfirmTimeout?: DurationInput;
+  /** Internal: state carried across continue-as-new. Never set it yourself. */
+  resume?: RunCcsJobResume;
+}
+
+/** State a `runCcsJob` execution hands to its continuation. */
+export interface RunCcsJobResume {
+  jobRunId: string;
+  adopted: boolean;
+  polls: number;
+  /** Epoch milliseconds of the deadline, if any. */
+  deadlineAt: number | null;
+  status: string;
+  statusCode: number | null;
+  customStatusText: string | null;
+  lastChangeAt: string;
+}
+
+export interface CancelInput {
+  reason?: string;
+}
+
+export interface CancelledInfo {
+  by: 'signal' | 'cancellation' | 'timeout';
+  reason: string | null;
+  at: string;
+}
+
+/** What `runCcsJob` returns (and attaches as failure details when the run Faulted, was Aborted or timed out). */
+export interface RunCcsJobResult {
+  jobId: string;
+  jobRunId: string;
+  status: string;
+  statusCode: number | null;
+  startTime: string | null;
+  endTime: string | null;
+  summary: string | null;
+  exception: string | null;
+  customStatusText: string | null;
+  activities: unknown[];
+  messages: JobRunMessage[];
+  /** Status reads made while following the run. */
+  polls: number;
+  /** True when this workflow followed a run it did not start (after an ambiguous execute, or `ifRunning: 'attach'`). */
+  adopted: boolean;
+  cancelled?: CancelledInfo;
+}
+
+export type RunCcsJobPhase = 'starting' | 'running' | 'cancelling' | 'finished';
+
+export interface RunCcsJobStatus {
+  phase: RunCcsJobPhase;
+  jobId: string;
+  jobRunId?: string;
+  status?: string;
+  statusCode?: number | null;
+  customStatusText?: string | null;
+  lastChangeAt?: string;
+  polls: number;
+  cancelReason?: string | null;
+}
+
+/** Input with durations resolved to milliseconds and defaults applied. */
+export interface ValidRunCcsJobInput {
+  jobId: string;
+  ccs: string;
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+  timeoutMs: number | null;
+  ifRunning: 'fail' | 'attach';
+  abortConfirmTimeoutMs: number;
+  resume: RunCcsJobResume | null;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_POLL_INTERVAL_MS = 5 * 60_000;
+export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
+// Temporal schedules activity retries (our polls) with about one second of resolution.
+const MIN_POLL_INTERVAL_MS = 1_000;
+const MIN_TIMEOUT_MS = 1_000;
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
+
+function optionalDuration(field: string, value: unknown, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(field, value);
+  if (ms < min) throw invalidInput(`${field} must be at least ${min} ms; got ${preview(value)}`);
+  return ms;
+}
+
+function validateResume(value: unknown): RunCcsJobResume | null {
+  if (value === undefined || value === null) return null;
+  const r = value as Partial<RunCcsJobResume>;
+  if (typeof value !== 'object' || !isGuid(r.jobRunId) || typeof r.polls !== 'number' || typeof r.status !== 'string') {
+    throw invalidInput('resume is internal to continue-as-new and must not be set by callers; remove it');
+  }
+  return value as RunCcsJobResume;
+}
+
+/** Checks every field of a `runCcsJob` input; throws `CcsInvalidInput` naming the first bad field. */
+export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidInput(`input must be an object like {"jobId": "<GUID>"}; got ${preview(raw)}`);
+  }
+  const input = raw as Record<string, unknown> & Partial<RunCcsJobInput>;
+  const unknown = Object.keys(input).filter((k) => !KNOWN_FIELDS.includes(k));
+  if (unknown.length > 0) {
+    throw invalidInput(`unknown field ${preview(unknown[0])} in input; allowed fields: ${KNOWN_FIELDS.filter((f) => f !== 'resume').join(', ')}`);
+  }
+  if (input.jobId === undefined) throw invalidInput('jobId is required: the GUID of the CCS job to run');
+  const jobId = requireGuid('jobId', input.jobId);
+  const ccs = validateServerName('ccs', input.ccs);
+  const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
+  const maxPollIntervalMs =
+    optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
+  if (maxPollIntervalMs < pollIntervalMs) {
+    throw invalidInput(`maxPollInterval (${preview(input.maxPollInterval)}) must not be shorter than pollInterval (${preview(input.pollInterval ?? '30s')})`);
+  }
+  const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS) ?? null;
+  const ifRunning = input.ifRunning ?? 'fail';
+  if (ifRunning !== 'fail' && ifRunning !== 'attach') {
+    throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
+  }
+  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, resume: validateResume(input.resume) };
+}
+
+/**
+ * Validates a `runCcsJob` input for a caller that starts the workflow (CLI, schedules): throws
+ * `CcsInvalidInput` like the workflow would, else returns the input to send, its JobID normalised.
+ * Durations stay as the user wrote them, so history and messages read "8h", not milliseconds.
+ */
+export function checkedRunCcsJobInput(raw: RunCcsJobInput): RunCcsJobInput {
+  return { ...raw, jobId: validateRunCcsJobInput(raw).jobId };
+}

@@ -1,0 +1,120 @@
+/**
+ * The CCS servers a worker can reach: the `default` one from CCS_* variables, and any number by name
+ * from CCS_SERVERS_FILE. Passwords come from files or variables, never from the file itself.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { CcsClientOptions } from '../../ccs/client';
+import { CCS_SERVER_NAME } from '../../domain/validation';
+import { parseBoolean, parsePositive, readFile, readPassword, type Env } from './values';
+
+/** One CCS server the worker can reach, by the name workflows give in their `ccs` field. */
+export type CcsServerConfig = Omit<CcsClientOptions, 'warn' | 'now' | 'observer'>;
+
+function checkBaseUrl(name: string, baseUrl: string | undefined, problems: string[]): void {
+  if (!baseUrl) {
+    problems.push(`${name} is required, e.g. https://ccs-app01.example.local:12431/ccs/api/v1`);
+    return;
+  }
+  try {
+    const url = new URL(baseUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name} must start with https://; got ${url.protocol}`);
+  } catch {
+    problems.push(`${name} is not a URL: ${JSON.stringify(baseUrl)}`);
+  }
+}
+
+function readCa(name: string, caFile: string | undefined, problems: string[]): string | undefined {
+  const ca = caFile ? readFile(name, caFile, problems) : undefined;
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) problems.push(`${name} ${caFile} holds no PEM certificate`);
+  return ca;
+}
+
+/** Certificate checks off and a CA to check against: one of them is a mistake. */
+function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName: string, caName: string, problems: string[]): void {
+  if (insecure && ca) problems.push(`${insecureName}=true and ${caName} contradict each other; keep ${caName}`);
+}
+
+/** The `default` server from CCS_* variables; undefined when none is set and a servers file is. */
+export function serverFromEnv(env: Env, get: (name: string) => string | undefined, problems: string[], required: boolean): CcsServerConfig | undefined {
+  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE'].some((n) => get(n) !== undefined)) return undefined;
+  const baseUrl = get('CCS_BASE_URL');
+  checkBaseUrl('CCS_BASE_URL', baseUrl, problems);
+  const username = get('CCS_USERNAME');
+  if (!username) problems.push('CCS_USERNAME is required, e.g. DOMAIN\\svc-ccs');
+
+  let password = env.CCS_PASSWORD;
+  const passwordFile = get('CCS_PASSWORD_FILE');
+  if (password && passwordFile) problems.push('set only one of CCS_PASSWORD and CCS_PASSWORD_FILE');
+  else if (passwordFile) password = readPassword('CCS_PASSWORD_FILE', passwordFile, problems);
+  else if (!password) problems.push('CCS_PASSWORD or CCS_PASSWORD_FILE is required');
+
+  const ca = readCa('CCS_CA_FILE', get('CCS_CA_FILE'), problems);
+  const insecure = parseBoolean('CCS_TLS_INSECURE', env.CCS_TLS_INSECURE, problems);
+  insecureWithCa(insecure, ca, 'CCS_TLS_INSECURE', 'CCS_CA_FILE', problems);
+  const requestsPerSecond = parsePositive('CCS_REQUESTS_PER_SECOND', env.CCS_REQUESTS_PER_SECOND, problems, false);
+  return Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, ca, insecure, requestsPerSecond });
+}
+
+const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'caFile', 'insecure', 'requestsPerSecond']);
+
+/**
+ * CCS_SERVERS_FILE (YAML or JSON): `servers: { <name>: { baseUrl, username, passwordFile | passwordEnv,
+ * caFile, insecure, requestsPerSecond } }`. Passwords are never written in the file itself.
+ */
+export function serversFromFile(file: string, env: Env, problems: string[]): Record<string, CcsServerConfig> {
+  const text = readFile('CCS_SERVERS_FILE', file, problems);
+  if (text === undefined) return {};
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    problems.push(`CCS_SERVERS_FILE ${file} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+    return {};
+  }
+  const servers = (doc as { servers?: unknown } | null)?.servers;
+  if (!servers || typeof servers !== 'object' || Array.isArray(servers) || Object.keys(servers).length === 0) {
+    problems.push(`CCS_SERVERS_FILE ${file}: expected a "servers" map of name → settings, e.g. servers: { default: { baseUrl: ..., username: ..., passwordFile: ... } }`);
+    return {};
+  }
+  const out: Record<string, CcsServerConfig> = {};
+  for (const [name, raw] of Object.entries(servers as Record<string, unknown>)) {
+    const at = `CCS_SERVERS_FILE servers.${name}`;
+    if (!CCS_SERVER_NAME.test(name)) {
+      problems.push(`${at}: a server name is letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)`);
+      continue;
+    }
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push(`${at}: expected a map with baseUrl, username and passwordFile or passwordEnv`);
+      continue;
+    }
+    const s = raw as Record<string, unknown>;
+    if ('password' in s) {
+      problems.push(`${at}.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)`);
+      continue;
+    }
+    for (const key of Object.keys(s)) if (!SERVER_KEYS.has(key)) problems.push(`${at}.${key} is not a known setting (known: ${[...SERVER_KEYS].join(', ')})`);
+    const str = (key: string): string | undefined => {
+      const value = s[key];
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+    };
+    const baseUrl = str('baseUrl');
+    checkBaseUrl(`${at}.baseUrl`, baseUrl, problems);
+    const username = str('username');
+    if (!username) problems.push(`${at}.username is required, e.g. DOMAIN\\svc-ccs`);
+    let password: string | undefined;
+    const passwordFile = str('passwordFile');
+    const passwordEnv = str('passwordEnv');
+    if (passwordFile && passwordEnv) problems.push(`${at}: set only one of passwordFile and passwordEnv`);
+    else if (passwordFile) password = readPassword(`${at}.passwordFile`, passwordFile, problems);
+    else if (passwordEnv) {
+      password = env[passwordEnv];
+      if (!password) problems.push(`${at}.passwordEnv names ${passwordEnv}, which is not set`);
+    } else problems.push(`${at}: passwordFile or passwordEnv is required`);
+    const ca = readCa(`${at}.caFile`, str('caFile'), problems);
+    const insecure = parseBoolean(`${at}.insecure`, s.insecure, problems);
+    insecureWithCa(insecure, ca, `${at}.insecure`, `${at}.caFile`, problems);
+    const requestsPerSecond = parsePositive(`${at}.requestsPerSecond`, s.requestsPerSecond, problems, false);
+    out[name] = Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, ca, insecure, requestsPerSecond });
+  }
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * Worker configuration from the environment, read once at start-up. Every problem is reported
+ * together in one error; the result is frozen. Secrets (the CCS password) are never echoed.
+ */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { DEFAULT_TASK_QUEUE } from '../../domain/contract';
+import { serverFromEnv, serversFromFile, type CcsServerConfig } from './ccs-servers';
+import { loadCodecConfig, type CodecConfig } from './codec-keys';
+import { bindAddress, parsePositive, type Env } from './values';
+
+export type { CcsServerConfig } from './ccs-servers';
+export { loadCodecConfig, type CodecConfig } from './codec-keys';
+
+/** Worker limits; the defaults are justified in docs/performance.md. */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxCachedWorkflows: number;
+  /** Per worker; undefined: unlimited. */
+  maxActivitiesPerSecond: number | undefined;
+  /** Per task queue, enforced by the Temporal server across all workers; undefined: unlimited. */
+  maxTaskQueueActivitiesPerSecond: number | undefined;
+}
+
+export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
+  // Activities wait on CCS, not on CPU: a poll holds a slot for one HTTP round trip.
+  maxConcurrentActivityTaskExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 40,
+  // Waiting runs need no workflow task (a poll is an activity retry), so a small cache serves many runs.
+  maxCachedWorkflows: 1000,
+  maxActivitiesPerSecond: undefined,
+  maxTaskQueueActivitiesPerSecond: undefined,
+});
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface WorkerConfig {
+  temporal: { connection: NativeConnectionOptions; namespace: string };
+  taskQueue: string;
+  /** CCS servers by name; `default` serves runs that name none. */
+  ccsServers: Readonly<Record<string, CcsServerConfig>>;
+  /** A prebuilt workflow bundle (skips webpack at start-up), from WORKFLOW_BUNDLE_PATH. */
+  workflowBundlePath: string | undefined;
+  /** Payload encryption keys (CCS_CODEC_KEYS), newest first, and the one that encrypts. */
+  codec: CodecConfig | undefined;
+  tuning: WorkerTuning;
+  logLevel: LogLevel;
+  /** host:port of the Prometheus endpoint (METRICS_BIND_ADDRESS); undefined: no metrics. */
+  metricsBindAddress: string | undefined;
+  /** host:port of /livez and /readyz (HEALTH_BIND_ADDRESS); undefined: no health endpoint. */
+  healthBindAddress: string | undefined;
+}
+
+/** Thrown by {@link loadConfig}; `problems` lists every bad or missing variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The variables {@link loadConfig} reads besides Temporal's own `TEMPORAL_*` ones; `.env.example` lists them. */
+export const CONFIG_VARIABLES = [
+  'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
+  'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
+  'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
+  'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
+  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS',
+] as const;
+
+function loadTuning(env: Env, problems: string[]): WorkerTuning {
+  const int = (name: string): number | undefined => parsePositive(name, env[name], problems, true);
+  const num = (name: string): number | undefined => parsePositive(name, env[name], problems, false);
+  return Object.freeze({
+    maxConcurrentActivityTaskExecutions: int('WORKER_MAX_CONCURRENT_ACTIVITIES') ?? DEFAULT_TUNING.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTaskExecutions: int('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS') ?? DEFAULT_TUNING.maxConcurrentWorkflowTaskExecutions,
+    maxCachedWorkflows: int('WORKER_MAX_CACHED_WORKFLOWS') ?? DEFAULT_TUNING.maxCachedWorkflows,
+    maxActivitiesPerSecond: num('WORKER_MAX_ACTIVITIES_PER_SECOND'),
+    maxTaskQueueActivitiesPerSecond: num('WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND'),
+  });
+}
+
+/** Loads and checks the worker configuration; throws {@link ConfigError} listing every problem. */
+export function loadConfig(env: Env): WorkerConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  const serversFile = get('CCS_SERVERS_FILE');
+  const fromEnv = serverFromEnv(env, get, problems, !serversFile);
+  const fromFile = serversFile ? serversFromFile(serversFile, env, problems) : {};
+  if (fromEnv && fromFile.default) problems.push('the default CCS server is defined twice: by CCS_BASE_URL and by CCS_SERVERS_FILE servers.default; keep one');
+  const ccsServers = Object.freeze({ ...fromFile, ...(fromEnv ? { default: fromEnv } : {}) });
+
+  const codec = loadCodecConfig(env, problems);
+  const tuning = loadTuning(env, problems);
+  const logLevel = (get('LOG_LEVEL')?.toUpperCase() ?? 'INFO') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
+  const metricsBindAddress = bindAddress('METRICS_BIND_ADDRESS', get('METRICS_BIND_ADDRESS'), problems);
+  const healthBindAddress = bindAddress('HEALTH_BIND_ADDRESS', get('HEALTH_BIND_ADDRESS'), problems);
+
+  let temporal: WorkerConfig['temporal'] | undefined;
+  try {
+    const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined));
+    const connect = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
+    temporal = { connection: connect.connectionOptions, namespace: connect.namespace ?? 'default' };
+  } catch (err) {
+    problems.push(`Temporal connection settings: ${(err as Error).message}`);
+  }
+
+  if (problems.length > 0 || !temporal) throw new ConfigError(problems);
+  return Object.freeze({
+    temporal,
+    taskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    ccsServers,
+    workflowBundlePath: get('WORKFLOW_BUNDLE_PATH'),
+    codec,
+    tuning,
+    logLevel,
+    metricsBindAddress,
+    healthBindAddress,
+  });
+}
+

@@ -1,0 +1,48 @@
+/**
+ * The one way this project builds a Temporal worker for the orchestrator, used by `npm run worker`,
+ * the demo stack, the tests, the chaos suite and the benchmark, so none of them runs a worker
+ * configured differently from production without saying so here.
+ */
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityEvents, type CcsActivities } from '../activities';
+import type { CcsClient } from '../ccs/client';
+import { AesGcmCodec, encryptingDataConverter } from './codec';
+import type { CodecConfig } from './config/codec-keys';
+import type { WorkerTuning } from './config';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string | undefined;
+  taskQueue: string;
+  /** CCS clients by the server name runs give in `ccs`; `default` serves runs that name none. */
+  servers: Readonly<Record<string, CcsClient>>;
+  /** Workflow-tier tests only: scripted activities instead of the real ones over `servers`. */
+  activities?: Partial<CcsActivities> | undefined;
+  /** Told what the activities saw, for metrics. */
+  events?: ActivityEvents | undefined;
+  /** Payload encryption (CCS_CODEC_KEYS). */
+  codec?: CodecConfig | undefined;
+  tuning?: Partial<WorkerTuning> | undefined;
+  /** A prebuilt workflow bundle (production, tests); without it the workflows are bundled at start-up. */
+  workflowBundlePath?: string | undefined;
+  /**
+   * Tests only: a bug in workflow code (TypeError, ...) fails the workflow instead of retrying its task
+   * until the code is fixed. Production keeps the retry: a workflow that follows a CCS run must
+   * never close because of a bug, or the run would be left unwatched.
+   */
+  failWorkflowOnBug?: boolean | undefined;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const workerOptions: WorkerOptions = {
+    connection: options.connection,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    taskQueue: options.taskQueue,
+    activities: options.activities ?? createActivities({ servers: options.servers, events: options.events }),
+    ...options.tuning,
+    ...(options.codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)) } : {}),
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.failWorkflowOnBug ? { workflowFailureErrorTypes: { '*': ['Error', 'TypeError', 'ReferenceError', 'CcsError'] } } : {}),
+  };
+  return Worker.create(workerOptions);
+}

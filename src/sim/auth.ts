@@ -1,0 +1,90 @@
+/**
+ * The simulated CCS's OAuth token endpoint and bearer checks: password and refresh grants (refresh
+ * tokens are good once), token lifetimes, revocation (an application-server restart), and roles.
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { HttpError, type Reply } from './wire';
+
+export interface SimUser {
+  password: string;
+  /** operator: everything; viewer: read only (403 on job operations); none: 403 everywhere. */
+  role: 'operator' | 'viewer' | 'none';
+}
+
+export const DEFAULT_USERS: Record<string, SimUser> = { 'sim-user': { password: 'sim-password', role: 'operator' } };
+
+const FORBIDDEN = 'You are not authorized to perform this task. Access is denied.';
+
+interface Grant {
+  user: string;
+  expiresAt: number;
+}
+
+export class TokenAuthority {
+  private readonly access = new Map<string, Grant>();
+  private readonly refresh = new Map<string, Grant>();
+  private readonly everIssued: string[] = [];
+
+  constructor(
+    private readonly users: Record<string, SimUser>,
+    private readonly tokenTtlMs: number,
+    private readonly refreshTtlMs: number,
+  ) {}
+
+  /** Every access and refresh token issued so far, for tests that scan for leaked secrets. */
+  issued(): string[] {
+    return [...this.everIssued];
+  }
+
+  /** Forgets every token: what an application-server restart does. */
+  revoke(): void {
+    this.access.clear();
+    this.refresh.clear();
+  }
+
+  private issue(user: string): Record<string, unknown> {
+    const access = randomBytes(24).toString('base64url');
+    const refresh = randomBytes(16).toString('hex');
+    this.access.set(access, { user, expiresAt: Date.now() + this.tokenTtlMs });
+    this.refresh.set(refresh, { user, expiresAt: Date.now() + this.refreshTtlMs });
+    this.everIssued.push(access, refresh);
+    return { access_token: access, token_type: 'bearer', expires_in: Math.round(this.tokenTtlMs / 1000), refresh_token: refresh };
+  }
+
+  /** POST /oauth/tokens. `onUser` learns whom the request was for, for the request log. */
+  tokenEndpoint(raw: string, onUser: (user: string) => void): Reply {
+    // Vendor samples send a form body labelled application/json: read it as a form whatever the label.
+    const form = new URLSearchParams(raw.trim());
+    const grant = form.get('grant_type');
+    if (grant === 'password') {
+      const name = form.get('username') ?? '';
+      onUser(name);
+      const user = this.users[name];
+      if (!user || user.password !== form.get('password')) {
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'The user name or password is incorrect.' } };
+      }
+      return { status: 200, body: this.issue(name) };
+    }
+    if (grant === 'refresh_token') {
+      const token = form.get('refresh_token') ?? '';
+      const entry = this.refresh.get(token);
+      this.refresh.delete(token); // rotation: a refresh token is good once
+      if (entry) onUser(entry.user);
+      if (!entry || entry.expiresAt <= Date.now()) return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or expired.' } };
+      return { status: 200, body: this.issue(entry.user) };
+    }
+    return { status: 400, body: { error: 'unsupported_grant_type' } };
+  }
+
+  /** Checks the bearer token and the user's role; throws 401 or 403 as CCS does. */
+  authorize(req: http.IncomingMessage, write: boolean, onUser: (user: string) => void): void {
+    const header = req.headers.authorization ?? '';
+    const match = /^bearer\s+(\S+)$/i.exec(header);
+    const entry = match ? this.access.get(match[1] ?? '') : undefined;
+    if (entry) onUser(entry.user);
+    if (!entry || entry.expiresAt <= Date.now()) throw new HttpError(401, 'Authorization has been denied for this request.');
+    const role = this.users[entry.user]?.role ?? 'none';
+    if (role === 'none' || (write && role !== 'operator')) throw new HttpError(403, FORBIDDEN);
+  }
+}

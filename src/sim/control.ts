@@ -1,0 +1,74 @@
+/**
+ * The simulator's control API under `/__sim` (not part of CCS): add jobs, list runs with their
+ * execute and abort counts, request counts, faults, token revocation and reset. Unauthenticated: bind
+ * the simulator to loopback or a private network only.
+ */
+import type http from 'node:http';
+import type { TokenAuthority } from './auth';
+import type { FaultInjector } from './faults';
+import { validateJob } from './scenario';
+import type { SimState } from './state';
+import { HttpError, STATUS_NAMES, statusValue, type Reply } from './wire';
+
+export type RequestCounts = Record<string, Record<string, number>>;
+
+export class ControlApi {
+  constructor(
+    private readonly state: SimState,
+    private readonly counts: RequestCounts,
+    private readonly faults: FaultInjector,
+    private readonly tokens: TokenAuthority,
+  ) {}
+
+  handle(req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string): Reply {
+    const body = raw.trim() ? (JSON.parse(raw) as unknown) : {};
+    const method = req.method ?? 'GET';
+    const { state } = this;
+    switch (`${method} ${path.toLowerCase().replace(/\/+$/, '')}`) {
+      case 'POST /__sim/jobs': {
+        let jobId: string;
+        try {
+          jobId = state.addJob(validateJob(body)).JobID;
+        } catch (err) {
+          throw new HttpError(400, (err as Error).message);
+        }
+        return { status: 201, body: { JobID: jobId } };
+      }
+      case 'GET /__sim/jobs':
+        return { status: 200, body: [...state.jobs.values()] };
+      case 'GET /__sim/runs': {
+        const jobId = query.get('jobid')?.toLowerCase();
+        const runs = [...state.runs.values()].filter((r) => !jobId || r.JobID === jobId);
+        return {
+          status: 200,
+          body: runs.map((r) => {
+            const view = state.view(r);
+            return {
+              JobRunID: r.JobRunID,
+              JobID: r.JobID,
+              Status: STATUS_NAMES[Number(statusValue(view.status, 'number'))] ?? view.status,
+              StartTime: new Date(r.startedAt).toISOString(),
+              EndTime: view.endedAt === null ? null : new Date(view.endedAt).toISOString(),
+              ExecuteRequests: r.executeRequests,
+              AbortRequests: r.abortRequests,
+            };
+          }),
+        };
+      }
+      case 'GET /__sim/stats':
+        return { status: 200, body: this.counts };
+      case 'POST /__sim/faults':
+        return { status: 200, body: this.faults.set(body) };
+      case 'POST /__sim/revoke-tokens':
+        this.tokens.revoke();
+        return { status: 204 };
+      case 'POST /__sim/reset':
+        state.reset();
+        this.faults.set({});
+        for (const key of Object.keys(this.counts)) delete this.counts[key];
+        return { status: 204 };
+      default:
+        return { status: 404, body: { Message: `No control endpoint ${method} ${path}` } };
+    }
+  }
+}

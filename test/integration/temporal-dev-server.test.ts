@@ -1,0 +1,30 @@
+/**
+ * Smoke test of the provisioned Temporal CLI: the run's dev server (started by global setup with
+ * `temporal server start-dev --headless` on a free port) answers, with the search attributes registered.
+ */
+import { Connection } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
+import { findTemporalCli } from '../../src/dev/temporal-cli';
+
+describe('Temporal dev server', () => {
+  it('answers on its port with CcsJobId, CcsJobRunId and CcsJobStatus registered as Keyword', async () => {
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      const info = await connection.workflowService.getSystemInfo({});
+      expect(info.capabilities).toBeTruthy();
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      for (const name of SEARCH_ATTRIBUTE_NAMES) expect(customAttributes?.[name], name).toBe(2); // INDEXED_VALUE_TYPE_KEYWORD
+      expect(SEARCH_ATTRIBUTE_NAMES).toEqual(['CcsJobId', 'CcsJobRunId', 'CcsJobStatus']);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('finds the CLI through TEMPORAL_CLI_PATH first, and says so when that path is wrong', () => {
+    const cli = inject('temporalCliPath');
+    expect(findTemporalCli({ TEMPORAL_CLI_PATH: cli, PATH: '' })).toBe(cli);
+    expect(() => findTemporalCli({ TEMPORAL_CLI_PATH: '/nonexistent/temporal' })).toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file');
+  });
+});

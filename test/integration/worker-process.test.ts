@@ -1,0 +1,120 @@
+/**
+ * The worker as operators run it (`npm run worker`, a separate process) killed with SIGKILL mid-execute
+ * and mid-poll, drained with SIGTERM, and refusing a broken configuration.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { statusQuery } from '../../src/domain/contract';
+import type { Simulator } from '../../src/sim/server';
+import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+
+let sim: Simulator;
+let client: TestWorker; // used for its Temporal client only: its own task queue has no work
+let env: Record<string, string>;
+const children = new Set<ChildProcess>();
+
+function spawnWorker(extraEnv: Record<string, string> = {}, waitReady = true): Promise<WorkerProcess> {
+  return spawnWorkerProcess({ ...env, ...extraEnv }, waitReady).then((proc) => {
+    children.add(proc.child);
+    void proc.exited.then(() => children.delete(proc.child));
+    return proc;
+  });
+}
+
+beforeAll(async () => {
+  sim = await startSim();
+  client = await startWorker(sim);
+  const dir = mkdtempSync(join(tmpdir(), 'ccs-worker-'));
+  writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
+  writeFileSync(join(dir, 'password'), `${SIM_USER.password}\n`);
+  env = {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `proc-${Date.now()}`,
+    WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+    CCS_BASE_URL: sim.baseUrl,
+    CCS_USERNAME: SIM_USER.username,
+    CCS_PASSWORD_FILE: join(dir, 'password'),
+    CCS_CA_FILE: join(dir, 'ca.pem'),
+  };
+});
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+afterAll(async () => {
+  await client?.stop();
+  await sim?.close();
+});
+
+function start(jobId: string) {
+  return startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
+}
+
+describe('worker process', () => {
+  it('SIGKILL mid-execute: a new worker adopts the run the lost execute created', async () => {
+    const first = await spawnWorker();
+    const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
+    sim.setFaults({ latencyMs: 2500, endpoints: ['execute'] });
+    const handle = await start(jobId);
+    const listed = (sim.stats().jobruns?.['200'] ?? 0) + 1;
+    await eventually(() => (sim.stats().jobruns?.['200'] ?? 0) >= listed, 20_000, 'the pre-execute listing');
+    await new Promise((r) => setTimeout(r, 500)); // the execute request is now held by the simulator
+    first.child.kill('SIGKILL');
+    await first.exited;
+    sim.setFaults({});
+    const second = await spawnWorker();
+    const result = await handle.result();
+    await recordHistory(handle, 'worker-killed-mid-execute');
+    const runs = sim.state.runsOf(jobId);
+    expect(runs).toHaveLength(1);
+    expect(result).toMatchObject({ jobRunId: runs[0]?.JobRunID, status: 'Completed', adopted: true });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 90_000);
+
+  it('SIGKILL mid-poll: every workflow ends correctly with exactly one run each', async () => {
+    const first = await spawnWorker();
+    const jobs = Array.from({ length: 4 }, (_, i) => addJob(sim, [['Executing', 5 + i], [i % 2 ? 'Faulted' : 'Completed', 0]]));
+    const handles = await Promise.all(jobs.map(start));
+    await eventually(async () => (await Promise.all(handles.map((h) => h.query(statusQuery)))).every((s) => s.phase === 'running'), 30_000, 'all runs being followed');
+    await new Promise((r) => setTimeout(r, 2500)); // a few polls in
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await new Promise((r) => setTimeout(r, 1000));
+    const second = await spawnWorker();
+    const outcomes = await Promise.all(handles.map((h) => h.result().then((r) => r.status, (e: { cause?: { type?: string } }) => e.cause?.type)));
+    expect(outcomes).toEqual(['Completed', 'CcsJobFaulted', 'Completed', 'CcsJobFaulted']);
+    for (const jobId of jobs) expect(sim.state.runsOf(jobId)).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 90_000);
+
+  it('SIGTERM drains and exits 0 without aborting the CCS run; a new worker finishes it', async () => {
+    const first = await spawnWorker();
+    const jobId = addJob(sim, [['Executing', 4], ['Completed', 0]]);
+    const handle = await start(jobId);
+    await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const [run] = sim.state.runsOf(jobId);
+    expect(run?.abortRequests).toBe(0);
+    const second = await spawnWorker();
+    expect((await handle.result()).status).toBe('Completed');
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }, 60_000);
+
+  it('refuses to start on a broken configuration, naming every problem at once', async () => {
+    const proc = await spawnWorker({ CCS_BASE_URL: '', CCS_USERNAME: '', CCS_PASSWORD_FILE: '/nonexistent/password', CCS_TLS_INSECURE: 'maybe' }, false);
+    expect(await proc.exited).toBe(1);
+    const out = proc.output();
+    expect(out).toContain('invalid configuration (4 problems)');
+    expect(out).toContain('CCS_BASE_URL is required');
+    expect(out).toContain('CCS_USERNAME is required');
+    expect(out).toContain('CCS_PASSWORD_FILE: cannot read /nonexistent/password (ENOENT)');
+    expect(out).toContain('CCS_TLS_INSECURE must be true or false; got "maybe"');
+  }, 30_000);
+});

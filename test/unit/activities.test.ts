@@ -1,0 +1,120 @@
+/**
+ * The activities in a mock activity context (no server): retry-as-poll's benign failure and delays,
+ * adoption on a retried execute, "already running" told apart by looking, the unknown-server refusal.
+ * The CCS client is a scripted stand-in: what is tested here is what the activities do with its answers.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { createActivities, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
+import type { CcsClient } from '../../src/ccs/client';
+import { CcsError, ErrorType } from '../../src/domain/errors';
+import type { JobRun } from '../../src/domain/job-run';
+
+const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
+const RUN = '11111111-2222-3333-4444-555555555555';
+const OTHER_RUN = '66666666-7777-8888-9999-000000000000';
+
+function run(status: string, jobRunId = RUN): JobRun {
+  return { jobId: JOB, jobRunId, status, statusCode: null, startTime: null, endTime: null, customStatusText: null, exception: null, summary: null, activities: [] };
+}
+
+/** A CCS client whose answers the test scripts; counts what was asked. */
+function scripted(answers: Partial<Record<'getJobRun' | 'getJobRuns' | 'executeJob' | 'abortJobRun', (...args: unknown[]) => unknown>>) {
+  const calls: string[] = [];
+  const client = new Proxy({} as CcsClient, {
+    get: (_target, name: string) => (...args: unknown[]) => {
+      calls.push(name);
+      const answer = answers[name as keyof typeof answers];
+      return answer ? Promise.resolve(answer(...args)) : Promise.reject(new Error(`unexpected call ${name}`));
+    },
+  });
+  return { client, calls };
+}
+
+/** An activity context with the given attempt number, logging nothing below ERROR (failures are the point here). */
+function mockContext(info: { attempt?: number } = {}): MockActivityEnvironment {
+  return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+const WAIT = { jobId: JOB, jobRunId: RUN, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000 };
+
+describe('waitForJobRunChange (retry-as-poll)', () => {
+  it('grows the poll delay from the interval toward the maximum', () => {
+    expect([1, 2, 3, 4, 5, 9].map((a) => pollDelayMs(a, 2_000, 5_000))).toEqual([2_000, 2_500, 3_125, 3_906, 4_883, 5_000]);
+  });
+
+  it('defers the first read by one interval without asking CCS', async () => {
+    const { client, calls } = scripted({});
+    const f = await failure(mockContext({ attempt: 1 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
+    expect(f.type).toBe(ErrorType.RunUnchanged);
+    expect(f.nextRetryDelay).toBe(2_000);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers an unchanged run with the benign retry and the next delay', async () => {
+    const { client, calls } = scripted({ getJobRun: () => run('Executing') });
+    const f = await failure(mockContext({ attempt: 3 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), WAIT));
+    expect(f.type).toBe(ErrorType.RunUnchanged);
+    expect(f.nextRetryDelay).toBe(3_125);
+    expect(calls).toEqual(['getJobRun']);
+  });
+
+  it('returns a change with the polls it took; an ended run is read again with its messages', async () => {
+    const polls: unknown[] = [];
+    const { client, calls } = scripted({
+      getJobRun: (_job, _run, options) => {
+        polls.push(options);
+        return { ...run('Completed'), ...((options as { showMessages?: boolean }).showMessages ? { messages: [{ time: null, text: 'done' }] } : {}) };
+      },
+    });
+    const result: WaitForJobRunChangeResult = (await mockContext({ attempt: 4 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
+    expect(result.polls).toBe(3);
+    expect(result.run.messages).toEqual([{ time: null, text: 'done' }]);
+    expect(calls).toEqual(['getJobRun', 'getJobRun']);
+  });
+
+  it('turns a client error into its typed failure, paced by the poll delay', async () => {
+    const { client } = scripted({ getJobRun: () => Promise.reject(new CcsError(ErrorType.ServerError, 'GET /Jobs failed (500)')) });
+    const f = await failure(mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), WAIT));
+    expect(f.type).toBe(ErrorType.ServerError);
+    expect(f.nonRetryable).toBe(false);
+    expect(f.nextRetryDelay).toBe(2_500);
+  });
+});
+
+describe('executeJob', () => {
+  it('on a retry, adopts the run an earlier attempt started instead of executing again', async () => {
+    const { client, calls } = scripted({ getJobRuns: () => [run('Executing', OTHER_RUN), run('Completed')] });
+    const result = await mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client }).executeJob(input), { jobId: JOB, knownRunIds: [RUN] });
+    expect(result).toEqual({ run: run('Executing', OTHER_RUN), adopted: true });
+    expect(calls).toEqual(['getJobRuns']);
+  });
+
+  it('tells "already running" apart from other 400s by looking at the latest run', async () => {
+    const refused = (): Promise<never> => Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
+    const running = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', OTHER_RUN)] });
+    const f = await failure(mockContext().run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: running.client }).executeJob(input), { jobId: JOB, knownRunIds: [] }));
+    expect(f.type).toBe(ErrorType.JobAlreadyRunning);
+    expect(f.message).toContain(OTHER_RUN);
+    const idle = scripted({ executeJob: refused, getJobRuns: () => [run('Completed')] });
+    expect((await failure(mockContext().run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: idle.client }).executeJob(input), { jobId: JOB, knownRunIds: [] }))).type).toBe(ErrorType.BadRequest);
+  });
+});
+
+describe('the CCS server a run names', () => {
+  it('is refused before anything is sent when the worker does not know it', async () => {
+    const { client, calls } = scripted({});
+    const f = await failure(mockContext().run((input: Parameters<CcsActivities['listJobRuns']>[0]) => createActivities({ servers: { emea: client } }).listJobRuns(input), { jobId: JOB, ccs: 'apac' }));
+    expect(f.type).toBe(ErrorType.InvalidInput);
+    expect(f.message).toContain('configured: emea');
+    expect(calls).toEqual([]);
+  });
+});

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toFailure } from '../../src/activities/to-failure';
+import { CcsClient } from '../../src/ccs/client';
+import type { CcsError } from '../../src/domain/errors';
+import { startSimulator, type Simulator } from '../../src/sim/server';
+import { addJob, clientFor, SIM_USER, startSim } from '../helpers';
+
+async function errorOf(promise: Promise<unknown>): Promise<CcsError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a CcsError');
+    },
+    (err: unknown) => err as CcsError,
+  );
+}
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSim({ users: { ...{ [SIM_USER.username]: { password: SIM_USER.password, role: 'operator' } }, viewer: { password: 'v', role: 'viewer' } } });
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+describe('tokens', () => {
+  it('100 concurrent calls with no token make exactly one token request', async () => {
+    const s = await startSim();
+    const jobId = addJob(s, [['Completed', 0]]);
+    const client = clientFor(s);
+    try {
+      await Promise.all(Array.from({ length: 100 }, () => client.getJobRuns(jobId)));
+      expect(s.stats().token).toEqual({ '200': 1 });
+      expect(s.stats().jobruns).toEqual({ '200': 100 });
+      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 0 });
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+
+  it('renews ahead of expiry with the refresh grant, so no call meets a 401', async () => {
+    const s = await startSim({ tokenTtlSeconds: 1 });
+    const jobId = addJob(s, [['Completed', 0]]);
+    const client = clientFor(s, { refreshLeadMs: 200 });
+    try {
+      await client.getJobRuns(jobId);
+      await new Promise((r) => setTimeout(r, 900));
+      await client.getJobRuns(jobId);
+      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 1 });
+      expect(s.stats().jobruns).toEqual({ '200': 2 });
+      expect(client.requestStats.replaysAfter401).toBe(0);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+
+  it('after tokens are revoked (server restart), a 401 renews once and replays the call', async () => {
+    const s = await startSim();
+    const jobId = addJob(s, [['Completed', 0]]);
+    const client = clientFor(s);
+    try {
+      await client.getJobRuns(jobId);
+      s.revokeTokens();
+      await expect(client.getJobRuns(jobId)).resolves.toEqual([]);
+      expect(s.stats().jobruns).toEqual({ '200': 2, '401': 1 });
+      // The revoked refresh token is refused (400), then the password grant succeeds.
+      expect(s.stats().token).toEqual({ '200': 2, '400': 1 });
+      expect(client.requestStats.replaysAfter401).toBe(1);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+
+  it('wrong credentials fail CcsAuthenticationFailed without echoing the password', async () => {
+    const client = clientFor(sim, { password: 'not-the-password-123' });
+    const err = await errorOf(client.getJobRuns(randomUUID()));
+    expect(err.type).toBe('CcsAuthenticationFailed');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('sim-user');
+    expect(err.message).not.toContain('not-the-password-123');
+    await client.close();
+  });
+});
+
+describe('operations', () => {
+  it('executes, reads the run, aborts with 204 and sees it Aborted', async () => {
+    const client = clientFor(sim);
+    const jobId = addJob(sim, [['Pending', 0.1], ['Executing', 60]]);
+    const run = await client.executeJob(jobId);
+    expect(run).toMatchObject({ jobId, status: 'Pending', statusCode: 1, endTime: null, exception: null });
+    await client.abortJobRun(run.jobRunId);
+    const after = await client.getJobRun(jobId, run.jobRunId);
+    expect(after.status).toBe('Aborted');
+    expect(after.endTime).not.toBeNull();
+    expect(sim.state.runs.get(run.jobRunId)?.abortRequests).toBe(1);
+    await client.close();
+  });
+
+  it('reads both documented JobStatusInfo shapes and Status as a name', async () => {
+    for (const options of [{ responseShape: 'flat' as const }, { responseShape: 'wrapped' as const, statusFormat: 'name' as const }]) {
+      const s = await startSim(options);
+      const client = clientFor(s);
+      const jobId = addJob(s, [['Executing', 60]]);
+      const run = await client.executeJob(jobId);
+      expect(run).toMatchObject({ jobId, status: 'Executing', statusCode: 2 });
+      await client.close();
+      await s.close();
+    }
+  });
+
+  it('finds an old run by widening the window to all runs once', async () => {
+    const s = await startSim();
+    const client = clientFor(s, { runWindow: 3 });
+    const jobId = addJob(s, [['Completed', 0]]);
+    const first = await client.executeJob(jobId);
+    for (let i = 0; i < 5; i++) await client.executeJob(jobId);
+    const found = await client.getJobRun(jobId, first.jobRunId);
+    expect(found.jobRunId).toBe(first.jobRunId);
+    expect(s.stats().jobruns).toEqual({ '200': 2 });
+    await expect(client.getJobRun(jobId, randomUUID())).rejects.toMatchObject({ type: 'CcsNotFound', retryable: false });
+    expect(s.stats().jobruns).toEqual({ '200': 4 });
+    await client.close();
+    await s.close();
+  });
+
+  it('gets the job definition', async () => {
+    const client = clientFor(sim);
+    const jobId = addJob(sim, [['Completed', 0]], { JobName: 'Nightly CER' });
+    await expect(client.getJob(jobId)).resolves.toMatchObject({ jobId, name: 'Nightly CER', lastRunStatus: 'None' });
+    await client.close();
+  });
+
+  it('rejects a malformed GUID before sending anything', async () => {
+    const s = await startSim();
+    const client = clientFor(s);
+    const err = await errorOf(client.executeJob('{24f58e54-5d94-45f8-97a8-ccb6d959233a}'));
+    expect(err.type).toBe('CcsInvalidInput');
+    expect(err.message).toContain('24f58e54-5d94-45f8-97a8-ccb6d959233a (36 characters');
+    expect(s.stats()).toEqual({});
+    await client.close();
+    await s.close();
+  });
+});
+
+describe('error classes', () => {
+  it('403 is CcsForbidden naming the permissions the Job Operation page lists', async () => {
+    const client = clientFor(sim, { username: 'viewer', password: 'v' });
+    const err = await errorOf(client.executeJob(addJob(sim, [['Completed', 0]])));
+    expect(err).toMatchObject({ type: 'CcsForbidden', status: 403, retryable: false });
+    expect(err.message).toContain('Manage jobs');
+    expect(err.message).toContain('Asset System');
+    await client.close();
+  });
+
+  it('400 is CcsBadRequest keeping the server text', async () => {
+    const client = clientFor(sim);
+    const err = await errorOf(client.executeJob(randomUUID()));
+    expect(err).toMatchObject({ type: 'CcsBadRequest', status: 400, retryable: false });
+    expect(err.message).toMatch(/does not exist/);
+    await client.close();
+  });
+
+  it('5xx is a retryable CcsServerError, also when the body is an HTML page', async () => {
+    const s = await startSim();
+    const client = clientFor(s);
+    const jobId = addJob(s, [['Completed', 0]]);
+    s.setFaults({ errorRate: 1, errorStatus: [503], endpoints: ['jobruns'], limit: 1 });
+    const err = await errorOf(client.getJobRuns(jobId));
+    expect(err).toMatchObject({ type: 'CcsServerError', status: 503, retryable: true });
+    expect(err.message).toContain('Service Unavailable');
+    expect(err.message).not.toContain('<');
+    await client.close();
+    await s.close();
+  });
+
+  it('429 is CcsRateLimited carrying Retry-After, which becomes the next retry delay', async () => {
+    const s = await startSim();
+    const client = clientFor(s);
+    const jobId = addJob(s, [['Completed', 0]]);
+    s.setFaults({ rateLimitRate: 1, retryAfterSeconds: 7, endpoints: ['jobruns'], limit: 1 });
+    const err = await errorOf(client.getJobRuns(jobId));
+    expect(err).toMatchObject({ type: 'CcsRateLimited', status: 429, retryAfterMs: 7000, retryable: true });
+    expect(toFailure(err, 1000)).toMatchObject({ type: 'CcsRateLimited', nextRetryDelay: 7000, nonRetryable: false });
+    await client.close();
+    await s.close();
+  });
+
+  it('a dropped connection is a CcsNetworkError that may have reached CCS; a refused one did not', async () => {
+    const s = await startSim();
+    const client = clientFor(s);
+    const jobId = addJob(s, [['Executing', 60]]);
+    s.setFaults({ resetRate: 1, endpoints: ['execute'], afterProcessing: true, limit: 1 });
+    const reset = await errorOf(client.executeJob(jobId));
+    expect(reset).toMatchObject({ type: 'CcsNetworkError', mayHaveReachedServer: true, retryable: true });
+    expect(s.state.runsOf(jobId)).toHaveLength(1); // CCS did act on it
+    await client.close();
+    await s.close();
+
+    const refused = new CcsClient({ baseUrl: s.baseUrl, ...SIM_USER, ca: s.caPem });
+    const err = await errorOf(refused.getJobRuns(jobId));
+    expect(err).toMatchObject({ type: 'CcsNetworkError', mayHaveReachedServer: false });
+    expect(err.message).toContain('ECONNREFUSED');
+    await refused.close();
+  });
+
+  it('a headers timeout is a CcsNetworkError that may have reached CCS', async () => {
+    const s = await startSim();
+    const client = clientFor(s, { headersTimeoutMs: 300 });
+    const jobId = addJob(s, [['Completed', 0]]);
+    await client.getJobRuns(jobId); // token first
+    // Far beyond the timeout: undici checks parser timeouts on a coarse timer (up to ~1 s late).
+    s.setFaults({ latencyMs: 5000, endpoints: ['jobruns'] });
+    const err = await errorOf(client.getJobRuns(jobId));
+    expect(err).toMatchObject({ type: 'CcsNetworkError', mayHaveReachedServer: true });
+    s.setFaults({});
+    await client.close();
+    await s.close();
+  });
+
+  it('a cut-off JSON body is a retryable CcsProtocolError', async () => {
+    const s = await startSim();
+    const client = clientFor(s);
+    const jobId = addJob(s, [['Completed', 0]]);
+    await client.executeJob(jobId);
+    s.setFaults({ corruptRate: 1, endpoints: ['jobruns'], afterProcessing: true, limit: 1 });
+    const err = await errorOf(client.getJobRuns(jobId));
+    expect(err).toMatchObject({ type: 'CcsProtocolError', retryable: true });
+    await client.close();
+    await s.close();
+  });
+});
+
+describe('TLS', () => {
+  it('refuses the simulator’s certificate without its CA, with a message naming the fix', async () => {
+    const client = new CcsClient({ baseUrl: sim.baseUrl, ...SIM_USER });
+    const err = await errorOf(client.getJobRuns(randomUUID()));
+    expect(err).toMatchObject({ type: 'CcsTlsError', retryable: false, mayHaveReachedServer: false });
+    expect(err.message).toContain('CCS_CA_FILE');
+    await client.close();
+  });
+
+  it('skips verification only when opted in, and warns once', async () => {
+    const warn = vi.fn();
+    const client = new CcsClient({ baseUrl: sim.baseUrl, ...SIM_USER, insecure: true, warn });
+    const jobId = addJob(sim, [['Completed', 0]]);
+    await client.getJobRuns(jobId);
+    await client.getJobRuns(jobId);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toContain('verification is OFF');
+    await client.close();
+  });
+
+  it('works over plain HTTP against a --no-tls simulator', async () => {
+    const s = await startSimulator({ port: 0, tls: false });
+    const client = clientFor(s);
+    const jobId = addJob(s, [['Completed', 0]]);
+    await expect(client.getJobRuns(jobId)).resolves.toEqual([]);
+    await client.close();
+    await s.close();
+  });
+});
+
+describe('request budget and observer', () => {
+  it('spaces requests to the server at requestsPerSecond, and reports each one to the observer', async () => {
+    const arrivals: number[] = [];
+    const s = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.push(e.at) });
+    const jobId = addJob(s, [['Completed', 0]]);
+    const seen: string[] = [];
+    const client = clientFor(s, { requestsPerSecond: 10, observer: (o) => seen.push(`${o.operation} ${o.outcome}`) });
+    try {
+      await Promise.all(Array.from({ length: 25 }, () => client.getJobRuns(jobId)));
+      expect(arrivals).toHaveLength(25);
+      // In any one-second window the server saw at most the budget plus the small burst allowed (1).
+      for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(11);
+      expect(seen.filter((x) => x === 'jobruns 200')).toHaveLength(25);
+      expect(seen.filter((x) => x === 'token 200')).toHaveLength(1);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * What docker-compose.yml must provide besides being valid (`npm run compose:check` validates it
+ * against the Compose Specification in CI): a scalable worker from our Dockerfile, automatic schema
+ * setup, search-attribute registration, and the simulator only in the demo profile.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
+import { loadConfig } from '../../src/hosting/config/index';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  profiles?: string[];
+  ports?: string[];
+  container_name?: string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
+  volumes?: string[];
+}
+
+const ROOT = join(__dirname, '..', '..');
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const { services } = compose;
+
+describe('docker-compose.yml', () => {
+  it('runs PostgreSQL, Temporal from official images with its schema set up first, the UI, and the init step', () => {
+    expect(services.postgresql?.image).toMatch(/^postgres:/);
+    expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
+    expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
+    expect(services['temporal-schema']?.image).toMatch(/^temporalio\/admin-tools:/);
+    expect(String(services['temporal-schema']?.command)).toMatch(/setup-schema[\s\S]*update-schema[\s\S]*temporal_visibility/);
+    expect(services.temporal?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+    const init = String(services['temporal-init']?.command);
+    for (const name of SEARCH_ATTRIBUTE_NAMES) expect(init).toContain(name);
+    expect(init).toContain('search-attribute create');
+  });
+
+  it('builds the worker from the Dockerfile, scalable (no container name, no host ports), after the init step', () => {
+    const worker = services.worker!;
+    expect(worker.build).toEqual({ context: '.', target: 'worker' });
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+    expect(worker.depends_on?.['temporal-init']?.condition).toBe('service_completed_successfully');
+    expect(worker.depends_on?.['ccs-sim']?.required).toBe(false);
+  });
+
+  it('adds the simulator only in the demo profile, from its own image target, with a certificate for its service name', () => {
+    expect(services['ccs-sim']?.profiles).toEqual(['demo']);
+    expect(services['ccs-sim']?.build).toEqual({ context: '.', target: 'simulator' });
+    expect(services['ccs-sim']?.command).toEqual(expect.arrayContaining(['--tls-names', 'ccs-sim']));
+    for (const [name, service] of Object.entries(services)) if (name !== 'ccs-sim') expect(service.profiles, name).toBeUndefined();
+  });
+
+  it('gives the worker a configuration its loader accepts (the demo servers file)', () => {
+    const servers = readFileSync(join(ROOT, 'deploy/demo/servers.yaml'), 'utf8');
+    expect(servers).toContain('baseUrl: https://ccs-sim:12431/ccs/api/v1');
+    // The file's paths are the container's; point them at the repository's copy to load it here.
+    const env = { ...services.worker!.environment, CCS_SERVERS_FILE: join(ROOT, 'deploy/demo/servers.yaml') } as Record<string, string>;
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')]));
+    let problems: string[] = [];
+    try {
+      loadConfig(resolved);
+    } catch (err) {
+      problems = (err as { problems: string[] }).problems;
+    }
+    // Only the files that exist inside the container (the password and the simulator's CA) are missing here.
+    expect(problems).toEqual([
+      'CCS_SERVERS_FILE servers.default.passwordFile: cannot read /etc/ccs/password (ENOENT)',
+      'CCS_SERVERS_FILE servers.default.caFile: cannot read /data/sim/ca.pem (ENOENT)',
+    ]);
+  });
+});

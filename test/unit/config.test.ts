@@ -1,0 +1,208 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/hosting/config/index';
+
+const dir = mkdtempSync(join(tmpdir(), 'ccs-config-'));
+const passwordFile = join(dir, 'password');
+writeFileSync(passwordFile, 's3cret-from-file\n');
+const caFile = join(dir, 'ca.pem');
+writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+const BASE = { CCS_BASE_URL: 'https://ccs.example.local:12431/ccs/api/v1', CCS_USERNAME: 'CORP\\svc-ccs', CCS_PASSWORD: 'pw' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads a complete configuration with defaults, frozen', () => {
+    const config = loadConfig({ ...BASE, TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_NAMESPACE: 'compliance' });
+    expect(config).toMatchObject({ taskQueue: 'ccs-jobs', ccsServers: { default: { baseUrl: BASE.CCS_BASE_URL, username: 'CORP\\svc-ccs', password: 'pw', insecure: false } } });
+    expect(config.temporal.namespace).toBe('compliance');
+    expect(config.temporal.connection.address).toBe('temporal.example:7233');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reports every problem together, without echoing the password', () => {
+    const problems = problemsOf({ CCS_BASE_URL: 'ftp://x', CCS_PASSWORD: 'hunter2', CCS_PASSWORD_FILE: passwordFile, CCS_CA_FILE: '/nope.pem', CCS_TLS_INSECURE: 'yes please' });
+    expect(problems).toEqual([
+      'CCS_BASE_URL must start with https://; got ftp:',
+      'CCS_USERNAME is required, e.g. DOMAIN\\svc-ccs',
+      'set only one of CCS_PASSWORD and CCS_PASSWORD_FILE',
+      'CCS_CA_FILE: cannot read /nope.pem (ENOENT)',
+      'CCS_TLS_INSECURE must be true or false; got "yes please"',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('reads the password from CCS_PASSWORD_FILE without its trailing newline, and the CA from CCS_CA_FILE', () => {
+    const { CCS_PASSWORD: _, ...rest } = BASE;
+    const config = loadConfig({ ...rest, CCS_PASSWORD_FILE: passwordFile, CCS_CA_FILE: caFile, TEMPORAL_TASK_QUEUE: 'scans' });
+    expect(config.ccsServers.default!.password).toBe('s3cret-from-file');
+    expect(config.ccsServers.default!.ca).toContain('BEGIN CERTIFICATE');
+    expect(config.taskQueue).toBe('scans');
+  });
+
+  it('parses booleans strictly and refuses insecure mode next to a CA', () => {
+    expect(loadConfig({ ...BASE, CCS_TLS_INSECURE: 'TRUE' }).ccsServers.default!.insecure).toBe(true);
+    expect(loadConfig({ ...BASE, CCS_TLS_INSECURE: 'false' }).ccsServers.default!.insecure).toBe(false);
+    expect(problemsOf({ ...BASE, CCS_TLS_INSECURE: 'true', CCS_CA_FILE: caFile })).toEqual(['CCS_TLS_INSECURE=true and CCS_CA_FILE contradict each other; keep CCS_CA_FILE']);
+  });
+
+  it('takes Temporal Cloud settings (API key, TLS) by Temporal’s own variables', () => {
+    const config = loadConfig({ ...BASE, TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key-123' });
+    expect(config.temporal.connection).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', apiKey: 'key-123' });
+    expect(config.temporal.connection.tls).toBeTruthy();
+  });
+});
+
+describe('several CCS servers (CCS_SERVERS_FILE)', () => {
+  const servers = (text: string): string => {
+    const file = join(dir, `servers-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('maps names to base URL, credentials source, CA and request budget', () => {
+    const file = servers(`servers:
+  default:
+    baseUrl: https://ccs-us.example.local:12431/ccs/api/v1
+    username: CORP\\svc-ccs
+    passwordFile: ${passwordFile}
+    caFile: ${caFile}
+  emea:
+    baseUrl: https://ccs-emea.example.local:12431/ccs/api/v1
+    username: EMEA\\svc-ccs
+    passwordEnv: CCS_EMEA_PASSWORD
+    requestsPerSecond: 5
+`);
+    const config = loadConfig({ CCS_SERVERS_FILE: file, CCS_EMEA_PASSWORD: 'emea-pw' });
+    expect(Object.keys(config.ccsServers).sort()).toEqual(['default', 'emea']);
+    expect(config.ccsServers.default).toMatchObject({ baseUrl: 'https://ccs-us.example.local:12431/ccs/api/v1', username: 'CORP\\svc-ccs', password: 's3cret-from-file', insecure: false });
+    expect(config.ccsServers.default!.ca).toContain('BEGIN CERTIFICATE');
+    expect(config.ccsServers.emea).toMatchObject({ username: 'EMEA\\svc-ccs', password: 'emea-pw', requestsPerSecond: 5, ca: undefined });
+  });
+
+  it('keeps the single-server variables as "default" next to a file of other servers', () => {
+    const file = servers(`servers:\n  apac:\n    baseUrl: https://ccs-apac.example.local:12431/ccs/api/v1\n    username: svc\n    passwordEnv: APAC_PW\n`);
+    const config = loadConfig({ ...BASE, CCS_REQUESTS_PER_SECOND: '12.5', CCS_SERVERS_FILE: file, APAC_PW: 'x' });
+    expect(Object.keys(config.ccsServers).sort()).toEqual(['apac', 'default']);
+    expect(config.ccsServers.default!.requestsPerSecond).toBe(12.5);
+  });
+
+  it('reports every problem of the file at once, never echoing a password', () => {
+    const file = servers(`servers:
+  default:
+    baseUrl: ftp://nope
+    username: svc
+    password: hunter2
+  "bad name!":
+    baseUrl: https://x.example/ccs/api/v1
+  emea:
+    baseUrl: https://ccs-emea.example.local:12431/ccs/api/v1
+    passwordEnv: NOT_SET
+    requestsPerSecond: fast
+    colour: blue
+`);
+    const problems = problemsOf({ ...BASE, CCS_SERVERS_FILE: file });
+    expect(problems).toEqual([
+      'CCS_SERVERS_FILE servers.default.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)',
+      "CCS_SERVERS_FILE servers.bad name!: a server name is letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)",
+      'CCS_SERVERS_FILE servers.emea.colour is not a known setting (known: baseUrl, username, passwordFile, passwordEnv, caFile, insecure, requestsPerSecond)',
+      'CCS_SERVERS_FILE servers.emea.username is required, e.g. DOMAIN\\svc-ccs',
+      'CCS_SERVERS_FILE servers.emea.passwordEnv names NOT_SET, which is not set',
+      'CCS_SERVERS_FILE servers.emea.requestsPerSecond must be a positive number; got "fast"',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problemsOf({ CCS_SERVERS_FILE: servers('servers: []\n') })[0]).toMatch(/^CCS_SERVERS_FILE .*: expected a "servers" map of name → settings/);
+    expect(problemsOf({ CCS_SERVERS_FILE: '/nope.yaml' })).toEqual(['CCS_SERVERS_FILE: cannot read /nope.yaml (ENOENT)']);
+  });
+
+  it('refuses a default server defined both by variables and by the file', () => {
+    const file = servers(`servers:\n  default:\n    baseUrl: https://a.example/ccs/api/v1\n    username: svc\n    passwordEnv: PW\n`);
+    expect(problemsOf({ ...BASE, CCS_SERVERS_FILE: file, PW: 'x' })).toEqual([
+      'the default CCS server is defined twice: by CCS_BASE_URL and by CCS_SERVERS_FILE servers.default; keep one',
+    ]);
+  });
+});
+
+describe('worker tuning, logs, metrics and health settings', () => {
+  it('has documented defaults and takes overrides', async () => {
+    const { DEFAULT_TUNING } = await import('../../src/hosting/config/index');
+    expect(loadConfig(BASE)).toMatchObject({ tuning: DEFAULT_TUNING, logLevel: 'INFO', metricsBindAddress: undefined, healthBindAddress: undefined });
+    const config = loadConfig({
+      ...BASE,
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '500',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+      WORKER_MAX_CACHED_WORKFLOWS: '250',
+      WORKER_MAX_ACTIVITIES_PER_SECOND: '40',
+      WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND: '7.5',
+      LOG_LEVEL: 'debug',
+      METRICS_BIND_ADDRESS: '0.0.0.0:9464',
+      HEALTH_BIND_ADDRESS: '[::]:8080',
+    });
+    expect(config.tuning).toEqual({
+      maxConcurrentActivityTaskExecutions: 500,
+      maxConcurrentWorkflowTaskExecutions: 20,
+      maxCachedWorkflows: 250,
+      maxActivitiesPerSecond: 40,
+      maxTaskQueueActivitiesPerSecond: 7.5,
+    });
+    expect(config).toMatchObject({ logLevel: 'DEBUG', metricsBindAddress: '0.0.0.0:9464', healthBindAddress: '[::]:8080' });
+  });
+
+  it('names each bad setting', () => {
+    expect(problemsOf({ ...BASE, WORKER_MAX_CONCURRENT_ACTIVITIES: '0', WORKER_MAX_CACHED_WORKFLOWS: '1.5', LOG_LEVEL: 'loud', METRICS_BIND_ADDRESS: '9464' })).toEqual([
+      'WORKER_MAX_CONCURRENT_ACTIVITIES must be a positive whole number; got "0"',
+      'WORKER_MAX_CACHED_WORKFLOWS must be a positive whole number; got "1.5"',
+      'LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR; got "loud"',
+      'METRICS_BIND_ADDRESS must be host:port, e.g. 0.0.0.0:9464; got "9464"',
+    ]);
+  });
+});
+
+describe('Temporal Cloud', () => {
+  it('connects with mTLS from the standard certificate variables', () => {
+    const cert = join(dir, 'client.pem');
+    const key = join(dir, 'client.key');
+    writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+    const config = loadConfig({
+      ...BASE,
+      TEMPORAL_ADDRESS: 'compliance.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'compliance.a1b2c',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+    });
+    expect(config.temporal.namespace).toBe('compliance.a1b2c');
+    expect(config.temporal.connection.address).toBe('compliance.a1b2c.tmprl.cloud:7233');
+    const tls = config.temporal.connection.tls as { clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
+    expect(Buffer.from(tls.clientCertPair!.crt).toString()).toContain('BEGIN CERTIFICATE');
+    expect(Buffer.from(tls.clientCertPair!.key).toString()).toContain('BEGIN PRIVATE KEY');
+    expect(config.temporal.connection.apiKey).toBeUndefined();
+  });
+
+  it('reports an unreadable client certificate as a configuration problem', () => {
+    const problems = problemsOf({ ...BASE, TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/nope/client.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nope/client.key' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^Temporal connection settings: .*\/nope\/client/);
+  });
+});
+
+describe('.env.example', () => {
+  it('lists exactly the variables the loader reads besides Temporal’s own', async () => {
+    const { CONFIG_VARIABLES } = await import('../../src/hosting/config/index');
+    const text = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
+    const listed = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    const ours = listed.filter((name) => !['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'].includes(name!));
+    expect(ours.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
