@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { CcsClient } from './ccs/client';
 import { createWorker } from './hosting/create-worker';
-import { ConfigError, loadConfig, type WorkerConfig } from './hosting/config/index';
+import { ConfigError, loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
 import { jsonLogger } from './hosting/observability/logger';
 import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './hosting/observability/metrics';
@@ -39,7 +39,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
   try {
     for (const [name, server] of Object.entries(config.ccsServers)) {
-      clients[name] = new CcsClient({ ...server, observer: metrics.requestsTo(name), warn: (message) => void log.warn(message, { ccs: name }) });
+      clients[name] = new CcsClient({ ...server, password: passwordSource(server), observer: metrics.requestsTo(name), warn: (message) => void log.warn(message, { ccs: name }) });
       tokenOk[name] = 'no token yet';
     }
     if (config.healthBindAddress) {

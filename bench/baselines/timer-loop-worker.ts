@@ -1,7 +1,7 @@
 /** The worker process of the timer-loop baseline: same configuration variables and tuning as ours. */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CcsClient } from '../../src/ccs/client';
-import { loadConfig } from '../../src/hosting/config/index';
+import { loadConfig } from '../../src/hosting/config';
 import { timerLoopActivities } from './timer-loop-activities';
 
 async function main(): Promise<void> {

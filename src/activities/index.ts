@@ -6,8 +6,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
 import { isTerminalStatus, type JobRun } from '../domain/job-run';
-import { CcsError, ErrorType } from '../domain/errors';
+import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
+import { boundedRun, runSummary } from './bounded-run';
 import { toFailure } from './to-failure';
 
 /** How many of the latest runs are recorded before executing, to recognise a run our execute created. */
@@ -61,6 +62,12 @@ export interface WaitForJobRunChangeInput extends OnServer {
   maxPollIntervalMs: number;
   /** Wait one poll interval before the first read (right after a change, an immediate read is wasted). */
   delayFirstPoll?: boolean;
+  /**
+   * The run exists and must not be dropped (workflows from the attention change on): errors that need a
+   * person are reported once as `attention` and then retried, never final. `attention` is the type the
+   * workflow flags now (null when clear): the same error again is retried quietly, a read clears it.
+   */
+  watch?: { attention: string | null };
 }
 
 export interface WaitForJobRunChangeResult {
@@ -68,11 +75,23 @@ export interface WaitForJobRunChangeResult {
   /** Status reads this wait made (its attempt number). */
   polls: number;
   observedAt: string;
+  /** In watch mode: null when the read succeeded (attention cleared). */
+  attention?: null;
+}
+
+/** In watch mode: the run could not be read for a reason that needs a person; the workflow flags it and asks again. */
+export interface WaitForJobRunAttention {
+  run?: undefined;
+  attention: { type: string; message: string };
+  polls: number;
+  observedAt: string;
 }
 
 export interface AbortJobRunInput extends OnServer {
   jobId: string;
   jobRunId: string;
+  /** The abort is retried, whatever the error, until the workflow's abortConfirmTimeout (attention change on). */
+  retryAnyway?: boolean;
 }
 
 export interface AbortJobRunResult {
@@ -132,7 +151,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
       const { jobId, count = RUN_SNAPSHOT_SIZE } = input;
       const client = serverOf(input);
       try {
-        return await client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal });
+        return (await client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal })).map(runSummary);
       } catch (err) {
         throw toFailure(err);
       }
@@ -153,12 +172,14 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           const earlier = await newRunSince(client, jobId, knownRunIds, signal);
           if (earlier) {
             ctx.log.info('adopted the run an earlier execute attempt started', { jobId, jobRunId: earlier.jobRunId });
-            return { run: earlier, adopted: true };
+            return { run: boundedRun(earlier), adopted: true };
           }
         }
-        const run = await heartbeating(() => client.executeJob(jobId, signal));
+        // Not cut short by a cancellation: once sent, the POST runs to its answer (bounded by the request
+        // deadline), so a workflow cancelled meanwhile learns the run it started instead of orphaning it.
+        const run = await heartbeating(() => client.executeJob(jobId));
         ctx.log.info('CCS job executed', { jobId, jobRunId: run.jobRunId, status: run.status });
-        return { run, adopted: false };
+        return { run: boundedRun(run), adopted: false };
       } catch (err) {
         if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
           // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
@@ -178,27 +199,35 @@ export function createActivities({ client: defaultClient, servers = {}, events =
      * Retry-as-poll: returns when the run's status (or custom status text) differs from
      * `lastStatus`, or the run has ended (then with its messages). Otherwise throws the benign
      * retryable `CcsRunUnchanged` with the next poll delay, so waiting adds no history events.
+     * In watch mode, an error that needs a person returns `attention` once, then is retried.
      */
-    async waitForJobRunChange(input: WaitForJobRunChangeInput): Promise<WaitForJobRunChangeResult> {
+    async waitForJobRunChange(input: WaitForJobRunChangeInput): Promise<WaitForJobRunChangeResult | WaitForJobRunAttention> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
       const delay = pollDelayMs(attempt, input.pollIntervalMs, input.maxPollIntervalMs);
       if (input.delayFirstPoll && attempt === 1) throw unchanged(`first read of run ${input.jobRunId} is due in ${delay} ms`, delay);
       const polls = input.delayFirstPoll ? attempt - 1 : attempt;
-      const client = serverOf(input);
-      events.poll?.(input.ccs ?? 'default');
-      const signal = ctx.cancellationSignal;
+      const observedAt = (): string => new Date().toISOString();
+      const { watch } = input;
       let run: JobRun;
       try {
+        const client = serverOf(input);
+        events.poll?.(input.ccs ?? 'default');
+        const signal = ctx.cancellationSignal;
         run = await heartbeating(async () => {
           const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
           return isTerminalStatus(seen.status) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
         });
       } catch (err) {
-        throw toFailure(err, delay);
+        const type = err instanceof CcsError ? err.type : err instanceof ApplicationFailure ? err.type : undefined;
+        if (watch && type && ATTENTION_ERROR_TYPES.includes(type as ErrorTypeName)) {
+          if (type !== watch.attention) return { attention: { type, message: (err as Error).message }, polls, observedAt: observedAt() };
+          if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type, message: err.message, nextRetryDelay: delay });
+        }
+        throw toFailure(err, { nextRetryDelay: delay, retryAnyway: watch !== undefined });
       }
-      if (isTerminalStatus(run.status) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText) {
-        return { run, polls, observedAt: new Date().toISOString() };
+      if (isTerminalStatus(run.status) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
+        return { run: boundedRun(run), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}) };
       }
       throw unchanged(`run ${run.jobRunId} still ${run.status}`, delay);
     },
@@ -216,11 +245,11 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           // Usually "not running": the run ended before the abort. If the look fails, retry the whole
           // abort rather than report CCS's 400 as final.
           const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch((lookErr: unknown) => {
-            throw toFailure(lookErr);
+            throw toFailure(lookErr, { retryAnyway: input.retryAnyway });
           });
-          if (isTerminalStatus(run.status)) return { accepted: false, run };
+          if (isTerminalStatus(run.status)) return { accepted: false, run: boundedRun(run) };
         }
-        throw toFailure(err);
+        throw toFailure(err, { retryAnyway: input.retryAnyway });
       }
     },
   };

@@ -16,7 +16,8 @@ export interface CcsClientOptions {
   /** `https://<host>:<port>/ccs/api/v1` */
   baseUrl: string;
   username: string;
-  password: string;
+  /** The password, or how to read it now (e.g. from a password file, read again after a refusal). */
+  password: string | (() => string);
   /** PEM of the CA that signed CCS's certificate. */
   ca?: string | Buffer | undefined;
   /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
@@ -24,6 +25,14 @@ export interface CcsClientOptions {
   connectTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
+  /** Bound on a whole request, headers and body (default 30 s). */
+  requestTimeoutMs?: number | undefined;
+  /** Bound on an answer's size (default 8 MiB): more is `CcsResponseTooLarge`. */
+  maxResponseBytes?: number | undefined;
+  /** Bound on a `Retry-After` (default 5 min). */
+  maxRetryAfterMs?: number | undefined;
+  /** First wait after a refused password (default 1 min, doubling to 15 min). */
+  refusalBackoffMs?: number | undefined;
   connections?: number | undefined;
   /** Client-side request budget for this server, requests per second; unset: unlimited. */
   requestsPerSecond?: number | undefined;
@@ -86,7 +95,7 @@ export class CcsClient {
   async executeJob(jobId: string, signal?: AbortSignal): Promise<JobRun> {
     const id = requireGuid('jobId', jobId);
     const res = await this.call('execute', 'POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
-    return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`));
+    return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`, this.transport.secrets));
   }
 
   /** Asks CCS to abort a running run; CCS answers 204. A 400 means the run is not running (or unknown). */
@@ -102,7 +111,7 @@ export class CcsClient {
     if (!Number.isInteger(count) || count < 0) throw new CcsError(ErrorType.InvalidInput, `count must be a whole number ≥ 0; got ${count}`);
     const query = `count=${count}${options.showMessages ? '&showmessages=true' : ''}`;
     const res = await this.call('jobruns', 'GET', `/Jobs/${id}/jobruns?${query}`, undefined, options.signal);
-    return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`));
+    return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`, this.transport.secrets));
   }
 
   /**
@@ -124,7 +133,7 @@ export class CcsClient {
   async getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
     const id = requireGuid('jobId', jobId);
     const res = await this.call('job', 'GET', `/jobs/${id}`, undefined, signal);
-    return parseJob(jsonBody(res, `GET /jobs/${id}`));
+    return parseJob(jsonBody(res, `GET /jobs/${id}`, this.transport.secrets));
   }
 
   /** Obtains a token (or confirms the cached one): proves CCS answers and accepts the credentials. */
@@ -159,7 +168,7 @@ export class CcsClient {
         this.requestStats.replaysAfter401++;
         continue;
       }
-      if (res.status < 200 || res.status > 299) throw errorForStatus(res, where);
+      if (res.status < 200 || res.status > 299) throw errorForStatus(res, where, { secrets: this.transport.secrets, maxRetryAfterMs: this.transport.maxRetryAfterMs });
       return res;
     }
   }

@@ -4,6 +4,12 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import { CcsError, ErrorType, JOB_OPERATION_PERMISSIONS } from '../domain/errors';
+import { SecretSet } from './scrub';
+
+/** Defaults of the bounds every request has; each is configurable per server. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 export interface TransportOptions {
   /** `https://host:port/ccs/api/v1` */
@@ -15,6 +21,14 @@ export interface TransportOptions {
   connectTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
+  /** The whole request, connect to last body byte; a drip-fed answer cannot outlast it. Default 30 s. */
+  requestTimeoutMs?: number | undefined;
+  /** Answers are read up to this many bytes; more is `CcsResponseTooLarge`. Default 8 MiB. */
+  maxResponseBytes?: number | undefined;
+  /** A `Retry-After` longer than this is cut to it. Default 5 min. */
+  maxRetryAfterMs?: number | undefined;
+  /** Secrets to scrub from every text taken from an answer (the client's password and tokens). */
+  secrets?: SecretSet | undefined;
   /** Sockets kept open to CCS at most. */
   connections?: number | undefined;
   /** At most this many requests per second to this server (the CCS team's budget); unset: unlimited. */
@@ -28,8 +42,8 @@ export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job';
 
 export interface RequestObservation {
   operation: Operation;
-  /** HTTP status, or the failure type when there was no answer. */
-  outcome: number | 'network' | 'tls' | 'aborted';
+  /** HTTP status, or the failure type when there was no (complete) answer. */
+  outcome: number | 'network' | 'tls' | 'aborted' | 'too_large';
   durationMs: number;
 }
 
@@ -59,14 +73,22 @@ const MAX_SERVER_TEXT = 300;
 /** Sends requests to one CCS server. Never logs or echoes request bodies (they may hold passwords). */
 export class Transport {
   readonly baseUrl: string;
+  readonly secrets: SecretSet;
+  readonly maxRetryAfterMs: number;
   private readonly basePath: string;
   private readonly pool: Pool;
   private readonly budget: RequestBudget | undefined;
   private readonly observer: RequestObserver | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(options: TransportOptions) {
     this.budget = options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined;
     this.observer = options.observer;
+    this.secrets = options.secrets ?? new SecretSet();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     const url = new URL(options.baseUrl);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -84,21 +106,27 @@ export class Transport {
     });
   }
 
-  /** Sends one request. Throws `CcsNetworkError`, `CcsTlsError`, or the signal's reason when aborted. */
+  /**
+   * Sends one request and reads its whole answer, bounded in time (`requestTimeoutMs`, headers and
+   * body together) and size (`maxResponseBytes`). Throws `CcsNetworkError`, `CcsTlsError`,
+   * `CcsResponseTooLarge`, or the caller's signal's reason when the caller aborted.
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const where = `${req.method} ${this.basePath}${req.path.split('?')[0]}`;
     await this.budget?.take(req.signal);
     const started = performance.now();
     const observe = (outcome: RequestObservation['outcome']): void => this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
+    const deadline = AbortSignal.timeout(this.requestTimeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     try {
       const res = await this.pool.request({
         method: req.method,
         path: this.basePath + req.path,
         headers: req.headers,
         body: req.body,
-        signal: req.signal,
+        signal,
       });
-      const text = await res.body.text();
+      const text = await this.readLimited(res, where);
       observe(res.statusCode);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
@@ -106,10 +134,40 @@ export class Transport {
         observe('aborted');
         throw req.signal.reason;
       }
+      if (err instanceof CcsError) {
+        observe(err.type === ErrorType.ResponseTooLarge ? 'too_large' : 'network');
+        throw err;
+      }
+      if (deadline.aborted) {
+        observe('network');
+        throw new CcsError(ErrorType.NetworkError, `${where} failed: no complete answer within ${this.requestTimeoutMs} ms (CCS may have received it)`, { cause: err, mayHaveReachedServer: true });
+      }
       const failure = networkError(err, where, this.baseUrl);
       observe(failure.type === ErrorType.TlsError ? 'tls' : 'network');
       throw failure;
     }
+  }
+
+  /** The body as text, refusing (and not reading) more than `maxResponseBytes`. */
+  private async readLimited(res: Awaited<ReturnType<Pool['request']>>, where: string): Promise<string> {
+    const limit = this.maxResponseBytes;
+    const tooLarge = (seen: string): CcsError => {
+      res.body.destroy();
+      return new CcsError(ErrorType.ResponseTooLarge, `${where} answered ${res.statusCode} with ${seen}, over the limit of ${limit} bytes (CCS_MAX_RESPONSE_BYTES); the answer was not read`, {
+        status: res.statusCode,
+      });
+    };
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) throw tooLarge(`${declared} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const buffer = chunk as Buffer;
+      size += buffer.length;
+      if (size > limit) throw tooLarge(`more than ${limit} bytes`);
+      chunks.push(buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async close(): Promise<void> {
@@ -173,8 +231,8 @@ function networkError(err: unknown, where: string, baseUrl: string): CcsError {
   });
 }
 
-/** Text of an error body for messages: tags stripped, whitespace folded, length capped. */
-export function serverText(text: string): string {
+/** Text of an error body for messages: tags stripped, whitespace folded, secrets scrubbed, length capped. */
+export function serverText(text: string, secrets: SecretSet = new SecretSet()): string {
   let plain = text;
   try {
     const json = JSON.parse(text) as Record<string, unknown>;
@@ -183,22 +241,33 @@ export function serverText(text: string): string {
   } catch {
     plain = text.replace(/<[^>]*>/g, ' ');
   }
-  plain = plain.replace(/\s+/g, ' ').trim();
+  plain = secrets.scrub(plain.replace(/\s+/g, ' ').trim());
   return plain.length > MAX_SERVER_TEXT ? `${plain.slice(0, MAX_SERVER_TEXT)}…` : plain;
 }
 
-/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds, at most `maxMs`. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now(), maxMs = DEFAULT_MAX_RETRY_AFTER_MS): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) ms = Math.round(Number(text) * 1000);
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - now);
+  }
+  return Math.min(ms, maxMs);
+}
+
+/** How answers are turned into errors: which secrets to scrub, how long a `Retry-After` may be. */
+export interface AnswerReading {
+  secrets?: SecretSet | undefined;
+  maxRetryAfterMs?: number | undefined;
 }
 
 /** Turns a non-2xx answer into its error type. The one place where status codes are interpreted. */
-export function errorForStatus(res: HttpResponse, where: string): CcsError {
-  const text = serverText(res.text);
+export function errorForStatus(res: HttpResponse, where: string, reading: AnswerReading = {}): CcsError {
+  const text = serverText(res.text, reading.secrets);
   const said = text ? `: ${text}` : '';
   const status = res.status;
   if (status === 401) {
@@ -209,7 +278,7 @@ export function errorForStatus(res: HttpResponse, where: string): CcsError {
   }
   if (status === 404) return new CcsError(ErrorType.NotFound, `${where} found nothing (404)${said}`, { status });
   if (status === 429) {
-    const after = retryAfterMs(res.headers['retry-after']);
+    const after = retryAfterMs(res.headers['retry-after'], Date.now(), reading.maxRetryAfterMs);
     return new CcsError(ErrorType.RateLimited, `${where} was rate limited (429)${after === undefined ? '' : `; retry after ${after} ms`}`, {
       status,
       retryAfterMs: after,
@@ -220,7 +289,7 @@ export function errorForStatus(res: HttpResponse, where: string): CcsError {
 }
 
 /** Parses a JSON success body; an HTML page or truncated JSON is a `CcsProtocolError`. */
-export function jsonBody(res: HttpResponse, where: string): unknown {
+export function jsonBody(res: HttpResponse, where: string, secrets?: SecretSet): unknown {
   const type = String(res.headers['content-type'] ?? '');
   try {
     return JSON.parse(res.text) as unknown;
@@ -228,7 +297,7 @@ export function jsonBody(res: HttpResponse, where: string): unknown {
     const kind = type ? `${type.split(';')[0]} ` : '';
     throw new CcsError(
       ErrorType.ProtocolError,
-      `${where} answered ${res.status} with an unreadable ${kind}body (${res.text.length} bytes): ${JSON.stringify(serverText(res.text).slice(0, 80))}`,
+      `${where} answered ${res.status} with an unreadable ${kind}body (${res.text.length} bytes): ${JSON.stringify(serverText(res.text, secrets).slice(0, 80))}`,
       { status: res.status },
     );
   }

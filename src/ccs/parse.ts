@@ -41,17 +41,28 @@ export function parseCcsDate(value: unknown): string | null {
   const m = DATE_TIME.exec(value.trim());
   if (!m) throw protocolError(`unreadable date-time ${JSON.stringify(value.slice(0, 40))}`);
   const [, y, mo, d, h, mi, s, frac = '', zone] = m;
-  if (Number(y) === NOT_SET_YEAR) return null;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  if (year === NOT_SET_YEAR) return null;
+  // Strict: a date that is not a real date is an unreadable answer, never rolled over into another one.
+  const daysInMonth = new Date(Date.UTC(2000 + (year % 400), month, 0)).getUTCDate();
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
+    throw protocolError(`invalid date-time ${JSON.stringify(value.slice(0, 40))}`);
+  }
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));
   let offsetMin = 0;
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+    const [offH, offM] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+    if (offH > 14 || offM > 59) throw protocolError(`invalid date-time offset ${JSON.stringify(value.slice(0, 40))}`);
+    offsetMin = sign * (offH * 60 + offM);
   }
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) - offsetMin * 60_000;
-  if (Number.isNaN(utc)) throw protocolError(`invalid date-time ${JSON.stringify(value)}`);
-  return new Date(utc).toISOString();
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  const date = new Date(utc);
+  // Date.UTC maps years 0–99 to 1900–1999; set the full year explicitly.
+  if (year < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900);
+  if (Number.isNaN(date.getTime())) throw protocolError(`invalid date-time ${JSON.stringify(value)}`);
+  return date.toISOString();
 }
 
 /** Reads `Status` as an integer code or a name in any case; unknown values are kept as text. */

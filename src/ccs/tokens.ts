@@ -1,21 +1,28 @@
 /**
  * CCS access tokens: one cached token per client shared by every concurrent caller, obtained once
  * (single flight), renewed ahead of expiry, by refresh grant first and password grant as fallback.
+ * A refused password is not tried again before a back-off window passes (1 min, doubling to 15 min)
+ * unless the password changed: each refused grant counts toward the service account's lockout.
  */
 import { CcsError, ErrorType } from '../domain/errors';
-import { errorForStatus, jsonBody, serverText, type Transport } from './http';
+import { errorForStatus, jsonBody, serverText, type HttpResponse, type Transport } from './http';
 
 const TOKEN_PATH = '/oauth/tokens';
 const DEFAULT_ACCESS_TTL_MS = 60 * 60_000; // documented: 60 minutes
 const DEFAULT_REFRESH_TTL_MS = 90 * 60_000; // documented: 90 minutes
+export const DEFAULT_REFUSAL_BACKOFF_MS = 60_000;
+export const MAX_REFUSAL_BACKOFF_MS = 15 * 60_000;
 
 export interface TokenOptions {
   username: string;
-  password: string;
+  /** The password, or how to read it now (a password file is read again after a refusal: rotation). */
+  password: string | (() => string);
   /** Renew this long before expiry (capped at a fifth of the lifetime). Default 60 s. */
   refreshLeadMs?: number | undefined;
   /** CCS does not send the refresh token's lifetime; the documented default is 90 minutes. */
   refreshTtlMs?: number | undefined;
+  /** First wait after CCS refused the password; doubles per refusal up to 15 min. Default 1 min. */
+  refusalBackoffMs?: number | undefined;
   now?: (() => number) | undefined;
 }
 
@@ -26,16 +33,27 @@ interface TokenState {
   refreshExpiresAt: number;
 }
 
+/** A refused password: not sent again before `until` (unless it changed). */
+interface Refusal {
+  password: string;
+  until: number;
+  backoffMs: number;
+  message: string;
+}
+
 /** Counts for tests, benchmarks and metrics. */
 export interface TokenStats {
   passwordGrants: number;
   refreshGrants: number;
+  /** Password grants not sent because the same password was refused within the back-off window. */
+  grantsHeldBack: number;
 }
 
 export class TokenManager {
-  readonly stats: TokenStats = { passwordGrants: 0, refreshGrants: 0 };
+  readonly stats: TokenStats = { passwordGrants: 0, refreshGrants: 0, grantsHeldBack: 0 };
   private state: TokenState | null = null;
   private pending: Promise<string> | null = null;
+  private refusal: Refusal | null = null;
   private readonly now: () => number;
 
   constructor(
@@ -43,12 +61,14 @@ export class TokenManager {
     private readonly options: TokenOptions,
   ) {
     this.now = options.now ?? Date.now;
+    if (typeof options.password === 'string') transport.secrets.add(options.password);
   }
 
   /** A valid access token, fetched at most once however many callers ask at the same time. */
   async get(signal?: AbortSignal): Promise<string> {
     const state = this.state;
     if (state && this.now() < state.renewAt) return state.access;
+    // The request behind it has a deadline, so a failed or hung grant always releases the flight.
     this.pending ??= this.renew().finally(() => {
       this.pending = null;
     });
@@ -60,17 +80,45 @@ export class TokenManager {
     if (this.state?.access === token) this.state = { ...this.state, renewAt: 0 };
   }
 
+  private currentPassword(): string {
+    const { password } = this.options;
+    const value = typeof password === 'string' ? password : password();
+    this.transport.secrets.add(value);
+    return value;
+  }
+
   private async renew(): Promise<string> {
     const previous = this.state;
     if (previous?.refresh && this.now() < previous.refreshExpiresAt) {
       try {
         return await this.grant({ grant_type: 'refresh_token', refresh_token: previous.refresh });
       } catch (err) {
-        // An expired or rotated refresh token: fall back to the password grant. Outages propagate.
+        // An expired or rotated refresh token: forget it (it will not work again) and fall back to
+        // the password grant. Outages propagate.
         if (!(err instanceof CcsError) || err.type !== ErrorType.AuthenticationFailed) throw err;
+        this.state = { ...previous, refresh: null };
       }
     }
-    return this.grant({ grant_type: 'password', username: this.options.username, password: this.options.password });
+    const password = this.currentPassword();
+    const refusal = this.refusal;
+    if (refusal && refusal.password === password && this.now() < refusal.until) {
+      this.stats.grantsHeldBack++;
+      throw new CcsError(
+        ErrorType.AuthenticationFailed,
+        `${refusal.message}; the same password is not sent again before ${new Date(refusal.until).toISOString()} (account lockout protection), unless the password file changes`,
+      );
+    }
+    try {
+      const token = await this.grant({ grant_type: 'password', username: this.options.username, password });
+      this.refusal = null;
+      return token;
+    } catch (err) {
+      if (err instanceof CcsError && err.type === ErrorType.AuthenticationFailed) {
+        const backoffMs = refusal?.password === password ? Math.min(refusal.backoffMs * 2, MAX_REFUSAL_BACKOFF_MS) : (this.options.refusalBackoffMs ?? DEFAULT_REFUSAL_BACKOFF_MS);
+        this.refusal = { password, until: this.now() + backoffMs, backoffMs, message: err.message };
+      }
+      throw err;
+    }
   }
 
   private async grant(fields: Record<string, string>): Promise<string> {
@@ -78,6 +126,7 @@ export class TokenManager {
     if (isRefresh) this.stats.refreshGrants++;
     else this.stats.passwordGrants++;
     const where = `POST ${TOKEN_PATH} (${fields.grant_type} grant)`;
+    const secrets = this.transport.secrets;
     const res = await this.transport.send({
       operation: 'token',
       method: 'POST',
@@ -89,18 +138,21 @@ export class TokenManager {
       const who = isRefresh ? 'the refresh token' : `the credentials of user ${JSON.stringify(this.options.username)}`;
       throw new CcsError(
         ErrorType.AuthenticationFailed,
-        `CCS refused ${who} (${res.status}: ${serverText(res.text) || 'no reason given'}); check CCS_USERNAME and CCS_PASSWORD and that the REST API is enabled`,
+        `CCS refused ${who} (${res.status}: ${serverText(res.text, secrets) || 'no reason given'}); check CCS_USERNAME and CCS_PASSWORD and that the REST API is enabled`,
         { status: res.status },
       );
     }
-    if (res.status !== 200) throw errorForStatus(res, where);
-    const body = jsonBody(res, where) as Record<string, unknown>;
-    const access = body?.access_token;
+    if (res.status !== 200) throw errorForStatus(res, where, { secrets, maxRetryAfterMs: this.transport.maxRetryAfterMs });
+    const body = tokenFields(res, where);
+    const access = body.access_token;
     if (typeof access !== 'string' || access === '') {
       throw new CcsError(ErrorType.ProtocolError, `${where} answered 200 without an access_token`);
     }
+    secrets.add(access);
+    if (typeof body.refresh_token === 'string') secrets.add(body.refresh_token);
     const issuedAt = this.now();
-    const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : DEFAULT_ACCESS_TTL_MS;
+    const expiresIn = Number(body.expires_in);
+    const ttl = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : DEFAULT_ACCESS_TTL_MS;
     const lead = Math.min(this.options.refreshLeadMs ?? 60_000, ttl / 5);
     this.state = {
       access,
@@ -110,6 +162,25 @@ export class TokenManager {
     };
     return access;
   }
+}
+
+/**
+ * The token answer's fields: JSON as documented, or a form-encoded body as some OAuth servers and
+ * gateways send. Never quoted in an error: it holds the tokens.
+ */
+function tokenFields(res: HttpResponse, where: string): Record<string, unknown> {
+  const type = String(res.headers['content-type'] ?? '');
+  const text = res.text.trim();
+  if (type.includes('application/x-www-form-urlencoded') || (!text.startsWith('{') && /(^|&)access_token=/.test(text))) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  try {
+    const body = jsonBody({ ...res, text: text }, where);
+    if (typeof body === 'object' && body !== null) return body as Record<string, unknown>;
+  } catch {
+    // reported below, without the body
+  }
+  throw new CcsError(ErrorType.ProtocolError, `${where} answered 200 with a body that is neither JSON nor a form (${res.text.length} bytes, ${type.split(';')[0] || 'no content type'}); not quoted: it may hold tokens`);
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

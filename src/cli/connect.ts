@@ -5,7 +5,7 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { AesGcmCodec, encryptingDataConverter } from '../hosting/codec';
-import { loadCodecConfig } from '../hosting/config/index';
+import { loadCodecConfig } from '../hosting/config';
 import { CliError } from './output';
 
 export interface GlobalOptions {

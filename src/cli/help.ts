@@ -48,10 +48,13 @@ Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS 
 Examples:
   ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"
   ccs-jobs cancel ccs-pipeline-nightly-scan`,
-  list: `ccs-jobs list [--status Executing] [--job <JobID>] [--all] [--json]
+  list: `ccs-jobs list [--status Executing] [--job <JobID>] [--attention] [--all] [--json]
 
-Lists running job workflows (all, with --all) from Temporal's visibility store.
+Lists running job workflows (all, with --all) from Temporal's visibility store, with the error type
+of any run that needs attention (still followed, but CCS refuses to show it: credentials, 403, TLS...).
+  --attention   only runs that need attention (CcsAttention IS NOT NULL)
 Examples:
+  ccs-jobs list --attention
   ccs-jobs list --status Executing
   ccs-jobs list --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --all`,
   pipeline: `ccs-jobs pipeline validate <file>

@@ -43,6 +43,7 @@ const OPTIONS = {
   status: { type: 'string' },
   job: { type: 'string' },
   all: { type: 'boolean' },
+  attention: { type: 'boolean' },
   cron: { type: 'string' },
   pipeline: { type: 'string' },
   timezone: { type: 'string' },
@@ -54,7 +55,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 function listQuery(values: Values): string {
-  return jobListQuery({ all: values.all, status: values.status, jobId: values.job }, { status: '--status', jobId: '--job' });
+  return jobListQuery({ all: values.all, attention: values.attention, status: values.status, jobId: values.job }, { status: '--status', jobId: '--job' });
 }
 
 /** The runCcsJob input from the command line, every flag checked before anything is contacted. */
@@ -106,7 +107,7 @@ async function showStatus(cli: Cli, workflowId: string | undefined, values: Valu
     throw new CliError(`workflow ${workflowId} (${d.status.name}) did not answer the status query: ${(err as Error).message.split('\n')[0]}; is a worker running?`);
   });
   if (values.json) out.write(`${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n`);
-  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}`);
+  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}${s.attention ? `needs attention since ${s.attention.since}: ${s.attention.type}: ${s.attention.message}\n  (the run is still followed; the read is retried until the cause is fixed)\n` : ''}`);
   return ExitCode.ok;
 }
 
@@ -116,13 +117,13 @@ async function list(cli: Cli, query: string, values: Values, out: Out): Promise<
   for await (const wf of cli.client.workflow.list({ query, pageSize: 100 })) {
     const sa = wf.searchAttributes as Record<string, string[] | undefined>;
     const first = (key: { name: string }): string | undefined => sa[key.name]?.[0];
-    const [jobId, jobRunId, ccsStatus] = [first(SearchAttribute.jobId), first(SearchAttribute.jobRunId), first(SearchAttribute.jobStatus)];
-    rows.push([wf.workflowId, jobId ?? '-', jobRunId ?? '-', ccsStatus ?? '-', wf.status.name, elapsed(wf.startTime)]);
-    items.push({ workflowId: wf.workflowId, jobId, jobRunId, ccsStatus, workflow: wf.status.name, startTime: wf.startTime });
+    const [jobId, jobRunId, ccsStatus, attention] = [first(SearchAttribute.jobId), first(SearchAttribute.jobRunId), first(SearchAttribute.jobStatus), first(SearchAttribute.attention)];
+    rows.push([wf.workflowId, jobId ?? '-', jobRunId ?? '-', ccsStatus ?? '-', attention ?? '-', wf.status.name, elapsed(wf.startTime)]);
+    items.push({ workflowId: wf.workflowId, jobId, jobRunId, ccsStatus, ...(attention ? { attention } : {}), workflow: wf.status.name, startTime: wf.startTime });
     if (rows.length >= 500) break;
   }
   if (values.json) out.write(`${JSON.stringify(items, null, 2)}\n`);
-  else out.write(rows.length ? `${table(['WORKFLOW ID', 'JOB ID', 'JOB RUN ID', 'CCS STATUS', 'WORKFLOW', 'AGE'], rows)}\n` : `no job workflows match ${query}\n`);
+  else out.write(rows.length ? `${table(['WORKFLOW ID', 'JOB ID', 'JOB RUN ID', 'CCS STATUS', 'ATTENTION', 'WORKFLOW', 'AGE'], rows)}\n` : `no job workflows match ${query}\n`);
   return ExitCode.ok;
 }
 

@@ -38,7 +38,7 @@ async function follow(out: Out, done: Promise<unknown>, line: () => Promise<stri
 
 export function jobLine(s: RunCcsJobStatus, startedAt: Date | undefined): string {
   const status = s.status ? `${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}` : '';
-  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}`;
+  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}${s.attention ? ` · NEEDS ATTENTION: ${s.attention.type}` : ''}`;
 }
 
 function describeRun(r: RunCcsJobResult): string[] {

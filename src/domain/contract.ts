@@ -25,6 +25,8 @@ export const SearchAttribute = Object.freeze({
   jobId: defineSearchAttributeKey('CcsJobId', SearchAttributeType.KEYWORD),
   jobRunId: defineSearchAttributeKey('CcsJobRunId', SearchAttributeType.KEYWORD),
   jobStatus: defineSearchAttributeKey('CcsJobStatus', SearchAttributeType.KEYWORD),
+  /** The error type a followed run needs attention for (unset when clear): `CcsAttention IS NOT NULL`. */
+  attention: defineSearchAttributeKey('CcsAttention', SearchAttributeType.KEYWORD),
 });
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute).map((key) => key.name);
@@ -55,6 +57,8 @@ export function childWorkflowId(pipelineWorkflowId: string, stageIndex: number, 
 export interface JobListFilter {
   /** Include closed workflows too. */
   all?: boolean;
+  /** Only runs flagged for attention. */
+  attention?: boolean;
   /** A CCS status name in any case, e.g. "executing". */
   status?: string;
   jobId?: string;
@@ -72,6 +76,7 @@ export function jobListQuery(filter: JobListFilter, field = { status: 'status', 
     if (!/^\w{1,40}$/.test(s)) throw invalidInput(`${field.status} must be a CCS status such as Executing or Pending; got ${JSON.stringify(s)}`);
     terms.push(`${SearchAttribute.jobStatus.name}='${s.charAt(0).toUpperCase()}${s.slice(1).toLowerCase()}'`);
   }
+  if (filter.attention) terms.push(`${SearchAttribute.attention.name} IS NOT NULL`);
   if (filter.jobId !== undefined) terms.push(`${SearchAttribute.jobId.name}='${requireGuid(field.jobId, filter.jobId)}'`);
   return terms.join(' AND ');
 }

@@ -22,6 +22,8 @@ export const ErrorType = Object.freeze({
   TlsError: 'CcsTlsError',
   /** CCS answered with a body this client cannot read. Retryable (a proxy page is usually passing). */
   ProtocolError: 'CcsProtocolError',
+  /** CCS answered with more bytes than the configured limit (CCS_MAX_RESPONSE_BYTES); the rest was not read. Not retryable. */
+  ResponseTooLarge: 'CcsResponseTooLarge',
   /** A value given to the orchestrator is malformed; nothing was sent to CCS. Not retryable. */
   InvalidInput: 'CcsInvalidInput',
   /** The job already has a run in progress and the caller asked not to attach. Not retryable. */
@@ -49,9 +51,34 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorTypeName[] = Object.freeze
   ErrorType.BadRequest,
   ErrorType.NotFound,
   ErrorType.TlsError,
+  ErrorType.ResponseTooLarge,
   ErrorType.InvalidInput,
   ErrorType.JobAlreadyRunning,
 ]);
+
+/**
+ * Once CCS has a run for a workflow, these errors do not close it: they need a person (credentials,
+ * permissions, trust, a proxy mangling answers), so the run is flagged for attention and the call
+ * is retried with a capped back-off until the cause goes away, the run ends, or it is cancelled.
+ */
+export const ATTENTION_ERROR_TYPES: readonly ErrorTypeName[] = Object.freeze([
+  ErrorType.AuthenticationFailed,
+  ErrorType.Forbidden,
+  ErrorType.BadRequest,
+  ErrorType.NotFound,
+  ErrorType.TlsError,
+  ErrorType.ProtocolError,
+  ErrorType.ResponseTooLarge,
+  ErrorType.InvalidInput,
+]);
+
+/** What a run needing attention shows in its `status` query (and, by type, in `CcsAttention`). */
+export interface Attention {
+  type: string;
+  message: string;
+  /** When this type was first seen, ISO-8601. */
+  since: string;
+}
 
 /** The permissions the vendor's Job Operation page requires; named in every 403 message. */
 export const JOB_OPERATION_PERMISSIONS =

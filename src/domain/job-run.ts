@@ -40,6 +40,8 @@ export interface JobRun {
   /** Present only when read with messages. */
   messages?: JobRunMessage[];
   errorCount?: number;
+  /** Present when something was cut to the documented limits (RUN_LIMITS). */
+  omitted?: OmittedFromRun;
 }
 
 /** A job definition as returned by Search Job by ID; only the fields this project uses are typed. */
@@ -51,3 +53,28 @@ export interface Job {
   lastRunDate: string | null;
   raw: Record<string, unknown>;
 }
+
+/** What was cut from a run's answer to keep activity results far below Temporal's 2 MB payload limit. */
+export interface OmittedFromRun {
+  /** Entries of `ActivityStatusList` dropped (beyond the first RUN_LIMITS.activities). */
+  activities?: number;
+  /** Messages dropped (beyond the first RUN_LIMITS.messages). */
+  messages?: number;
+  /** Fields whose text was cut to its limit, e.g. "exception", "messages[3].text", "activities[0]". */
+  truncated?: string[];
+}
+
+/**
+ * Sizes a run keeps (documented in docs/reliability.md). At most: 20 activity entries of 2 KiB,
+ * 100 messages of 1 KiB, an exception of 8 KiB, a summary of 4 KiB, a custom status text of 1 KiB:
+ * about 150 KiB per run whatever CCS sends.
+ */
+export const RUN_LIMITS = Object.freeze({
+  activities: 20,
+  activityBytes: 2048,
+  messages: 100,
+  messageChars: 1024,
+  exceptionChars: 8192,
+  summaryChars: 4096,
+  customStatusChars: 1024,
+});

@@ -3,7 +3,8 @@
  * thing, and by the CLI before it starts anything), its result, and what its `status` query says.
  * Pure: workflows import it.
  */
-import type { JobRunMessage } from './job-run';
+import type { Attention } from './errors';
+import type { JobRunMessage, OmittedFromRun } from './job-run';
 import { invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
 
 export interface RunCcsJobInput {
@@ -66,6 +67,8 @@ export interface RunCcsJobResult {
   /** True when this workflow followed a run it did not start (after an ambiguous execute, or `ifRunning: 'attach'`). */
   adopted: boolean;
   cancelled?: CancelledInfo;
+  /** What was cut from CCS's answer to keep the result bounded (docs/reliability.md), when anything was. */
+  omitted?: OmittedFromRun;
 }
 
 export type RunCcsJobPhase = 'starting' | 'running' | 'cancelling' | 'finished';
@@ -80,6 +83,8 @@ export interface RunCcsJobStatus {
   lastChangeAt?: string;
   polls: number;
   cancelReason?: string | null;
+  /** Set while the run cannot be followed for a reason that needs a person; it is still retried. */
+  attention?: Attention;
 }
 
 /** Input with durations resolved to milliseconds and defaults applied. */

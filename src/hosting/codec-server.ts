@@ -77,7 +77,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ u
 }
 
 async function main(): Promise<void> {
-  const { loadCodecConfig } = await import('./config/index');
+  const { loadCodecConfig } = await import('./config');
   const { AesGcmCodec } = await import('./codec');
   const problems: string[] = [];
   const codec = loadCodecConfig(process.env, problems);

@@ -52,11 +52,31 @@ export class TokenAuthority {
     return { access_token: access, token_type: 'bearer', expires_in: Math.round(this.tokenTtlMs / 1000), refresh_token: refresh };
   }
 
-  /** POST /oauth/tokens. `onUser` learns whom the request was for, for the request log. */
-  tokenEndpoint(raw: string, onUser: (user: string) => void): Reply {
+  /** Sets (or rotates) a user's password; tokens already issued stay valid, as with AD and CCS. */
+  setUser(name: string, user: SimUser): void {
+    this.users[name] = user;
+  }
+
+  /**
+   * POST /oauth/tokens. `onUser` learns whom the request was for, for the request log. Hostile
+   * options: refuse every grant (rotation, lockout), answer form-encoded instead of JSON.
+   */
+  tokenEndpoint(raw: string, onUser: (user: string) => void, hostile: { refuseGrants?: boolean | undefined; tokenForm?: boolean | undefined } = {}): Reply {
+    const reply = this.grant(raw, onUser, hostile.refuseGrants === true);
+    if (!hostile.tokenForm || reply.status !== 200) return reply;
+    const fields = Object.fromEntries(Object.entries(reply.body as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    return { status: 200, body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  }
+
+  private grant(raw: string, onUser: (user: string) => void, refuse: boolean): Reply {
     // Vendor samples send a form body labelled application/json: read it as a form whatever the label.
     const form = new URLSearchParams(raw.trim());
     const grant = form.get('grant_type');
+    if (refuse) {
+      const name = form.get('username');
+      if (name) onUser(name);
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'The user name or password is incorrect.' } };
+    }
     if (grant === 'password') {
       const name = form.get('username') ?? '';
       onUser(name);

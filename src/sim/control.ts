@@ -59,6 +59,14 @@ export class ControlApi {
         return { status: 200, body: this.counts };
       case 'POST /__sim/faults':
         return { status: 200, body: this.faults.set(body) };
+      case 'POST /__sim/users': {
+        const user = body as { name?: unknown; password?: unknown; role?: unknown };
+        if (typeof user.name !== 'string' || typeof user.password !== 'string' || !['operator', 'viewer', 'none', undefined].includes(user.role as string)) {
+          throw new HttpError(400, 'a user is {"name": "...", "password": "...", "role": "operator" | "viewer" | "none"}');
+        }
+        this.tokens.setUser(user.name, { password: user.password, role: (user.role as 'operator' | 'viewer' | 'none' | undefined) ?? 'operator' });
+        return { status: 204 };
+      }
       case 'POST /__sim/revoke-tokens':
         this.tokens.revoke();
         return { status: 204 };

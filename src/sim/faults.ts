@@ -23,6 +23,24 @@ export interface SimFaults {
   afterProcessing?: boolean;
   /** Inject at most this many faults, then clear. */
   limit?: number;
+  /** The faults take effect this many seconds after they are set (default at once). */
+  startInSeconds?: number;
+  /** ...and clear themselves this many seconds after taking effect (default: until changed). */
+  activeForSeconds?: number;
+  /** Hostile: every error answer quotes the request's Authorization header and body (IIS error pages, gateways). */
+  echoRequest?: boolean;
+  /** Hostile: successful answers padded with whitespace to this many bytes (still valid JSON). */
+  oversizeBytes?: number;
+  /** Hostile: each run carries an ActivityStatusList of about this many bytes (entries of ~1 KiB). */
+  activityStatusBytes?: number;
+  /** Hostile: answer bodies are sent this many bytes a second (a slow drip; headers at once). */
+  dripBytesPerSecond?: number;
+  /** Hostile: run dates that are not dates ("2024-13-45T99:99:99"). */
+  malformedDates?: boolean;
+  /** Hostile: a 200 token answer form-encoded (`access_token=…&…`) instead of JSON. */
+  tokenForm?: boolean;
+  /** Hostile: the token endpoint refuses every grant, password and refresh alike (400 invalid_grant): a rotated or locked account. */
+  refuseGrants?: boolean;
 }
 
 export type FaultKind = 'reset' | 'error' | 'ratelimit' | 'corrupt';
@@ -35,19 +53,37 @@ export function validateFaults(input: unknown): SimFaults {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) throw new HttpError(400, `${key} must be a number from 0 to 1`);
   }
+  for (const key of ['startInSeconds', 'activeForSeconds', 'oversizeBytes', 'activityStatusBytes', 'dripBytesPerSecond', 'latencyMs', 'retryAfterSeconds'] as const) {
+    const v = f[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new HttpError(400, `${key} must be a number ≥ 0`);
+  }
+  if ((f.oversizeBytes ?? 0) > 1024 ** 3) throw new HttpError(400, 'oversizeBytes must be at most 1 GiB');
   return { ...f };
 }
 
 export class FaultInjector {
   private faults: SimFaults = {};
+  private setAt = 0;
 
+  /** The faults in effect now: `{}` before `startInSeconds` and after `activeForSeconds`. */
   get current(): SimFaults {
-    return this.faults;
+    const f = this.faults;
+    const from = this.setAt + (f.startInSeconds ?? 0) * 1000;
+    const now = Date.now();
+    if (now < from) return {};
+    if (f.activeForSeconds !== undefined && now >= from + f.activeForSeconds * 1000) return {};
+    return f;
   }
 
   set(input: unknown): SimFaults {
     this.faults = validateFaults(input);
+    this.setAt = Date.now();
     return this.faults;
+  }
+
+  /** Whether a fault that is not drawn by rate applies to this endpoint now. */
+  applies(endpoint: Endpoint, f: SimFaults = this.current): boolean {
+    return !f.endpoints || f.endpoints.includes(endpoint);
   }
 
   /** Waits the configured latency when it applies to this request. */
@@ -59,7 +95,7 @@ export class FaultInjector {
 
   /** Rolls the dice for one request; returns the fault to inject, if any. */
   pick(endpoint: Endpoint, phase: 'before' | 'after'): FaultKind | null {
-    const f = this.faults;
+    const f = this.current;
     if ((f.afterProcessing ? 'after' : 'before') !== phase) return null;
     if (f.endpoints && !f.endpoints.includes(endpoint)) return null;
     const roll = Math.random();

@@ -5,7 +5,8 @@
 import type http from 'node:http';
 import type { TokenAuthority } from './auth';
 import { isTerminal, type SimState } from './state';
-import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Endpoint, type Reply, type StatusFormat } from './wire';
+import type { SimFaults } from './faults';
+import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Endpoint, type Reply, type RunRendering, type StatusFormat } from './wire';
 
 export interface JobServiceOptions {
   /** Execute answers `{"JobStatusInfo": {...}}` (wrapped, default) or the fields at top level (flat). */
@@ -37,7 +38,14 @@ export class JobService {
     private readonly state: SimState,
     private readonly tokens: TokenAuthority,
     private readonly options: JobServiceOptions,
+    /** The faults in effect now: the hostile ones bend how runs and tokens are written. */
+    private readonly faults: () => SimFaults = () => ({}),
   ) {}
+
+  private rendering(): RunRendering {
+    const f = this.faults();
+    return { malformedDates: f.malformedDates, activityStatusBytes: f.activityStatusBytes };
+  }
 
   private execute(id: string): Reply {
     const job = this.state.jobs.get(id);
@@ -46,7 +54,7 @@ export class JobService {
     if (latest && job.rejectExecuteWhileRunning !== false && !isTerminal(this.state.view(latest).status)) {
       throw new HttpError(400, `Job ${id} is already running.`);
     }
-    const info = jobStatusInfo(this.state, this.state.startRun(job), false, this.options.statusFormat);
+    const info = jobStatusInfo(this.state, this.state.startRun(job), false, this.options.statusFormat, this.rendering());
     return { status: 200, body: this.options.responseShape === 'flat' ? info : { JobStatusInfo: info } };
   }
 
@@ -62,7 +70,7 @@ export class JobService {
   route(req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string, onUser: (user: string) => void): Routed {
     const method = req.method ?? 'GET';
     const lower = path.toLowerCase().replace(/\/+$/, '');
-    if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser) };
+    if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
     if (!m) return { endpoint: 'other', reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }) };
     const id = decodeURIComponent(m[1] ?? '');
@@ -83,7 +91,7 @@ export class JobService {
           const n = Number(countText);
           const runs = state.runsOf(id);
           const withMessages = (query.get('showmessages') ?? '').toLowerCase() === 'true';
-          return { status: 200, body: (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options.statusFormat)) };
+          return { status: 200, body: (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options.statusFormat, this.rendering())) };
         },
       };
     }

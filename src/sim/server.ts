@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { DEFAULT_USERS, TokenAuthority, type SimUser } from './auth';
+import { DEFAULT_USERS, TokenAuthority } from './auth';
 import { generateTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './cert';
 import { ControlApi, type RequestCounts } from './control';
 import { FaultInjector, type SimFaults } from './faults';
@@ -16,6 +16,7 @@ import { SimState, type SimJob } from './state';
 import { API, HttpError, readBody, type Endpoint, type Reply } from './wire';
 
 export { DEFAULT_USERS, type SimUser } from './auth';
+import type { SimUser } from './auth';
 export type { SimFaults } from './faults';
 export { validateJob } from './scenario';
 export type { Endpoint } from './wire';
@@ -58,18 +59,45 @@ export interface Simulator {
   stats: () => Record<string, Record<string, number>>;
   setFaults: (faults: SimFaults) => void;
   revokeTokens: () => void;
+  /** Sets or rotates a user's password (the control API's POST /__sim/users). */
+  setUser: (name: string, user: SimUser) => void;
   /** Every access and refresh token issued so far, for tests that scan for leaked secrets. */
   issuedTokens: () => string[];
   close: () => Promise<void>;
 }
 
+/** An error answer that quotes the request back, as IIS error pages and some gateways do. */
+function echoed(reply: Reply, req: http.IncomingMessage, raw: string): Reply {
+  const quoted = `Request: ${req.method ?? ''} ${req.url ?? ''} Authorization: ${req.headers.authorization ?? '(none)'}; body: ${raw}`;
+  if (typeof reply.body === 'string') return { ...reply, body: `${reply.body}<pre>${quoted}</pre>` };
+  const body = (reply.body ?? {}) as Record<string, unknown>;
+  const said = [body.Message, body.error_description].find((v): v is string => typeof v === 'string') ?? 'Error';
+  return { ...reply, body: { ...body, Message: `${said} ${quoted}` } };
+}
+
+/** Writes `body` a few bytes at a time, `perSecond` bytes a second, until done or the client goes away. */
+function drip(res: http.ServerResponse, body: Buffer, perSecond: number): void {
+  const chunk = Math.max(1, Math.round(perSecond / 10));
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || at >= body.length) {
+      clearInterval(timer);
+      if (!res.destroyed) res.end();
+      return;
+    }
+    res.write(body.subarray(at, at + chunk));
+    at += chunk;
+  }, 100);
+  res.once('close', () => clearInterval(timer));
+}
+
 /** Starts a simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const state = new SimState(options.jobs ?? [], options.stateFile);
-  const tokens = new TokenAuthority(options.users ?? DEFAULT_USERS, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000);
+  const tokens = new TokenAuthority({ ...(options.users ?? DEFAULT_USERS) }, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000);
   const counts: RequestCounts = {};
   const faults = new FaultInjector();
-  const jobs = new JobService(state, tokens, options);
+  const jobs = new JobService(state, tokens, options, () => faults.current);
   const control = new ControlApi(state, counts, faults, tokens);
   const useTls = options.tls !== false;
   const host = options.host ?? '127.0.0.1';
@@ -85,10 +113,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const url = new URL(req.url ?? '/', 'http://sim');
     const query = new Map<string, string>();
     for (const [k, v] of url.searchParams) query.set(k.toLowerCase(), v);
-    const send = (reply: Reply): void => {
-      const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const send = (reply: Reply, hostile: SimFaults = {}): void => {
+      let text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       const type = typeof reply.body === 'string' ? 'text/html' : 'application/json; charset=utf-8';
+      if (hostile.oversizeBytes && reply.status < 300 && text.length < hostile.oversizeBytes) text += ' '.repeat(hostile.oversizeBytes - text.length);
       res.writeHead(reply.status, { ...(text ? { 'content-type': type } : {}), ...reply.headers });
+      if (hostile.dripBytesPerSecond && text) return drip(res, Buffer.from(text), hostile.dripBytesPerSecond);
       res.end(text);
     };
     const isControl = url.pathname.toLowerCase().startsWith('/__sim/');
@@ -109,7 +139,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return;
       }
       if (before) {
-        const reply = faults.reply(before, active, { status: 200, body: {} });
+        let reply = faults.reply(before, active, { status: 200, body: {} });
+        if (active.echoRequest && reply.status >= 400) reply = echoed(reply, req, raw);
         count(endpoint, reply.status, req, id);
         return send(reply);
       }
@@ -127,8 +158,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return;
       }
       if (after) reply = faults.reply(after, active, reply);
+      const hostile = faults.applies(endpoint, active) ? active : {};
+      if (hostile.echoRequest && reply.status >= 400) reply = echoed(reply, req, raw);
       count(endpoint, reply.status, req, id);
-      send(reply);
+      send(reply, hostile);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : err instanceof SyntaxError ? 400 : 500;
       if (!isControl) count(endpoint, status, req, id);
@@ -161,6 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats: () => structuredClone(counts),
     setFaults: (f) => void faults.set(f),
     revokeTokens: () => tokens.revoke(),
+    setUser: (name, user) => tokens.setUser(name, user),
     issuedTokens: () => tokens.issued(),
     close: () =>
       new Promise<void>((resolve) => {

@@ -46,8 +46,22 @@ export function statusValue(status: string | number, format: StatusFormat | unde
   return code ?? status;
 }
 
+/** How a hostile simulator bends the runs it writes (faults.ts). */
+export interface RunRendering {
+  malformedDates?: boolean | undefined;
+  activityStatusBytes?: number | undefined;
+}
+
+const BAD_DATE = '2024-13-45T99:99:99';
+
+/** About `bytes` of activity entries of ~1 KiB each, shaped like per-asset activity records. */
+function activityList(bytes: number): Record<string, unknown>[] {
+  const entry = (i: number): Record<string, unknown> => ({ ActivityName: `Collect asset ${i}`, Status: 2, Detail: 'x'.repeat(960) });
+  return Array.from({ length: Math.max(1, Math.ceil(bytes / 1024)) }, (_, i) => entry(i));
+}
+
 /** A run as CCS's JobStatusInfo, with ErrorCount and Messages when asked for. */
-export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolean, format: StatusFormat | undefined): Record<string, unknown> {
+export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolean, format: StatusFormat | undefined, rendering: RunRendering = {}): Record<string, unknown> {
   const view = state.view(run);
   const statusText = String(view.status).toLowerCase();
   const info: Record<string, unknown> = {
@@ -55,11 +69,11 @@ export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolea
     JobID: run.JobID,
     CustomStatusText: run.plan.customStatusText ?? '',
     Exception: statusText === 'faulted' || statusText === '5' ? (run.plan.exception ?? 'The job failed.') : null,
-    JobStartTime: ccsDate(run.startedAt),
+    JobStartTime: rendering.malformedDates ? BAD_DATE : ccsDate(run.startedAt),
     JobEndTime: ccsDate(view.endedAt),
     JobSummary: view.endedAt === null ? null : (run.plan.summary ?? null),
     Status: statusValue(view.status, format),
-    ActivityStatusList: [],
+    ActivityStatusList: rendering.activityStatusBytes ? activityList(rendering.activityStatusBytes) : [],
   };
   if (withMessages) {
     const messages = run.plan.messages ?? [];

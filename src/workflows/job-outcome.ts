@@ -23,6 +23,7 @@ export function resultOf(run: JobRun, polls: number, adopted: boolean, cancelled
     polls,
     adopted,
     ...(cancelled ? { cancelled } : {}),
+    ...(run.omitted ? { omitted: run.omitted } : {}),
   };
 }
 

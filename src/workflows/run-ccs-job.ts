@@ -4,10 +4,12 @@
  * call is an activity, imported as a type.
  */
 import {
+  ActivityCancellationType,
   CancellationScope,
   continueAsNew,
   log,
   metricMeter,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -17,14 +19,21 @@ import {
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { CcsActivities, WaitForJobRunChangeResult } from '../activities';
+import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
 import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
 import { isTerminalStatus, type JobRun } from '../domain/job-run';
 import { CancelListener } from './cancellation';
 import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
+
+/**
+ * Workflows from this change on (ids of `patched()`): a followed run is never dropped on an error that
+ * needs a person (it is flagged for attention and retried), and a cancel or deadline is honoured
+ * while the job is being started. Histories recorded before it replay on the old path.
+ */
+const WATCH_PATCH = 'ccs-watch-attention-v1';
 
 /** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
 const RUN_SNAPSHOT_SIZE = 10;
@@ -53,12 +62,32 @@ function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, sched
   });
 }
 
+/**
+ * Activities that follow an existing run: every failure is retried (the activity reports errors that
+ * need a person as attention first), at the poll's pace, growing to the longest poll interval.
+ */
+function watchActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
+  return proxyActivities<CcsActivities>({
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '10s',
+    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
+    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
+  });
+}
+
+/** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
+const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+
+type WaitOutcome = WaitForJobRunChangeResult | WaitForJobRunAttention;
+
 /** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
 function runCounters() {
   return {
     started: metricMeter.createCounter('ccs_runs_started', 'runs', 'CCS runs this orchestrator executed'),
     adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
     ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
+    attentionRaised: metricMeter.createCounter('ccs_runs_attention_raised', 'runs', 'followed runs flagged for attention, by server and error type'),
+    attentionCleared: metricMeter.createCounter('ccs_runs_attention_cleared', 'runs', 'attention flags cleared (the run could be read again), by server and error type'),
   };
 }
 
@@ -88,12 +117,16 @@ class JobRunFollower {
   private readonly cancel: CancelListener;
   private readonly counters = runCounters();
   private readonly server: string;
+  /** The new behaviour (WATCH_PATCH); false only when replaying a history recorded before it. */
+  private readonly watching: boolean;
+  private attention: Attention | undefined;
 
   constructor(
     private readonly input: ValidRunCcsJobInput,
     private readonly raw: RunCcsJobInput,
   ) {
     const { resume } = input;
+    this.watching = patched(WATCH_PATCH);
     this.server = input.ccs;
     this.phase = resume ? 'running' : 'starting';
     this.polls = resume?.polls ?? 0;
@@ -139,6 +172,7 @@ class JobRunFollower {
       ...(this.lastChangeAt ? { lastChangeAt: this.lastChangeAt } : {}),
       polls: this.polls,
       ...(this.cancel.info ? { cancelReason: this.cancel.info.reason } : {}),
+      ...(this.attention ? { attention: this.attention } : {}),
     };
   }
 
@@ -155,7 +189,7 @@ class JobRunFollower {
         final = await this.abortAndConfirm(final, stopWaiting);
       } else if (final.messages === undefined) {
         // Ended before the first poll (e.g. an adopted or instantly faulted run): one read for its messages.
-        final = this.record(await this.readFinal(final)).run;
+        final = this.watching ? await this.readFinalWatched(final) : ((this.record(await this.readFinal(final)) as WaitForJobRunChangeResult).run);
       }
       this.phase = 'finished';
       this.counters.ended.add(1, { ccs: this.server, status: final.status });
@@ -180,24 +214,80 @@ class JobRunFollower {
   private async executeOrAdopt(): Promise<void> {
     const { jobId } = this.input;
     upsertSearchAttributes([{ key: SearchAttribute.jobId, value: jobId }]);
+    if (this.watching) return this.executeOrAdoptWatched();
     const known = await ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server });
+    if (this.adoptInProgress(known)) return;
+    if (this.cancel.info) return this.endBeforeExecute();
+    this.recordStart(await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: this.server }));
+  }
+
+  /** Follows the job's run in progress when the input allows it (true); fails when it does not. */
+  private adoptInProgress(known: JobRun[]): boolean {
     const inProgress = known.find((r) => !isTerminalStatus(r.status));
-    if (inProgress && this.input.ifRunning === 'fail') throw jobAlreadyRunning(jobId, inProgress);
-    if (inProgress) {
-      this.adopted = true;
-      this.counters.adopted.add(1, { ccs: this.server });
-      this.observe(inProgress, new Date().toISOString());
-      return;
-    }
-    if (this.cancel.info) {
-      this.phase = 'finished';
-      if (this.cancel.native) throw this.cancel.native;
-      throw cancelledBeforeExecute(jobId, this.cancel.info);
-    }
-    const started = await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: this.server });
+    if (!inProgress) return false;
+    if (this.input.ifRunning === 'fail') throw jobAlreadyRunning(this.input.jobId, inProgress);
+    this.adopted = true;
+    this.counters.adopted.add(1, { ccs: this.server });
+    this.observe(inProgress, new Date().toISOString());
+    return true;
+  }
+
+  /** The run an execute started (or adopted after an ambiguous answer) becomes the one followed. */
+  private recordStart(started: { run: JobRun; adopted: boolean }): void {
     this.adopted = started.adopted;
     (this.adopted ? this.counters.adopted : this.counters.started).add(1, { ccs: this.server });
     this.observe(started.run, new Date().toISOString());
+  }
+
+  /**
+   * `executeOrAdopt` honouring a cancel or the deadline at every step: a listing is simply dropped; an
+   * execute in flight is waited for (its run, if any, is then aborted), or, when it was between
+   * attempts, cancelled, and the job listed again so that a run an earlier attempt started is found.
+   */
+  private async executeOrAdoptWatched(): Promise<void> {
+    const { jobId } = this.input;
+    const listing = this.untilCancelled(() => ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server }));
+    const known = await listing.result;
+    if (known === null) return this.endBeforeExecute();
+    if (this.adoptInProgress(known)) return;
+    if (this.cancel.info) return this.endBeforeExecute();
+    const knownRunIds = known.map((r) => r.jobRunId);
+    const execute = this.untilCancelled(() => watchedExecute.executeJob({ jobId, knownRunIds, ccs: this.server }));
+    let started = await execute.result;
+    if (started === null) {
+      started = await execute.settled.catch(() => null);
+      if (started === null) {
+        // Cancelled between attempts (or the attempt failed): one look for a run an earlier attempt started.
+        const after = await ccsCall.listJobRuns({ jobId, count: knownRunIds.length + 5, ccs: this.server });
+        const ours = after.find((r) => !knownRunIds.includes(r.jobRunId));
+        if (!ours) return this.endBeforeExecute();
+        started = { run: ours, adopted: true };
+      }
+    }
+    this.recordStart(started);
+  }
+
+  /**
+   * Runs an activity call in its own scope, raced with a cancel request. `result` is the call's
+   * value, or null once a cancel came first (the scope is then cancelled); `settled` is the call
+   * itself, for a caller that must learn how it ended after all.
+   */
+  private untilCancelled<T>(call: () => Promise<T>): { result: Promise<T | null>; settled: Promise<T> } {
+    const scope = new CancellationScope();
+    const settled = scope.run(call);
+    settled.catch(() => undefined);
+    const result = Promise.race([settled, this.cancel.requested.then(() => null)]).then((value) => {
+      if (value === null) scope.cancel();
+      return value;
+    });
+    return { result, settled };
+  }
+
+  /** Cancelled (or past the deadline) before CCS had a run: nothing to abort. */
+  private endBeforeExecute(): never {
+    this.phase = 'finished';
+    if (this.cancel.native) throw this.cancel.native;
+    throw cancelledBeforeExecute(this.input.jobId, this.cancel.info!);
   }
 
   /**
@@ -207,7 +297,7 @@ class JobRunFollower {
    */
   private async followUntilEndOrCancel(): Promise<(() => void) | undefined> {
     const { input } = this;
-    const poll = pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
+    const poll = this.watching ? watchActivities(input.pollIntervalMs, input.maxPollIntervalMs) : pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
     while (!isTerminalStatus(this.current?.status) && !this.cancel.info) {
       const current = this.current as JobRun;
       if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
@@ -222,6 +312,7 @@ class JobRunFollower {
           maxPollIntervalMs: input.maxPollIntervalMs,
           delayFirstPoll: true,
           ccs: this.server,
+          ...this.watchInput(),
         }),
       );
       const outcome = await Promise.race([change, this.cancel.requested.then(() => null)]);
@@ -256,8 +347,33 @@ class JobRunFollower {
     });
   }
 
-  /** One read of an ended run, with its messages. */
-  private readFinal(run: JobRun): Promise<WaitForJobRunChangeResult> {
+  /** What a watched read tells the activity: the attention the workflow flags now. */
+  private watchInput(): { watch?: { attention: string | null } } {
+    return this.watching ? { watch: { attention: this.attention?.type ?? null } } : {};
+  }
+
+  /** One read of an ended run, with its messages, repeated while it needs attention. */
+  private async readFinalWatched(run: JobRun): Promise<JobRun> {
+    const { input } = this;
+    for (;;) {
+      const outcome = this.record(
+        await watchActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
+          jobId: input.jobId,
+          jobRunId: run.jobRunId,
+          lastStatus: '',
+          lastCustomStatusText: null,
+          pollIntervalMs: input.pollIntervalMs,
+          maxPollIntervalMs: input.maxPollIntervalMs,
+          ccs: this.server,
+          ...this.watchInput(),
+        }),
+      );
+      if (outcome.run) return outcome.run;
+    }
+  }
+
+  /** One read of an ended run, with its messages (histories before WATCH_PATCH). */
+  private readFinal(run: JobRun): Promise<WaitOutcome> {
     const { input } = this;
     return pollActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
       jobId: input.jobId,
@@ -270,11 +386,37 @@ class JobRunFollower {
     });
   }
 
-  /** Counts a wait's polls and records what it saw. */
-  private record(change: WaitForJobRunChangeResult): WaitForJobRunChangeResult {
+  /** Counts a wait's polls and records what it saw: a run (clearing any attention), or why it could not. */
+  private record<T extends WaitOutcome>(change: T): T {
     this.polls += change.polls;
-    this.observe(change.run, change.observedAt);
+    if (change.attention) this.raiseAttention(change.attention, change.observedAt);
+    else if (change.run) {
+      if (this.attention) this.clearAttention();
+      this.observe(change.run, change.observedAt);
+    }
     return change;
+  }
+
+  /** Flags the run: query, search attribute, one WARN log and a metric per change of type. */
+  private raiseAttention(found: { type: string; message: string }, at: string): void {
+    if (this.attention?.type === found.type) return;
+    this.attention = { type: found.type, message: found.message, since: at };
+    upsertSearchAttributes([{ key: SearchAttribute.attention, value: found.type }]);
+    this.counters.attentionRaised.add(1, { ccs: this.server, type: found.type });
+    log.warn('CCS run needs attention: it is still followed and the read is retried', {
+      jobId: this.input.jobId,
+      jobRunId: this.current?.jobRunId,
+      type: found.type,
+      message: found.message,
+    });
+  }
+
+  private clearAttention(): void {
+    const was = this.attention;
+    this.attention = undefined;
+    upsertSearchAttributes([{ key: SearchAttribute.attention, value: null }]);
+    this.counters.attentionCleared.add(1, { ccs: this.server, type: was?.type ?? 'unknown' });
+    log.info('CCS run readable again; attention cleared', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, was: was?.type });
   }
 
   /** Records what CCS reported; keeps the status query and search attributes current. */
@@ -306,10 +448,12 @@ class JobRunFollower {
     const giveUpAt = Date.now() + input.abortConfirmTimeoutMs;
     let answer;
     try {
-      const abort = proxyActivities<CcsActivities>({ ...CCS_CALL, scheduleToCloseTimeout: input.abortConfirmTimeoutMs }).abortJobRun({
+      const abortOptions = this.watching ? { ...CCS_CALL, retry: { ...RETRY, nonRetryableErrorTypes: [] } } : CCS_CALL;
+      const abort = proxyActivities<CcsActivities>({ ...abortOptions, scheduleToCloseTimeout: input.abortConfirmTimeoutMs }).abortJobRun({
         jobId: input.jobId,
         jobRunId: target.jobRunId,
         ccs: this.server,
+        ...(this.watching ? { retryAnyway: true } : {}),
       });
       stopWaiting?.();
       answer = await abort;
@@ -326,7 +470,8 @@ class JobRunFollower {
       if (remaining <= 0) throw unconfirmed(undefined);
       try {
         const confirmPoll = Math.min(input.pollIntervalMs, CONFIRM_POLL_MS);
-        const next = await pollActivities(confirmPoll, CONFIRM_MAX_POLL_MS, remaining).waitForJobRunChange({
+        const confirmActivities = this.watching ? watchActivities : pollActivities;
+        const next = await confirmActivities(confirmPoll, CONFIRM_MAX_POLL_MS, remaining).waitForJobRunChange({
           jobId: input.jobId,
           jobRunId: latest.jobRunId,
           lastStatus: latest.status,
@@ -334,8 +479,9 @@ class JobRunFollower {
           pollIntervalMs: confirmPoll,
           maxPollIntervalMs: CONFIRM_MAX_POLL_MS,
           ccs: this.server,
+          ...this.watchInput(),
         });
-        latest = this.record(next).run;
+        latest = this.record(next).run ?? latest;
       } catch (err) {
         throw unconfirmed(err);
       }

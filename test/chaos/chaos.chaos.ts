@@ -13,9 +13,9 @@ import { inject } from 'vitest';
 import type { CcsClientOptions } from '../../src/ccs/client';
 import { startDevServer } from '../../src/dev/dev-server';
 import { createWorker } from '../../src/hosting/create-worker';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
+import { startSimulator, type SimFaults, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
-import { check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
+import { canary, check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
 
 const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
 const BUDGET_RUNS = Number(process.env.CHAOS_BUDGET_RUNS ?? 1000);
@@ -56,21 +56,27 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
   };
 }
 
-/** Runs one scenario: start the workflows, let `during` break things, settle, check. */
-async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming): Promise<Summary> {
+/**
+ * Runs one scenario: start the workflows, let `during` break things, settle, check; then, with the
+ * faults cleared, a canary run on the same worker (no process may need a restart).
+ */
+async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming, secrets: string[] = []): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
   const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd, cancels);
   await during();
   await settle(tracked, SETTLE_MS);
   const errors = tracked.map((t) => JSON.stringify(t.outcome ?? {}));
-  const summary = await check(name, r.sim, tracked, [...logs, ...errors], started);
+  const summary = await check(name, r.sim, tracked, [...logs, ...errors], started, secrets);
+  r.sim.setFaults({});
+  summary.restartNeeded = await canary(r.client, r.taskQueue, r.sim);
   summaries.push(summary);
   return summary;
 }
 
-const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, stuck: s.stuck, leaked: s.leaked });
-const ZERO = { duplicates: 0, orphans: 0, lost: 0, stuck: 0, leaked: 0 };
+const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded });
+const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0 };
+const ROTATION_SECONDS = Number(process.env.CHAOS_ROTATION_SECONDS ?? 90);
 
 afterAll(() => {
   const table = summaryTable(summaries);
@@ -196,6 +202,50 @@ describe.sequential('chaos', () => {
       await server.stop();
     }
   }, 400_000);
+
+  // The hostile CCS (issue "never unwatched"): each fault of docs/reliability.md's table, 50 workflows each.
+  it.each<[string, SimFaults, boolean]>([
+    ['error pages quote the Authorization header and form body (30% 500/403/404 from 2 s on, tokens revoked every 4 s)', { errorRate: 0.3, errorStatus: [500, 403, 404], echoRequest: true, startInSeconds: 2 }, true],
+    ['answers of 9 MiB on jobruns for 6 s', { oversizeBytes: 9 * 1024 * 1024, endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 6 }, false],
+    ['token answers dripped one byte a second for 10 s (tokens revoked)', { dripBytesPerSecond: 1, endpoints: ['token'], activeForSeconds: 10 }, true],
+    ['403 and 404 on jobruns for 15 s', { errorRate: 1, errorStatus: [403, 404], endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 15 }, false],
+    ['429 with Retry-After of a day on 30% of requests (capped at 3 s here)', { rateLimitRate: 0.3, retryAfterSeconds: 86_400 }, false],
+    ['dates that are not dates for 8 s', { malformedDates: true, startInSeconds: 2, activeForSeconds: 8 }, false],
+    ['form-encoded token answers (tokens revoked every 4 s)', { tokenForm: true }, true],
+  ])('hostile CCS: %s', async (name, faults, revokeTokens) => {
+    const r = await rig({}, { requestTimeoutMs: 3_000, maxRetryAfterMs: 3_000 });
+    const revoker = revokeTokens ? setInterval(() => r.sim.revokeTokens(), 4000) : undefined;
+    try {
+      r.sim.setFaults(faults);
+      if (revokeTokens) r.sim.revokeTokens();
+      expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
+    } finally {
+      clearInterval(revoker);
+      await r.stop();
+    }
+  }, 600_000);
+
+  it(`rotation: every grant refused for ${ROTATION_SECONDS} s mid-run, then the password file rewritten`, async () => {
+    let passwordFile = SIM_USER.password;
+    const rotated = 'Rotated-Passw0rd-2026';
+    const r = await rig({}, { password: () => passwordFile, requestTimeoutMs: 3_000 });
+    try {
+      const summary = await scenario(`rotation: grants refused ${ROTATION_SECONDS} s, then the password file rewritten`, r, async () => {
+        await new Promise((res) => setTimeout(res, 3000));
+        r.sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
+        r.sim.revokeTokens();
+        await new Promise((res) => setTimeout(res, ROTATION_SECONDS * 1000));
+        passwordFile = rotated;
+      }, 29, WORKFLOWS, undefined, [rotated]);
+      const grants = r.sim.stats().token ?? {};
+      console.log(`rotation: token endpoint answers ${JSON.stringify(grants)} over ${summary.seconds} s`);
+      // One refused password grant per back-off window (1 min, then 2 min), not one per poll.
+      expect(grants['400'] ?? 0).toBeLessThanOrEqual(4);
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
+      await r.stop();
+    }
+  }, 900_000);
 
   it(`a CCS request budget holds with ${BUDGET_RUNS} tracked runs`, async () => {
     // The budget is enforced by the Temporal server for every worker on the task queue: at most

@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { cancelSignal, type RunCcsJobResult } from '../../src/domain/contract';
+import { ATTENTION_ERROR_TYPES } from '../../src/domain/errors';
 import type { Simulator } from '../../src/sim/server';
 import type { SimJob } from '../../src/sim/state';
 import { SIM_USER } from '../helpers';
@@ -27,12 +28,23 @@ export interface Summary {
   scenario: string;
   workflows: number;
   duplicates: number;
+  /** CCS runs left going with no workflow following them. */
   orphans: number;
+  /** Workflows whose outcome does not match their run's CCS status. */
   lost: number;
+  /** Workflows closed by an error while their run was not ended (the invariant). */
+  closedEarly: number;
   stuck: number;
   leaked: number;
+  /** 1 when a fresh run on the same worker does not complete afterwards (a process would need a restart). */
+  restartNeeded: number;
+  /** Workflows that failed fast before CCS had a run for them (allowed: nothing to follow). */
+  failedBeforeRun: number;
   seconds: number;
 }
+
+/** Outcomes a workflow may end with once its run exists: the run's own end, or our abort. */
+const RUN_OUTCOMES = ['Completed', 'Aborted', 'Cancelled', 'CcsJobFaulted', 'CcsJobAborted', 'CcsJobTimedOut'];
 
 /** A small deterministic generator, so a scenario's mix can be reproduced from its seed. */
 export function random(seed: number): () => number {
@@ -91,7 +103,9 @@ export async function settle(tracked: Tracked[], timeoutMs: number): Promise<voi
       const result = await Promise.race([t.handle.result().then((r: RunCcsJobResult) => r, (e: unknown) => e), deadline]);
       if (result === 'timeout') return;
       if (result instanceof WorkflowFailedError) {
-        const cause = result.cause;
+        // The type that counts is the root's: an activity's failure arrives wrapped in an ActivityFailure.
+        let cause: unknown = result.cause;
+        while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
         const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<RunCcsJobResult> | undefined) : undefined;
         t.outcome = { type: cause instanceof CancelledFailure ? 'Cancelled' : cause instanceof ApplicationFailure ? cause.type ?? 'Error' : 'Error', status: details?.status, jobRunId: details?.jobRunId };
       } else if (result instanceof Error) {
@@ -105,10 +119,12 @@ export async function settle(tracked: Tracked[], timeoutMs: number): Promise<voi
 }
 
 /** Counts invariant violations. `secrets` must appear nowhere in `texts` (histories, logs, errors). */
-export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number): Promise<Summary> {
+export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number, extraSecrets: string[] = []): Promise<Summary> {
   let duplicates = 0;
   let orphans = 0;
   let lost = 0;
+  let closedEarly = 0;
+  let failedBeforeRun = 0;
   let stuck = 0;
   const problems: string[] = [];
   for (const t of tracked) {
@@ -142,21 +158,43 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
     const matches = ccs !== undefined && (expected[ccs] ?? []).includes(reported) && (t.outcome.jobRunId === undefined || t.outcome.jobRunId === run?.JobRunID);
     const plannedAbort = t.plan === 'cancel' || t.plan === 'race';
     const noRunCancelled = !run && plannedAbort && ['CcsJobAborted', 'Cancelled'].includes(reported);
-    if (!matches && !noRunCancelled) {
+    // Before CCS has a run, an error that needs a person still fails fast: there is nothing to follow.
+    const noRunFailedFast = !run && t.outcome.type !== undefined && (ATTENTION_ERROR_TYPES as readonly string[]).includes(t.outcome.type);
+    if (noRunFailedFast) failedBeforeRun++;
+    if (run && !RUN_OUTCOMES.includes(reported)) {
+      closedEarly++;
+      problems.push(`${t.handle.workflowId} (${t.plan}): closed with ${reported} while its run was followed (CCS says ${ccs})`);
+    }
+    if (!matches && !noRunCancelled && !noRunFailedFast) {
       lost++;
       problems.push(`${t.handle.workflowId} (${t.plan}): workflow says ${reported}, CCS says ${ccs ?? 'no run'}`);
     }
   }
-  const secrets = [SIM_USER.password, ...sim.issuedTokens()];
+  const secrets = [SIM_USER.password, ...extraSecrets, ...sim.issuedTokens()];
   for (const t of tracked) texts.push(JSON.stringify(await t.handle.fetchHistory().catch(() => ({}))));
   const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
   if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
   if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
-  return { scenario, workflows: tracked.length, duplicates, orphans, lost, stuck, leaked, seconds: Math.round((Date.now() - startedAt) / 1000) };
+  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, failedBeforeRun, seconds: Math.round((Date.now() - startedAt) / 1000) };
+}
+
+/**
+ * After a scenario, with its faults cleared: one more run on the same worker must complete. A worker
+ * left wedged (a token flight never released, a pool stuck) would need a restart; that is a failure.
+ */
+export async function canary(client: Client, taskQueue: string, sim: Simulator, timeoutMs = 60_000): Promise<number> {
+  const jobId = sim.state.addJob({ JobID: randomUUID(), JobName: 'chaos canary', steps: [['Executing', 1], ['Completed', 0]] }).JobID;
+  const handle = await client.workflow.start('runCcsJob', { taskQueue, workflowId: `chaos-canary-${randomUUID()}`, args: [{ jobId, pollInterval: '1s', maxPollInterval: '1s' }] });
+  const outcome = await Promise.race([
+    handle.result().then((r: RunCcsJobResult) => r.status, (e: unknown) => String(e)),
+    new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), timeoutMs).unref()),
+  ]);
+  if (outcome !== 'Completed') console.error(`canary after the scenario: ${outcome}`);
+  return outcome === 'Completed' ? 0 : 1;
 }
 
 export function summaryTable(rows: Summary[]): string {
-  const header = '| scenario | workflows | duplicates | orphans | lost | stuck | leaked | seconds |';
-  const line = '|---|---:|---:|---:|---:|---:|---:|---:|';
-  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.stuck} | ${r.leaked} | ${r.seconds} |`)].join('\n');
+  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | failed before a run | seconds |';
+  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
 }

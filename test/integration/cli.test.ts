@@ -95,8 +95,8 @@ describe('ccs-jobs run --wait', () => {
       const l = await cli(['list', '--status', 'executing', '--job', jobId]);
       return l.stdout.includes(`ccs-job-${jobId}`) ? l : undefined;
     }, 20_000, 'the list to show the workflow');
-    expect(listed.stdout).toMatch(/^WORKFLOW ID\s+JOB ID\s+JOB RUN ID\s+CCS STATUS\s+WORKFLOW\s+AGE$/m);
-    expect(listed.stdout).toMatch(new RegExp(`ccs-job-${jobId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+RUNNING`));
+    expect(listed.stdout).toMatch(/^WORKFLOW ID\s+JOB ID\s+JOB RUN ID\s+CCS STATUS\s+ATTENTION\s+WORKFLOW\s+AGE$/m);
+    expect(listed.stdout).toMatch(new RegExp(`ccs-job-${jobId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+-\\s+RUNNING`));
 
     const cancel = await cli(['cancel', `ccs-job-${jobId}`, '--reason', 'maintenance window']);
     expect(cancel.code).toBe(0);

@@ -181,5 +181,11 @@ describe('worker observability', () => {
     expect(notReady.checks['ccs:emea']).toMatch(/CCS refused the credentials of user "sim-user" \(400/);
     expect(notReady.checks['ccs:emea']).not.toContain('not-the-password');
     expect((await get(`${w.health}/livez`)).status).toBe(200);
+    // Readiness keeps checking (1, 2, 4 s...), but the refused password is not sent again within its
+    // back-off window (1 min at first): one refused login, not one per check, so no account lockout.
+    const refusedBefore = emeaSim.stats().token?.['400'] ?? 0;
+    await new Promise((r) => setTimeout(r, 8_000));
+    expect(refusedBefore).toBeGreaterThanOrEqual(1);
+    expect(emeaSim.stats().token?.['400']).toBe(refusedBefore);
   }, 60_000);
 });

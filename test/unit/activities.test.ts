@@ -75,7 +75,9 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
         return { ...run('Completed'), ...((options as { showMessages?: boolean }).showMessages ? { messages: [{ time: null, text: 'done' }] } : {}) };
       },
     });
-    const result: WaitForJobRunChangeResult = (await mockContext({ attempt: 4 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
+    const wait = (input: Parameters<CcsActivities['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client }).waitForJobRunChange(input);
+    const answer: unknown = await mockContext({ attempt: 4 }).run(wait, { ...WAIT, delayFirstPoll: true });
+    const result = answer as WaitForJobRunChangeResult;
     expect(result.polls).toBe(3);
     expect(result.run.messages).toEqual([{ time: null, text: 'done' }]);
     expect(calls).toEqual(['getJobRun', 'getJobRun']);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CcsClient } from '../../src/ccs/client';
 import { main } from '../../src/cli/main';
 import { loadPipelineFile } from '../../src/cli/pipeline-file';
-import { ConfigError, loadConfig } from '../../src/hosting/config/index';
+import { ConfigError, loadConfig } from '../../src/hosting/config';
 import { validateRunCcsJobInput } from '../../src/domain/job-workflow';
 
 const JOB = '24f58e54-5d94-45f8-97a8-ccb6d959233a';

@@ -32,7 +32,7 @@ describe('tokens', () => {
       await Promise.all(Array.from({ length: 100 }, () => client.getJobRuns(jobId)));
       expect(s.stats().token).toEqual({ '200': 1 });
       expect(s.stats().jobruns).toEqual({ '200': 100 });
-      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 0 });
+      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 0, grantsHeldBack: 0 });
     } finally {
       await client.close();
       await s.close();
@@ -47,7 +47,7 @@ describe('tokens', () => {
       await client.getJobRuns(jobId);
       await new Promise((r) => setTimeout(r, 900));
       await client.getJobRuns(jobId);
-      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 1 });
+      expect(client.tokenStats).toEqual({ passwordGrants: 1, refreshGrants: 1, grantsHeldBack: 0 });
       expect(s.stats().jobruns).toEqual({ '200': 2 });
       expect(client.requestStats.replaysAfter401).toBe(0);
     } finally {
@@ -183,7 +183,7 @@ describe('error classes', () => {
     s.setFaults({ rateLimitRate: 1, retryAfterSeconds: 7, endpoints: ['jobruns'], limit: 1 });
     const err = await errorOf(client.getJobRuns(jobId));
     expect(err).toMatchObject({ type: 'CcsRateLimited', status: 429, retryAfterMs: 7000, retryable: true });
-    expect(toFailure(err, 1000)).toMatchObject({ type: 'CcsRateLimited', nextRetryDelay: 7000, nonRetryable: false });
+    expect(toFailure(err, { nextRetryDelay: 1000 })).toMatchObject({ type: 'CcsRateLimited', nextRetryDelay: 7000, nonRetryable: false });
     await client.close();
     await s.close();
   });

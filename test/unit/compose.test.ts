@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
-import { loadConfig } from '../../src/hosting/config/index';
+import { loadConfig } from '../../src/hosting/config';
 
 interface Service {
   image?: string;

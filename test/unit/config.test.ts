@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/hosting/config/index';
+import { ConfigError, loadConfig } from '../../src/hosting/config';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccs-config-'));
 const passwordFile = join(dir, 'password');
@@ -136,7 +136,7 @@ describe('several CCS servers (CCS_SERVERS_FILE)', () => {
 
 describe('worker tuning, logs, metrics and health settings', () => {
   it('has documented defaults and takes overrides', async () => {
-    const { DEFAULT_TUNING } = await import('../../src/hosting/config/index');
+    const { DEFAULT_TUNING } = await import('../../src/hosting/config');
     expect(loadConfig(BASE)).toMatchObject({ tuning: DEFAULT_TUNING, logLevel: 'INFO', metricsBindAddress: undefined, healthBindAddress: undefined });
     const config = loadConfig({
       ...BASE,
@@ -199,7 +199,7 @@ describe('Temporal Cloud', () => {
 
 describe('.env.example', () => {
   it('lists exactly the variables the loader reads besides Temporal’s own', async () => {
-    const { CONFIG_VARIABLES } = await import('../../src/hosting/config/index');
+    const { CONFIG_VARIABLES } = await import('../../src/hosting/config');
     const text = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
     const listed = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
     const ours = listed.filter((name) => !['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'].includes(name!));

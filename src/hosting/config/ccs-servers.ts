@@ -8,7 +8,28 @@ import { CCS_SERVER_NAME } from '../../domain/validation';
 import { parseBoolean, parsePositive, readFile, readPassword, type Env } from './values';
 
 /** One CCS server the worker can reach, by the name workflows give in their `ccs` field. */
-export type CcsServerConfig = Omit<CcsClientOptions, 'warn' | 'now' | 'observer'>;
+export type CcsServerConfig = Omit<CcsClientOptions, 'warn' | 'now' | 'observer' | 'password'> & {
+  /** The password as read at start-up. */
+  password: string;
+  /** Where it came from, when a file: read again at each password grant, so a rotated password is picked up. */
+  passwordFile?: string | undefined;
+};
+
+/**
+ * The password as the client asks for it: a password file is read again each time (grants are
+ * rare, and a refused grant must see a rotated password); an unreadable file keeps the last value.
+ */
+export function passwordSource(server: CcsServerConfig): string | (() => string) {
+  const { passwordFile } = server;
+  if (!passwordFile) return server.password;
+  let last = server.password;
+  return () => {
+    const problems: string[] = [];
+    const now = readPassword('passwordFile', passwordFile, problems);
+    if (now !== undefined && now !== '') last = now;
+    return last;
+  };
+}
 
 function checkBaseUrl(name: string, baseUrl: string | undefined, problems: string[]): void {
   if (!baseUrl) {
@@ -52,7 +73,7 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
   const insecure = parseBoolean('CCS_TLS_INSECURE', env.CCS_TLS_INSECURE, problems);
   insecureWithCa(insecure, ca, 'CCS_TLS_INSECURE', 'CCS_CA_FILE', problems);
   const requestsPerSecond = parsePositive('CCS_REQUESTS_PER_SECOND', env.CCS_REQUESTS_PER_SECOND, problems, false);
-  return Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, ca, insecure, requestsPerSecond });
+  return Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, passwordFile, ca, insecure, requestsPerSecond });
 }
 
 const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'caFile', 'insecure', 'requestsPerSecond']);
@@ -114,7 +135,7 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     const insecure = parseBoolean(`${at}.insecure`, s.insecure, problems);
     insecureWithCa(insecure, ca, `${at}.insecure`, `${at}.caFile`, problems);
     const requestsPerSecond = parsePositive(`${at}.requestsPerSecond`, s.requestsPerSecond, problems, false);
-    out[name] = Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, ca, insecure, requestsPerSecond });
+    out[name] = Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, passwordFile, ca, insecure, requestsPerSecond });
   }
   return out;
 }

@@ -5,11 +5,12 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../../domain/contract';
+import { formatDuration, parseDuration } from '../../domain/validation';
 import { serverFromEnv, serversFromFile, type CcsServerConfig } from './ccs-servers';
 import { loadCodecConfig, type CodecConfig } from './codec-keys';
 import { bindAddress, parsePositive, type Env } from './values';
 
-export type { CcsServerConfig } from './ccs-servers';
+export { passwordSource, type CcsServerConfig } from './ccs-servers';
 export { loadCodecConfig, type CodecConfig } from './codec-keys';
 
 /** Worker limits; the defaults are justified in docs/performance.md. */
@@ -64,11 +65,38 @@ export class ConfigError extends Error {
 /** The variables {@link loadConfig} reads besides Temporal's own `TEMPORAL_*` ones; `.env.example` lists them. */
 export const CONFIG_VARIABLES = [
   'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
+  'CCS_REQUEST_TIMEOUT', 'CCS_MAX_RESPONSE_BYTES', 'CCS_MAX_RETRY_AFTER',
   'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
   'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS',
 ] as const;
+
+/**
+ * Bounds on every CCS request, for all servers: CCS_REQUEST_TIMEOUT (a duration, whole request;
+ * default 30s), CCS_MAX_RESPONSE_BYTES (default 8 MiB), CCS_MAX_RETRY_AFTER (default 5m).
+ */
+function requestBounds(env: Env, problems: string[]): Pick<CcsServerConfig, 'requestTimeoutMs' | 'maxResponseBytes' | 'maxRetryAfterMs'> {
+  const duration = (name: string, min: number, max: number): number | undefined => {
+    const value = env[name]?.trim();
+    if (!value) return undefined;
+    try {
+      const ms = parseDuration(name, value);
+      if (ms >= min && ms <= max) return ms;
+    } catch {
+      // reported below
+    }
+    problems.push(`${name} must be a duration from ${formatDuration(min)} to ${formatDuration(max)}, e.g. 30s; got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  const maxResponseBytes = parsePositive('CCS_MAX_RESPONSE_BYTES', env.CCS_MAX_RESPONSE_BYTES, problems, true);
+  if (maxResponseBytes !== undefined && maxResponseBytes < 64 * 1024) problems.push('CCS_MAX_RESPONSE_BYTES must be at least 65536 (64 KiB)');
+  return {
+    requestTimeoutMs: duration('CCS_REQUEST_TIMEOUT', 1_000, 50_000),
+    maxResponseBytes,
+    maxRetryAfterMs: duration('CCS_MAX_RETRY_AFTER', 1_000, 3_600_000),
+  };
+}
 
 function loadTuning(env: Env, problems: string[]): WorkerTuning {
   const int = (name: string): number | undefined => parsePositive(name, env[name], problems, true);
@@ -94,7 +122,10 @@ export function loadConfig(env: Env): WorkerConfig {
   const fromEnv = serverFromEnv(env, get, problems, !serversFile);
   const fromFile = serversFile ? serversFromFile(serversFile, env, problems) : {};
   if (fromEnv && fromFile.default) problems.push('the default CCS server is defined twice: by CCS_BASE_URL and by CCS_SERVERS_FILE servers.default; keep one');
-  const ccsServers = Object.freeze({ ...fromFile, ...(fromEnv ? { default: fromEnv } : {}) });
+  const bounds = requestBounds(env, problems);
+  const ccsServers = Object.freeze(
+    Object.fromEntries(Object.entries({ ...fromFile, ...(fromEnv ? { default: fromEnv } : {}) }).map(([name, server]) => [name, Object.freeze({ ...server, ...bounds })])),
+  );
 
   const codec = loadCodecConfig(env, problems);
   const tuning = loadTuning(env, problems);
