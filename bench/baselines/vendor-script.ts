@@ -33,7 +33,8 @@ function call(method: string, path: string, headers: Record<string, string>, bod
 }
 
 async function token(): Promise<string> {
-  const form = `grant_type=password&username=${encodeURIComponent(config.username)}&password=${encodeURIComponent(config.password)}`;
+  // As the vendor's current Job Operation page says: the password Base64-encoded.
+  const form = `grant_type=password&username=${encodeURIComponent(config.username)}&password=${encodeURIComponent(Buffer.from(config.password, 'utf8').toString('base64'))}`;
   const res = await call('POST', '/oauth/tokens', { 'content-type': 'application/json' }, form);
   if (res.status !== 200) throw new Error(`token request failed: ${res.status}`);
   return (res.json as { access_token: string }).access_token;

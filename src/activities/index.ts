@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
-import { isTerminalStatus, type JobRun } from '../domain/job-run';
+import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
 import { boundedRun, runSummary } from './bounded-run';
@@ -139,6 +139,16 @@ export function createActivities({ client: defaultClient, servers = {}, events =
     });
   }
 
+  /** The run an accepted execute started: listed again a few times, a second apart, as CCS may be slow to list it. */
+  async function findStartedRun(client: CcsClient, jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
+    for (let look = 0; look < 5; look++) {
+      const found = await newRunSince(client, jobId, knownRunIds, signal).catch(() => undefined);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    return undefined;
+  }
+
   async function newRunSince(client: CcsClient, jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
     const known = new Set(knownRunIds);
     const runs = await client.getJobRuns(jobId, { count: knownRunIds.length + 5, signal });
@@ -167,6 +177,9 @@ export function createActivities({ client: defaultClient, servers = {}, events =
       const client = serverOf(input);
       const ctx = Context.current();
       const signal = ctx.cancellationSignal;
+      // An earlier attempt whose execute CCS accepted (200) but whose answer named no readable run:
+      // the run exists, so this attempt only looks for it and never executes again.
+      const accepted = (ctx.info.heartbeatDetails as { executeAccepted?: boolean } | undefined)?.executeAccepted === true;
       try {
         if (ctx.info.attempt > 1) {
           const earlier = await newRunSince(client, jobId, knownRunIds, signal);
@@ -175,9 +188,24 @@ export function createActivities({ client: defaultClient, servers = {}, events =
             return { run: boundedRun(earlier), adopted: true };
           }
         }
+        if (accepted) throw new CcsError(ErrorType.ProtocolError, `CCS accepted the execute of job ${jobId} but its run is not listed yet; looking again (never executing twice)`);
         // Not cut short by a cancellation: once sent, the POST runs to its answer (bounded by the request
         // deadline), so a workflow cancelled meanwhile learns the run it started instead of orphaning it.
-        const run = await heartbeating(() => client.executeJob(jobId));
+        let run: JobRun;
+        try {
+          run = await heartbeating(() => client.executeJob(jobId));
+        } catch (err) {
+          if (err instanceof CcsError && err.type === ErrorType.ProtocolError && err.status !== undefined && err.status >= 200 && err.status < 300) {
+            // CCS said yes, but the answer names no run we can read: find it by listing, like an ambiguous execute.
+            ctx.heartbeat({ executeAccepted: true });
+            const started = await findStartedRun(client, jobId, knownRunIds, signal);
+            if (started) {
+              ctx.log.info('execute answered without a readable JobRunID; adopted the new run', { jobId, jobRunId: started.jobRunId });
+              return { run: boundedRun(started), adopted: true };
+            }
+          }
+          throw err;
+        }
         ctx.log.info('CCS job executed', { jobId, jobRunId: run.jobRunId, status: run.status });
         return { run: boundedRun(run), adopted: false };
       } catch (err) {
@@ -187,7 +215,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           const [latest] = await client.getJobRuns(jobId, { count: 1, signal }).catch((lookErr: unknown) => {
             throw toFailure(lookErr);
           });
-          if (latest && !isTerminalStatus(latest.status)) {
+          if (latest && !hasEnded(latest)) {
             throw jobAlreadyRunning(jobId, latest);
           }
         }
@@ -209,6 +237,8 @@ export function createActivities({ client: defaultClient, servers = {}, events =
       const polls = input.delayFirstPoll ? attempt - 1 : attempt;
       const observedAt = (): string => new Date().toISOString();
       const { watch } = input;
+      // Workflows from the watch change on also take a set end time for the end of a run (§9).
+      const ended = (r: JobRun): boolean => (watch ? hasEnded(r) : isTerminalStatus(r.status));
       let run: JobRun;
       try {
         const client = serverOf(input);
@@ -216,7 +246,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         const signal = ctx.cancellationSignal;
         run = await heartbeating(async () => {
           const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
-          return isTerminalStatus(seen.status) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
+          return ended(seen) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
         });
       } catch (err) {
         const type = err instanceof CcsError ? err.type : err instanceof ApplicationFailure ? err.type : undefined;
@@ -226,7 +256,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         }
         throw toFailure(err, { nextRetryDelay: delay, retryAnyway: watch !== undefined });
       }
-      if (isTerminalStatus(run.status) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
+      if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
         return { run: boundedRun(run), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}) };
       }
       throw unchanged(`run ${run.jobRunId} still ${run.status}`, delay);
@@ -247,7 +277,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch((lookErr: unknown) => {
             throw toFailure(lookErr, { retryAnyway: input.retryAnyway });
           });
-          if (isTerminalStatus(run.status)) return { accepted: false, run: boundedRun(run) };
+          if (input.retryAnyway ? hasEnded(run) : isTerminalStatus(run.status)) return { accepted: false, run: boundedRun(run) };
         }
         throw toFailure(err, { retryAnyway: input.retryAnyway });
       }

@@ -5,8 +5,8 @@
 import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
 import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestObserver } from './http';
-import { parseJob, parseJobRuns, parseJobStatusInfo } from './parse';
-import { TokenManager, type TokenStats } from './tokens';
+import { parseJob, parseJobRuns, parseJobStatusInfo, type ReadingContext } from './parse';
+import { TokenManager, type PasswordEncoding, type TokenStats } from './tokens';
 import type { Job, JobRun } from '../domain/job-run';
 
 /** The documented default port of the CCS REST API. */
@@ -18,6 +18,10 @@ export interface CcsClientOptions {
   username: string;
   /** The password, or how to read it now (e.g. from a password file, read again after a refusal). */
   password: string | (() => string);
+  /** How the password travels in the grant: base64 (default, the vendor's current page) or plain. */
+  passwordEncoding?: PasswordEncoding | undefined;
+  /** IANA zone in which CCS writes dates without an offset (server-local time). Default UTC. */
+  timeZone?: string | undefined;
   /** PEM of the CA that signed CCS's certificate. */
   ca?: string | Buffer | undefined;
   /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
@@ -64,6 +68,7 @@ export class CcsClient {
   private readonly transport: Transport;
   private readonly tokens: TokenManager;
   private readonly runWindow: number;
+  private readonly reading: ReadingContext;
 
   constructor(options: CcsClientOptions) {
     let url: URL;
@@ -82,6 +87,7 @@ export class CcsClient {
     this.baseUrl = this.transport.baseUrl;
     this.tokens = new TokenManager(this.transport, options);
     this.runWindow = Math.max(1, options.runWindow ?? 5);
+    this.reading = { timeZone: options.timeZone };
   }
 
   get tokenStats(): TokenStats {
@@ -95,7 +101,13 @@ export class CcsClient {
   async executeJob(jobId: string, signal?: AbortSignal): Promise<JobRun> {
     const id = requireGuid('jobId', jobId);
     const res = await this.call('execute', 'POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
-    return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`, this.transport.secrets));
+    try {
+      return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`, this.transport.secrets), this.reading);
+    } catch (err) {
+      // Keep the status: a 2xx whose body names no run means CCS accepted the execute (a run exists).
+      if (err instanceof CcsError && err.status === undefined) throw new CcsError(err.type, err.message, { status: res.status, cause: err });
+      throw err;
+    }
   }
 
   /** Asks CCS to abort a running run; CCS answers 204. A 400 means the run is not running (or unknown). */
@@ -111,7 +123,9 @@ export class CcsClient {
     if (!Number.isInteger(count) || count < 0) throw new CcsError(ErrorType.InvalidInput, `count must be a whole number ≥ 0; got ${count}`);
     const query = `count=${count}${options.showMessages ? '&showmessages=true' : ''}`;
     const res = await this.call('jobruns', 'GET', `/Jobs/${id}/jobruns?${query}`, undefined, options.signal);
-    return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`, this.transport.secrets));
+    // "No runs" may come as an empty answer (204, or 200 with no body).
+    if (res.status === 204 || res.text.trim() === '') return [];
+    return parseJobRuns(jsonBody(res, `GET /Jobs/${id}/jobruns`, this.transport.secrets), id, this.reading);
   }
 
   /**
@@ -133,7 +147,7 @@ export class CcsClient {
   async getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
     const id = requireGuid('jobId', jobId);
     const res = await this.call('job', 'GET', `/jobs/${id}`, undefined, signal);
-    return parseJob(jsonBody(res, `GET /jobs/${id}`, this.transport.secrets));
+    return parseJob(jsonBody(res, `GET /jobs/${id}`, this.transport.secrets), this.reading);
   }
 
   /** Obtains a token (or confirms the cached one): proves CCS answers and accepts the credentials. */

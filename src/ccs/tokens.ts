@@ -13,8 +13,18 @@ const DEFAULT_REFRESH_TTL_MS = 90 * 60_000; // documented: 90 minutes
 export const DEFAULT_REFUSAL_BACKOFF_MS = 60_000;
 export const MAX_REFUSAL_BACKOFF_MS = 15 * 60_000;
 
+/**
+ * How the password travels in the grant. The vendor's current Job Operation page annotates it
+ * `<Base64 encoded>`; older public samples send it as typed. Never both: each refused grant counts
+ * toward the account's lockout.
+ */
+export type PasswordEncoding = 'base64' | 'plain';
+export const DEFAULT_PASSWORD_ENCODING: PasswordEncoding = 'base64';
+
 export interface TokenOptions {
   username: string;
+  /** Default base64, as the vendor's current page says (CCS_PASSWORD_ENCODING). */
+  passwordEncoding?: PasswordEncoding | undefined;
   /** The password, or how to read it now (a password file is read again after a refusal: rotation). */
   password: string | (() => string);
   /** Renew this long before expiry (capped at a fifth of the lifetime). Default 60 s. */
@@ -108,8 +118,11 @@ export class TokenManager {
         `${refusal.message}; the same password is not sent again before ${new Date(refusal.until).toISOString()} (account lockout protection), unless the password file changes`,
       );
     }
+    const encoding = this.options.passwordEncoding ?? DEFAULT_PASSWORD_ENCODING;
+    const sent = encoding === 'base64' ? Buffer.from(password, 'utf8').toString('base64') : password;
+    this.transport.secrets.add(sent);
     try {
-      const token = await this.grant({ grant_type: 'password', username: this.options.username, password });
+      const token = await this.grant({ grant_type: 'password', username: this.options.username, password: sent });
       this.refusal = null;
       return token;
     } catch (err) {
@@ -136,9 +149,15 @@ export class TokenManager {
     });
     if (res.status === 400 || res.status === 401) {
       const who = isRefresh ? 'the refresh token' : `the credentials of user ${JSON.stringify(this.options.username)}`;
+      const encoding = this.options.passwordEncoding ?? DEFAULT_PASSWORD_ENCODING;
+      const hint = isRefresh
+        ? ''
+        : encoding === 'base64'
+          ? '; the password was sent Base64-encoded (CCS_PASSWORD_ENCODING=base64, as the vendor\'s current page says): if this CCS expects it as typed, set CCS_PASSWORD_ENCODING=plain'
+          : '; the password was sent as typed (CCS_PASSWORD_ENCODING=plain): if this CCS expects it Base64-encoded, set CCS_PASSWORD_ENCODING=base64';
       throw new CcsError(
         ErrorType.AuthenticationFailed,
-        `CCS refused ${who} (${res.status}: ${serverText(res.text, secrets) || 'no reason given'}); check CCS_USERNAME and CCS_PASSWORD and that the REST API is enabled`,
+        `CCS refused ${who} (${res.status}: ${serverText(res.text, secrets) || 'no reason given'}); check CCS_USERNAME and CCS_PASSWORD and that the REST API is enabled${hint}`,
         { status: res.status },
       );
     }

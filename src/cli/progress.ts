@@ -56,6 +56,7 @@ const EXIT_BY_TYPE: Record<string, number> = {
   [ErrorType.PipelineFailed]: ExitCode.failed,
   [ErrorType.JobAborted]: ExitCode.aborted,
   [ErrorType.JobTimedOut]: ExitCode.timedOut,
+  [ErrorType.JobEndedUnexpectedly]: ExitCode.failed,
 };
 
 /** Waits for a `runCcsJob` workflow, showing progress unless `json`; prints the outcome; returns the exit code. */

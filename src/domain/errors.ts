@@ -32,6 +32,8 @@ export const ErrorType = Object.freeze({
   JobFaulted: 'CcsJobFaulted',
   /** The CCS run was aborted by someone other than this workflow. Not retryable. */
   JobAborted: 'CcsJobAborted',
+  /** The CCS run ended (its end time is set) in a status other than Completed, Faulted or Aborted: Idle, Custom, or an undocumented code. Not retryable. */
+  JobEndedUnexpectedly: 'CcsJobEndedUnexpectedly',
   /** The workflow's deadline passed; the run was aborted. Not retryable. */
   JobTimedOut: 'CcsJobTimedOut',
   /** An abort was sent but CCS never reported the run as ended within the bounded wait. Not retryable. */
@@ -54,6 +56,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorTypeName[] = Object.freeze
   ErrorType.ResponseTooLarge,
   ErrorType.InvalidInput,
   ErrorType.JobAlreadyRunning,
+  ErrorType.JobEndedUnexpectedly,
 ]);
 
 /**

@@ -16,6 +16,14 @@ export function isTerminalStatus(status: string | undefined): boolean {
   return status !== undefined && TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * True when the run has ended: its status is terminal, or its end time is set (the reference, §9):
+ * a run can end Idle, Custom, or with a code the documents do not list.
+ */
+export function hasEnded(run: Pick<JobRun, 'status' | 'endTime'> | undefined): boolean {
+  return run !== undefined && (isTerminalStatus(run.status) || run.endTime !== null);
+}
+
 /** One message of a run, read with `showmessages=true`. */
 export interface JobRunMessage {
   time: string | null;
@@ -42,6 +50,11 @@ export interface JobRun {
   errorCount?: number;
   /** Present when something was cut to the documented limits (RUN_LIMITS). */
   omitted?: OmittedFromRun;
+  /**
+   * Display-only fields CCS sent in a form this client cannot read (times, summary, activity list,
+   * custom text, messages), kept raw (cut to 200 characters) instead of making the run unreadable.
+   */
+  unreadable?: Record<string, string>;
 }
 
 /** A job definition as returned by Search Job by ID; only the fields this project uses are typed. */

@@ -69,6 +69,8 @@ export interface RunCcsJobResult {
   cancelled?: CancelledInfo;
   /** What was cut from CCS's answer to keep the result bounded (docs/reliability.md), when anything was. */
   omitted?: OmittedFromRun;
+  /** Display-only fields CCS wrote in a form the client cannot read, kept raw (README, "Dialects"). */
+  unreadable?: Record<string, string>;
 }
 
 export type RunCcsJobPhase = 'starting' | 'running' | 'cancelling' | 'finished';

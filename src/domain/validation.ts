@@ -46,6 +46,19 @@ export function isGuid(value: unknown): value is string {
   return typeof value === 'string' && GUID.test(value);
 }
 
+/**
+ * A GUID as CCS or a proxy may write it (braces, any case, with or without hyphens) in the one form
+ * this project compares: 36 characters, hyphenated, lower case. Null when it is not a GUID.
+ */
+export function normalizeGuid(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const hex = value.trim().replace(/^\{(.*)\}$/, '$1').replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) return null;
+  const dashed = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // Hyphens, when present, must be where a GUID has them.
+  return value.includes('-') && !GUID.test(value.trim().replace(/^\{(.*)\}$/, '$1')) ? null : dashed;
+}
+
 /** Returns the GUID in lower case, or throws `CcsInvalidInput` naming `field`. */
 export function requireGuid(field: string, value: unknown): string {
   if (!isGuid(value)) {

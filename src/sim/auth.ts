@@ -30,7 +30,16 @@ export class TokenAuthority {
     private readonly users: Record<string, SimUser>,
     private readonly tokenTtlMs: number,
     private readonly refreshTtlMs: number,
+    /** How the password arrives: Base64 (the vendor's current page, default) or as typed (older samples). */
+    private readonly passwordEncoding: 'base64' | 'plain' = 'base64',
   ) {}
+
+  /** The password as the user typed it, or null when a Base64 field is not Base64. */
+  private typedPassword(sent: string): string | null {
+    if (this.passwordEncoding === 'plain') return sent;
+    const decoded = Buffer.from(sent, 'base64');
+    return decoded.toString('base64').replace(/=+$/, '') === sent.replace(/=+$/, '') ? decoded.toString('utf8') : null;
+  }
 
   /** Every access and refresh token issued so far, for tests that scan for leaked secrets. */
   issued(): string[] {
@@ -81,7 +90,7 @@ export class TokenAuthority {
       const name = form.get('username') ?? '';
       onUser(name);
       const user = this.users[name];
-      if (!user || user.password !== form.get('password')) {
+      if (!user || user.password !== this.typedPassword(form.get('password') ?? '')) {
         return { status: 400, body: { error: 'invalid_grant', error_description: 'The user name or password is incorrect.' } };
       }
       return { status: 200, body: this.issue(name) };

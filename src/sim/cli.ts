@@ -20,6 +20,14 @@ const USAGE = `Usage: ccs-sim [options]
   --users LIST          user:password[:operator|viewer|none],... (default sim-user:sim-password)
   --response-shape S    wrapped (default) or flat JobStatusInfo on execute
   --status-format F     number (default) or name for Status
+Dialects (what the documents leave open; README "The CCS simulator"):
+  --password-encoding E base64 (default, the vendor's current page) or plain (older samples)
+  --jobruns-shape S     array (default), wrapped ({"JobRuns": [...]}) or flat (one run as a bare object)
+  --date-format F       iso7 (default, the vendor sample), iso, msjson (/Date(ms)/) or local (no offset)
+  --time-zone TZ        the server's zone for --date-format local (default UTC)
+  --guid-format G       lower (default), upper, braces or nohyphens
+  --require-content-type  answer 415 to a job POST without Content-Type: application/json (ASP.NET)
+  --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody ({id} is replaced)
 Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
 
 function fail(message: string): never {
@@ -44,6 +52,8 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
         'ca-out': { type: 'string' }, 'tls-names': { type: 'string' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
+        'guid-format': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -79,7 +89,39 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
   if (shape !== undefined && shape !== 'wrapped' && shape !== 'flat') fail('--response-shape must be wrapped or flat');
   const format = values['status-format'];
   if (format !== undefined && format !== 'number' && format !== 'name') fail('--status-format must be number or name');
+  const oneOf = <T extends string>(flag: string, allowed: readonly T[]): T | undefined => {
+    const value = values[flag as keyof typeof values] as string | undefined;
+    if (value !== undefined && !allowed.includes(value as T)) fail(`--${flag} must be ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+    return value as T | undefined;
+  };
+  const passwordEncoding = oneOf('password-encoding', ['base64', 'plain'] as const);
+  const jobrunsShape = oneOf('jobruns-shape', ['array', 'wrapped', 'flat'] as const);
+  const dateFormat = oneOf('date-format', ['iso7', 'iso', 'msjson', 'local'] as const);
+  const guidFormat = oneOf('guid-format', ['lower', 'upper', 'braces', 'nohyphens'] as const);
+  const timeZone = values['time-zone'];
+  if (timeZone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+    } catch {
+      fail(`--time-zone must be an IANA zone such as Europe/Paris; got ${JSON.stringify(timeZone)}`);
+    }
+  }
+  let errorTexts: Record<string, string> | undefined;
+  if (values['error-texts']) {
+    try {
+      errorTexts = JSON.parse(readFileSync(values['error-texts'], 'utf8')) as Record<string, string>;
+    } catch (err) {
+      fail(`cannot read --error-texts ${values['error-texts']}: ${(err as Error).message}`);
+    }
+  }
   return {
+    ...(passwordEncoding ? { passwordEncoding } : {}),
+    ...(jobrunsShape ? { jobrunsShape } : {}),
+    ...(dateFormat ? { dateFormat } : {}),
+    ...(guidFormat ? { guidFormat } : {}),
+    ...(timeZone ? { timeZone } : {}),
+    ...(values['require-content-type'] ? { requireContentType: true } : {}),
+    ...(errorTexts ? { errorTexts } : {}),
     port,
     host: values.host ?? '127.0.0.1',
     tls: !values['no-tls'],

@@ -37,6 +37,8 @@ export interface SimFaults {
   dripBytesPerSecond?: number;
   /** Hostile: run dates that are not dates ("2024-13-45T99:99:99"). */
   malformedDates?: boolean;
+  /** Dialect seen in the field: an execute answered 200 whose body names no JobRunID (the run is started). */
+  executeWithoutRunId?: boolean;
   /** Hostile: a 200 token answer form-encoded (`access_token=…&…`) instead of JSON. */
   tokenForm?: boolean;
   /** Hostile: the token endpoint refuses every grant, password and refresh alike (400 invalid_grant): a rotated or locked account. */

@@ -6,12 +6,35 @@ import type http from 'node:http';
 import type { TokenAuthority } from './auth';
 import { isTerminal, type SimState } from './state';
 import type { SimFaults } from './faults';
-import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Endpoint, type Reply, type RunRendering, type StatusFormat } from './wire';
+import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Dialect, type Endpoint, type Reply, type RunRendering } from './wire';
 
-export interface JobServiceOptions {
+/** Texts of CCS's refusals: undocumented, so the simulator's own, and configurable (`--error-texts`). */
+export interface ErrorTexts {
+  jobNotFound: string;
+  runNotFound: string;
+  alreadyRunning: string;
+  notRunning: string;
+  invalidGuid: string;
+  invalidBody: string;
+}
+
+export const DEFAULT_ERROR_TEXTS: ErrorTexts = {
+  jobNotFound: 'Job {id} does not exist.',
+  runNotFound: 'Job run {id} does not exist.',
+  alreadyRunning: 'Job {id} is already running.',
+  notRunning: 'Job run {id} is not running.',
+  invalidGuid: 'The ID {id} is not a valid GUID.',
+  invalidBody: 'The request body is invalid.',
+};
+
+export interface JobServiceOptions extends Dialect {
   /** Execute answers `{"JobStatusInfo": {...}}` (wrapped, default) or the fields at top level (flat). */
   responseShape?: 'wrapped' | 'flat';
-  statusFormat?: StatusFormat;
+  /** jobruns answers an array (default), `{"JobRuns": [...], "Count": n}`, or a single run as a bare object. */
+  jobrunsShape?: 'array' | 'wrapped' | 'flat';
+  /** Answer 415 to a job POST without `Content-Type: application/json`, as ASP.NET Web API does. */
+  requireContentType?: boolean;
+  errorTexts?: Partial<ErrorTexts>;
 }
 
 /** A routed request: which endpoint it is, the id in its path, and how to answer it (not yet answered). */
@@ -42,6 +65,11 @@ export class JobService {
     private readonly faults: () => SimFaults = () => ({}),
   ) {}
 
+  /** An error text with `{id}` filled in. */
+  private text(key: keyof ErrorTexts, id: string): string {
+    return (this.options.errorTexts?.[key] ?? DEFAULT_ERROR_TEXTS[key]).replace('{id}', id);
+  }
+
   private rendering(): RunRendering {
     const f = this.faults();
     return { malformedDates: f.malformedDates, activityStatusBytes: f.activityStatusBytes };
@@ -49,19 +77,20 @@ export class JobService {
 
   private execute(id: string): Reply {
     const job = this.state.jobs.get(id);
-    if (!job) throw new HttpError(400, `Job ${id} does not exist.`);
+    if (!job) throw new HttpError(400, this.text('jobNotFound', id));
     const latest = this.state.runsOf(id)[0];
     if (latest && job.rejectExecuteWhileRunning !== false && !isTerminal(this.state.view(latest).status)) {
-      throw new HttpError(400, `Job ${id} is already running.`);
+      throw new HttpError(400, this.text('alreadyRunning', id));
     }
-    const info = jobStatusInfo(this.state, this.state.startRun(job), false, this.options.statusFormat, this.rendering());
+    const info = jobStatusInfo(this.state, this.state.startRun(job), false, this.options, this.rendering());
+    if (this.faults().executeWithoutRunId) delete info.JobRunID;
     return { status: 200, body: this.options.responseShape === 'flat' ? info : { JobStatusInfo: info } };
   }
 
   private abort(id: string): Reply {
     const run = this.state.runs.get(id);
-    if (!run) throw new HttpError(400, `Job run ${id} does not exist.`);
-    if (isTerminal(this.state.view(run).status)) throw new HttpError(400, `Job run ${id} is not running.`);
+    if (!run) throw new HttpError(400, this.text('runNotFound', id));
+    if (isTerminal(this.state.view(run).status)) throw new HttpError(400, this.text('notRunning', id));
     this.state.requestAbort(run);
     return { status: 204 };
   }
@@ -76,7 +105,7 @@ export class JobService {
     const id = decodeURIComponent(m[1] ?? '');
     const check = (write: boolean): void => {
       this.tokens.authorize(req, write, onUser);
-      if (!GUID.test(id)) throw new HttpError(400, `The ID ${JSON.stringify(id.slice(0, 50))} is not a valid GUID.`);
+      if (!GUID.test(id)) throw new HttpError(400, this.text('invalidGuid', JSON.stringify(id.slice(0, 50))));
     };
     const { state } = this;
     if (m[2] && method === 'GET') {
@@ -85,13 +114,17 @@ export class JobService {
         id,
         reply: () => {
           check(false);
-          if (!state.jobs.has(id)) throw new HttpError(400, `Job ${id} does not exist.`);
+          if (!state.jobs.has(id)) throw new HttpError(400, this.text('jobNotFound', id));
           const countText = query.get('count') ?? '1';
           if (!/^\d+$/.test(countText)) throw new HttpError(400, 'The count parameter must be a non-negative integer.');
           const n = Number(countText);
           const runs = state.runsOf(id);
           const withMessages = (query.get('showmessages') ?? '').toLowerCase() === 'true';
-          return { status: 200, body: (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options.statusFormat, this.rendering())) };
+          const infos = (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options, this.rendering()));
+          const shape = this.options.jobrunsShape ?? 'array';
+          if (shape === 'wrapped') return { status: 200, body: { JobRuns: infos, Count: infos.length } };
+          if (shape === 'flat' && infos.length === 1) return { status: 200, body: infos[0] };
+          return { status: 200, body: infos };
         },
       };
     }
@@ -102,8 +135,8 @@ export class JobService {
         reply: () => {
           check(false);
           const job = state.jobs.get(id);
-          if (!job) throw new HttpError(400, `Job ${id} does not exist.`);
-          return { status: 200, body: jobDefinition(state, job, this.options.statusFormat) };
+          if (!job) throw new HttpError(400, this.text('jobNotFound', id));
+          return { status: 200, body: jobDefinition(state, job, this.options) };
         },
       };
     }
@@ -115,7 +148,10 @@ export class JobService {
         reply: () => {
           // Authorise before judging the body: an unauthenticated caller learns nothing about operations.
           check(true);
-          if (operation === null) throw new HttpError(400, 'The request body is invalid.');
+          if (this.options.requireContentType && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+            throw new HttpError(415, "The request entity's media type is not supported for this resource.");
+          }
+          if (operation === null) throw new HttpError(400, this.text('invalidBody', id));
           if (operation === 'execute') return this.execute(id);
           if (operation === 'abort') return this.abort(id);
           throw new HttpError(400, `The operation ${JSON.stringify(operation)} is not supported; use execute or abort.`);

@@ -34,6 +34,8 @@ export interface SimulatorOptions extends JobServiceOptions {
   tokenTtlSeconds?: number;
   refreshTtlSeconds?: number;
   users?: Record<string, SimUser>;
+  /** How the password arrives in a grant: base64 (default, the vendor's current page) or plain. */
+  passwordEncoding?: 'base64' | 'plain';
   /** Called after each CCS request is answered (the benchmark's request log). */
   onRequest?: (event: SimRequestEvent) => void;
 }
@@ -94,7 +96,7 @@ function drip(res: http.ServerResponse, body: Buffer, perSecond: number): void {
 /** Starts a simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const state = new SimState(options.jobs ?? [], options.stateFile);
-  const tokens = new TokenAuthority({ ...(options.users ?? DEFAULT_USERS) }, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000);
+  const tokens = new TokenAuthority({ ...(options.users ?? DEFAULT_USERS) }, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000, options.passwordEncoding);
   const counts: RequestCounts = {};
   const faults = new FaultInjector();
   const jobs = new JobService(state, tokens, options, () => faults.current);
@@ -149,7 +151,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         reply = routed.reply();
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
-        reply = { status: err.status, body: { Message: err.message } };
+        // A bearer-protected resource names its scheme on 401 (RFC 6750), as ASP.NET Web API does.
+        reply = { status: err.status, body: { Message: err.message }, ...(err.status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}) };
       }
       const after = reply.status < 300 ? faults.pick(endpoint, 'after') : null;
       if (after === 'reset') {

@@ -25,6 +25,11 @@ export interface SimRunPlan {
   abortDelaySeconds?: number;
   /** Accept abort requests but never stop (models a CCS that cannot confirm an abort). */
   ignoreAbort?: boolean;
+  /**
+   * The last step ends the run (its end time is set) whatever its status: a run that ends Idle,
+   * Custom or with an undocumented code (the reference, §9).
+   */
+  endsInLastStep?: boolean;
 }
 
 export interface SimJob extends SimRunPlan {
@@ -135,9 +140,11 @@ export class SimState {
     const abortAt = run.abortRequestedAt === null ? Infinity : run.abortRequestedAt + (run.plan.abortDelaySeconds ?? 0) * 1000;
     let t = run.startedAt;
     let current: RunView = { status: 'Pending', endedAt: null };
-    for (const [status, seconds] of run.plan.steps) {
+    const steps = run.plan.steps;
+    for (const [i, [status, seconds]] of steps.entries()) {
       if (Math.min(at, abortAt) < t) break;
-      current = { status, endedAt: isTerminal(status) ? t : null };
+      const last = i === steps.length - 1 && run.plan.endsInLastStep === true;
+      current = { status, endedAt: isTerminal(status) || last ? t : null };
       if (current.endedAt !== null) break;
       t += seconds * 1000;
     }

@@ -19,6 +19,22 @@ export type Endpoint = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'othe
 /** How the simulated CCS writes `Status`: the documented integer (default) or its name. */
 export type StatusFormat = 'number' | 'name';
 
+/**
+ * How one CCS writes dates and GUIDs, where the documents allow several readings (README, "Dialects"):
+ * `iso7` .NET round trip with 7 digits and Z (the vendor sample, default), `iso` milliseconds and Z,
+ * `msjson` ASP.NET's `/Date(ms)/`, `local` server-local wall time without an offset (`timeZone`).
+ */
+export type DateFormat = 'iso7' | 'iso' | 'msjson' | 'local';
+export type GuidFormat = 'lower' | 'upper' | 'braces' | 'nohyphens';
+
+export interface Dialect {
+  statusFormat?: StatusFormat | undefined;
+  dateFormat?: DateFormat | undefined;
+  /** The server's zone, for `local` dates. Default UTC. */
+  timeZone?: string | undefined;
+  guidFormat?: GuidFormat | undefined;
+}
+
 export interface Reply {
   status: number;
   body?: unknown;
@@ -35,9 +51,35 @@ export class HttpError extends Error {
   }
 }
 
-/** .NET round-trip format with 7 fraction digits and Z, as in the vendor's sample; "not set" for null. */
-export function ccsDate(ms: number | null): string {
-  return ms === null ? NOT_ENDED : new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+/** A date as this dialect writes it; .NET's "not set" (MinValue) for null. */
+export function ccsDate(ms: number | null, dialect: Dialect = {}): string {
+  const format = dialect.dateFormat ?? 'iso7';
+  if (format === 'msjson') return `/Date(${ms === null ? -62_135_596_800_000 : ms})/`;
+  if (ms === null) return NOT_ENDED;
+  if (format === 'iso') return new Date(ms).toISOString();
+  if (format === 'local') return localWallTime(ms, dialect.timeZone ?? 'UTC');
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+}
+
+/** The wall-clock time in `timeZone`, ISO-shaped, without an offset (what .NET writes for a local DateTime). */
+function localWallTime(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(ms));
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '00';
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
+/** A GUID as this dialect writes it. */
+export function ccsGuid(id: string, dialect: Dialect = {}): string {
+  switch (dialect.guidFormat) {
+    case 'upper':
+      return id.toUpperCase();
+    case 'braces':
+      return `{${id}}`;
+    case 'nohyphens':
+      return id.replace(/-/g, '');
+    default:
+      return id;
+  }
 }
 
 export function statusValue(status: string | number, format: StatusFormat | undefined): string | number {
@@ -61,16 +103,17 @@ function activityList(bytes: number): Record<string, unknown>[] {
 }
 
 /** A run as CCS's JobStatusInfo, with ErrorCount and Messages when asked for. */
-export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolean, format: StatusFormat | undefined, rendering: RunRendering = {}): Record<string, unknown> {
+export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolean, dialect: Dialect, rendering: RunRendering = {}): Record<string, unknown> {
+  const format = dialect.statusFormat;
   const view = state.view(run);
   const statusText = String(view.status).toLowerCase();
   const info: Record<string, unknown> = {
-    JobRunID: run.JobRunID,
-    JobID: run.JobID,
+    JobRunID: ccsGuid(run.JobRunID, dialect),
+    JobID: ccsGuid(run.JobID, dialect),
     CustomStatusText: run.plan.customStatusText ?? '',
     Exception: statusText === 'faulted' || statusText === '5' ? (run.plan.exception ?? 'The job failed.') : null,
-    JobStartTime: rendering.malformedDates ? BAD_DATE : ccsDate(run.startedAt),
-    JobEndTime: ccsDate(view.endedAt),
+    JobStartTime: rendering.malformedDates ? BAD_DATE : ccsDate(run.startedAt, dialect),
+    JobEndTime: rendering.malformedDates ? BAD_DATE : ccsDate(view.endedAt, dialect),
     JobSummary: view.endedAt === null ? null : (run.plan.summary ?? null),
     Status: statusValue(view.status, format),
     ActivityStatusList: rendering.activityStatusBytes ? activityList(rendering.activityStatusBytes) : [],
@@ -78,22 +121,23 @@ export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolea
   if (withMessages) {
     const messages = run.plan.messages ?? [];
     info.ErrorCount = messages.length;
-    info.Messages = messages.map((m) => ({ Time: m.Time ?? ccsDate(run.startedAt), Message: m.Message }));
+    info.Messages = messages.map((m) => ({ Time: m.Time ?? ccsDate(run.startedAt, dialect), Message: m.Message }));
   }
   return info;
 }
 
 /** A job as Search Job by ID answers it. */
-export function jobDefinition(state: SimState, job: SimJob, format: StatusFormat | undefined): Record<string, unknown> {
+export function jobDefinition(state: SimState, job: SimJob, dialect: Dialect): Record<string, unknown> {
+  const format = dialect.statusFormat;
   const latest = state.runsOf(job.JobID)[0];
   const view = latest ? state.view(latest) : undefined;
   return {
-    JobID: job.JobID,
+    JobID: ccsGuid(job.JobID, dialect),
     JobName: job.JobName,
     JobType: job.JobType ?? 'CollectionEvaluationJob',
     JobCategory: 'User',
     LastRunStatus: view ? statusValue(view.status, format) : 0,
-    LastRunDate: ccsDate(latest ? latest.startedAt : null),
+    LastRunDate: ccsDate(latest ? latest.startedAt : null, dialect),
   };
 }
 

@@ -24,6 +24,7 @@ export function resultOf(run: JobRun, polls: number, adopted: boolean, cancelled
     adopted,
     ...(cancelled ? { cancelled } : {}),
     ...(run.omitted ? { omitted: run.omitted } : {}),
+    ...(run.unreadable ? { unreadable: run.unreadable } : {}),
   };
 }
 
@@ -43,7 +44,16 @@ export function outcomeOf(result: RunCcsJobResult, cancel: CancelledInfo | undef
       details: [result],
     });
   }
-  // Aborted.
+  if (result.status !== 'Aborted') {
+    // Ended (its end time is set) in a status that is not a documented end (runs of histories recorded
+    // before WATCH_PATCH only end Completed, Faulted or Aborted and never come here).
+    throw ApplicationFailure.create({
+      type: ErrorType.JobEndedUnexpectedly,
+      nonRetryable: true,
+      message: `${where} ended in status ${JSON.stringify(result.status)}${result.customStatusText ? ` (${result.customStatusText})` : ''}${result.exception ? `: ${result.exception}` : ''}`,
+      details: [result],
+    });
+  }
   if (cancel?.by === 'timeout') {
     throw ApplicationFailure.create({ type: ErrorType.JobTimedOut, nonRetryable: true, message: `${where} was aborted: ${cancel.reason}`, details: [result] });
   }

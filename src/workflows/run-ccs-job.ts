@@ -24,7 +24,7 @@ import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase,
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
-import { isTerminalStatus, type JobRun } from '../domain/job-run';
+import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import { CancelListener } from './cancellation';
 import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
 
@@ -162,6 +162,14 @@ class JobRunFollower {
     }
   }
 
+  /**
+   * Whether a run has ended: a terminal status, or (from WATCH_PATCH on) an end time that is set,
+   * whatever the status (the reference, §9).
+   */
+  private ended(run: JobRun | undefined): boolean {
+    return this.watching ? hasEnded(run) : isTerminalStatus(run?.status);
+  }
+
   /** What the `status` query answers. */
   private status(): RunCcsJobStatus {
     const run = this.current;
@@ -184,7 +192,7 @@ class JobRunFollower {
       this.phase = 'running';
       const stopWaiting = await this.followUntilEndOrCancel();
       let final = this.current as JobRun;
-      if (this.cancel.info && !isTerminalStatus(final.status)) {
+      if (this.cancel.info && !this.ended(final)) {
         this.phase = 'cancelling';
         final = await this.abortAndConfirm(final, stopWaiting);
       } else if (final.messages === undefined) {
@@ -223,7 +231,7 @@ class JobRunFollower {
 
   /** Follows the job's run in progress when the input allows it (true); fails when it does not. */
   private adoptInProgress(known: JobRun[]): boolean {
-    const inProgress = known.find((r) => !isTerminalStatus(r.status));
+    const inProgress = known.find((r) => !this.ended(r));
     if (!inProgress) return false;
     if (this.input.ifRunning === 'fail') throw jobAlreadyRunning(this.input.jobId, inProgress);
     this.adopted = true;
@@ -298,7 +306,7 @@ class JobRunFollower {
   private async followUntilEndOrCancel(): Promise<(() => void) | undefined> {
     const { input } = this;
     const poll = this.watching ? watchActivities(input.pollIntervalMs, input.maxPollIntervalMs) : pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
-    while (!isTerminalStatus(this.current?.status) && !this.cancel.info) {
+    while (!this.ended(this.current) && !this.cancel.info) {
       const current = this.current as JobRun;
       if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
       const scope = new CancellationScope();
@@ -465,7 +473,7 @@ class JobRunFollower {
       return answer.run;
     }
     let latest = target;
-    while (!isTerminalStatus(latest.status)) {
+    while (!this.ended(latest)) {
       const remaining = giveUpAt - Date.now();
       if (remaining <= 0) throw unconfirmed(undefined);
       try {

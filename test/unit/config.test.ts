@@ -116,7 +116,7 @@ describe('several CCS servers (CCS_SERVERS_FILE)', () => {
     expect(problems).toEqual([
       'CCS_SERVERS_FILE servers.default.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)',
       "CCS_SERVERS_FILE servers.bad name!: a server name is letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)",
-      'CCS_SERVERS_FILE servers.emea.colour is not a known setting (known: baseUrl, username, passwordFile, passwordEnv, caFile, insecure, requestsPerSecond)',
+      'CCS_SERVERS_FILE servers.emea.colour is not a known setting (known: baseUrl, username, passwordFile, passwordEnv, passwordEncoding, timeZone, caFile, insecure, requestsPerSecond)',
       'CCS_SERVERS_FILE servers.emea.username is required, e.g. DOMAIN\\svc-ccs',
       'CCS_SERVERS_FILE servers.emea.passwordEnv names NOT_SET, which is not set',
       'CCS_SERVERS_FILE servers.emea.requestsPerSecond must be a positive number; got "fast"',
@@ -194,6 +194,24 @@ describe('Temporal Cloud', () => {
     const problems = problemsOf({ ...BASE, TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: '/nope/client.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nope/client.key' });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^Temporal connection settings: .*\/nope\/client/);
+  });
+});
+
+describe('CCS dialect and bounds settings', () => {
+  it('reads the password encoding, the server time zone and the request bounds, every server alike', () => {
+    const config = loadConfig({ ...BASE, CCS_PASSWORD_ENCODING: 'plain', CCS_TIME_ZONE: 'Europe/Paris', CCS_REQUEST_TIMEOUT: '20s', CCS_MAX_RESPONSE_BYTES: '1048576', CCS_MAX_RETRY_AFTER: '2m' });
+    expect(config.ccsServers.default).toMatchObject({ passwordEncoding: 'plain', timeZone: 'Europe/Paris', requestTimeoutMs: 20_000, maxResponseBytes: 1_048_576, maxRetryAfterMs: 120_000 });
+    expect(loadConfig(BASE).ccsServers.default).toMatchObject({ passwordEncoding: undefined, timeZone: undefined, requestTimeoutMs: undefined });
+  });
+
+  it('reports bad values, each naming the variable and the fix', () => {
+    expect(problemsOf({ ...BASE, CCS_PASSWORD_ENCODING: 'rot13', CCS_TIME_ZONE: 'Mars/Olympus', CCS_REQUEST_TIMEOUT: '2m', CCS_MAX_RESPONSE_BYTES: '10', CCS_MAX_RETRY_AFTER: 'soon' })).toEqual([
+      'CCS_PASSWORD_ENCODING must be base64 (the vendor\'s current page) or plain (older samples); got "rot13"',
+      'CCS_TIME_ZONE must be an IANA time zone such as Europe/Paris or UTC (the CCS server\'s own); got "Mars/Olympus"',
+      'CCS_MAX_RESPONSE_BYTES must be at least 65536 (64 KiB)',
+      'CCS_REQUEST_TIMEOUT must be a duration from 1s to 50s, e.g. 30s; got "2m"',
+      'CCS_MAX_RETRY_AFTER must be a duration from 1s to 1h, e.g. 30s; got "soon"',
+    ]);
   });
 });
 

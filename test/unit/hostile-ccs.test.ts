@@ -167,7 +167,7 @@ describe('answers in other shapes', () => {
     expect(sim.stats().token).toEqual({ '200': 1 });
   });
 
-  it('dates that are not dates are a CcsProtocolError, never rolled over into other dates', async () => {
+  it('dates that are not dates are never rolled over into other dates: an end time is a CcsProtocolError', async () => {
     const { sim, client } = await rig();
     const jobId = addJob(sim, [['Executing', 60]]);
     await client.executeJob(jobId);

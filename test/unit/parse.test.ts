@@ -40,7 +40,8 @@ describe('JobStatusInfo', () => {
     ['no JobRunID', { JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2 }],
     ['a JobRunID that is not a GUID', { JobRunID: 42, JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2 }],
     ['Status missing', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a' }],
-    ['a date that is not a date', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2, JobStartTime: 'yesterday' }],
+    ['an end time that is not a date (it decides whether the run ended)', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2, JobEndTime: 'yesterday' }],
+    ['Status null', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: null }],
   ])('rejects %s as CcsProtocolError', (_what, body) => {
     expect(() => parseJobStatusInfo(body)).toThrow(expect.objectContaining({ type: 'CcsProtocolError' }) as Error);
   });

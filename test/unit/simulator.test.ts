@@ -11,6 +11,8 @@ import { parseSimArgs } from '../../src/sim/cli';
 import type { Simulator } from '../../src/sim/server';
 import { addJob, startSim } from '../helpers';
 
+const B64_PASSWORD = Buffer.from('sim-password').toString('base64');
+
 interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -45,8 +47,8 @@ afterAll(async () => {
 });
 
 describe('requests shaped like the vendor Python samples', () => {
-  it('token: form body labelled application/json, raw values', async () => {
-    const res = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', 'grant_type=password&username=sim-user&password=sim-password', { 'Content-Type': 'application/json' });
+  it('token: form body labelled application/json, raw values, the password Base64-encoded (the current page)', async () => {
+    const res = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, { 'Content-Type': 'application/json' });
     expect(res.status).toBe(200);
     const body = res.json() as Record<string, unknown>;
     expect(typeof body.access_token).toBe('string');
@@ -110,7 +112,7 @@ describe('documented errors', () => {
   });
 
   it('refresh grant rotates: the old refresh token is refused the second time', async () => {
-    const first = (await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', 'grant_type=password&username=sim-user&password=sim-password', { 'Content-Type': 'application/x-www-form-urlencoded' })).json() as Record<string, string>;
+    const first = (await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, { 'Content-Type': 'application/x-www-form-urlencoded' })).json() as Record<string, string>;
     const body = `grant_type=refresh_token&refresh_token=${first.refresh_token}`;
     const second = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', body, { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect(second.status).toBe(200);
@@ -122,7 +124,7 @@ describe('documented errors', () => {
 
   it('403 with the documented text for a user without permission', async () => {
     const s = await startSim({ users: { viewer: { password: 'v', role: 'viewer' } } });
-    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', 'grant_type=password&username=viewer&password=v')).json() as Record<string, string>;
+    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=viewer&password=${Buffer.from('v').toString('base64')}`)).json() as Record<string, string>;
     const jobId = addJob(s, [['Completed', 0]]);
     const headers = { Authorization: `Bearer ${login.access_token}` };
     const res = await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', headers);
@@ -143,7 +145,7 @@ describe('control API and state', () => {
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('steps[0]');
 
-    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', 'grant_type=password&username=sim-user&password=sim-password')).json() as Record<string, string>;
+    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)).json() as Record<string, string>;
     const headers = { Authorization: `Bearer ${login.access_token}` };
     expect((await raw(s, 'POST', '/__sim/faults', JSON.stringify({ errorRate: 1, errorStatus: [502], limit: 1 }))).status).toBe(200);
     expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${JobID}`, '{"Operation":"execute"}', headers)).status).toBe(502);
@@ -184,5 +186,23 @@ describe('control API and state', () => {
     expect(() => parseSimArgs(['--token-ttl', 'soon'])).toThrow(/--token-ttl must be a positive number/);
     expect(() => parseSimArgs(['--bogus'])).toThrow(/Unknown option '--bogus'/);
     expect(parseSimArgs(['--port', '0', '--no-tls', '--users', 'a:b:viewer'])).toMatchObject({ port: 0, tls: false, users: { a: { password: 'b', role: 'viewer' } } });
+  });
+});
+
+describe('dialect details of ASP.NET', () => {
+  it('401 names the Bearer scheme; with requireContentType a job POST without Content-Type is 415', async () => {
+    const s = await startSim({ requireContentType: true });
+    try {
+      const jobId = addJob(s, [['Executing', 60]]);
+      const anonymous = await raw(s, 'GET', `/ccs/api/v1/Jobs/${jobId}/jobruns`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+      const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)).json() as Record<string, string>;
+      const headers = { Authorization: `Bearer ${login.access_token}` };
+      expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', headers)).status).toBe(415);
+      expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', { ...headers, 'Content-Type': 'application/json' })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
   });
 });

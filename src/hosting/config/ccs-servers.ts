@@ -50,6 +50,29 @@ function readCa(name: string, caFile: string | undefined, problems: string[]): s
   return ca;
 }
 
+/** `base64` (default, the vendor's current page) or `plain`; undefined when unset. */
+function passwordEncoding(name: string, value: unknown, problems: string[]): 'base64' | 'plain' | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const v = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (v === 'base64' || v === 'plain') return v;
+  problems.push(`${name} must be base64 (the vendor's current page) or plain (older samples); got ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+/** An IANA time zone CCS writes offset-less dates in (server-local time); undefined when unset (UTC). */
+function timeZone(name: string, value: unknown, problems: string[]): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const zone = typeof value === 'string' ? value.trim() : '';
+  try {
+    if (zone === '') throw new RangeError('not a zone');
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    problems.push(`${name} must be an IANA time zone such as Europe/Paris or UTC (the CCS server's own); got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+}
+
 /** Certificate checks off and a CA to check against: one of them is a mistake. */
 function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName: string, caName: string, problems: string[]): void {
   if (insecure && ca) problems.push(`${insecureName}=true and ${caName} contradict each other; keep ${caName}`);
@@ -57,7 +80,7 @@ function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName:
 
 /** The `default` server from CCS_* variables; undefined when none is set and a servers file is. */
 export function serverFromEnv(env: Env, get: (name: string) => string | undefined, problems: string[], required: boolean): CcsServerConfig | undefined {
-  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE'].some((n) => get(n) !== undefined)) return undefined;
+  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE'].some((n) => get(n) !== undefined)) return undefined;
   const baseUrl = get('CCS_BASE_URL');
   checkBaseUrl('CCS_BASE_URL', baseUrl, problems);
   const username = get('CCS_USERNAME');
@@ -73,14 +96,24 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
   const insecure = parseBoolean('CCS_TLS_INSECURE', env.CCS_TLS_INSECURE, problems);
   insecureWithCa(insecure, ca, 'CCS_TLS_INSECURE', 'CCS_CA_FILE', problems);
   const requestsPerSecond = parsePositive('CCS_REQUESTS_PER_SECOND', env.CCS_REQUESTS_PER_SECOND, problems, false);
-  return Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, passwordFile, ca, insecure, requestsPerSecond });
+  return Object.freeze({
+    baseUrl: baseUrl as string,
+    username: username as string,
+    password: password as string,
+    passwordFile,
+    passwordEncoding: passwordEncoding('CCS_PASSWORD_ENCODING', get('CCS_PASSWORD_ENCODING'), problems),
+    timeZone: timeZone('CCS_TIME_ZONE', get('CCS_TIME_ZONE'), problems),
+    ca,
+    insecure,
+    requestsPerSecond,
+  });
 }
 
-const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'caFile', 'insecure', 'requestsPerSecond']);
+const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'passwordEncoding', 'timeZone', 'caFile', 'insecure', 'requestsPerSecond']);
 
 /**
  * CCS_SERVERS_FILE (YAML or JSON): `servers: { <name>: { baseUrl, username, passwordFile | passwordEnv,
- * caFile, insecure, requestsPerSecond } }`. Passwords are never written in the file itself.
+ * passwordEncoding, timeZone, caFile, insecure, requestsPerSecond } }`. Passwords are never written in the file itself.
  */
 export function serversFromFile(file: string, env: Env, problems: string[]): Record<string, CcsServerConfig> {
   const text = readFile('CCS_SERVERS_FILE', file, problems);
@@ -135,7 +168,17 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     const insecure = parseBoolean(`${at}.insecure`, s.insecure, problems);
     insecureWithCa(insecure, ca, `${at}.insecure`, `${at}.caFile`, problems);
     const requestsPerSecond = parsePositive(`${at}.requestsPerSecond`, s.requestsPerSecond, problems, false);
-    out[name] = Object.freeze({ baseUrl: baseUrl as string, username: username as string, password: password as string, passwordFile, ca, insecure, requestsPerSecond });
+    out[name] = Object.freeze({
+      baseUrl: baseUrl as string,
+      username: username as string,
+      password: password as string,
+      passwordFile,
+      passwordEncoding: passwordEncoding(`${at}.passwordEncoding`, s.passwordEncoding, problems),
+      timeZone: timeZone(`${at}.timeZone`, s.timeZone, problems),
+      ca,
+      insecure,
+      requestsPerSecond,
+    });
   }
   return out;
 }
