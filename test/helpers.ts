@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -134,12 +134,15 @@ export async function searchAttributeHistory(handle: WorkflowHandle, name: strin
 const HISTORY_DIR = join(__dirname, 'fixtures', 'histories');
 
 /**
- * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture under
+ * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture (unless one of that name
+ * exists; RECORD_HISTORIES=overwrite replaces it) under
  * test/fixtures/histories/<name>.json (`npm run test:record-histories`) as `{ workflowId, history }`,
  * the history exported by the temporal CLI in the JSON format the SDK's replayer reads.
  */
 export async function recordHistory(handle: WorkflowHandle, name: string, address = inject('temporalAddress')): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
+  // A committed history is what running executions look like: it is kept unless overwriting is asked for.
+  if (existsSync(join(HISTORY_DIR, `${name}.json`)) && process.env.RECORD_HISTORIES !== 'overwrite') return;
   const runId = (await handle.describe()).runId;
   const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'], { encoding: 'utf8' });
   mkdirSync(HISTORY_DIR, { recursive: true });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import { ErrorType } from '../../src/domain/errors';
 import type { SimulatorOptions } from '../../src/sim/server';
-import { addJob, eventually, failureOf, startRun, startSim, startWorker } from '../helpers';
+import { addJob, eventually, failureOf, recordHistory, startRun, startSim, startWorker } from '../helpers';
 
 const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
@@ -76,6 +76,7 @@ describe('what the documents allow and the old client missed', () => {
       expect(failure.type).toBe(ErrorType.JobEndedUnexpectedly);
       expect(failure.message).toContain('ended in status "Idle" (nothing to do)');
       expect(failure.details?.[0]).toMatchObject({ status: 'Idle', statusCode: 3, customStatusText: 'nothing to do' });
+      await recordHistory(handle, 'ended-idle-with-end-time');
     } finally {
       await w.stop();
       await sim.close();
@@ -88,7 +89,9 @@ describe('what the documents allow and the old client missed', () => {
     try {
       const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
       sim.setFaults({ executeWithoutRunId: true });
-      const result = await (await startRun(w, { jobId, ...FAST })).result();
+      const handle = await startRun(w, { jobId, ...FAST });
+      const result = await handle.result();
+      await recordHistory(handle, 'execute-answered-without-runid');
       expect(sim.state.runsOf(jobId)).toHaveLength(1);
       expect(sim.stats().execute).toEqual({ '200': 1 });
       expect(result).toMatchObject({ status: 'Completed', adopted: true, jobRunId: sim.state.runsOf(jobId)[0]!.JobRunID });

@@ -16,7 +16,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 describe('replay of committed histories', () => {
   it('has the scenarios the contract promises', () => {
     expect(files.length).toBeGreaterThanOrEqual(15);
-    for (const name of ['completed', 'faulted', 'aborted-externally', 'cancel-signal', 'cancel-native', 'timed-out', 'adopted-after-500', 'continued-as-new', 'pipeline-completed', 'pipeline-fail-fast', 'pipeline-cancelled', 'attention-forbidden-then-completed', 'attention-then-cancelled', 'cancel-while-execute-rate-limited']) {
+    for (const name of ['completed', 'faulted', 'aborted-externally', 'cancel-signal', 'cancel-native', 'timed-out', 'adopted-after-500', 'continued-as-new', 'pipeline-completed', 'pipeline-fail-fast', 'pipeline-cancelled', 'attention-forbidden-then-completed', 'attention-then-cancelled', 'cancel-while-execute-rate-limited', 'ended-idle-with-end-time', 'execute-answered-without-runid']) {
       expect(files).toContain(`${name}.json`);
     }
   });
