@@ -10,8 +10,9 @@ export interface ToFailureOptions {
 
 /**
  * The one place where CCS client errors become Temporal failures: the `type` is the error's type,
- * retryability follows the vocabulary (unless the caller retries anyway), and `Retry-After` becomes
- * the next retry delay. Messages were scrubbed of secrets by the client when they were made.
+ * retryability follows the vocabulary (unless the caller retries anyway), `Retry-After` becomes the
+ * next retry delay, and the client's error is kept as the cause. Messages were scrubbed of secrets by
+ * the client when they were made.
  */
 export function toFailure(err: unknown, options: ToFailureOptions = {}): unknown {
   if (!(err instanceof CcsError)) return err;
@@ -22,6 +23,7 @@ export function toFailure(err: unknown, options: ToFailureOptions = {}): unknown
     message: err.message,
     nonRetryable: !err.retryable && !retryAnyway,
     details: [{ status: err.status ?? null, mayHaveReachedServer: err.mayHaveReachedServer }],
+    cause: err,
     ...(retryAfter !== undefined ? { nextRetryDelay: Math.max(retryAfter, typeof nextRetryDelay === 'number' ? nextRetryDelay : 0) } : nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
   });
 }

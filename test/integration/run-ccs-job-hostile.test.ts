@@ -3,12 +3,22 @@
  * the workflow. Rotated credentials, 403s, unreadable answers make it flagged for attention and
  * retried; a day-long Retry-After cannot hold a cancel or a deadline while the job is being started.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { main } from '../../src/cli/main';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import { ErrorType } from '../../src/domain/errors';
 import { SIM_USER, addJob, eventually, failureOf, recordHistory, searchAttributeHistory, startRun, startSim, startWorker } from '../helpers';
 
 const FAST = { pollInterval: '1s', maxPollInterval: '2s' };
+
+/** The ccs-jobs CLI in this process; its standard output. */
+async function ccsJobs(args: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { TEMPORAL_ADDRESS: inject('temporalAddress') }, { write: (t) => void (out += t), isTTY: false }, (t) => void (err += t));
+  if (code !== 0) throw new Error(`ccs-jobs ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
 
 async function rig(ccsOptions: Parameters<typeof startWorker>[1] = {}) {
   const sim = await startSim();
@@ -60,6 +70,13 @@ describe('a followed run needing attention', () => {
       expect(flagged).toMatchObject({ type: ErrorType.Forbidden });
       const listed = await w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsAttention IS NOT NULL`);
       expect(listed.count).toBe(1);
+      // What an operator sees: ccs-jobs list --attention and status.
+      const attentionList = await eventually(async () => {
+        const out = await ccsJobs(['list', '--attention', '--job', jobId]);
+        return out.includes(handle.workflowId) ? out : undefined;
+      }, 20_000, 'list --attention to show the run');
+      expect(attentionList).toMatch(new RegExp(`${handle.workflowId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+CcsForbidden\\s+RUNNING`));
+      expect(await ccsJobs(['status', handle.workflowId])).toMatch(/needs attention since \S+: CcsForbidden: GET \/Jobs\/.*forbidden \(403\)/);
       expect((await handle.result()).status).toBe('Completed');
       expect((await handle.query(statusQuery)).attention).toBeUndefined();
       await recordHistory(handle, 'attention-forbidden-then-completed');
