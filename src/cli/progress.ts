@@ -3,7 +3,7 @@
  * per change otherwise) and the final outcome with its exit code.
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { pipelineStatusQuery, statusQuery, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import type { PipelineReport } from '../domain/pipeline';
@@ -75,7 +75,9 @@ export async function waitForJob(handle: WorkflowHandle, out: Out, json: boolean
 
 function reportFailure(err: unknown, out: Out, json: boolean, describe: (details: unknown) => string[]): number {
   if (!(err instanceof WorkflowFailedError)) throw err;
-  const cause = err.cause;
+  // The root cause names what went wrong: an activity's failure arrives wrapped ("Activity task failed").
+  let cause = err.cause;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = cause.cause;
   if (cause instanceof CancelledFailure) {
     out.write(json ? `${JSON.stringify({ error: { type: 'Cancelled', message: cause.message } })}\n` : 'Cancelled: the workflow was cancelled; its CCS run was aborted\n');
     return ExitCode.aborted;

@@ -2,6 +2,7 @@
  * `ccs-jobs` spawned as a user would run it (a real process, the real dev server, the simulator),
  * with a worker on this file's own task queue.
  */
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,14 @@ describe('ccs-jobs run --wait', () => {
     expect(r.stdout).toContain('CcsJobFaulted: ');
     expect(r.stdout).toContain('exception: Collection failed on 2 assets');
     expect(r.stdout).toMatch(/message .*lnx-07 unreachable/);
+  });
+
+  it('a failure in an activity prints the root Ccs* type and message, not "Activity task failed"', async () => {
+    const unknownJob = randomUUID(); // CCS answers 400: the job does not exist
+    const r = await cli(['run', unknownJob, '--wait', '--poll', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^CcsBadRequest: GET /Jobs/${unknownJob}/jobruns was rejected \\(400\\)`, 'm'));
+    expect(r.stdout).not.toContain('Activity task failed');
   });
 
   it('aborted in CCS: exit 3; past --timeout: exit 4', async () => {
