@@ -4,27 +4,36 @@
  * call is an activity, imported as a type.
  */
 import {
-  ActivityCancellationType,
+  ApplicationFailure,
   CancellationScope,
   continueAsNew,
   log,
-  metricMeter,
   patched,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  ApplicationFailure,
-  type ActivityOptions,
-  type RetryPolicy,
 } from '@temporalio/workflow';
-import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
+import type { CcsActivities, WaitForJobRunChangeResult } from '../activities';
 import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES, type Attention } from '../domain/errors';
+import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
+import {
+  CCS_CALL,
+  CONFIRM_MAX_POLL_MS,
+  CONFIRM_POLL_MS,
+  RETRY,
+  RUN_SNAPSHOT_SIZE,
+  ccsCall,
+  pollActivities,
+  runCounters,
+  watchActivities,
+  watchedExecute,
+  type WaitOutcome,
+} from './activity-options';
 import { CancelListener } from './cancellation';
 import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
 
@@ -34,62 +43,6 @@ import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
  * while the job is being started. Histories recorded before it replay on the old path.
  */
 const WATCH_PATCH = 'ccs-watch-attention-v1';
-
-/** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
-const RUN_SNAPSHOT_SIZE = 10;
-const CONFIRM_POLL_MS = 2_000;
-const CONFIRM_MAX_POLL_MS = 10_000;
-
-const RETRY: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-};
-
-/** One CCS call; the heartbeat timeout lets a retry start soon after a worker dies mid-call. */
-const CCS_CALL: ActivityOptions = { startToCloseTimeout: '1m', heartbeatTimeout: '10s', retry: RETRY };
-
-const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
-
-/** Activities that poll: unchanged polls set their own delay (nextRetryDelay); this policy paces other failures. */
-function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
-  return proxyActivities<CcsActivities>({
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: '10s',
-    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
-    retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
-  });
-}
-
-/**
- * Activities that follow an existing run: every failure is retried (the activity reports errors that
- * need a person as attention first), at the poll's pace, growing to the longest poll interval.
- */
-function watchActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
-  return proxyActivities<CcsActivities>({
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: '10s',
-    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
-    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
-  });
-}
-
-/** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
-const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
-
-type WaitOutcome = WaitForJobRunChangeResult | WaitForJobRunAttention;
-
-/** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
-function runCounters() {
-  return {
-    started: metricMeter.createCounter('ccs_runs_started', 'runs', 'CCS runs this orchestrator executed'),
-    adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
-    ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
-    attentionRaised: metricMeter.createCounter('ccs_runs_attention_raised', 'runs', 'followed runs flagged for attention, by server and error type'),
-    attentionCleared: metricMeter.createCounter('ccs_runs_attention_cleared', 'runs', 'attention flags cleared (the run could be read again), by server and error type'),
-  };
-}
 
 export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let input: ValidRunCcsJobInput;

@@ -1,0 +1,63 @@
+/**
+ * How `runCcsJob` calls its activities: named option sets (timeouts, retry policies built from the
+ * error vocabulary) and the run counters it emits. Workflow code: deterministic, no I/O.
+ */
+import { ActivityCancellationType, metricMeter, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+
+/** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
+export const RUN_SNAPSHOT_SIZE = 10;
+export const CONFIRM_POLL_MS = 2_000;
+export const CONFIRM_MAX_POLL_MS = 10_000;
+
+export const RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+};
+
+/** One CCS call; the heartbeat timeout lets a retry start soon after a worker dies mid-call. */
+export const CCS_CALL: ActivityOptions = { startToCloseTimeout: '1m', heartbeatTimeout: '10s', retry: RETRY };
+
+export const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
+
+/** Activities that poll: unchanged polls set their own delay (nextRetryDelay); this policy paces other failures. */
+export function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
+  return proxyActivities<CcsActivities>({
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '10s',
+    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
+    retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
+  });
+}
+
+/**
+ * Activities that follow an existing run: every failure is retried (the activity reports errors that
+ * need a person as attention first), at the poll's pace, growing to the longest poll interval.
+ */
+export function watchActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
+  return proxyActivities<CcsActivities>({
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '10s',
+    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
+    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
+  });
+}
+
+/** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
+export const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+
+export type WaitOutcome = WaitForJobRunChangeResult | WaitForJobRunAttention;
+
+/** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
+export function runCounters() {
+  return {
+    started: metricMeter.createCounter('ccs_runs_started', 'runs', 'CCS runs this orchestrator executed'),
+    adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
+    ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
+    attentionRaised: metricMeter.createCounter('ccs_runs_attention_raised', 'runs', 'followed runs flagged for attention, by server and error type'),
+    attentionCleared: metricMeter.createCounter('ccs_runs_attention_cleared', 'runs', 'attention flags cleared (the run could be read again), by server and error type'),
+  };
+}
