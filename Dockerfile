@@ -33,10 +33,13 @@ CMD ["node", "dist/src/sim/cli.js", "--host", "0.0.0.0", "--port", "12431", "--t
 
 # Debian slim, not Alpine: the Temporal SDK's native core is built for glibc.
 FROM ${NODE_IMAGE} AS worker
+# Health and metrics listen on loopback unless configured: set HEALTH_BIND_ADDRESS=0.0.0.0:8080 and
+# METRICS_BIND_ADDRESS=0.0.0.0:9464 where probes and Prometheus must reach them (docker-compose.yml does,
+# on its private network). Neither carries secrets; /readyz names error types only.
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js \
-    METRICS_BIND_ADDRESS=0.0.0.0:9464 \
-    HEALTH_BIND_ADDRESS=0.0.0.0:8080 \
+    METRICS_BIND_ADDRESS=127.0.0.1:9464 \
+    HEALTH_BIND_ADDRESS=127.0.0.1:8080 \
     LOG_LEVEL=INFO
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules

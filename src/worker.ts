@@ -7,7 +7,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { CcsClient } from './ccs/client';
 import { createWorker } from './hosting/create-worker';
-import { ConfigError, loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
+import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
+import { reportStartupError } from './hosting/startup-error';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
 import { jsonLogger } from './hosting/observability/logger';
 import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './hosting/observability/metrics';
@@ -73,7 +74,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       taskQueue: config.taskQueue,
       temporal: String(config.temporal.connection.address ?? 'localhost:7233'),
       namespace: config.temporal.namespace,
-      ccs: Object.fromEntries(Object.entries(clients).map(([name, c]) => [name, c.baseUrl])),
+      ccs: Object.fromEntries(Object.entries(clients).map(([name, c]) => [name, c.baseUrl.replace(/\/\/[^/@]*@/, '//')])),
       tuning: config.tuning,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
       metrics: config.metricsBindAddress ?? null,
@@ -96,7 +97,8 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
         log.info('CCS accepted the credentials', { ccs: name, baseUrl: client.baseUrl });
         return;
       } catch (err) {
-        tokenOk[name] = (err as Error).message;
+        // /readyz is unauthenticated: it says the error type, never the text (which may quote CCS).
+        tokenOk[name] = (err as { type?: string }).type ?? (err as Error).name ?? 'error';
         log.warn('CCS not reachable yet', { ccs: name, error: (err as Error).message });
         if (['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED'].includes(worker?.getState() ?? '')) return;
         await new Promise((r) => setTimeout(r, delay).unref());
@@ -107,7 +109,8 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
 
 if (require.main === module) {
   runWorker(process.env).catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : err);
-    process.exitCode = 1;
+    reportStartupError('ccs-jobs worker', err);
+    // The SDK's native runtime can hold the event loop open after a failed start: end the process here.
+    process.exit(1);
   });
 }

@@ -26,6 +26,8 @@ export interface CcsClientOptions {
   ca?: string | Buffer | undefined;
   /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
   insecure?: boolean | undefined;
+  /** Accept an `http://` base URL (the password and tokens in clear text): explicit opt-in only, warned. */
+  allowPlaintext?: boolean | undefined;
   connectTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
@@ -79,6 +81,12 @@ export class CcsClient {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new CcsError(ErrorType.InvalidInput, `CCS base URL must start with https://; got ${url.protocol}`);
+    }
+    if (url.protocol === 'http:') {
+      if (!options.allowPlaintext) {
+        throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${url.origin} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`);
+      }
+      (options.warn ?? console.warn)(`CCS at ${url.origin} is reached over plain HTTP (CCS_ALLOW_PLAINTEXT=true): the password and tokens travel in clear text`);
     }
     if (options.insecure && url.protocol === 'https:') {
       (options.warn ?? console.warn)(`TLS certificate verification is OFF for ${options.baseUrl} (CCS_TLS_INSECURE=true); use CCS_CA_FILE instead in production`);

@@ -5,7 +5,7 @@
  */
 import type { Attention } from './errors';
 import type { JobRunMessage, OmittedFromRun } from './job-run';
-import { invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
+import { formatDuration, invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
 
 export interface RunCcsJobInput {
   /** The CCS job to run (GUID). */
@@ -107,13 +107,38 @@ export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
 // Temporal schedules activity retries (our polls) with about one second of resolution.
 const MIN_POLL_INTERVAL_MS = 1_000;
 const MIN_TIMEOUT_MS = 1_000;
+/** Upper bounds on what a caller may ask for (issue "secrets never leave": bounds everywhere a user types). */
+export const MAX_POLL_INTERVAL_MS = 86_400_000; // 1 day
+export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
+/** An input object deeper or larger than this is refused before anything else is read. */
+const MAX_INPUT_DEPTH = 6;
+const MAX_INPUT_NODES = 200;
+const MAX_INPUT_TEXT = 4_096;
 const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
 
-function optionalDuration(field: string, value: unknown, min: number): number | undefined {
+function optionalDuration(field: string, value: unknown, min: number, max = Infinity): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(field, value);
   if (ms < min) throw invalidInput(`${field} must be at least ${min} ms; got ${preview(value)}`);
+  if (ms > max) throw invalidInput(`${field} must be at most ${formatDuration(max)}; got ${preview(value)}`);
   return ms;
+}
+
+/**
+ * Refuses inputs of unreasonable depth, size or string length before reading any field: walked
+ * without recursion, so a 20,000-deep object is one clear error, not a stack overflow.
+ */
+function checkShape(raw: unknown): void {
+  const stack: [unknown, number][] = [[raw, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (++nodes > MAX_INPUT_NODES) throw invalidInput(`input is too large (more than ${MAX_INPUT_NODES} values); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`);
+    if (typeof value === 'string' && value.length > MAX_INPUT_TEXT) throw invalidInput(`input holds a text of ${value.length} characters (at most ${MAX_INPUT_TEXT})`);
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_INPUT_DEPTH) throw invalidInput(`input is nested too deeply (more than ${MAX_INPUT_DEPTH} levels); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`);
+    for (const child of Object.values(value as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
 }
 
 function validateResume(value: unknown): RunCcsJobResume | null {
@@ -125,8 +150,12 @@ function validateResume(value: unknown): RunCcsJobResume | null {
   return value as RunCcsJobResume;
 }
 
-/** Checks every field of a `runCcsJob` input; throws `CcsInvalidInput` naming the first bad field. */
-export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
+/**
+ * Checks every field of a `runCcsJob` input; throws `CcsInvalidInput` naming the first bad field.
+ * `bounded` adds the upper bounds and the shape check (workflows from INPUT_BOUNDS_PATCH on, the CLI).
+ */
+export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bounded?: boolean } = {}): ValidRunCcsJobInput {
+  if (bounded) checkShape(raw);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalidInput(`input must be an object like {"jobId": "<GUID>"}; got ${preview(raw)}`);
   }
@@ -138,18 +167,19 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   if (input.jobId === undefined) throw invalidInput('jobId is required: the GUID of the CCS job to run');
   const jobId = requireGuid('jobId', input.jobId);
   const ccs = validateServerName('ccs', input.ccs);
-  const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS) ?? DEFAULT_POLL_INTERVAL_MS;
+  const maxPoll = bounded ? MAX_POLL_INTERVAL_MS : Infinity;
+  const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? DEFAULT_POLL_INTERVAL_MS;
   const maxPollIntervalMs =
-    optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
+    optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
   if (maxPollIntervalMs < pollIntervalMs) {
     throw invalidInput(`maxPollInterval (${preview(input.maxPollInterval)}) must not be shorter than pollInterval (${preview(input.pollInterval ?? '30s')})`);
   }
-  const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS) ?? null;
+  const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? null;
   const ifRunning = input.ifRunning ?? 'fail';
   if (ifRunning !== 'fail' && ifRunning !== 'attach') {
     throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
   }
-  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
+  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
   return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, resume: validateResume(input.resume) };
 }
 

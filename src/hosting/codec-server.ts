@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
+import { reportStartupError } from './startup-error';
 import { timingSafeEqual } from 'node:crypto';
 import type { AesGcmCodec } from './codec';
 
@@ -22,6 +23,9 @@ const toJson = (p: Payload): JsonPayload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
+
+/** The largest request body the codec endpoint reads: the Temporal UI sends a page of payloads. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface CodecServerOptions {
   codec: AesGcmCodec;
@@ -52,9 +56,25 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ u
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || (path !== '/decode' && path !== '/encode')) return reply(404, { message: 'POST /decode or /encode' });
     if (!authorised(req.headers.authorization)) return reply(401, { message: 'a valid bearer token is required' });
+    // Bounded: a body over the limit is refused (413) and the connection closed, not buffered.
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+      res.setHeader('connection', 'close');
+      return reply(413, { message: `the body is over ${MAX_BODY_BYTES} bytes` });
+    }
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES && !refused) {
+        refused = true;
+        res.setHeader('connection', 'close');
+        reply(413, { message: `the body is over ${MAX_BODY_BYTES} bytes` });
+        req.destroy();
+      } else if (!refused) chunks.push(c);
+    });
     req.on('end', () => {
+      if (refused) return;
       void (async () => {
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
@@ -68,7 +88,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ u
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 8888, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8888, options.host ?? '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
@@ -103,8 +126,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error((err as Error).message);
-    process.exitCode = 1;
-  });
+  main().catch((err: unknown) => reportStartupError('codec server', err));
 }

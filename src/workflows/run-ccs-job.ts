@@ -20,6 +20,7 @@ import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase,
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
+import { invalidInput } from '../domain/validation';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
@@ -44,10 +45,19 @@ import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
  */
 const WATCH_PATCH = 'ccs-watch-attention-v1';
 
+/** Workflows from this change on refuse inputs beyond the upper bounds, and a `resume` they did not hand themselves. */
+const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
+
 export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let input: ValidRunCcsJobInput;
+  const bounded = patched(INPUT_BOUNDS_PATCH);
   try {
-    input = validateRunCcsJobInput(raw);
+    input = validateRunCcsJobInput(raw, { bounded });
+    // `resume` is the state a run hands to its own continuation: from anyone else it would make this
+    // workflow follow (and on cancel, abort) a CCS run it never started.
+    if (bounded && input.resume && !workflowInfo().continuedFromExecutionRunId) {
+      throw invalidInput('resume is internal to continue-as-new and must not be set by callers; remove it');
+    }
   } catch (err) {
     throw invalidInputFailure(err);
   }

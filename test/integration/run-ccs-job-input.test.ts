@@ -26,7 +26,7 @@ const CASES: [string, (jobId: string) => unknown, RegExp][] = [
   ['jobId in braces', () => ({ jobId: '{24f58e54-5d94-45f8-97a8-ccb6d959233a}' }), /^jobId must be a GUID like .* got "\{24f58e54/],
   ['jobId too short', () => ({ jobId: '24f58e54-5d94-45f8-97a8' }), /^jobId must be a GUID/],
   ['jobId a number', () => ({ jobId: 42 }), /^jobId must be a GUID.*got 42$/],
-  ['jobId a huge string', () => ({ jobId: 'x'.repeat(100_000) }), /^jobId must be a GUID.*… \(100002 chars\)$/],
+  ['jobId a huge string', () => ({ jobId: 'x'.repeat(100_000) }), /^input holds a text of 100000 characters \(at most 4096\)$/],
   ['negative pollInterval', (id) => ({ jobId: id, pollInterval: '-5s' }), /^pollInterval must be a duration/],
   ['unparsable pollInterval', (id) => ({ jobId: id, pollInterval: 'often' }), /^pollInterval must be a duration.*got "often"/],
   ['pollInterval below a second', (id) => ({ jobId: id, pollInterval: '100ms' }), /^pollInterval must be at least 1000 ms/],
@@ -39,7 +39,18 @@ const CASES: [string, (jobId: string) => unknown, RegExp][] = [
   ['input not an object', () => 'just-a-string', /^input must be an object/],
   ['input null', () => null, /^input must be an object/],
   ['a forged resume', (id) => ({ jobId: id, resume: { jobRunId: 'x' } }), /^resume is internal/],
+  ['a well-formed resume from a caller (not a continuation)', (id) => ({ jobId: id, resume: { jobRunId: '4f7415b1-303d-42cd-8b61-485485a1cb9c', adopted: false, polls: 0, deadlineAt: null, status: 'Executing', statusCode: 2, customStatusText: null, lastChangeAt: '2026-11-28T00:00:00.000Z' } }), /^resume is internal to continue-as-new/],
+  ['pollInterval of 1e308 ms', (id) => ({ jobId: id, pollInterval: 1e308 }), /^pollInterval must be at most 1d; got 1e\+308$/],
+  ['maxPollInterval over a day', (id) => ({ jobId: id, maxPollInterval: '2d' }), /^maxPollInterval must be at most 1d; got "2d"$/],
+  ['timeout of 99999999 days', (id) => ({ jobId: id, timeout: '99999999d' }), /^timeout must be at most 366d; got "99999999d"$/],
+  ['an input 50 levels deep (20,000 levels cannot even be sent: the unit tier checks those)', (id) => ({ jobId: id, ccs: deep(50) }), /^input is nested too deeply \(more than 6 levels\)/],
 ];
+
+function deep(levels: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < levels; i++) value = { next: value };
+  return value;
+}
 
 describe('runCcsJob input validation', () => {
   it.each(CASES)('%s fails CcsInvalidInput at once', async (_name, make, message) => {

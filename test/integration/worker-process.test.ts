@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
@@ -117,4 +118,26 @@ describe('worker process', () => {
     expect(out).toContain('CCS_PASSWORD_FILE: cannot read /nonexistent/password (ENOENT)');
     expect(out).toContain('CCS_TLS_INSECURE must be true or false; got "maybe"');
   }, 30_000);
+
+  it('says in one line, without a stack, why it cannot start: Temporal unreachable, or its health port taken', async () => {
+    const unreachable = await spawnWorker({ TEMPORAL_ADDRESS: '127.0.0.1:1' }, false);
+    expect(await unreachable.exited).toBe(1);
+    const lines = unreachable.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ccs-jobs worker: cannot reach Temporal .*check TEMPORAL_ADDRESS/);
+    expect(unreachable.output()).not.toMatch(/\n\s+at /);
+
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const busy = await spawnWorker({ HEALTH_BIND_ADDRESS: `127.0.0.1:${port}` }, false);
+      expect(await busy.exited).toBe(1);
+      const busyLines = busy.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+      expect(busyLines).toEqual([expect.stringMatching(/^ccs-jobs worker: listen EADDRINUSE.* \(the address is already in use: stop what listens there, or choose another port\)$/) as string]);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
 });
+

@@ -253,9 +253,12 @@ describe('TLS', () => {
     await client.close();
   });
 
-  it('works over plain HTTP against a --no-tls simulator', async () => {
+  it('refuses plain HTTP unless allowed (the password would travel in clear text), then works, warned', async () => {
     const s = await startSimulator({ port: 0, tls: false });
-    const client = clientFor(s);
+    expect(() => clientFor(s)).toThrow(/uses http:\/\/: the password and tokens would travel in clear text; use https:\/\/, or set CCS_ALLOW_PLAINTEXT=true/);
+    const warn = vi.fn();
+    const client = clientFor(s, { allowPlaintext: true, warn });
+    expect(warn.mock.calls[0]?.[0]).toContain('plain HTTP (CCS_ALLOW_PLAINTEXT=true)');
     const jobId = addJob(s, [['Completed', 0]]);
     await expect(client.getJobRuns(jobId)).resolves.toEqual([]);
     await client.close();

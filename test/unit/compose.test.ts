@@ -55,12 +55,24 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) if (name !== 'ccs-sim') expect(service.profiles, name).toBeUndefined();
   });
 
+  it('exposes nothing beyond the host by default, requires a database password, and fixes the shard count', () => {
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    expect(services.temporal?.ports).toEqual(['${TEMPORAL_BIND_ADDRESS:-127.0.0.1}:${TEMPORAL_PORT:-7233}:7233']);
+    expect(services['temporal-ui']?.ports).toEqual(['${TEMPORAL_BIND_ADDRESS:-127.0.0.1}:${TEMPORAL_UI_PORT:-8233}:8080']);
+    expect(services['ccs-sim']?.ports).toBeUndefined();
+    expect(services.temporal?.environment?.NUM_HISTORY_SHARDS).toBe('512');
+    expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
+    expect(services.postgresql?.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
+    expect(readFileSync(join(ROOT, '.env.compose.example'), 'utf8')).toMatch(/^POSTGRES_PASSWORD=$/m);
+  });
+
   it('gives the worker a configuration its loader accepts (the demo servers file)', () => {
     const servers = readFileSync(join(ROOT, 'deploy/demo/servers.yaml'), 'utf8');
     expect(servers).toContain('baseUrl: https://ccs-sim:12431/ccs/api/v1');
     // The file's paths are the container's; point them at the repository's copy to load it here.
     const env = { ...services.worker!.environment, CCS_SERVERS_FILE: join(ROOT, 'deploy/demo/servers.yaml') } as Record<string, string>;
-    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')]));
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')]));
     let problems: string[] = [];
     try {
       loadConfig(resolved);

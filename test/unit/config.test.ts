@@ -197,6 +197,15 @@ describe('Temporal Cloud', () => {
   });
 });
 
+describe('plain HTTP', () => {
+  it('is refused unless CCS_ALLOW_PLAINTEXT=true', () => {
+    expect(problemsOf({ ...BASE, CCS_BASE_URL: 'http://ccs.example.local:12431/ccs/api/v1' })).toEqual([
+      'CCS_BASE_URL uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly',
+    ]);
+    expect(loadConfig({ ...BASE, CCS_BASE_URL: 'http://ccs.example.local:12431/ccs/api/v1', CCS_ALLOW_PLAINTEXT: 'true' }).ccsServers.default).toMatchObject({ allowPlaintext: true });
+  });
+});
+
 describe('CCS dialect and bounds settings', () => {
   it('reads the password encoding, the server time zone and the request bounds, every server alike', () => {
     const config = loadConfig({ ...BASE, CCS_PASSWORD_ENCODING: 'plain', CCS_TIME_ZONE: 'Europe/Paris', CCS_REQUEST_TIMEOUT: '20s', CCS_MAX_RESPONSE_BYTES: '1048576', CCS_MAX_RETRY_AFTER: '2m' });

@@ -31,7 +31,7 @@ export function passwordSource(server: CcsServerConfig): string | (() => string)
   };
 }
 
-function checkBaseUrl(name: string, baseUrl: string | undefined, problems: string[]): void {
+function checkBaseUrl(name: string, baseUrl: string | undefined, problems: string[], allowPlaintext = false): void {
   if (!baseUrl) {
     problems.push(`${name} is required, e.g. https://ccs-app01.example.local:12431/ccs/api/v1`);
     return;
@@ -39,6 +39,9 @@ function checkBaseUrl(name: string, baseUrl: string | undefined, problems: strin
   try {
     const url = new URL(baseUrl);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name} must start with https://; got ${url.protocol}`);
+    else if (url.protocol === 'http:' && !allowPlaintext) {
+      problems.push(`${name} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`);
+    }
   } catch {
     problems.push(`${name} is not a URL: ${JSON.stringify(baseUrl)}`);
   }
@@ -82,7 +85,8 @@ function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName:
 export function serverFromEnv(env: Env, get: (name: string) => string | undefined, problems: string[], required: boolean): CcsServerConfig | undefined {
   if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE'].some((n) => get(n) !== undefined)) return undefined;
   const baseUrl = get('CCS_BASE_URL');
-  checkBaseUrl('CCS_BASE_URL', baseUrl, problems);
+  const allowPlaintext = parseBoolean('CCS_ALLOW_PLAINTEXT', env.CCS_ALLOW_PLAINTEXT, problems);
+  checkBaseUrl('CCS_BASE_URL', baseUrl, problems, allowPlaintext);
   const username = get('CCS_USERNAME');
   if (!username) problems.push('CCS_USERNAME is required, e.g. DOMAIN\\svc-ccs');
 
@@ -101,6 +105,7 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
     username: username as string,
     password: password as string,
     passwordFile,
+    allowPlaintext,
     passwordEncoding: passwordEncoding('CCS_PASSWORD_ENCODING', get('CCS_PASSWORD_ENCODING'), problems),
     timeZone: timeZone('CCS_TIME_ZONE', get('CCS_TIME_ZONE'), problems),
     ca,
@@ -152,7 +157,8 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
       return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
     };
     const baseUrl = str('baseUrl');
-    checkBaseUrl(`${at}.baseUrl`, baseUrl, problems);
+    const allowPlaintext = parseBoolean('CCS_ALLOW_PLAINTEXT', env.CCS_ALLOW_PLAINTEXT, []);
+    checkBaseUrl(`${at}.baseUrl`, baseUrl, problems, allowPlaintext);
     const username = str('username');
     if (!username) problems.push(`${at}.username is required, e.g. DOMAIN\\svc-ccs`);
     let password: string | undefined;
@@ -173,6 +179,7 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
       username: username as string,
       password: password as string,
       passwordFile,
+      allowPlaintext,
       passwordEncoding: passwordEncoding(`${at}.passwordEncoding`, s.passwordEncoding, problems),
       timeZone: timeZone(`${at}.timeZone`, s.timeZone, problems),
       ca,
