@@ -325,28 +325,17 @@ class JobRunFollower {
 
   /** One read of an ended run, with its messages, repeated while it needs attention. */
   private async readFinalWatched(run: JobRun): Promise<JobRun> {
-    const { input } = this;
     for (;;) {
-      const outcome = this.record(
-        await watchActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
-          jobId: input.jobId,
-          jobRunId: run.jobRunId,
-          lastStatus: '',
-          lastCustomStatusText: null,
-          pollIntervalMs: input.pollIntervalMs,
-          maxPollIntervalMs: input.maxPollIntervalMs,
-          ccs: this.server,
-          ...this.watchInput(),
-        }),
-      );
+      const outcome = this.record(await this.readFinal(run));
       if (outcome.run) return outcome.run;
     }
   }
 
-  /** One read of an ended run, with its messages (histories before WATCH_PATCH). */
+  /** One read of an ended run, with its messages (watched from WATCH_PATCH on). */
   private readFinal(run: JobRun): Promise<WaitOutcome> {
     const { input } = this;
-    return pollActivities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
+    const activities = this.watching ? watchActivities : pollActivities;
+    return activities(input.pollIntervalMs, input.maxPollIntervalMs).waitForJobRunChange({
       jobId: input.jobId,
       jobRunId: run.jobRunId,
       lastStatus: '',
@@ -354,6 +343,7 @@ class JobRunFollower {
       pollIntervalMs: input.pollIntervalMs,
       maxPollIntervalMs: input.maxPollIntervalMs,
       ccs: this.server,
+      ...this.watchInput(),
     });
   }
 
