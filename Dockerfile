@@ -44,7 +44,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-COPY --from=build --chown=root:root /app/workflow-bundle.js ./workflow-bundle.js
+COPY --from=build --chown=root:root /app/workflow-bundle.js /app/workflow-bundle.encoded-failures.js ./
 COPY --chown=root:root package.json ./
 USER node
 EXPOSE 8080 9464

@@ -15,7 +15,7 @@ export default defineConfig({
       // A real dev server: workflows with scripted activities, then the whole system (simulator over
       // real sockets, worker processes, CLI, demo, image build).
       { extends: true, test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'], setupFiles: ['test/setup/typescript-require.ts'] } },
     ],
   },
 });

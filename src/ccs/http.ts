@@ -288,11 +288,17 @@ export function errorForStatus(res: HttpResponse, where: string, reading: Answer
   return new CcsError(ErrorType.BadRequest, `${where} was rejected (${status})${said}`, { status });
 }
 
-/** Parses a JSON success body; an HTML page or truncated JSON is a `CcsProtocolError`. */
+/**
+ * Parses a JSON success body; an HTML page or truncated JSON is a `CcsProtocolError`. Every string in
+ * it is scrubbed as it is read: run exceptions and messages are CCS's free text, and a CCS or gateway
+ * that echoes a request puts credentials there, from where they would reach results and history.
+ */
 export function jsonBody(res: HttpResponse, where: string, secrets?: SecretSet): unknown {
   const type = String(res.headers['content-type'] ?? '');
   try {
-    return JSON.parse(res.text) as unknown;
+    // The token answer is read without `secrets`: its tokens are the secrets.
+    if (!secrets) return JSON.parse(res.text) as unknown;
+    return JSON.parse(res.text, (_key, value: unknown) => (typeof value === 'string' ? secrets.scrub(value) : value)) as unknown;
   } catch {
     const kind = type ? `${type.split(';')[0]} ` : '';
     throw new CcsError(

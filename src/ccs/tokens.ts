@@ -71,7 +71,7 @@ export class TokenManager {
     private readonly options: TokenOptions,
   ) {
     this.now = options.now ?? Date.now;
-    if (typeof options.password === 'string') transport.secrets.add(options.password);
+    if (typeof options.password === 'string') transport.secrets.addPassword(options.password);
   }
 
   /** A valid access token, fetched at most once however many callers ask at the same time. */
@@ -93,7 +93,7 @@ export class TokenManager {
   private currentPassword(): string {
     const { password } = this.options;
     const value = typeof password === 'string' ? password : password();
-    this.transport.secrets.add(value);
+    this.transport.secrets.addPassword(value);
     return value;
   }
 
@@ -120,7 +120,7 @@ export class TokenManager {
     }
     const encoding = this.options.passwordEncoding ?? DEFAULT_PASSWORD_ENCODING;
     const sent = encoding === 'base64' ? Buffer.from(password, 'utf8').toString('base64') : password;
-    this.transport.secrets.add(sent);
+    this.transport.secrets.addPassword(sent);
     try {
       const token = await this.grant({ grant_type: 'password', username: this.options.username, password: sent });
       this.refusal = null;

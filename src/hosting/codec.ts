@@ -77,9 +77,10 @@ export class AesGcmCodec implements PayloadCodec {
 }
 
 /**
- * The data converter for a codec: every payload (inputs, results, failure details, signals, queries)
- * encrypted. Failure messages and search attributes stay readable: the first so operators see why a
- * run failed without the key, the second because visibility queries need them.
+ * A client's data converter for a codec: every payload (inputs, results, failure details and encoded
+ * failure attributes, signals, queries) encrypted and decrypted. Workers add the failure converter
+ * that moves failure messages into encoded attributes (create-worker.ts); search attributes stay
+ * readable because visibility queries need them.
  */
 export function encryptingDataConverter(codec: AesGcmCodec): DataConverter {
   return { payloadCodecs: [codec] };

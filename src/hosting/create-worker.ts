@@ -6,7 +6,8 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityEvents, type CcsActivities } from '../activities';
 import type { CcsClient } from '../ccs/client';
-import { AesGcmCodec, encryptingDataConverter } from './codec';
+import { AesGcmCodec } from './codec';
+import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
 import type { CodecConfig } from './config/codec-keys';
 import type { WorkerTuning } from './config';
 
@@ -40,8 +41,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: options.activities ?? createActivities({ servers: options.servers, events: options.events }),
     ...options.tuning,
-    ...(options.codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)) } : {}),
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    // With encryption, failure messages and stack traces are encrypted too: they are CCS's words.
+    ...(options.codec
+      ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)], failureConverterPath: ENCODED_FAILURES_CONVERTER_PATH } }
+      : {}),
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: bundleToLoad(options.workflowBundlePath, options.codec !== undefined) } }
+      : { workflowsPath: require.resolve('../workflows') }),
     ...(options.failWorkflowOnBug ? { workflowFailureErrorTypes: { '*': ['Error', 'TypeError', 'ReferenceError', 'CcsError'] } } : {}),
   };
   return Worker.create(workerOptions);

@@ -52,10 +52,15 @@ describe('encrypted at rest in Temporal', () => {
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobFaulted');
     expect(JSON.stringify(failure.details)).toContain('secret-ish exception text');
+    expect(failure.message).toMatch(/faulted: secret-ish exception text$/); // decrypted from the encoded attributes by the keyed client
 
     const history = await plain.workflow.getHandle(handle.workflowId).fetchHistory();
-    // Search attributes and failure messages stay readable by design; every payload must not be.
+    // Search attributes stay readable by design; failure messages and every payload must not be.
+    const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+    expect(failed?.message).toBe('Encoded failure');
+    expect(failed?.stackTrace ?? '').toBe('');
     const payloads = (history.events ?? []).flatMap((e) => [
+      ...(e.workflowExecutionFailedEventAttributes?.failure?.encodedAttributes ? [e.workflowExecutionFailedEventAttributes.failure.encodedAttributes] : []),
       ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),

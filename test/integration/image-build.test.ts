@@ -11,10 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
-import { SIM_USER, addJob, eventually, startRun, startSim, startWorker, type TestWorker } from '../helpers';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { AesGcmCodec, encryptingDataConverter } from '../../src/hosting/codec';
+import { SIM_USER, addJob, eventually, failureOf, startRun, startSim, startWorker, type TestWorker } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const KEY = randomBytes(32);
 let sim: Simulator;
 let helper: TestWorker;
 let out: string;
@@ -52,6 +56,7 @@ describe('the worker image build', () => {
     const bundle = join(out, 'workflow-bundle.js');
     execFileSync(process.execPath, [join(dist, 'src/dev/bundle-workflows.js'), bundle], { cwd: ROOT, stdio: 'pipe' });
     expect(readFileSync(bundle, 'utf8').length).toBeGreaterThan(100_000);
+    expect(readFileSync(join(out, 'workflow-bundle.encoded-failures.js'), 'utf8')).toContain('encodeCommonAttributes');
     expect(dockerfile).toContain('node dist/src/dev/bundle-workflows.js /app/workflow-bundle.js');
     expect(dockerfile).toContain('CMD ["node", "dist/src/worker.js"]');
 
@@ -70,6 +75,7 @@ describe('the worker image build', () => {
         CCS_USERNAME: SIM_USER.username,
         CCS_PASSWORD: SIM_USER.password,
         CCS_CA_FILE: join(out, 'ca.pem'),
+        CCS_CODEC_KEYS: `image:${KEY.toString('base64')}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -78,9 +84,19 @@ describe('the worker image build', () => {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     try {
       await eventually(() => fetch(`http://127.0.0.1:${health}/readyz`).then((r) => r.ok || undefined, () => undefined), 30_000, 'the compiled worker to be ready');
+      const encrypted = { ...helper, taskQueue, client: new Client({ connection: helper.client.connection, dataConverter: encryptingDataConverter(new AesGcmCodec([{ id: 'image', key: KEY }])) }) };
       const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
-      const run = await startRun({ ...helper, taskQueue }, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
+      const run = await startRun(encrypted, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
       expect((await run.result()).status).toBe('Completed');
+      // The compiled encoded-failures converter and its bundle: a faulted run's failure is readable
+      // with the key, and history holds only "Encoded failure".
+      const faultId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'compiled-canary exception' });
+      const faulted = await startRun(encrypted, { jobId: faultId, pollInterval: '1s', maxPollInterval: '1s' });
+      expect((await failureOf(faulted.result())).message).toMatch(/faulted: compiled-canary exception$/);
+      const history = JSON.stringify(await faulted.fetchHistory());
+      expect(history).toContain('Encoded failure');
+      expect(history).not.toContain('compiled-canary');
+      expect(history).not.toMatch(/ faulted: /);
       expect(output).not.toContain('webpack');
       expect(output).not.toContain('Workflow bundle created');
     } finally {

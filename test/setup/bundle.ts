@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { buildWorkflowBundles, encodedFailuresBundlePath } from '../../src/hosting/workflow-bundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,15 +16,13 @@ declare module 'vitest' {
   }
 }
 
-/** Bundles src/workflows into a temporary directory; returns its path and a clean-up. */
+/** Bundles src/workflows (both bundles) into a temporary directory; returns the plain one's path and a clean-up. */
 export async function buildBundle(): Promise<{ path: string; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'ccs-test-'));
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: join(__dirname, '../../src/workflows/index.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+  const bundles = await buildWorkflowBundles({ trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} });
   const path = join(dir, 'workflow-bundle.js');
-  writeFileSync(path, bundle.code);
+  writeFileSync(path, bundles.plain);
+  writeFileSync(encodedFailuresBundlePath(path), bundles.encodedFailures);
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createActivities, type WaitForJobRunChangeResult } from '../../src/activities';
 import { toFailure } from '../../src/activities/to-failure';
 import type { CcsClient } from '../../src/ccs/client';
+import { SecretSet } from '../../src/ccs/scrub';
 import { ErrorType, type CcsError } from '../../src/domain/errors';
 import type { Simulator } from '../../src/sim/server';
 import { addJob, clientFor, SIM_USER, startSim } from '../helpers';
@@ -156,6 +157,26 @@ describe('echoed secrets', () => {
     expect(refused.message).toContain('password=[redacted]');
     for (const form of ['p@ss=word&secret%', encodeURIComponent('p@ss=word&secret%'), 'p%40ss%3Dword%26secret%25']) expect(refused.message).not.toContain(form);
   });
+
+  it('run texts that quote credentials are scrubbed as they are read: the exception, the messages', async () => {
+    const { sim, client } = await rig();
+    const password = SIM_USER.password;
+    const jobId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: `login with password=${password} failed; header Authorization: Bearer abc.def.ghi; ${password}` });
+    await client.executeJob(jobId);
+    const [run] = await eventuallyEnded(client, jobId);
+    expect(run!.exception).toBe('login with password=[redacted] failed; header Authorization: [redacted]; [redacted]');
+    expect(JSON.stringify(run)).not.toContain(password);
+  });
+
+  it('remembers every password and the newest 64 tokens, however many were issued', () => {
+    const secrets = new SecretSet();
+    secrets.addPassword('first-password');
+    for (let i = 0; i < 1000; i++) secrets.add(`token-${i}-${'x'.repeat(20)}`);
+    expect(secrets.scrub('first-password')).toBe('[redacted]');
+    expect(secrets.scrub(`token-999-${'x'.repeat(20)}`)).toBe('[redacted]');
+    expect(secrets.scrub(`token-936-${'x'.repeat(20)}`)).toBe('[redacted]');
+    expect(secrets.scrub(`token-0-${'x'.repeat(20)}`)).toBe(`token-0-${'x'.repeat(20)}`);
+  });
 });
 
 describe('answers in other shapes', () => {
@@ -197,3 +218,13 @@ describe('a followed run (watch mode) is never dropped', () => {
     expect(await env().run(wait, { ...base, watch: { attention: ErrorType.Forbidden } })).toMatchObject({ run: { status: 'Executing' }, attention: null });
   });
 });
+
+/** The runs of `jobId` once the latest has ended (the simulator walks its steps in real time). */
+async function eventuallyEnded(client: CcsClient, jobId: string) {
+  for (let i = 0; i < 50; i++) {
+    const runs = await client.getJobRuns(jobId);
+    if (runs[0]?.endTime) return runs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the run of ${jobId} did not end`);
+}
