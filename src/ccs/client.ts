@@ -26,6 +26,10 @@ export interface CcsClientOptions {
   ca?: string | Buffer | undefined;
   /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
   insecure?: boolean | undefined;
+  /** Check this name in CCS's certificate instead of the URL's host (CCS_TLS_SERVERNAME). */
+  servername?: string | undefined;
+  /** Accept exactly the certificates with these SHA-256 fingerprints, `AB:CD:…` (CCS_TLS_PIN_SHA256). */
+  pinSha256?: readonly string[] | undefined;
   /** Accept an `http://` base URL (the password and tokens in clear text): explicit opt-in only, warned. */
   allowPlaintext?: boolean | undefined;
   connectTimeoutMs?: number | undefined;

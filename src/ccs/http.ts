@@ -5,6 +5,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { CcsError, ErrorType, JOB_OPERATION_PERMISSIONS } from '../domain/errors';
 import { SecretSet } from './scrub';
+import { TlsTrustError, trustingConnector, untrustedMessage } from './tls';
 
 /** Defaults of the bounds every request has; each is configurable per server. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -18,6 +19,10 @@ export interface TransportOptions {
   ca?: string | Buffer | undefined;
   /** Skip certificate verification. Only by explicit opt-in. */
   insecure?: boolean | undefined;
+  /** Check this name in the certificate instead of the URL's host (CCS's certificate is named Symantec_Components). */
+  servername?: string | undefined;
+  /** Accept exactly the certificates with these SHA-256 fingerprints (`AB:CD:…`), self-signed included. */
+  pinSha256?: readonly string[] | undefined;
   connectTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
@@ -98,11 +103,10 @@ export class Transport {
       keepAliveTimeout: 30_000,
       headersTimeout: options.headersTimeoutMs ?? 30_000,
       bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-      connect: {
-        timeout: options.connectTimeoutMs ?? 10_000,
-        ...(options.ca ? { ca: options.ca } : {}),
-        rejectUnauthorized: options.insecure !== true,
-      },
+      connect: trustingConnector(
+        { ca: options.ca, insecure: options.insecure, servername: options.servername, pinSha256: options.pinSha256 },
+        options.connectTimeoutMs ?? 10_000,
+      ),
     });
   }
 
@@ -215,12 +219,24 @@ function errorCode(err: unknown): string {
   return (err as { code?: string }).code ?? 'UNKNOWN';
 }
 
+/** The {@link TlsTrustError} behind `err`, if a certificate was refused. */
+function untrusted(err: unknown): TlsTrustError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if (current instanceof TlsTrustError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function networkError(err: unknown, where: string, baseUrl: string): CcsError {
+  const refused = untrusted(err);
+  if (refused) return new CcsError(ErrorType.TlsError, untrustedMessage(new URL(baseUrl).origin, refused), { cause: err, mayHaveReachedServer: false });
   const code = errorCode(err);
   if (TLS_CODE.test(code)) {
     return new CcsError(
       ErrorType.TlsError,
-      `TLS handshake with ${baseUrl} failed (${code}): trust the server's CA with CCS_CA_FILE, or opt out of verification with CCS_TLS_INSECURE=true`,
+      `TLS handshake with ${baseUrl} failed (${code}): the server may not speak TLS on this port, or refused this client's TLS versions`,
       { cause: err, mayHaveReachedServer: false },
     );
   }

@@ -113,12 +113,14 @@ export function parseStatus(value: unknown): { status: string; statusCode: numbe
 }
 
 /** Message fields under the names the reference assumes and tolerant variants. */
-const MESSAGE_TEXT_FIELDS = ['Message', 'Text', 'MessageText', 'Description', 'Msg'];
-const MESSAGE_TIME_FIELDS = ['Time', 'TimeStamp', 'Timestamp', 'MessageTime', 'Date', 'Created'];
+export const MESSAGE_TEXT_FIELDS = ['Message', 'Text', 'MessageText', 'Description', 'Msg'];
+export const MESSAGE_TIME_FIELDS = ['Time', 'TimeStamp', 'Timestamp', 'MessageTime', 'Date', 'Created'];
 
-function parseMessages(value: unknown, context: ReadingContext): JobRunMessage[] | undefined {
+/** The run's messages; `raw` when some carried no text under a known name (kept raw, bounded). */
+function parseMessages(value: unknown, context: ReadingContext): { messages: JobRunMessage[]; raw: boolean } | undefined {
   if (!Array.isArray(value)) return undefined;
-  return value.map((item): JobRunMessage => {
+  let raw = false;
+  const messages = value.map((item): JobRunMessage => {
     if (isRecord(item)) {
       const text = MESSAGE_TEXT_FIELDS.map((f) => field(item, f)).find((v) => v !== undefined && v !== null);
       const rawTime = MESSAGE_TIME_FIELDS.map((f) => field(item, f)).find((v) => v !== undefined && v !== null);
@@ -128,10 +130,12 @@ function parseMessages(value: unknown, context: ReadingContext): JobRunMessage[]
       } catch {
         time = null;
       }
-      return { time, text: optionalString(text) ?? JSON.stringify(item) };
+      if (text === undefined) raw = true;
+      return { time, text: text === undefined ? (JSON.stringify(item) ?? '').slice(0, MAX_RAW) : (optionalString(text) ?? '') };
     }
-    return { time: null, text: String(item) };
+    return { time: null, text: String(item).slice(0, MAX_RAW) };
   });
+  return { messages, raw };
 }
 
 /** The JobStatusInfo object itself, whether wrapped (`{"JobStatusInfo": {...}}`) or flat. */
@@ -176,8 +180,10 @@ export function parseJobStatusInfo(body: unknown, context: ReadingContext = {}):
     activities: Array.isArray(activities) ? activities : [],
   };
   const messages = parseMessages(field(obj, 'Messages'), context);
-  if (messages) run.messages = messages;
-  else if (field(obj, 'Messages') !== undefined && field(obj, 'Messages') !== null) unreadable.Messages = (JSON.stringify(field(obj, 'Messages')) ?? '').slice(0, MAX_RAW);
+  if (messages) {
+    run.messages = messages.messages;
+    if (messages.raw) unreadable.Messages = `no message text under ${MESSAGE_TEXT_FIELDS.join(', ')}: kept raw`;
+  } else if (field(obj, 'Messages') !== undefined && field(obj, 'Messages') !== null) unreadable.Messages = (JSON.stringify(field(obj, 'Messages')) ?? '').slice(0, MAX_RAW);
   const errorCount = field(obj, 'ErrorCount');
   if (typeof errorCount === 'number') run.errorCount = errorCount;
   if (Object.keys(unreadable).length > 0) run.unreadable = unreadable;

@@ -28,6 +28,26 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
+/**
+ * A certificate as CCS binds it: self-signed, named `name` (CCS's is `Symantec_Components`), valid
+ * for no host name. Its `caPem` is the certificate itself (trusting it means trusting exactly it).
+ */
+export function generateSelfSignedMaterial(name: string): TlsMaterial {
+  const keys = newKeys();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
+  const subject = [{ name: 'commonName', value: name }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([{ name: 'keyUsage', digitalSignature: true, keyEncipherment: true }, { name: 'extKeyUsage', serverAuth: true }]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  const pem = forge.pki.certificateToPem(cert);
+  return { caPem: pem, certPem: pem, keyPem: keys.pem };
+}
+
 /** Creates a CA and a server certificate valid for `hosts` (DNS names and IP addresses) for 2 years. */
 export function generateTlsMaterial(hosts: string[] = ['localhost', '127.0.0.1', '::1']): TlsMaterial {
   const notBefore = new Date(Date.now() - 60_000);

@@ -13,6 +13,8 @@ const USAGE = `Usage: ccs-sim [options]
   --tls-dir DIR         keep ca.pem, cert.pem, key.pem in DIR (created when absent) so restarts keep the CA
   --ca-out FILE         write the CA certificate (PEM) for clients to FILE
   --tls-names LIST      extra host names for the certificate, e.g. ccs-sim (a container's service name)
+  --cert-name NAME      the certificate's only name, as CCS's: Symantec_Components (default: the host's names)
+  --self-signed         a self-signed certificate, as CCS binds by default (--ca-out writes the certificate)
   --scenario FILE       JSON {"jobs": [...]} (default: a built-in demo scan)
   --state-file FILE     keep jobs and runs across restarts
   --token-ttl SECONDS   access token lifetime (default 3600)
@@ -49,7 +51,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
       args: argv,
       options: {
         port: { type: 'string' }, host: { type: 'string' }, 'no-tls': { type: 'boolean' }, 'tls-dir': { type: 'string' },
-        'ca-out': { type: 'string' }, 'tls-names': { type: 'string' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
+        'ca-out': { type: 'string' }, 'tls-names': { type: 'string' }, 'cert-name': { type: 'string' }, 'self-signed': { type: 'boolean' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
@@ -127,6 +129,8 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
     tls: !values['no-tls'],
     ...(values['tls-dir'] ? { tlsDir: values['tls-dir'] } : {}),
     ...(values['ca-out'] ? { caOut: values['ca-out'] } : {}),
+    ...(values['cert-name'] ? { certName: values['cert-name'] } : {}),
+    ...(values['self-signed'] ? { selfSigned: true } : {}),
     ...(values['tls-names'] ? { tlsNames: values['tls-names'].split(',').map((n) => n.trim()).filter(Boolean) } : {}),
     jobs,
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),

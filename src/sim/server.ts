@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEFAULT_USERS, TokenAuthority } from './auth';
-import { generateTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './cert';
+import { generateSelfSignedMaterial, generateTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './cert';
 import { ControlApi, type RequestCounts } from './control';
 import { FaultInjector, type SimFaults } from './faults';
 import { JobService, type JobServiceOptions } from './job-service';
@@ -29,6 +29,13 @@ export interface SimulatorOptions extends JobServiceOptions {
   tlsDir?: string;
   /** Extra host names the certificate is valid for (e.g. a container's service name). */
   tlsNames?: string[];
+  /**
+   * The certificate's only name, as CCS's (`Symantec_Components`), instead of the host's names: a client
+   * must check that name (CCS_TLS_SERVERNAME) or pin the certificate. Default: the host's names.
+   */
+  certName?: string;
+  /** A self-signed certificate, as CCS binds by default (with `certName`; else named after the host). */
+  selfSigned?: boolean;
   jobs?: SimJob[];
   stateFile?: string;
   tokenTtlSeconds?: number;
@@ -174,7 +181,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   let tlsMaterial: TlsMaterial | undefined;
   const names = [...new Set(['localhost', host, '127.0.0.1', '::1', ...(options.tlsNames ?? [])])];
-  if (useTls) tlsMaterial = options.tlsDir ? loadOrCreateTlsMaterial(options.tlsDir, names) : generateTlsMaterial(names);
+  if (useTls) {
+    const certNames = options.certName ? [options.certName] : names;
+    if (options.selfSigned) tlsMaterial = generateSelfSignedMaterial(certNames[0]!);
+    else tlsMaterial = options.tlsDir ? loadOrCreateTlsMaterial(options.tlsDir, certNames) : generateTlsMaterial(certNames);
+  }
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => void handle(req, res);
   const server = tlsMaterial ? https.createServer({ key: tlsMaterial.keyPem, cert: tlsMaterial.certPem }, listener) : http.createServer(listener);
   server.keepAliveTimeout = 60_000;

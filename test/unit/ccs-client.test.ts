@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toFailure } from '../../src/activities/to-failure';
 import { CcsClient } from '../../src/ccs/client';
+import { normalizeFingerprint } from '../../src/ccs/tls';
 import type { CcsError } from '../../src/domain/errors';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { addJob, clientFor, SIM_USER, startSim } from '../helpers';
@@ -263,6 +264,61 @@ describe('TLS', () => {
     await expect(client.getJobRuns(jobId)).resolves.toEqual([]);
     await client.close();
     await s.close();
+  });
+});
+
+describe('trusting CCS’s own certificate', () => {
+  const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint256;
+
+  it('Symantec_Components, self-signed: refused with what it is and the pin to set; the pin trusts exactly it, in a list too', async () => {
+    const s = await startSim({ certName: 'Symantec_Components', selfSigned: true });
+    const fp = fingerprintOf(s.caPem!);
+    const jobId = addJob(s, [['Completed', 0]]);
+    try {
+      const err = await errorOf(clientFor(s, { ca: undefined }).getJobRuns(jobId));
+      expect(err).toMatchObject({ type: 'CcsTlsError', retryable: false, mayHaveReachedServer: false });
+      expect(err.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(err.message).toContain('subject CN=Symantec_Components; SANs none; issuer itself (self-signed)');
+      expect(err.message).toContain(`SHA-256 ${fp}`);
+      expect(err.message).toContain(`To trust it: trust exactly this certificate: CCS_TLS_PIN_SHA256 (tlsPinSha256 in CCS_SERVERS_FILE)=${fp}`);
+      expect(err.message).toMatch(/CCS_TLS_INSECURE=true turns verification off \(last resort\)$/);
+      expect(s.stats().token).toBeUndefined(); // nothing was sent: the password never reached an untrusted server
+
+      await expect(clientFor(s, { ca: undefined, pinSha256: [fp] }).getJobRuns(jobId)).resolves.toEqual([]);
+      const other = 'AB:'.repeat(31) + 'AB';
+      await expect(clientFor(s, { ca: undefined, pinSha256: [other, fp] }).getJobRuns(jobId)).resolves.toEqual([]);
+      const rotated = await errorOf(clientFor(s, { ca: undefined, pinSha256: [other] }).getJobRuns(jobId));
+      expect(rotated.message).toMatch(new RegExp(`its SHA-256 fingerprint is not among the 1 pinned.*SHA-256 ${fp}.*add its fingerprint to CCS_TLS_PIN_SHA256`));
+      // Its own certificate as the CA file works too (it is its own issuer), for the right name only.
+      const asCa = await errorOf(clientFor(s, { ca: s.caPem }).getJobRuns(jobId));
+      expect(asCa.message).toMatch(/not valid for the name "127.0.0.1".*CCS_TLS_SERVERNAME \(tlsServername in CCS_SERVERS_FILE\)=Symantec_Components/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a CA-signed certificate for another name: refused for the URL’s host, trusted with CCS_TLS_SERVERNAME, never for a wrong one', async () => {
+    const s = await startSim({ certName: 'ccs-app01.corp.example' });
+    const jobId = addJob(s, [['Completed', 0]]);
+    try {
+      const err = await errorOf(clientFor(s).getJobRuns(jobId));
+      expect(err.message).toMatch(/not valid for the name "127.0.0.1", checked for "127.0.0.1"\): subject CN=ccs-app01.corp.example; SANs ccs-app01.corp.example; issuer CN=ccs-sim local CA/);
+      expect(err.message).toContain('CCS_TLS_SERVERNAME (tlsServername in CCS_SERVERS_FILE)=ccs-app01.corp.example');
+      await expect(clientFor(s, { servername: 'ccs-app01.corp.example' }).getJobRuns(jobId)).resolves.toEqual([]);
+      const wrong = await errorOf(clientFor(s, { servername: 'ccs-app02.corp.example' }).getJobRuns(jobId));
+      expect(wrong.type).toBe('CcsTlsError');
+      // The name does not replace the chain: without the CA it is still refused.
+      const noCa = await errorOf(clientFor(s, { ca: undefined, servername: 'ccs-app01.corp.example' }).getJobRuns(jobId));
+      expect(noCa.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE.*trust its issuer with CCS_CA_FILE/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reads fingerprints as people paste them', () => {
+    const canonical = 'AB:'.repeat(31) + 'AB';
+    for (const written of ['ab'.repeat(32), canonical.toLowerCase(), `SHA256 Fingerprint=${canonical}`, `sha256/${'AB'.repeat(32)}`, ` ${canonical} `]) expect(normalizeFingerprint(written)).toBe(canonical);
+    for (const bad of ['AB'.repeat(31), 'zz'.repeat(32), '']) expect(normalizeFingerprint(bad)).toBeNull();
   });
 });
 

@@ -64,6 +64,30 @@ describe('loadConfig', () => {
   });
 });
 
+describe('trusting CCS’s certificate', () => {
+  const fp = 'AB:'.repeat(31) + 'AB';
+  const fp2 = '01:'.repeat(31) + '01';
+
+  it('reads CCS_TLS_SERVERNAME and a list of pins in any written form', () => {
+    const config = loadConfig({ ...BASE, CCS_TLS_SERVERNAME: 'Symantec_Components', CCS_TLS_PIN_SHA256: `${fp.toLowerCase()}, ${fp2.replace(/:/g, '')}` });
+    expect(config.ccsServers.default).toMatchObject({ servername: 'Symantec_Components', pinSha256: [fp, fp2] });
+  });
+
+  it('names a bad pin, a bad name and a pin beside insecure mode', () => {
+    expect(problemsOf({ ...BASE, CCS_TLS_PIN_SHA256: 'AB:CD', CCS_TLS_SERVERNAME: 'two words' })).toEqual([
+      'CCS_TLS_PIN_SHA256: "AB:CD" is not a SHA-256 fingerprint (64 hex digits, colons allowed); `ccs-jobs ccs inspect <url>` prints the server\'s',
+      'CCS_TLS_SERVERNAME must be the host name the certificate carries (letters, digits, \'.\', \'_\', \'-\'), e.g. Symantec_Components; got "two words"',
+    ]);
+    expect(problemsOf({ ...BASE, CCS_TLS_PIN_SHA256: fp, CCS_TLS_INSECURE: 'true' })).toEqual(['CCS_TLS_INSECURE=true and CCS_TLS_PIN_SHA256 contradict each other; keep CCS_TLS_PIN_SHA256']);
+  });
+
+  it('takes tlsServername and tlsPinSha256 (a YAML list) per server from CCS_SERVERS_FILE', () => {
+    const file = join(dir, 'tls-servers.yaml');
+    writeFileSync(file, `servers:\n  emea:\n    baseUrl: https://ccs-emea:12431/ccs/api/v1\n    username: svc\n    passwordEnv: PW\n    tlsServername: Symantec_Components\n    tlsPinSha256:\n      - ${fp}\n      - ${fp2}\n`);
+    expect(loadConfig({ CCS_SERVERS_FILE: file, PW: 'x' }).ccsServers.emea).toMatchObject({ servername: 'Symantec_Components', pinSha256: [fp, fp2] });
+  });
+});
+
 describe('several CCS servers (CCS_SERVERS_FILE)', () => {
   const servers = (text: string): string => {
     const file = join(dir, `servers-${Math.random().toString(36).slice(2)}.yaml`);

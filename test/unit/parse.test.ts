@@ -35,6 +35,14 @@ describe('JobStatusInfo', () => {
     expect(run).toMatchObject({ status: 'Faulted', errorCount: 1, messages: [{ time: '2024-05-14T10:31:12.000Z', text: 'host down' }] });
   });
 
+  it('reads message texts under tolerant names; one under no known name is kept raw, bounded, and flagged', () => {
+    const [run] = parseJobRuns([{ ...(JSON.parse(SAMPLE) as object), Messages: [{ TimeStamp: '2024-05-14T10:31:12Z', MessageText: 'asset 3 unreachable' }, { Severity: 2, Body: 'x'.repeat(500) }] }]);
+    expect(run!.messages![0]).toEqual({ time: '2024-05-14T10:31:12.000Z', text: 'asset 3 unreachable' });
+    expect(run!.messages![1]!.text.length).toBe(200);
+    expect(run!.messages![1]!.text).toMatch(/^\{"Severity":2,"Body":"xxx/);
+    expect(run!.unreadable).toEqual({ Messages: expect.stringMatching(/^no message text under Message, Text, .*: kept raw$/) });
+  });
+
   it.each([
     ['an HTML page', '<html>'],
     ['no JobRunID', { JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2 }],

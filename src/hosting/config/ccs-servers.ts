@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { CcsClientOptions } from '../../ccs/client';
 import { CCS_SERVER_NAME } from '../../domain/validation';
+import { normalizeFingerprint } from '../../ccs/tls';
 import { parseBoolean, parsePositive, readFile, readPassword, type Env } from './values';
 
 /** One CCS server the worker can reach, by the name workflows give in their `ccs` field. */
@@ -76,6 +77,32 @@ function timeZone(name: string, value: unknown, problems: string[]): string | un
   }
 }
 
+/** CCS_TLS_PIN_SHA256 / tlsPinSha256: one fingerprint or a list (comma-separated, or a YAML list), for rotation. */
+function pins(name: string, value: unknown, problems: string[]): string[] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+  const out: string[] = [];
+  for (const item of items) {
+    const pin = typeof item === 'string' ? normalizeFingerprint(item) : null;
+    if (pin) out.push(pin);
+    else problems.push(`${name}: ${JSON.stringify(String(item).slice(0, 100))} is not a SHA-256 fingerprint (64 hex digits, colons allowed); \`ccs-jobs ccs inspect <url>\` prints the server's`);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** CCS_TLS_SERVERNAME / tlsServername: the name CCS's certificate carries, e.g. Symantec_Components. */
+function servername(name: string, value: unknown, problems: string[]): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' && /^[\w.*-]{1,253}$/.test(value.trim())) return value.trim();
+  problems.push(`${name} must be the host name the certificate carries (letters, digits, '.', '_', '-'), e.g. Symantec_Components; got ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+/** Trust settings that cannot go together: each one a mistake to point out. */
+function trustConflicts(at: { insecure: string; ca: string; pin: string }, trust: { insecure: boolean; ca?: string | undefined; pinSha256?: string[] | undefined }, problems: string[]): void {
+  if (trust.insecure && trust.pinSha256) problems.push(`${at.insecure}=true and ${at.pin} contradict each other; keep ${at.pin}`);
+}
+
 /** Certificate checks off and a CA to check against: one of them is a mistake. */
 function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName: string, caName: string, problems: string[]): void {
   if (insecure && ca) problems.push(`${insecureName}=true and ${caName} contradict each other; keep ${caName}`);
@@ -83,7 +110,7 @@ function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName:
 
 /** The `default` server from CCS_* variables; undefined when none is set and a servers file is. */
 export function serverFromEnv(env: Env, get: (name: string) => string | undefined, problems: string[], required: boolean): CcsServerConfig | undefined {
-  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE'].some((n) => get(n) !== undefined)) return undefined;
+  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256'].some((n) => get(n) !== undefined)) return undefined;
   const baseUrl = get('CCS_BASE_URL');
   const allowPlaintext = parseBoolean('CCS_ALLOW_PLAINTEXT', env.CCS_ALLOW_PLAINTEXT, problems);
   checkBaseUrl('CCS_BASE_URL', baseUrl, problems, allowPlaintext);
@@ -99,6 +126,8 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
   const ca = readCa('CCS_CA_FILE', get('CCS_CA_FILE'), problems);
   const insecure = parseBoolean('CCS_TLS_INSECURE', env.CCS_TLS_INSECURE, problems);
   insecureWithCa(insecure, ca, 'CCS_TLS_INSECURE', 'CCS_CA_FILE', problems);
+  const pinSha256 = pins('CCS_TLS_PIN_SHA256', get('CCS_TLS_PIN_SHA256'), problems);
+  trustConflicts({ insecure: 'CCS_TLS_INSECURE', ca: 'CCS_CA_FILE', pin: 'CCS_TLS_PIN_SHA256' }, { insecure, ca, pinSha256 }, problems);
   const requestsPerSecond = parsePositive('CCS_REQUESTS_PER_SECOND', env.CCS_REQUESTS_PER_SECOND, problems, false);
   return Object.freeze({
     baseUrl: baseUrl as string,
@@ -110,15 +139,17 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
     timeZone: timeZone('CCS_TIME_ZONE', get('CCS_TIME_ZONE'), problems),
     ca,
     insecure,
+    servername: servername('CCS_TLS_SERVERNAME', get('CCS_TLS_SERVERNAME'), problems),
+    pinSha256,
     requestsPerSecond,
   });
 }
 
-const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'passwordEncoding', 'timeZone', 'caFile', 'insecure', 'requestsPerSecond']);
+const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'passwordEncoding', 'timeZone', 'caFile', 'tlsServername', 'tlsPinSha256', 'insecure', 'requestsPerSecond']);
 
 /**
  * CCS_SERVERS_FILE (YAML or JSON): `servers: { <name>: { baseUrl, username, passwordFile | passwordEnv,
- * passwordEncoding, timeZone, caFile, insecure, requestsPerSecond } }`. Passwords are never written in the file itself.
+ * passwordEncoding, timeZone, caFile, tlsServername, tlsPinSha256, insecure, requestsPerSecond } }`. Passwords are never written in the file itself.
  */
 export function serversFromFile(file: string, env: Env, problems: string[]): Record<string, CcsServerConfig> {
   const text = readFile('CCS_SERVERS_FILE', file, problems);
@@ -173,6 +204,8 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     const ca = readCa(`${at}.caFile`, str('caFile'), problems);
     const insecure = parseBoolean(`${at}.insecure`, s.insecure, problems);
     insecureWithCa(insecure, ca, `${at}.insecure`, `${at}.caFile`, problems);
+    const pinSha256 = pins(`${at}.tlsPinSha256`, s.tlsPinSha256, problems);
+    trustConflicts({ insecure: `${at}.insecure`, ca: `${at}.caFile`, pin: `${at}.tlsPinSha256` }, { insecure, ca, pinSha256 }, problems);
     const requestsPerSecond = parsePositive(`${at}.requestsPerSecond`, s.requestsPerSecond, problems, false);
     out[name] = Object.freeze({
       baseUrl: baseUrl as string,
@@ -184,6 +217,8 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
       timeZone: timeZone(`${at}.timeZone`, s.timeZone, problems),
       ca,
       insecure,
+      servername: servername(`${at}.tlsServername`, s.tlsServername, problems),
+      pinSha256,
       requestsPerSecond,
     });
   }
