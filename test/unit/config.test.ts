@@ -140,7 +140,7 @@ describe('several CCS servers (CCS_SERVERS_FILE)', () => {
     expect(problems).toEqual([
       'CCS_SERVERS_FILE servers.default.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)',
       "CCS_SERVERS_FILE servers.bad name!: a server name is letters, digits, '.', '_' or '-' (at most 63, starting with a letter or digit)",
-      'CCS_SERVERS_FILE servers.emea.colour is not a known setting (known: baseUrl, username, passwordFile, passwordEnv, passwordEncoding, timeZone, caFile, insecure, requestsPerSecond)',
+      'CCS_SERVERS_FILE servers.emea.colour is not a known setting (known: baseUrl, username, passwordFile, passwordEnv, passwordEncoding, timeZone, caFile, tlsServername, tlsPinSha256, insecure, requestsPerSecond)',
       'CCS_SERVERS_FILE servers.emea.username is required, e.g. DOMAIN\\svc-ccs',
       'CCS_SERVERS_FILE servers.emea.passwordEnv names NOT_SET, which is not set',
       'CCS_SERVERS_FILE servers.emea.requestsPerSecond must be a positive number; got "fast"',
