@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_JOBS } from './default-scenario';
+import { EMPTY_RUNS_FORMS } from './job-service';
 import { startSimulator, validateJob, type SimUser, type SimulatorOptions } from './server';
 
 const USAGE = `Usage: ccs-sim [options]
@@ -28,6 +29,7 @@ Dialects (what the documents leave open; README "The CCS simulator"):
   --date-format F       iso7 (default, the vendor sample), iso, msjson (/Date(ms)/) or local (no offset)
   --time-zone TZ        the server's zone for --date-format local (default UTC)
   --guid-format G       lower (default), upper, braces or nohyphens
+  --empty-runs F        how "no runs" is answered: array (default), null, no-content (204), empty-body, object ({}) or wrapped
   --require-content-type  answer 415 to a job POST without Content-Type: application/json (ASP.NET)
   --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody ({id} is replaced)
 Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
@@ -55,7 +57,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
-        'guid-format': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
+        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -100,6 +102,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
   const jobrunsShape = oneOf('jobruns-shape', ['array', 'wrapped', 'flat'] as const);
   const dateFormat = oneOf('date-format', ['iso7', 'iso', 'msjson', 'local'] as const);
   const guidFormat = oneOf('guid-format', ['lower', 'upper', 'braces', 'nohyphens'] as const);
+  const emptyRuns = oneOf('empty-runs', EMPTY_RUNS_FORMS);
   const timeZone = values['time-zone'];
   if (timeZone !== undefined) {
     try {
@@ -121,6 +124,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
     ...(jobrunsShape ? { jobrunsShape } : {}),
     ...(dateFormat ? { dateFormat } : {}),
     ...(guidFormat ? { guidFormat } : {}),
+    ...(emptyRuns ? { emptyRuns } : {}),
     ...(timeZone ? { timeZone } : {}),
     ...(values['require-content-type'] ? { requireContentType: true } : {}),
     ...(errorTexts ? { errorTexts } : {}),

@@ -32,9 +32,35 @@ export interface JobServiceOptions extends Dialect {
   responseShape?: 'wrapped' | 'flat';
   /** jobruns answers an array (default), `{"JobRuns": [...], "Count": n}`, or a single run as a bare object. */
   jobrunsShape?: 'array' | 'wrapped' | 'flat';
+  /**
+   * How "no runs" is answered, each form one a CCS or proxy may use: `[]` (default; `{"JobRuns": [], "Count": 0}`
+   * when wrapped), `null`, 204 No Content, 200 with an empty body, `{}`, or the wrapper with an empty list.
+   */
+  emptyRuns?: EmptyRunsForm;
   /** Answer 415 to a job POST without `Content-Type: application/json`, as ASP.NET Web API does. */
   requireContentType?: boolean;
   errorTexts?: Partial<ErrorTexts>;
+}
+
+export const EMPTY_RUNS_FORMS = ['array', 'null', 'no-content', 'empty-body', 'object', 'wrapped'] as const;
+export type EmptyRunsForm = (typeof EMPTY_RUNS_FORMS)[number];
+
+/** The answer to a jobruns request when the job has no runs (in the window asked for). */
+function noRuns(form: EmptyRunsForm | undefined, shape: JobServiceOptions['jobrunsShape']): Reply {
+  switch (form ?? (shape === 'wrapped' ? 'wrapped' : 'array')) {
+    case 'null':
+      return { status: 200, body: null };
+    case 'no-content':
+      return { status: 204 };
+    case 'empty-body':
+      return { status: 200, body: '' };
+    case 'object':
+      return { status: 200, body: {} };
+    case 'wrapped':
+      return { status: 200, body: { JobRuns: [], Count: 0 } };
+    default:
+      return { status: 200, body: [] };
+  }
 }
 
 /** A routed request: which endpoint it is, the id in its path, and how to answer it (not yet answered). */
@@ -122,6 +148,7 @@ export class JobService {
           const withMessages = (query.get('showmessages') ?? '').toLowerCase() === 'true';
           const infos = (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options, this.rendering()));
           const shape = this.options.jobrunsShape ?? 'array';
+          if (infos.length === 0) return noRuns(this.options.emptyRuns, shape);
           if (shape === 'wrapped') return { status: 200, body: { JobRuns: infos, Count: infos.length } };
           if (shape === 'flat' && infos.length === 1) return { status: 200, body: infos[0] };
           return { status: 200, body: infos };

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
+import { EMPTY_RUNS_FORMS } from '../../src/sim/job-service';
 import { ErrorType } from '../../src/domain/errors';
 import type { SimulatorOptions } from '../../src/sim/server';
 import { addJob, eventually, failureOf, recordHistory, startRun, startSim, startWorker } from '../helpers';
@@ -95,6 +96,24 @@ describe('what the documents allow and the old client missed', () => {
       expect(sim.state.runsOf(jobId)).toHaveLength(1);
       expect(sim.stats().execute).toEqual({ '200': 1 });
       expect(result).toMatchObject({ status: 'Completed', adopted: true, jobRunId: sim.state.runsOf(jobId)[0]!.JobRunID });
+    } finally {
+      await w.stop();
+      await sim.close();
+    }
+  }, 60_000);
+});
+
+describe('"no runs" in every form CCS or a proxy may send', () => {
+  it.each(EMPTY_RUNS_FORMS)('%s before execute: exactly one run is started and followed to its end', async (form) => {
+    const sim = await startSim({ emptyRuns: form });
+    const w = await startWorker(sim);
+    try {
+      const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+      const handle = await startRun(w, { jobId, ...FAST });
+      expect((await handle.result()).status).toBe('Completed');
+      expect(sim.state.runsOf(jobId)).toHaveLength(1);
+      expect(sim.stats().execute).toEqual({ '200': 1 });
+      if (form === 'no-content') expect(sim.stats().jobruns?.['204']).toBeGreaterThanOrEqual(1); // the empty form was served
     } finally {
       await w.stop();
       await sim.close();
