@@ -5,7 +5,7 @@
 import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
 import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestObserver } from './http';
-import { parseJob, parseJobRuns, parseJobStatusInfo, type ReadingContext } from './parse';
+import { parseJob, parseJobRuns, parseJobs, parseJobStatusInfo, type ReadingContext } from './parse';
 import { TokenManager, type PasswordEncoding, type TokenStats } from './tokens';
 import type { Job, JobRun } from '../domain/job-run';
 
@@ -160,6 +160,25 @@ export class CcsClient {
     const id = requireGuid('jobId', jobId);
     const res = await this.call('job', 'GET', `/jobs/${id}`, undefined, signal);
     return parseJob(jsonBody(res, `GET /jobs/${id}`, this.transport.secrets), this.reading);
+  }
+
+  /** The jobs named exactly `name` (Search Job by Name); job names are not unique in CCS. Safe to retry. */
+  async findJobsByName(name: string, signal?: AbortSignal): Promise<Job[]> {
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 256) throw new CcsError(ErrorType.InvalidInput, 'a job name is 1 to 256 characters');
+    const res = await this.call('jobsearch', 'GET', `/Jobs?jobname=${encodeURIComponent(name)}`, undefined, signal);
+    if (res.status === 204 || res.text.trim() === '') return [];
+    return parseJobs(jsonBody(res, 'GET /Jobs?jobname=', this.transport.secrets), this.reading);
+  }
+
+  /**
+   * A read-only GET's answer as CCS wrote it (JSON parsed and scrubbed, not interpreted), for a
+   * diagnosis of the server's dialect (`ccs-jobs ccs check`). Errors as for every call.
+   */
+  async readAnswer(operation: 'job' | 'jobruns', path: string, signal?: AbortSignal): Promise<{ status: number; contentType: string; body: unknown; empty: boolean }> {
+    const res = await this.call(operation, 'GET', path, undefined, signal);
+    const contentType = String(res.headers['content-type'] ?? '');
+    const empty = res.status === 204 || res.text.trim() === '';
+    return { status: res.status, contentType, body: empty ? undefined : jsonBody(res, `GET ${path.split('?')[0]}`, this.transport.secrets), empty };
   }
 
   /** Obtains a token (or confirms the cached one): proves CCS answers and accepts the credentials. */

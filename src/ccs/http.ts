@@ -43,7 +43,7 @@ export interface TransportOptions {
 }
 
 /** What a request was for: the metrics label, never a path with IDs in it. */
-export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job';
+export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch';
 
 export interface RequestObservation {
   operation: Operation;

@@ -257,3 +257,18 @@ export function parseJob(body: unknown, context: ReadingContext = {}): Job {
     raw: obj,
   };
 }
+
+/** Parses a job search answer (Search Job by Name): an array of jobs, a wrapper holding one, a single job, or "none" in any empty form. */
+export function parseJobs(body: unknown, context: ReadingContext = {}): Job[] {
+  if (body === null || body === undefined || body === '') return [];
+  let list: unknown[];
+  if (Array.isArray(body)) list = body;
+  else if (!isRecord(body)) throw protocolError('expected a list of jobs');
+  else if (normalizeGuid(field(body, 'JobID')) || isRecord(field(body, 'Job'))) list = [body];
+  else {
+    const arrays = Object.values(body).filter(Array.isArray);
+    if (arrays.length > 1) throw protocolError('the job search answer holds several lists');
+    list = arrays[0] ?? [];
+  }
+  return list.map((item) => parseJob(item, context));
+}

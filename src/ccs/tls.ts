@@ -80,8 +80,8 @@ function distinguishedName(fields: Record<string, string | string[] | undefined>
 }
 
 export function describeCertificate(cert: PeerCertificate): PresentedCertificate {
-  const subject = distinguishedName(cert.subject as unknown as Record<string, string>);
-  const issuer = distinguishedName(cert.issuer as unknown as Record<string, string>);
+  const subject = distinguishedName(cert.subject);
+  const issuer = distinguishedName(cert.issuer);
   return {
     subject,
     subjectAltNames: (cert.subjectaltname ?? '')

@@ -15,6 +15,7 @@ Commands:
   list                    job workflows, filtered by CCS status or job
   pipeline run|validate   scan pipelines from a YAML or JSON file
   schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
+  ccs check|inspect       first contact with a CCS server: trust, token, dialect (no Temporal needed)
   worker                  run a worker (same as npm run worker)
 
 Run "ccs-jobs <command> --help" for a command's options and examples.
@@ -86,6 +87,20 @@ Examples:
   ccs-jobs schedule create nightly-cer --cron "0 2 * * *" --timezone Europe/Paris --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
   ccs-jobs schedule create weekly-scan --cron "0 3 * * SUN" --pipeline scans/weekly.yaml
   ccs-jobs schedule trigger nightly-cer`,
+  ccs: `ccs-jobs ccs check [--ccs <server>] [--job <JobID> | --name <JobName>] [--json]
+ccs-jobs ccs inspect <https://host:12431> [--ca <PEM file>] [--pem] [--json]
+
+check: a read-only diagnosis of a configured CCS server (the worker's CCS_* or CCS_SERVERS_FILE):
+its certificate and whether it is trusted, one token grant (one only: a refused password counts
+toward the account's lockout), how it writes a job and its latest runs (wrapped or flat, dates,
+status, GUIDs, message fields), and what the orchestrator will do with each. Exit 0 when a run could
+be orchestrated; 2 naming the first blocker. It never executes or aborts anything.
+inspect: the certificate chain a server presents, and the setting that trusts it
+(CCS_TLS_PIN_SHA256, or CCS_TLS_SERVERNAME with CCS_CA_FILE). Sends nothing but a TLS handshake.
+Examples:
+  ccs-jobs ccs inspect https://ccs-app01.corp.example:12431
+  ccs-jobs ccs check --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16
+  ccs-jobs ccs check --ccs emea --name "Nightly CER" --json`,
   worker: `ccs-jobs worker
 
 Runs a worker configured from the environment (see .env.example): CCS_BASE_URL, CCS_USERNAME,

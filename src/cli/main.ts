@@ -18,6 +18,7 @@ import {
 } from '../domain/contract';
 import { CcsError } from '../domain/errors';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
+import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
 import { HELP } from './help';
@@ -50,6 +51,9 @@ const OPTIONS = {
   overlap: { type: 'string' },
   'catchup-window': { type: 'string' },
   note: { type: 'string' },
+  name: { type: 'string' },
+  ca: { type: 'string' },
+  pem: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -216,12 +220,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await pipeline(lazyCli, rest[0], rest[1], values, out);
       case 'schedule':
         return await schedule(lazyCli, rest[0], rest[1], values, out);
+      case 'ccs':
+        if (rest[0] === 'check') return await ccsCheck(env, { ccs: values.ccs, job: values.job, name: values.name, json: values.json }, out);
+        if (rest[0] === 'inspect') return await ccsInspect(rest[1], { ca: values.ca, pem: values.pem, json: values.json }, out);
+        throw new CliError('use ccs-jobs ccs check [--ccs NAME] [--job ID|--name NAME] or ccs-jobs ccs inspect <url> (see ccs-jobs ccs --help)');
       case 'worker':
         // Loaded on demand: the worker pulls in the SDK's native runtime, which other commands do not need.
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, list, pipeline, schedule, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);

@@ -29,6 +29,7 @@ Dialects (what the documents leave open; README "The CCS simulator"):
   --date-format F       iso7 (default, the vendor sample), iso, msjson (/Date(ms)/) or local (no offset)
   --time-zone TZ        the server's zone for --date-format local (default UTC)
   --guid-format G       lower (default), upper, braces or nohyphens
+  --message-fields T,M  a run's message fields, time then text (default Time,Message), e.g. TimeStamp,Text
   --empty-runs F        how "no runs" is answered: array (default), null, no-content (204), empty-body, object ({}) or wrapped
   --require-content-type  answer 415 to a job POST without Content-Type: application/json (ASP.NET)
   --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody ({id} is replaced)
@@ -57,7 +58,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
-        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
+        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'message-fields': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -103,6 +104,12 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
   const dateFormat = oneOf('date-format', ['iso7', 'iso', 'msjson', 'local'] as const);
   const guidFormat = oneOf('guid-format', ['lower', 'upper', 'braces', 'nohyphens'] as const);
   const emptyRuns = oneOf('empty-runs', EMPTY_RUNS_FORMS);
+  let messageFields: { time: string; text: string } | undefined;
+  if (values['message-fields'] !== undefined) {
+    const [time, text, extra] = values['message-fields'].split(',').map((n) => n.trim());
+    if (!time || !text || extra !== undefined || ![time, text].every((n) => /^\w{1,40}$/.test(n))) fail('--message-fields must be two field names, time then text, e.g. TimeStamp,Text');
+    messageFields = { time, text };
+  }
   const timeZone = values['time-zone'];
   if (timeZone !== undefined) {
     try {
@@ -125,6 +132,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
     ...(dateFormat ? { dateFormat } : {}),
     ...(guidFormat ? { guidFormat } : {}),
     ...(emptyRuns ? { emptyRuns } : {}),
+    ...(messageFields ? { messageFields } : {}),
     ...(timeZone ? { timeZone } : {}),
     ...(values['require-content-type'] ? { requireContentType: true } : {}),
     ...(errorTexts ? { errorTexts } : {}),

@@ -121,11 +121,21 @@ export class JobService {
     return { status: 204 };
   }
 
+  /** Search Job by Name (`GET /Jobs?jobname=<exact name>`): the jobs of that exact name, as an array (§6.2). */
+  private searchByName(req: http.IncomingMessage, query: Map<string, string>, onUser: (user: string) => void): Reply {
+    this.tokens.authorize(req, false, onUser);
+    const name = query.get('jobname');
+    if (name === undefined || name === '') throw new HttpError(400, 'The JobName parameter is mandatory.');
+    const jobs = [...this.state.jobs.values()].filter((job) => job.JobName === name);
+    return { status: 200, body: jobs.map((job) => jobDefinition(this.state, job, this.options)) };
+  }
+
   /** Decides what a CCS request is and how to answer it, without answering yet. */
   route(req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string, onUser: (user: string) => void): Routed {
     const method = req.method ?? 'GET';
     const lower = path.toLowerCase().replace(/\/+$/, '');
     if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
+    if (lower === `${API}/jobs` && method === 'GET') return { endpoint: 'jobsearch', reply: () => this.searchByName(req, query, onUser) };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
     if (!m) return { endpoint: 'other', reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }) };
     const id = decodeURIComponent(m[1] ?? '');

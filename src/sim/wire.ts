@@ -14,7 +14,7 @@ const NOT_ENDED = '0001-01-01T00:00:00';
 const MAX_BODY = 1 << 20;
 
 /** The CCS endpoint a request is for: request counts, fault targeting and the request log use it. */
-export type Endpoint = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'other';
+export type Endpoint = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch' | 'other';
 
 /** How the simulated CCS writes `Status`: the documented integer (default) or its name. */
 export type StatusFormat = 'number' | 'name';
@@ -33,6 +33,8 @@ export interface Dialect {
   /** The server's zone, for `local` dates. Default UTC. */
   timeZone?: string | undefined;
   guidFormat?: GuidFormat | undefined;
+  /** The field names of a run's messages (the reference assumes Time and Message). */
+  messageFields?: { time: string; text: string } | undefined;
 }
 
 export interface Reply {
@@ -121,7 +123,8 @@ export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolea
   if (withMessages) {
     const messages = run.plan.messages ?? [];
     info.ErrorCount = messages.length;
-    info.Messages = messages.map((m) => ({ Time: m.Time ?? ccsDate(run.startedAt, dialect), Message: m.Message }));
+    const names = dialect.messageFields ?? { time: 'Time', text: 'Message' };
+    info.Messages = messages.map((m) => ({ [names.time]: m.Time ?? ccsDate(run.startedAt, dialect), [names.text]: m.Message }));
   }
   return info;
 }

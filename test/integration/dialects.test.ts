@@ -4,6 +4,7 @@
  * operator would for that CCS (password encoding, time zone). Then what fails on the old client:
  * a run that ends Idle with an end time, and an execute answered without a JobRunID.
  */
+import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import { EMPTY_RUNS_FORMS } from '../../src/sim/job-service';
@@ -116,6 +117,31 @@ describe('"no runs" in every form CCS or a proxy may send', () => {
       if (form === 'no-content') expect(sim.stats().jobruns?.['204']).toBeGreaterThanOrEqual(1); // the empty form was served
     } finally {
       await w.stop();
+      await sim.close();
+    }
+  }, 60_000);
+});
+
+describe('CCS’s own certificate', () => {
+  it('Symantec_Components, self-signed: a run with the pin set completes; without it the workflow fails naming the fingerprint, nothing sent', async () => {
+    const sim = await startSim({ certName: 'Symantec_Components', selfSigned: true });
+    const fp = new X509Certificate(sim.caPem!).fingerprint256;
+    const pinned = await startWorker(sim, { ca: undefined, pinSha256: [fp] });
+    const unpinned = await startWorker(sim, { ca: undefined });
+    try {
+      const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+      expect((await (await startRun(pinned, { jobId, ...FAST })).result()).status).toBe('Completed');
+      const before = JSON.stringify(sim.stats());
+      const failure = await failureOf((await startRun(unpinned, { jobId, ...FAST })).result());
+      const cause = (failure.cause ?? failure) as Error & { type?: string };
+      expect(cause.type).toBe(ErrorType.TlsError);
+      expect(cause.message).toContain(`SHA-256 ${fp}`);
+      expect(cause.message).toContain(`CCS_TLS_PIN_SHA256 (tlsPinSha256 in CCS_SERVERS_FILE)=${fp}`);
+      expect(JSON.stringify(sim.stats())).toBe(before);
+      expect(sim.state.runsOf(jobId)).toHaveLength(1);
+    } finally {
+      await pinned.stop();
+      await unpinned.stop();
       await sim.close();
     }
   }, 60_000);
