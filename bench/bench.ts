@@ -60,6 +60,13 @@ async function main(): Promise<void> {
   const workerEnv = { ...baseEnv, TEMPORAL_TASK_QUEUE: QUEUE.ours, CCS_USERNAME: USERS.ours, WORKFLOW_BUNDLE_PATH: bundlePath, HEALTH_BIND_ADDRESS: `127.0.0.1:${healthPort}` };
   const workerTuning = loadConfig(workerEnv).tuning;
   const ours = await spawnTs('src/worker.ts', workerEnv, () => fetch(`http://127.0.0.1:${healthPort}/readyz`).then((res) => res.ok, () => false), join(dir, 'worker.log'));
+  const retryHealthPort = await freePort();
+  const retry = await spawnTs(
+    'src/worker.ts',
+    { ...workerEnv, TEMPORAL_TASK_QUEUE: QUEUE.retry, CCS_USERNAME: USERS.retry, CCS_WATCH_THRESHOLD: '0', HEALTH_BIND_ADDRESS: `127.0.0.1:${retryHealthPort}` },
+    () => fetch(`http://127.0.0.1:${retryHealthPort}/readyz`).then((res) => res.ok, () => false),
+    join(dir, 'retry-worker.log'),
+  );
   const timer = await spawnTs(
     'bench/baselines/timer-loop-worker.ts',
     { ...baseEnv, TEMPORAL_TASK_QUEUE: QUEUE.timer, CCS_USERNAME: USERS.timer },
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
   say(`worker logs in ${dir}`);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
-  const bench = new BenchContext(s, sim, log, client, { temporal, ours, timer }, say);
+  const bench = new BenchContext(s, sim, log, client, { temporal, ours, retry, timer }, say);
   const oursStartedAt = Date.now();
 
   try {
@@ -78,6 +85,7 @@ async function main(): Promise<void> {
     markStopping();
     await connection.close();
     await stopChild(ours);
+    await stopChild(retry);
     await stopChild(timer);
     await sim.close();
     await temporal.stop();
@@ -90,7 +98,15 @@ async function main(): Promise<void> {
       if (phase === 'throughput') say(JSON.stringify(await phases.throughput(bench, s.throughputRuns)));
       else if (phase === 'lag') say(JSON.stringify(await phases.detectionLag(bench, s.lagRuns)));
       else if (phase === 'ours' || phase === 'timer' || phase === 'vendor') say(JSON.stringify(await phases.approach(bench, phase)));
-      else if (phase === 'concurrency') say(JSON.stringify(await phases.concurrency(bench, s.concurrencyLevels[0]!)));
+      else if (phase === 'concurrency') {
+        // Each level, this design then the previous one, side by side; recorded beside the full results.
+        const side: ConcurrencyResult[] = [];
+        for (const level of s.concurrencyLevels) for (const design of ['held', 'retry'] as const) side.push(await phases.concurrency(bench, level, design));
+        const file = join(values.out ?? join(ROOT, 'bench/results'), `${new Date().toISOString().slice(0, 10)}-concurrency.json`);
+        mkdirSync(join(file, '..'), { recursive: true });
+        writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, concurrency: side }, null, 2)}\n`);
+        say(`side by side written to ${file}`);
+      }
       else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor or concurrency');
       return;
     }
@@ -123,8 +139,10 @@ async function main(): Promise<void> {
     const historyPromise = phases.history(bench, s.historyPolls);
     const concurrency: ConcurrencyResult[] = [];
     for (const level of s.concurrencyLevels) {
-      say(`concurrency ${level}`);
-      concurrency.push(await phases.concurrency(bench, level));
+      for (const design of ['held', 'retry'] as const) {
+        say(`concurrency ${level}, ${design} polling`);
+        concurrency.push(await phases.concurrency(bench, level, design));
+      }
     }
     say('waiting for the history runs');
     const history = await historyPromise;

@@ -11,9 +11,12 @@ import type { Processes } from './processes';
 import type { RequestLog } from './request-log';
 import type { BenchSettings } from './settings';
 
-export const USERS = { ours: 'bench-ours', timer: 'bench-timer', vendor: 'bench-vendor' } as const;
+export const USERS = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer', vendor: 'bench-vendor' } as const;
 export const PASSWORD = 'bench-password';
-export const QUEUE = { ours: 'bench-ours', timer: 'bench-timer' } as const;
+export const QUEUE = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer' } as const;
+
+/** How a worker polls a waiting run: `held` (this design) or `retry` (the previous one, every poll an activity retry). */
+export type PollDesign = 'held' | 'retry';
 
 export class BenchContext {
   private jobsMade = 0;
@@ -34,9 +37,9 @@ export class BenchContext {
     return job.JobID;
   }
 
-  startOurs(jobId: string, intervalMs: number): Promise<WorkflowHandle> {
+  startOurs(jobId: string, intervalMs: number, design: PollDesign = 'held'): Promise<WorkflowHandle> {
     return this.client.workflow.start(WorkflowName.runCcsJob, {
-      taskQueue: QUEUE.ours,
+      taskQueue: design === 'held' ? QUEUE.ours : QUEUE.retry,
       workflowId: `bench-${jobId}`,
       args: [{ jobId, pollInterval: intervalMs, maxPollInterval: intervalMs }],
     });

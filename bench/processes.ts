@@ -12,6 +12,8 @@ export const ROOT = join(__dirname, '..');
 export interface Processes {
   temporal: DevServer;
   ours: ChildProcess;
+  /** The previous design, kept as a named baseline: every poll an activity retry (CCS_WATCH_THRESHOLD=0). */
+  retry: ChildProcess;
   timer: ChildProcess;
 }
 

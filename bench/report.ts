@@ -22,7 +22,7 @@ function ratio(a: number, b: number): string {
 
 export function renderMarkdown(r: BenchResults): string {
   const s = r.settings;
-  const maxLevel = r.concurrency.at(-1);
+  const maxLevel = r.concurrency.filter((c) => c.design !== 'retry').at(-1);
   const ours = r.baselines.ours;
   const oursHistory = r.history.filter((h) => h.approach === 'ours');
   const maxOursEvents = Math.max(...oursHistory.map((h) => h.historyEvents));
@@ -52,6 +52,24 @@ export function renderMarkdown(r: BenchResults): string {
         atTen(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0).median < 2000),
       ],
       [`${maxLevel.level} runs: worker peak RSS`, '< 1,024 MiB', `${maxLevel.workerPeakRssMiB} MiB`, atTen(maxLevel.workerPeakRssMiB < 1024)],
+      [
+        `${maxLevel.level} runs: polls done of asked`,
+        'all',
+        `${formatSpread(maxLevel.readsPerSecond)} of ${maxLevel.windows[0]?.expectedReadsPerSecond ?? '–'} /s`,
+        atTen(maxLevel.readsPerSecond.median >= 0.98 * (maxLevel.windows[0]?.expectedReadsPerSecond ?? Infinity)),
+      ],
+      [
+        `${maxLevel.level} runs: Temporal server requests per poll`,
+        '≤ 0.2',
+        formatSpread(spread(maxLevel.windows.map((w) => w.serverRequestsPerPoll).filter(isNumber), 2)),
+        atTen(spread(maxLevel.windows.map((w) => w.serverRequestsPerPoll).filter(isNumber), 2).median <= 0.2),
+      ],
+      [
+        `${maxLevel.level} runs: Temporal Cloud actions per run-hour`,
+        '≤ 20',
+        formatSpread(spread(maxLevel.windows.map((w) => w.cloudActionsPerRunHour).filter(isNumber), 1)),
+        atTen(spread(maxLevel.windows.map((w) => w.cloudActionsPerRunHour).filter(isNumber), 1).median <= 20),
+      ],
     );
   }
 
@@ -120,10 +138,12 @@ ${table(['Approach', 'Polls asked', 'Polls made', 'History events'], r.history.m
 
 ## Runs tracked at once
 
-${table(['Runs', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Effective interval s', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Drain s'], r.concurrency.map((c) => {
+${table(['Runs', 'Polling', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Effective interval s', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Server requests/poll', 'Cloud actions/run-hour', 'Drain s'], r.concurrency.map((c) => {
   const w = c.windows;
   const lat = (k: 'p50' | 'p99' | 'max'): string => formatSpread(spread(w.filter((x) => x.latenessMs.count > 0).map((x) => x.latenessMs[k]).filter(isNumber), 0));
-  return [c.level, `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, formatSpread(spread(w.map((x) => c.level / x.readsPerSecond), 1)), `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, c.drainSeconds];
+  const perPoll = w.map((x) => x.serverRequestsPerPoll).filter(isNumber);
+  const actions = w.map((x) => x.cloudActionsPerRunHour).filter(isNumber);
+  return [c.level, c.design === 'retry' ? 'retry-as-poll (previous)' : 'held', `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, formatSpread(spread(w.map((x) => c.level / x.readsPerSecond), 1)), `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, perPoll.length ? formatSpread(spread(perPoll, 2)) : '–', actions.length ? formatSpread(spread(actions, 1)) : '–', c.drainSeconds];
 }))}
 
 The effective interval is runs ÷ reads per second: the poll interval the runs actually got. Where it

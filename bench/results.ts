@@ -32,9 +32,21 @@ export interface WindowResult {
   serverCpuPercent: number;
   simulatorCpuPercent: number;
   workerRssMiB: number;
+  /** The Temporal server's frontend requests in the window, per second, by operation. */
+  serverRequestsPerSecond: Record<string, number>;
+  /** All of them per CCS read. */
+  serverRequestsPerPoll: number;
+  /**
+   * Temporal Cloud actions per tracked run-hour, estimated from those counts: an activity attempt
+   * started after a failure (RespondActivityTaskFailed) and a heartbeat that reached the server
+   * (RecordActivityTaskHeartbeat) are one action each.
+   */
+  cloudActionsPerRunHour: number;
 }
 
 export interface ConcurrencyResult {
+  /** held (this design) or retry (the previous design, kept as a baseline). */
+  design?: 'held' | 'retry';
   level: number;
   intervalSeconds: number;
   startRatePerSecond: number;

@@ -106,3 +106,25 @@ export class CpuMeter {
     return { seconds: Number(seconds.toFixed(2)), corePercent: Number(((100 * seconds) / wall).toFixed(1)) };
   }
 }
+
+/** The Temporal server's own frontend request counts by operation, from its Prometheus endpoint. */
+export async function serverRequests(metricsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('service_requests{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!/service_name="frontend"/.test(labels)) continue;
+    const operation = /operation="([^"]+)"/.exec(labels)?.[1];
+    if (!operation) continue;
+    counts[operation] = (counts[operation] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return counts;
+}
+
+/** `after - before`, by key. */
+export function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}

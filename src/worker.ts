@@ -73,6 +73,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       servers: clients,
       events: metrics.activityEvents,
       tuning: config.tuning,
+      polling: config.polling,
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
     });
@@ -88,6 +89,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       namespace: config.temporal.namespace,
       ccs: Object.fromEntries(Object.entries(clients).map(([name, c]) => [name, c.baseUrl.replace(/\/\/[^/@]*@/, '//')])),
       tuning: config.tuning,
+      polling: config.polling,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
       metrics: config.metricsBindAddress ?? null,
     });
@@ -128,6 +130,7 @@ function tokenReadiness(outcome: RequestObservation['outcome'], before: string |
   if (outcome === 'too_large') return ErrorType.ResponseTooLarge;
   if (outcome === 'aborted') return before; // this process gave up waiting: says nothing of CCS
   if (outcome === 'network') return ErrorType.NetworkError;
+  if (outcome === 'paused') return ErrorType.RateLimited;
   return outcome === 429 ? ErrorType.RateLimited : outcome >= 500 ? ErrorType.ServerError : ErrorType.ProtocolError;
 }
 

@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Logger } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
 import { createWorker } from '../src/hosting/create-worker';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
 import type { SimJob } from '../src/sim/state';
 import type { RunCcsJobInput } from '../src/domain/contract';
+import type { PollingSettings } from '../src/activities';
 import type { runCcsJob } from '../src/workflows';
 
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
@@ -27,7 +28,8 @@ let runtimeInstalled = false;
 export function quietRuntime(logger: Logger = new DefaultLogger('ERROR')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger });
+  // Core's own warnings (e.g. a held wait completing after its workflow closed) only at ERROR too.
+  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
 }
 
 export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -68,13 +70,13 @@ export interface TestWorker {
 }
 
 /** A worker on a unique task queue, using the bundle built once by global setup. */
-export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress')): Promise<TestWorker> {
+export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress'), polling?: Partial<PollingSettings>): Promise<TestWorker> {
   quietRuntime();
   const taskQueue = `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
   // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
-  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true });
+  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, polling });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection });

@@ -1,18 +1,18 @@
 /** Phase: N runs tracked at once: start them, watch steady-state polling, then end them all. */
 import { WorkflowName } from '../../src/domain/contract';
-import { QUEUE, type BenchContext } from '../context';
+import { QUEUE, type BenchContext, type PollDesign } from '../context';
 import type { ConcurrencyResult, WindowResult } from '../results';
-import { CpuMeter, Histogram, memoryMiB, spread } from '../stats';
+import { CpuMeter, Histogram, difference, memoryMiB, serverRequests, spread } from '../stats';
 import { pool, round, sleep } from '../util';
 
-export async function concurrency(ctx: BenchContext, level: number): Promise<ConcurrencyResult> {
+export async function concurrency(ctx: BenchContext, level: number, design: PollDesign = 'held'): Promise<ConcurrencyResult> {
   const interval = ctx.s.concurrencyIntervalMs;
   const jobs = Array.from({ length: level }, () => ctx.job([['Executing', 10 * 24 * 3600]]));
   const jobSet = new Set(jobs);
-  const workerPid = ctx.procs.ours.pid!;
-  ctx.say(`  starting ${level} runs (${interval / 1000} s poll interval)...`);
+  const workerPid = (design === 'held' ? ctx.procs.ours : ctx.procs.retry).pid!;
+  ctx.say(`  starting ${level} runs (${interval / 1000} s poll interval, ${design} polling)...`);
   const t0 = performance.now();
-  await pool(jobs, ctx.s.startConcurrency, (jobId) => ctx.startOurs(jobId, interval));
+  await pool(jobs, ctx.s.startConcurrency, (jobId) => ctx.startOurs(jobId, interval, design));
   const startSeconds = (performance.now() - t0) / 1000;
   let lastSaid = performance.now();
   for (;;) {
@@ -36,11 +36,13 @@ export async function concurrency(ctx: BenchContext, level: number): Promise<Con
     const server = new CpuMeter(ctx.procs.temporal.process.pid!);
     const harness = new CpuMeter(process.pid);
     let rssMax = 0;
+    const requestsBefore = await serverRequests(ctx.procs.temporal.metricsUrl);
     while (Date.now() - from < ctx.s.windowMs) {
       await sleep(1_000);
       rssMax = Math.max(rssMax, memoryMiB(workerPid).rss);
     }
     const to = Date.now();
+    const requests = difference(await serverRequests(ctx.procs.temporal.metricsUrl), requestsBefore);
     const lateness = new Histogram();
     let reads = 0;
     for (const [jobId, times] of ctx.log.reads) {
@@ -61,9 +63,14 @@ export async function concurrency(ctx: BenchContext, level: number): Promise<Con
       serverCpuPercent: server.read().corePercent,
       simulatorCpuPercent: harness.read().corePercent,
       workerRssMiB: rssMax,
+      serverRequestsPerSecond: Object.fromEntries(Object.entries(requests).map(([op, n]) => [op, round(n / ((to - from) / 1000), 1)])),
+      serverRequestsPerPoll: reads ? round(Object.values(requests).reduce((a, b) => a + b, 0) / reads, 2) : NaN,
+      cloudActionsPerRunHour: round((((requests.RespondActivityTaskFailed ?? 0) + (requests.RecordActivityTaskHeartbeat ?? 0)) / ((to - from) / 1000)) * 3600 / level, 1),
     };
     windows.push(windowResult);
-    ctx.say(`  window ${w + 1}: ${windowResult.readsPerSecond} reads/s, lateness p99 ${windowResult.latenessMs.p99} ms, worker ${windowResult.workerCpuPercent}% CPU ${rssMax} MiB`);
+    ctx.say(
+      `  window ${w + 1}: ${windowResult.readsPerSecond} of ${windowResult.expectedReadsPerSecond} reads/s, lateness p99 ${windowResult.latenessMs.p99} ms, worker ${windowResult.workerCpuPercent}% CPU ${rssMax} MiB, Temporal ${windowResult.serverCpuPercent}% CPU, ${windowResult.serverRequestsPerPoll} server requests/poll, ${windowResult.cloudActionsPerRunHour} Cloud actions/run-hour`,
+    );
   }
   ctx.log.reads = undefined;
 
@@ -73,10 +80,11 @@ export async function concurrency(ctx: BenchContext, level: number): Promise<Con
     const run = ctx.sim.state.runsOf(jobId)[0]!;
     run.plan = { ...run.plan, steps: [['Executing', (endAt - run.startedAt) / 1000], ['Completed', 0]] };
   }
-  const query = `WorkflowType = '${WorkflowName.runCcsJob}' AND TaskQueue = '${QUEUE.ours}' AND ExecutionStatus = 'Running'`;
-  while ((await ctx.client.workflow.count(query)).count > ctx.backgroundOurs) await sleep(2_000);
+  const query = `WorkflowType = '${WorkflowName.runCcsJob}' AND TaskQueue = '${design === 'held' ? QUEUE.ours : QUEUE.retry}' AND ExecutionStatus = 'Running'`;
+  while ((await ctx.client.workflow.count(query)).count > (design === 'held' ? ctx.backgroundOurs : 0)) await sleep(2_000);
   const drainSeconds = (Date.now() - endAt) / 1000;
   return {
+    design,
     level,
     intervalSeconds: interval / 1000,
     startRatePerSecond: round(level / startSeconds, 1),

@@ -22,6 +22,33 @@ export interface ActivityDeps {
   servers?: Readonly<Record<string, CcsClient>>;
   /** Told what the activities saw, for metrics. */
   events?: ActivityEvents;
+  /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
+  polling?: Partial<PollingSettings>;
+}
+
+/**
+ * How a wait polls. Below `holdBelowMs` a wait that may hold (`hold` in its input) polls inside one
+ * activity attempt, heartbeating: a retry-as-poll costs the Temporal server a dispatch, a failed
+ * attempt and a timer per poll, which short intervals multiply. At or above it, each poll is an
+ * attempt (Temporal's own advice for intervals of a minute or more).
+ */
+export interface PollingSettings {
+  /** Poll intervals below this are held in one attempt. 0: never hold. Default 60 s. */
+  holdBelowMs: number;
+  /** Each wait is this fraction longer or shorter at random (default 0.1), so runs started together do not poll in lockstep. */
+  jitter: number;
+  /** Random numbers in [0, 1), for tests. */
+  random: () => number;
+}
+
+export const DEFAULT_POLLING: PollingSettings = { holdBelowMs: 60_000, jitter: 0.1, random: Math.random };
+
+/** What a held wait heartbeats: how many reads it made as of which attempt, so a resumed attempt counts on. */
+export interface WatchProgress {
+  polls: number;
+  attempt: number;
+  /** The status it last read (for people reading `describe`). */
+  status: string;
 }
 
 /** Domain events for metrics (runs started and ended are counted by the workflow, once each). */
@@ -62,6 +89,11 @@ export interface WaitForJobRunChangeInput extends OnServer {
   maxPollIntervalMs: number;
   /** Wait one poll interval before the first read (right after a change, an immediate read is wasted). */
   delayFirstPoll?: boolean;
+  /**
+   * The wait may hold: poll inside this attempt while the interval is below the worker's threshold,
+   * heartbeating (workflows from the held-watch change on, whose wait options allow long attempts).
+   */
+  hold?: boolean;
   /**
    * The run exists and must not be dropped (workflows from the attention change on): errors that need a
    * person are reported once as `attention` and then retried, never final. `attention` is the type the
@@ -105,6 +137,46 @@ export function pollDelayMs(attempt: number, startMs: number, maxMs: number): nu
   return Math.round(Math.min(maxMs, startMs * POLL_GROWTH ** Math.max(0, attempt - 1)));
 }
 
+/** `ms` made up to `jitter` longer or shorter at random (never below 1 s: Temporal's timer resolution). */
+export function jittered(ms: number, jitter: number, random: () => number = Math.random): number {
+  if (jitter <= 0) return ms;
+  return Math.max(1_000, Math.round(ms * (1 + jitter * (2 * random() - 1))));
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it is aborted first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Why an activity was cancelled: the worker stopping (hand the wait to another worker) or the workflow. */
+function workerShuttingDown(ctx: Context): boolean {
+  const reason: unknown = ctx.cancellationSignal.reason;
+  const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : '';
+  return ctx.cancellationSignal.aborted && text.includes('WORKER_SHUTDOWN');
+}
+
+/**
+ * A held wait that was cancelled: by the worker stopping (a retryable failure at once, so another
+ * worker takes the wait over within a second; never an abort) or by the workflow (its cancellation).
+ */
+function stopped(ctx: Context, err: unknown): Error {
+  if (workerShuttingDown(ctx)) {
+    return ApplicationFailure.create({ type: ErrorType.WorkerStopping, message: 'this worker is stopping; the wait continues on another worker', nextRetryDelay: 1_000, category: ApplicationFailureCategory.BENIGN });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 /** The benign failure that makes the server schedule the next poll after `delayMs`. */
 function unchanged(message: string, delayMs: number): ApplicationFailure {
   return ApplicationFailure.create({ type: ErrorType.RunUnchanged, message, nextRetryDelay: delayMs, category: ApplicationFailureCategory.BENIGN });
@@ -114,10 +186,11 @@ function unchanged(message: string, delayMs: number): ApplicationFailure {
  * Runs `fn` while heartbeating, so that the server notices a worker that died mid-call within the
  * activity's heartbeat timeout instead of its much longer start-to-close timeout.
  */
-async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+async function heartbeating<T>(fn: () => Promise<T>, details?: () => unknown): Promise<T> {
   const ctx = Context.current();
   const every = ctx.info.heartbeatTimeoutMs ? Math.max(200, ctx.info.heartbeatTimeoutMs / 3) : 0;
-  const timer = every ? setInterval(() => ctx.heartbeat(), every) : undefined;
+  // A heartbeat replaces the details of the last one: a held wait's progress is sent with each.
+  const timer = every ? setInterval(() => ctx.heartbeat(details?.()), every) : undefined;
   try {
     return await fn();
   } finally {
@@ -125,8 +198,9 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createActivities({ client: defaultClient, servers = {}, events = {} }: ActivityDeps) {
+export function createActivities({ client: defaultClient, servers = {}, events = {}, polling: pollingOverrides = {} }: ActivityDeps) {
   const clients: Readonly<Record<string, CcsClient>> = defaultClient ? { ...servers, default: defaultClient } : servers;
+  const polling: PollingSettings = { ...DEFAULT_POLLING, ...pollingOverrides };
 
   /** The client for the named server; an unknown name fails the run before anything is sent. */
   function serverOf({ ccs = 'default' }: OnServer): CcsClient {
@@ -224,42 +298,71 @@ export function createActivities({ client: defaultClient, servers = {}, events =
     },
 
     /**
-     * Retry-as-poll: returns when the run's status (or custom status text) differs from
-     * `lastStatus`, or the run has ended (then with its messages). Otherwise throws the benign
-     * retryable `CcsRunUnchanged` with the next poll delay, so waiting adds no history events.
-     * In watch mode, an error that needs a person returns `attention` once, then is retried.
+     * Returns when the run's status (or custom status text) differs from `lastStatus`, or the run has
+     * ended (then with its messages). While the poll interval is below the worker's threshold and the
+     * input allows it (`hold`), it polls inside this attempt, heartbeating its progress; otherwise, and
+     * once the interval has grown past the threshold, it throws the benign retryable `CcsRunUnchanged`
+     * with the next (jittered) poll delay: retry-as-poll, which adds no history events either way. In
+     * watch mode, an error that needs a person returns `attention` once, then is retried.
      */
     async waitForJobRunChange(input: WaitForJobRunChangeInput): Promise<WaitForJobRunChangeResult | WaitForJobRunAttention> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
-      const delay = pollDelayMs(attempt, input.pollIntervalMs, input.maxPollIntervalMs);
-      if (input.delayFirstPoll && attempt === 1) throw unchanged(`first read of run ${input.jobRunId} is due in ${delay} ms`, delay);
-      const polls = input.delayFirstPoll ? attempt - 1 : attempt;
+      const prior = ctx.info.heartbeatDetails as WatchProgress | undefined;
+      // Reads already made in this wait by earlier attempts: a held attempt heartbeats its count, and each
+      // retry-as-poll attempt since then read once.
+      const before = prior && typeof prior.polls === 'number' ? prior.polls + Math.max(0, attempt - 1 - prior.attempt) : Math.max(0, attempt - 1 - (input.delayFirstPoll ? 1 : 0));
+      const first = input.delayFirstPoll === true && attempt === 1 && !prior;
+      /** The wait before read number `n` of this wait (1-based). */
+      const waitBefore = (n: number): number => pollDelayMs(input.delayFirstPoll ? n : n - 1, input.pollIntervalMs, input.maxPollIntervalMs);
+      const held = (n: number): boolean => input.hold === true && waitBefore(n) < polling.holdBelowMs;
       const observedAt = (): string => new Date().toISOString();
       const { watch } = input;
       // Workflows from the watch change on also take a set end time for the end of a run (§9).
       const ended = (r: JobRun): boolean => (watch ? hasEnded(r) : isTerminalStatus(r.status));
-      let run: JobRun;
-      try {
-        const client = serverOf(input);
-        events.poll?.(input.ccs ?? 'default');
-        const signal = ctx.cancellationSignal;
-        run = await heartbeating(async () => {
-          const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
-          return ended(seen) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
-        });
-      } catch (err) {
-        const type = err instanceof CcsError ? err.type : err instanceof ApplicationFailure ? err.type : undefined;
-        if (watch && type && ATTENTION_ERROR_TYPES.includes(type as ErrorTypeName)) {
-          if (type !== watch.attention) return { attention: { type, message: (err as Error).message }, polls, observedAt: observedAt() };
-          if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type, message: err.message, nextRetryDelay: delay });
+      const signal = ctx.cancellationSignal;
+      const next = (n: number): number => jittered(waitBefore(n), polling.jitter, polling.random);
+
+      let polls = before;
+      let progress: WatchProgress | undefined = prior;
+      // The first read of a retry-as-poll wait is due after one interval: the server's timer waits, not us.
+      if (first && !held(1)) throw unchanged(`first read of run ${input.jobRunId} is due in ${waitBefore(1)} ms`, next(1));
+      for (;;) {
+        const n = polls + 1;
+        const holding = held(n);
+        if (holding && (n > 1 || input.delayFirstPoll)) {
+          try {
+            await heartbeating(() => pause(next(n), signal), () => progress);
+          } catch (err) {
+            throw stopped(ctx, err);
+          }
         }
-        throw toFailure(err, { nextRetryDelay: delay, retryAnyway: watch !== undefined });
+        let run: JobRun;
+        try {
+          const client = serverOf(input);
+          events.poll?.(input.ccs ?? 'default');
+          run = await heartbeating(async () => {
+            const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
+            return ended(seen) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
+          }, () => progress);
+        } catch (err) {
+          if (signal.aborted && holding) throw stopped(ctx, err);
+          const delay = next(n + 1);
+          const type = err instanceof CcsError ? err.type : err instanceof ApplicationFailure ? err.type : undefined;
+          if (watch && type && ATTENTION_ERROR_TYPES.includes(type as ErrorTypeName)) {
+            if (type !== watch.attention) return { attention: { type, message: (err as Error).message }, polls: n, observedAt: observedAt() };
+            if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type, message: err.message, nextRetryDelay: delay });
+          }
+          throw toFailure(err, { nextRetryDelay: delay, retryAnyway: watch !== undefined });
+        }
+        polls = n;
+        if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
+          return { run: boundedRun(run), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}) };
+        }
+        if (!held(polls + 1)) throw unchanged(`run ${run.jobRunId} still ${run.status}`, next(polls + 1));
+        progress = { polls, attempt, status: run.status };
+        ctx.heartbeat(progress);
       }
-      if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
-        return { run: boundedRun(run), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}) };
-      }
-      throw unchanged(`run ${run.jobRunId} still ${run.status}`, delay);
     },
 
     /** Asks CCS to abort the run. When CCS refuses because the run already ended, reports that instead. */

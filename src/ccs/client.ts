@@ -106,6 +106,11 @@ export class CcsClient {
     return this.tokens.stats;
   }
 
+  /** The circuit breaker's counts: pauses begun after a 429/503 with Retry-After, requests refused meanwhile. */
+  get pauseStats(): { pauses: number; refused: number } {
+    return this.transport.pauseStats;
+  }
+
   /**
    * Starts a run of the job now. Not idempotent: CCS has no request key, so a failure with
    * `mayHaveReachedServer` may still have started a run. Raises every {@link ErrorType} of a call.

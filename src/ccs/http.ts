@@ -42,13 +42,17 @@ export interface TransportOptions {
   observer?: RequestObserver | undefined;
 }
 
+/** Requests the circuit breaker pauses together. */
+type PauseGroup = 'read' | 'job operation' | 'token';
+const PAUSE_GROUPS: Record<Operation, PauseGroup> = { jobruns: 'read', job: 'read', jobsearch: 'read', execute: 'job operation', abort: 'job operation', token: 'token' };
+
 /** What a request was for: the metrics label, never a path with IDs in it. */
 export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch';
 
 export interface RequestObservation {
   operation: Operation;
   /** HTTP status, or the failure type when there was no (complete) answer. */
-  outcome: number | 'network' | 'tls' | 'aborted' | 'too_large';
+  outcome: number | 'network' | 'tls' | 'aborted' | 'too_large' | 'paused';
   durationMs: number;
 }
 
@@ -86,6 +90,11 @@ export class Transport {
   private readonly observer: RequestObserver | undefined;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly origin: string;
+  /** Until when (epoch ms) no request of a group is sent, after a 429 or 503 with Retry-After. */
+  private readonly paused = new Map<PauseGroup, { until: number; status: number }>();
+  /** Circuit-breaker counts: pauses begun, requests refused while paused. */
+  readonly pauseStats = { pauses: 0, refused: 0 };
 
   constructor(options: TransportOptions) {
     this.budget = options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined;
@@ -95,6 +104,7 @@ export class Transport {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     const url = new URL(options.baseUrl);
+    this.origin = url.origin;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
@@ -117,9 +127,21 @@ export class Transport {
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const where = `${req.method} ${this.basePath}${req.path.split('?')[0]}`;
-    await this.budget?.take(req.signal);
     const started = performance.now();
     const observe = (outcome: RequestObservation['outcome']): void => this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
+    const group = PAUSE_GROUPS[req.operation];
+    const pause = this.paused.get(group);
+    const pausedFor = pause ? pause.until - Date.now() : 0;
+    if (pause && pausedFor > 0) {
+      // The circuit is open: CCS asked this worker to come back later; nothing of the kind is sent until then.
+      this.pauseStats.refused++;
+      observe('paused');
+      throw new CcsError(ErrorType.RateLimited, `${where} not sent: ${group} requests to ${this.origin} are paused until ${new Date(pause.until).toISOString()} (CCS answered ${pause.status} with Retry-After)`, {
+        retryAfterMs: pausedFor,
+        mayHaveReachedServer: false,
+      });
+    }
+    await this.budget?.take(req.signal);
     const deadline = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     try {
@@ -132,6 +154,7 @@ export class Transport {
       });
       const text = await this.readLimited(res, where);
       observe(res.statusCode);
+      if (res.statusCode === 429 || res.statusCode === 503) this.pauseIfAsked(group, res.statusCode, res.headers['retry-after']);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
       if (req.signal?.aborted) {
@@ -150,6 +173,22 @@ export class Transport {
       observe(failure.type === ErrorType.TlsError ? 'tls' : 'network');
       throw failure;
     }
+  }
+
+  /**
+   * The circuit breaker: a 429 or 503 that says when to come back pauses every request of its group
+   * (reads, job operations, tokens) that this worker sends to this server until then (at most
+   * `maxRetryAfterMs`), not only the run that got it. By group, so that throttled reads never hold
+   * back an abort, and a throttled execute never holds back the look that tells whether it ran.
+   */
+  private pauseIfAsked(group: PauseGroup, status: number, retryAfter: string | string[] | undefined): void {
+    const ms = retryAfterMs(retryAfter, Date.now(), this.maxRetryAfterMs);
+    if (ms === undefined || ms <= 0) return;
+    const until = Date.now() + ms;
+    const current = this.paused.get(group);
+    if (current && until <= current.until) return;
+    if (!current || current.until < Date.now()) this.pauseStats.pauses++;
+    this.paused.set(group, { until, status });
   }
 
   /** The body as text, refusing (and not reading) more than `maxResponseBytes`. */

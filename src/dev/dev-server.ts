@@ -10,6 +10,8 @@ import { ensureTemporalCli } from './temporal-cli';
 export interface DevServer {
   /** host:port of the frontend gRPC service */
   address: string;
+  /** The server's Prometheus endpoint (its own request counts by operation, for the benchmark). */
+  metricsUrl: string;
   uiUrl: string | undefined;
   process: ChildProcess;
   stop: () => Promise<void>;
@@ -50,9 +52,10 @@ function portOpen(port: number): Promise<boolean> {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cli = await ensureTemporalCli(options.log);
   const port = options.port ?? (await freePort());
+  const metricsPort = await freePort();
   const args = [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--http-port', String(await freePort()), '--metrics-port', String(await freePort()),
+    '--http-port', String(await freePort()), '--metrics-port', String(metricsPort),
     '--log-level', 'error', '--log-format', 'json',
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
@@ -78,6 +81,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   return {
     address: `127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
     process: child,
     stop: async () => {

@@ -42,6 +42,8 @@ export const ErrorType = Object.freeze({
   PipelineFailed: 'CcsPipelineFailed',
   /** Benign: a poll saw no change yet. Used as retry-as-poll; never the final outcome. */
   RunUnchanged: 'CcsRunUnchanged',
+  /** Benign: the worker holding a wait is stopping; the wait continues on another worker a second later. Never an abort. */
+  WorkerStopping: 'CcsWorkerStopping',
 } as const);
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

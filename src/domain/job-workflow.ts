@@ -22,6 +22,11 @@ export interface RunCcsJobInput {
   ifRunning?: 'fail' | 'attach';
   /** How long to wait for CCS to report an aborted run as ended before failing `CcsAbortUnconfirmed`. Default "5m". */
   abortConfirmTimeout?: DurationInput;
+  /**
+   * How soon another worker takes over the watch of a run whose worker died (short poll intervals are
+   * polled inside one heartbeating activity). Default "60s"; from 5s to 10m.
+   */
+  heartbeatTimeout?: DurationInput;
   /** Internal: state carried across continue-as-new. Never set it yourself. */
   resume?: RunCcsJobResume;
 }
@@ -98,12 +103,16 @@ export interface ValidRunCcsJobInput {
   timeoutMs: number | null;
   ifRunning: 'fail' | 'attach';
   abortConfirmTimeoutMs: number;
+  heartbeatTimeoutMs: number;
   resume: RunCcsJobResume | null;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_POLL_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+const MIN_HEARTBEAT_TIMEOUT_MS = 5_000;
+const MAX_HEARTBEAT_TIMEOUT_MS = 10 * 60_000;
 // Temporal schedules activity retries (our polls) with about one second of resolution.
 const MIN_POLL_INTERVAL_MS = 1_000;
 const MIN_TIMEOUT_MS = 1_000;
@@ -114,7 +123,7 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'resume'];
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'resume'];
 
 function optionalDuration(field: string, value: unknown, min: number, max = Infinity): number | undefined {
   if (value === undefined) return undefined;
@@ -180,7 +189,8 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
     throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
   }
   const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
-  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, resume: validateResume(input.resume) };
+  const heartbeatTimeoutMs = optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, resume: validateResume(input.resume) };
 }
 
 /**

@@ -4,7 +4,7 @@
  * configured differently from production without saying so here.
  */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityEvents, type CcsActivities } from '../activities';
+import { createActivities, type ActivityEvents, type CcsActivities, type PollingSettings } from '../activities';
 import type { CcsClient } from '../ccs/client';
 import { AesGcmCodec } from './codec';
 import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
@@ -21,6 +21,8 @@ export interface CreateWorkerOptions {
   activities?: Partial<CcsActivities> | undefined;
   /** Told what the activities saw, for metrics. */
   events?: ActivityEvents | undefined;
+  /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
+  polling?: Partial<PollingSettings> | undefined;
   /** Payload encryption (CCS_CODEC_KEYS). */
   codec?: CodecConfig | undefined;
   tuning?: Partial<WorkerTuning> | undefined;
@@ -39,7 +41,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     ...(options.namespace ? { namespace: options.namespace } : {}),
     taskQueue: options.taskQueue,
-    activities: options.activities ?? createActivities({ servers: options.servers, events: options.events }),
+    activities: options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling }),
     ...options.tuning,
     // With encryption, failure messages and stack traces are encrypted too: they are CCS's words.
     ...(options.codec

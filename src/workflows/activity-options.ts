@@ -46,6 +46,19 @@ export function watchActivities(pollIntervalMs: number, maxPollIntervalMs: numbe
   });
 }
 
+/**
+ * Waits that may hold (from the held-watch change on): below the worker's threshold they poll inside
+ * one attempt, so an attempt may last as long as the run; the heartbeat timeout is how soon another
+ * worker takes over when the holding one dies. Failures are retried as for `watchActivities`.
+ */
+export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number) {
+  return proxyActivities<CcsActivities>({
+    startToCloseTimeout: '1d',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
+  });
+}
+
 /** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
 export const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 

@@ -29,6 +29,7 @@ import {
   RETRY,
   RUN_SNAPSHOT_SIZE,
   ccsCall,
+  heldWatchActivities,
   pollActivities,
   runCounters,
   watchActivities,
@@ -44,6 +45,12 @@ import { cancelledBeforeExecute, outcomeOf, resultOf } from './job-outcome';
  * while the job is being started. Histories recorded before it replay on the old path.
  */
 const WATCH_PATCH = 'ccs-watch-attention-v1';
+
+/**
+ * Workflows from this change on let a wait hold: short poll intervals are polled inside one
+ * heartbeating activity attempt instead of one attempt per poll (issue "polling that scales").
+ */
+const HELD_WATCH_PATCH = 'ccs-held-watch-v1';
 
 /** Workflows from this change on refuse inputs beyond the upper bounds, and a `resume` they did not hand themselves. */
 const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
@@ -82,6 +89,8 @@ class JobRunFollower {
   private readonly server: string;
   /** The new behaviour (WATCH_PATCH); false only when replaying a history recorded before it. */
   private readonly watching: boolean;
+  /** Waits may hold (HELD_WATCH_PATCH); false when replaying a history recorded before it. */
+  private readonly holding: boolean;
   private attention: Attention | undefined;
 
   constructor(
@@ -90,6 +99,7 @@ class JobRunFollower {
   ) {
     const { resume } = input;
     this.watching = patched(WATCH_PATCH);
+    this.holding = this.watching && patched(HELD_WATCH_PATCH);
     this.server = input.ccs;
     this.phase = resume ? 'running' : 'starting';
     this.polls = resume?.polls ?? 0;
@@ -268,7 +278,11 @@ class JobRunFollower {
    */
   private async followUntilEndOrCancel(): Promise<(() => void) | undefined> {
     const { input } = this;
-    const poll = this.watching ? watchActivities(input.pollIntervalMs, input.maxPollIntervalMs) : pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
+    const poll = this.holding
+      ? heldWatchActivities(input.pollIntervalMs, input.maxPollIntervalMs, input.heartbeatTimeoutMs)
+      : this.watching
+        ? watchActivities(input.pollIntervalMs, input.maxPollIntervalMs)
+        : pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
     while (!this.ended(this.current) && !this.cancel.info) {
       const current = this.current as JobRun;
       if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
@@ -282,6 +296,7 @@ class JobRunFollower {
           pollIntervalMs: input.pollIntervalMs,
           maxPollIntervalMs: input.maxPollIntervalMs,
           delayFirstPoll: true,
+          ...(this.holding ? { hold: true } : {}),
           ccs: this.server,
           ...this.watchInput(),
         }),
@@ -305,6 +320,7 @@ class JobRunFollower {
       maxPollInterval: input.maxPollIntervalMs,
       ifRunning: input.ifRunning,
       abortConfirmTimeout: input.abortConfirmTimeoutMs,
+      ...(this.raw.heartbeatTimeout === undefined ? {} : { heartbeatTimeout: input.heartbeatTimeoutMs }),
       resume: {
         jobRunId: current.jobRunId,
         adopted: this.adopted,

@@ -51,7 +51,8 @@ afterAll(async () => {
 });
 
 function start(jobId: string) {
-  return startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
+  // A killed worker's held waits are taken over within the heartbeat timeout: short here, to keep the test short.
+  return startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s', heartbeatTimeout: '5s' });
 }
 
 describe('worker process', () => {

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { createActivities, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
+import { createActivities, jittered, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
@@ -15,6 +15,8 @@ import type { JobRun } from '../../src/domain/job-run';
 const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
 const RUN = '11111111-2222-3333-4444-555555555555';
 const OTHER_RUN = '66666666-7777-8888-9999-000000000000';
+/** Polls at exactly the computed delays (no jitter), held never: the retry-as-poll arithmetic. */
+const EXACT = { jitter: 0, holdBelowMs: 0 };
 
 function run(status: string, jobRunId = RUN): JobRun {
   return { jobId: JOB, jobRunId, status, statusCode: null, startTime: null, endTime: null, customStatusText: null, exception: null, summary: null, activities: [] };
@@ -53,7 +55,7 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('defers the first read by one interval without asking CCS', async () => {
     const { client, calls } = scripted({});
-    const f = await failure(mockContext({ attempt: 1 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
+    const f = await failure(mockContext({ attempt: 1 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
     expect(f.type).toBe(ErrorType.RunUnchanged);
     expect(f.nextRetryDelay).toBe(2_000);
     expect(calls).toEqual([]);
@@ -61,7 +63,7 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('answers an unchanged run with the benign retry and the next delay', async () => {
     const { client, calls } = scripted({ getJobRun: () => run('Executing') });
-    const f = await failure(mockContext({ attempt: 3 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), WAIT));
+    const f = await failure(mockContext({ attempt: 3 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), WAIT));
     expect(f.type).toBe(ErrorType.RunUnchanged);
     expect(f.nextRetryDelay).toBe(3_125);
     expect(calls).toEqual(['getJobRun']);
@@ -75,7 +77,7 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
         return { ...run('Completed'), ...((options as { showMessages?: boolean }).showMessages ? { messages: [{ time: null, text: 'done' }] } : {}) };
       },
     });
-    const wait = (input: Parameters<CcsActivities['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client }).waitForJobRunChange(input);
+    const wait = (input: Parameters<CcsActivities['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: EXACT }).waitForJobRunChange(input);
     const answer: unknown = await mockContext({ attempt: 4 }).run(wait, { ...WAIT, delayFirstPoll: true });
     const result = answer as WaitForJobRunChangeResult;
     expect(result.polls).toBe(3);
@@ -85,7 +87,7 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('turns a client error into its typed failure, paced by the poll delay', async () => {
     const { client } = scripted({ getJobRun: () => Promise.reject(new CcsError(ErrorType.ServerError, 'GET /Jobs failed (500)')) });
-    const f = await failure(mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client }).waitForJobRunChange(input), WAIT));
+    const f = await failure(mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), WAIT));
     expect(f.type).toBe(ErrorType.ServerError);
     expect(f.nonRetryable).toBe(false);
     expect(f.nextRetryDelay).toBe(2_500);
@@ -118,5 +120,23 @@ describe('the CCS server a run names', () => {
     expect(f.type).toBe(ErrorType.InvalidInput);
     expect(f.message).toContain('configured: emea');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('jitter', () => {
+  it('moves each wait at most ±10 % by default, evenly, and never below Temporal\'s 1 s resolution', () => {
+    expect(jittered(30_000, 0.1, () => 0)).toBe(27_000);
+    expect(jittered(30_000, 0.1, () => 0.999_999)).toBe(33_000);
+    expect(jittered(30_000, 0, () => 0)).toBe(30_000);
+    expect(jittered(1_000, 0.1, () => 0)).toBe(1_000);
+    const samples = Array.from({ length: 10_000 }, () => jittered(10_000, 0.1));
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(9_000);
+    expect(Math.max(...samples)).toBeLessThanOrEqual(11_000);
+    // Spread over the whole band, not bunched: each tenth of it gets about a tenth of the waits.
+    for (let k = 0; k < 10; k++) {
+      const inBand = samples.filter((v) => v >= 9_000 + k * 200 && v < 9_000 + (k + 1) * 200).length;
+      expect(inBand).toBeGreaterThan(700);
+      expect(inBand).toBeLessThan(1_300);
+    }
   });
 });

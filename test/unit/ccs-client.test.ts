@@ -342,3 +342,48 @@ describe('request budget and observer', () => {
     }
   });
 });
+describe('the per-server circuit breaker', () => {
+  it('a 429 with Retry-After on a read pauses every read of this worker to that server until then, not the other server, not an abort', async () => {
+    const arrivals: Record<string, number[]> = { throttled: [], other: [] };
+    const throttled = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.throttled!.push(e.at) });
+    const other = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.other!.push(e.at) });
+    const a = clientFor(throttled);
+    const b = clientFor(other);
+    const jobA = addJob(throttled, [['Executing', 60]]);
+    const jobB = addJob(other, [['Executing', 60]]);
+    try {
+      await a.getJobRuns(jobA);
+      await b.getJobRuns(jobB);
+      throttled.setFaults({ rateLimitRate: 1, retryAfterSeconds: 2, endpoints: ['jobruns'], limit: 1 });
+      const limited = await errorOf(a.getJobRuns(jobA));
+      expect(limited).toMatchObject({ type: 'CcsRateLimited', retryAfterMs: 2000 });
+      const pausedAt = Date.now();
+      const countAt = arrivals.throttled!.length;
+      // Twenty runs of this worker ask meanwhile: none is sent; the other server is untouched.
+      const during = await Promise.all(Array.from({ length: 20 }, () => errorOf(a.getJobRuns(jobA))));
+      for (const err of during) {
+        expect(err.type).toBe('CcsRateLimited');
+        expect(err.message).toMatch(/not sent: read requests to https:\/\/127\.0\.0\.1:\d+ are paused until .* \(CCS answered 429 with Retry-After\)/);
+        expect(err.retryAfterMs).toBeGreaterThan(1000);
+        expect(err.mayHaveReachedServer).toBe(false);
+      }
+      await Promise.all(Array.from({ length: 20 }, () => b.getJobRuns(jobB)));
+      // A job operation to the throttled server still goes out: an abort is never held back by throttled reads.
+      const abortErr = await errorOf(a.abortJobRun('11111111-2222-3333-4444-555555555555'));
+      expect(abortErr.type).toBe('CcsBadRequest');
+      expect(arrivals.throttled!.length).toBe(countAt);
+      expect(arrivals.other!.length).toBe(21);
+      expect(a.pauseStats).toEqual({ pauses: 1, refused: 20 });
+      expect(b.pauseStats).toEqual({ pauses: 0, refused: 0 });
+      await new Promise((r) => setTimeout(r, 2_100 - (Date.now() - pausedAt)));
+      await expect(a.getJobRuns(jobA)).resolves.toEqual([]);
+      expect(arrivals.throttled!.length).toBe(countAt + 1);
+    } finally {
+      await a.close();
+      await b.close();
+      await throttled.close();
+      await other.close();
+    }
+  });
+});
+

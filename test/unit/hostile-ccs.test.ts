@@ -88,7 +88,7 @@ describe('activity results stay far below the payload limit', () => {
     sim.setFaults({ activityStatusBytes: 3 * 1024 * 1024 });
     await new Promise((r) => setTimeout(r, 1_100));
     const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
-    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client }).waitForJobRunChange(input);
+    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
     const answer: unknown = await env.run(wait, { jobId, jobRunId: started.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 1000 });
     const result = answer as WaitForJobRunChangeResult;
     const size = Buffer.byteLength(JSON.stringify(result));
@@ -205,7 +205,7 @@ describe('a followed run (watch mode) is never dropped', () => {
     const jobId = addJob(sim, [['Executing', 60]]);
     const run = await client.executeJob(jobId);
     const env = (): MockActivityEnvironment => new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
-    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client }).waitForJobRunChange(input);
+    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
     const base = { jobId, jobRunId: run.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 4000 };
     sim.setFaults({ errorRate: 1, errorStatus: [403], endpoints: ['jobruns'] });
     expect(await env().run(wait, { ...base, watch: { attention: null } })).toMatchObject({ attention: { type: ErrorType.Forbidden }, polls: 2 });

@@ -25,8 +25,11 @@ export interface WorkerTuning {
 }
 
 export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
-  // Activities wait on CCS, not on CPU: a poll holds a slot for one HTTP round trip.
-  maxConcurrentActivityTaskExecutions: 200,
+  // Activities wait on CCS, not on CPU: a retry-as-poll holds a slot for one HTTP round trip, but a
+  // held wait (poll interval below CCS_WATCH_THRESHOLD) holds one for as long as its run, so the
+  // default leaves room for that many followed runs per worker (CCS requests stay bounded by each
+  // server's connection pool and request budget).
+  maxConcurrentActivityTaskExecutions: 20_000,
   maxConcurrentWorkflowTaskExecutions: 40,
   // Waiting runs need no workflow task (a poll is an activity retry), so a small cache serves many runs.
   maxCachedWorkflows: 1000,
@@ -47,6 +50,8 @@ export interface WorkerConfig {
   /** Payload encryption keys (CCS_CODEC_KEYS), newest first, and the one that encrypts. */
   codec: CodecConfig | undefined;
   tuning: WorkerTuning;
+  /** How waits poll: CCS_WATCH_THRESHOLD (hold polls shorter than this in one activity) and CCS_POLL_JITTER. */
+  polling: { holdBelowMs: number; jitter: number };
   logLevel: LogLevel;
   /** host:port of the Prometheus endpoint (METRICS_BIND_ADDRESS); undefined: no metrics. */
   metricsBindAddress: string | undefined;
@@ -66,6 +71,7 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
   'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_ALLOW_PLAINTEXT', 'CCS_REQUEST_TIMEOUT', 'CCS_MAX_RESPONSE_BYTES', 'CCS_MAX_RETRY_AFTER',
+  'CCS_WATCH_THRESHOLD', 'CCS_POLL_JITTER',
   'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
@@ -96,6 +102,30 @@ function requestBounds(env: Env, problems: string[]): Pick<CcsServerConfig, 'req
     maxResponseBytes,
     maxRetryAfterMs: duration('CCS_MAX_RETRY_AFTER', 1_000, 3_600_000),
   };
+}
+
+/** CCS_WATCH_THRESHOLD (a duration, 0 to 1h; default 60s; 0: never hold) and CCS_POLL_JITTER (0 to 0.5; default 0.1). */
+function loadPolling(env: Env, problems: string[]): WorkerConfig['polling'] {
+  let holdBelowMs = 60_000;
+  const threshold = env.CCS_WATCH_THRESHOLD?.trim();
+  if (threshold) {
+    let ms: number | undefined;
+    try {
+      ms = threshold === '0' ? 0 : parseDuration('CCS_WATCH_THRESHOLD', threshold);
+    } catch {
+      ms = undefined;
+    }
+    if (ms === undefined || ms < 0 || ms > 3_600_000) problems.push(`CCS_WATCH_THRESHOLD must be a duration from 0 (never hold) to 1h, e.g. 60s; got ${JSON.stringify(threshold)}`);
+    else holdBelowMs = ms;
+  }
+  let jitter = 0.1;
+  const jitterText = env.CCS_POLL_JITTER?.trim();
+  if (jitterText) {
+    const value = Number(jitterText);
+    if (!/^\d*\.?\d+$/.test(jitterText) || value > 0.5) problems.push(`CCS_POLL_JITTER must be a fraction from 0 to 0.5 (0.1 is ±10 %); got ${JSON.stringify(jitterText)}`);
+    else jitter = value;
+  }
+  return Object.freeze({ holdBelowMs, jitter });
 }
 
 function loadTuning(env: Env, problems: string[]): WorkerTuning {
@@ -129,6 +159,7 @@ export function loadConfig(env: Env): WorkerConfig {
 
   const codec = loadCodecConfig(env, problems);
   const tuning = loadTuning(env, problems);
+  const polling = loadPolling(env, problems);
   const logLevel = (get('LOG_LEVEL')?.toUpperCase() ?? 'INFO') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
   const metricsBindAddress = bindAddress('METRICS_BIND_ADDRESS', get('METRICS_BIND_ADDRESS'), problems);
@@ -151,6 +182,7 @@ export function loadConfig(env: Env): WorkerConfig {
     workflowBundlePath: get('WORKFLOW_BUNDLE_PATH'),
     codec,
     tuning,
+    polling,
     logLevel,
     metricsBindAddress,
     healthBindAddress,

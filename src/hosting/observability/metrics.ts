@@ -21,7 +21,7 @@ export interface WorkerMetrics {
 }
 
 export function workerMetrics(meter: MetricMeter): WorkerMetrics {
-  const requests = meter.createCounter('ccs_requests', 'requests', 'CCS REST requests by server, operation and outcome (HTTP status or network/tls/aborted)');
+  const requests = meter.createCounter('ccs_requests', 'requests', 'CCS REST requests by server, operation and outcome (HTTP status, or network/tls/aborted/too_large, or paused: not sent while the server asked for a pause)');
   const duration = meter.createHistogram(REQUEST_DURATION_METRIC, 'float', 's', 'CCS REST request duration by server, operation and outcome');
   const tokens = meter.createCounter('ccs_token_requests', 'requests', 'CCS token requests (password or refresh grant) by server and outcome');
   const polls = meter.createCounter('ccs_polls', 'polls', 'Status reads of waiting CCS runs (one per poll attempt)');
