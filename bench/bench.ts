@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       levels: { type: 'string' },
       diagnose: { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
+      designs: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -77,6 +79,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const bench = new BenchContext(s, sim, log, client, { temporal, ours, retry, timer }, say);
+  bench.heartbeatTimeout = values['heartbeat-timeout'];
+  const designs = (values.designs?.split(',') ?? ['held', 'retry']) as ('held' | 'retry')[];
+  if (designs.some((d) => d !== 'held' && d !== 'retry')) throw new Error(`--designs takes held and/or retry; got ${values.designs}`);
   const oursStartedAt = Date.now();
 
   try {
@@ -101,10 +106,10 @@ async function main(): Promise<void> {
       else if (phase === 'concurrency') {
         // Each level, this design then the previous one, side by side; recorded beside the full results.
         const side: ConcurrencyResult[] = [];
-        for (const level of s.concurrencyLevels) for (const design of ['held', 'retry'] as const) side.push(await phases.concurrency(bench, level, design));
-        const file = join(values.out ?? join(ROOT, 'bench/results'), `${new Date().toISOString().slice(0, 10)}-concurrency.json`);
+        for (const level of s.concurrencyLevels) for (const design of designs) side.push(await phases.concurrency(bench, level, design));
+        const file = join(values.out ?? join(ROOT, 'bench/results'), `${new Date().toISOString().slice(0, 10)}-concurrency${values['heartbeat-timeout'] ? `-heartbeat-${values['heartbeat-timeout']}` : ''}.json`);
         mkdirSync(join(file, '..'), { recursive: true });
-        writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, concurrency: side }, null, 2)}\n`);
+        writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, heartbeatTimeout: values['heartbeat-timeout'] ?? '60s (default)', concurrency: side }, null, 2)}\n`);
         say(`side by side written to ${file}`);
       }
       else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor or concurrency');
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
     const historyPromise = phases.history(bench, s.historyPolls);
     const concurrency: ConcurrencyResult[] = [];
     for (const level of s.concurrencyLevels) {
-      for (const design of ['held', 'retry'] as const) {
+      for (const design of designs) {
         say(`concurrency ${level}, ${design} polling`);
         concurrency.push(await phases.concurrency(bench, level, design));
       }

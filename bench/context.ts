@@ -22,6 +22,8 @@ export class BenchContext {
   private jobsMade = 0;
   /** Our history runs still going in the background (they share the task queue with the concurrency runs). */
   backgroundOurs = 0;
+  /** The runs' heartbeatTimeout (--heartbeat-timeout); unset: the workflow's default. */
+  heartbeatTimeout: string | undefined;
 
   constructor(
     readonly s: BenchSettings,
@@ -41,7 +43,7 @@ export class BenchContext {
     return this.client.workflow.start(WorkflowName.runCcsJob, {
       taskQueue: design === 'held' ? QUEUE.ours : QUEUE.retry,
       workflowId: `bench-${jobId}`,
-      args: [{ jobId, pollInterval: intervalMs, maxPollInterval: intervalMs }],
+      args: [{ jobId, pollInterval: intervalMs, maxPollInterval: intervalMs, ...(this.heartbeatTimeout ? { heartbeatTimeout: this.heartbeatTimeout } : {}) }],
     });
   }
 

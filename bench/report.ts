@@ -46,10 +46,10 @@ export function renderMarkdown(r: BenchResults): string {
   if (maxLevel) {
     targets.push(
       [
-        `${maxLevel.level} runs at ${maxLevel.intervalSeconds} s: poll lateness p99`,
+        `${maxLevel.level} runs at ${maxLevel.intervalSeconds} s: poll lateness p99 beyond the ±jitter band (raw)`,
         '< 2,000 ms',
-        formatSpread(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0), ' ms'),
-        atTen(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0).median < 2000),
+        `${formatSpread(spread(maxLevel.windows.map((w) => w.latenessBeyondJitterMs?.p99 ?? NaN).filter(isNumber), 0), ' ms')} (${formatSpread(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0), ' ms')})`,
+        atTen(spread(maxLevel.windows.map((w) => w.latenessBeyondJitterMs?.p99 ?? w.latenessMs.p99).filter(isNumber), 0).median < 2000),
       ],
       [`${maxLevel.level} runs: worker peak RSS`, '< 1,024 MiB', `${maxLevel.workerPeakRssMiB} MiB`, atTen(maxLevel.workerPeakRssMiB < 1024)],
       [
@@ -57,6 +57,12 @@ export function renderMarkdown(r: BenchResults): string {
         'all',
         `${formatSpread(maxLevel.readsPerSecond)} of ${maxLevel.windows[0]?.expectedReadsPerSecond ?? '–'} /s`,
         atTen(maxLevel.readsPerSecond.median >= 0.98 * (maxLevel.windows[0]?.expectedReadsPerSecond ?? Infinity)),
+      ],
+      [
+        `${maxLevel.level} runs: cancel signal → abort at CCS, p99`,
+        '< 2,000 ms',
+        maxLevel.cancelToAbortMs ? `${maxLevel.cancelToAbortMs.p99} ms (${maxLevel.cancelToAbortMs.aborted} of ${maxLevel.cancelToAbortMs.sampled} sampled)` : 'not measured',
+        atTen((maxLevel.cancelToAbortMs?.p99 ?? Infinity) < 2000 && maxLevel.cancelToAbortMs?.aborted === maxLevel.cancelToAbortMs?.sampled),
       ],
       [
         `${maxLevel.level} runs: Temporal server requests per poll`,

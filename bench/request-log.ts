@@ -5,12 +5,15 @@ import type { SimRequestEvent } from '../src/sim/server';
 export class RequestLog {
   counts = new Map<string, Map<string, number>>();
   reads: Map<string, number[]> | undefined;
+  /** When asked: the first abort request each run (by JobRunID) received. */
+  aborts: Map<string, number> | undefined;
 
   onRequest = (e: SimRequestEvent): void => {
     const user = e.user ?? 'unknown';
     const row = this.counts.get(user) ?? new Map<string, number>();
     row.set(e.endpoint, (row.get(e.endpoint) ?? 0) + 1);
     this.counts.set(user, row);
+    if (this.aborts && e.endpoint === 'abort' && e.id && !this.aborts.has(e.id)) this.aborts.set(e.id, e.at);
     if (this.reads && e.endpoint === 'jobruns' && e.status === 200 && e.id) {
       const list = this.reads.get(e.id);
       if (list) list.push(e.at);

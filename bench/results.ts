@@ -28,6 +28,8 @@ export interface WindowResult {
   readsPerSecond: number;
   expectedReadsPerSecond: number;
   latenessMs: ReturnType<Histogram['summary']>;
+  /** Lateness beyond the deliberate ±jitter band (CCS_POLL_JITTER): read later than interval × (1 + jitter). */
+  latenessBeyondJitterMs?: ReturnType<Histogram['summary']>;
   workerCpuPercent: number;
   serverCpuPercent: number;
   simulatorCpuPercent: number;
@@ -56,6 +58,8 @@ export interface ConcurrencyResult {
   workerCpuPercent: Spread;
   readsPerSecond: Spread;
   workerPeakRssMiB: number;
+  /** A sample of runs cancelled after the windows: signal sent → abort request received by CCS. */
+  cancelToAbortMs?: { sampled: number; aborted: number } & ReturnType<Histogram['summary']>;
   drainSeconds: number;
 }
 

@@ -1,5 +1,5 @@
 /** Phase: N runs tracked at once: start them, watch steady-state polling, then end them all. */
-import { WorkflowName } from '../../src/domain/contract';
+import { WorkflowName, cancelSignal } from '../../src/domain/contract';
 import { QUEUE, type BenchContext, type PollDesign } from '../context';
 import type { ConcurrencyResult, WindowResult } from '../results';
 import { CpuMeter, Histogram, difference, memoryMiB, serverRequests, spread } from '../stats';
@@ -44,6 +44,9 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
     const to = Date.now();
     const requests = difference(await serverRequests(ctx.procs.temporal.metricsUrl), requestsBefore);
     const lateness = new Histogram();
+    // Reads are moved by up to ±jitter on purpose; lateness beyond that band is what the design owes.
+    const jitter = 0.1; // the workers' default CCS_POLL_JITTER
+    const beyondJitter = new Histogram();
     let reads = 0;
     for (const [jobId, times] of ctx.log.reads) {
       if (!jobSet.has(jobId)) continue;
@@ -51,7 +54,10 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
         const t = times[i]!;
         if (t < from || t >= to) continue;
         reads++;
-        if (i > 0) lateness.record(t - times[i - 1]! - interval);
+        if (i > 0) {
+          lateness.record(t - times[i - 1]! - interval);
+          beyondJitter.record(Math.max(0, t - times[i - 1]! - interval * (1 + jitter)));
+        }
       }
     }
     const windowResult: WindowResult = {
@@ -59,6 +65,7 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
       readsPerSecond: round(reads / ((to - from) / 1000), 1),
       expectedReadsPerSecond: round(level / (interval / 1000), 1),
       latenessMs: lateness.summary(),
+      latenessBeyondJitterMs: beyondJitter.summary(),
       workerCpuPercent: worker.read().corePercent,
       serverCpuPercent: server.read().corePercent,
       simulatorCpuPercent: harness.read().corePercent,
@@ -69,14 +76,45 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
     };
     windows.push(windowResult);
     ctx.say(
-      `  window ${w + 1}: ${windowResult.readsPerSecond} of ${windowResult.expectedReadsPerSecond} reads/s, lateness p99 ${windowResult.latenessMs.p99} ms, worker ${windowResult.workerCpuPercent}% CPU ${rssMax} MiB, Temporal ${windowResult.serverCpuPercent}% CPU, ${windowResult.serverRequestsPerPoll} server requests/poll, ${windowResult.cloudActionsPerRunHour} Cloud actions/run-hour`,
+      `  window ${w + 1}: ${windowResult.readsPerSecond} of ${windowResult.expectedReadsPerSecond} reads/s, lateness p99 ${windowResult.latenessMs.p99} ms (${windowResult.latenessBeyondJitterMs?.p99 ?? '–'} ms beyond the ±${jitter * 100} % jitter), worker ${windowResult.workerCpuPercent}% CPU ${rssMax} MiB, Temporal ${windowResult.serverCpuPercent}% CPU, ${windowResult.serverRequestsPerPoll} server requests/poll, ${windowResult.cloudActionsPerRunHour} Cloud actions/run-hour`,
     );
   }
   ctx.log.reads = undefined;
 
-  // End every run now; the workflows notice at their next poll.
+  // Cancel latency under this load: a sample of runs is cancelled, spread over 10 s; each signal's
+  // send time against the moment CCS receives that run's abort.
+  const sample = jobs.filter((_, i) => i % Math.max(1, Math.floor(level / Math.min(200, level))) === 0).slice(0, 200);
+  ctx.log.aborts = new Map();
+  const sentAt = new Map<string, number>();
+  await Promise.all(
+    sample.map(async (jobId, i) => {
+      await sleep((i / sample.length) * 10_000);
+      sentAt.set(jobId, Date.now());
+      await ctx.client.workflow.getHandle(`bench-${jobId}`).signal(cancelSignal, { reason: 'bench: cancel latency' });
+    }),
+  );
+  const cancelLatency = new Histogram();
+  const waitUntil = Date.now() + 60_000;
+  for (;;) {
+    const pending = sample.filter((jobId) => !ctx.log.aborts!.has(ctx.sim.state.runsOf(jobId)[0]!.JobRunID));
+    if (pending.length === 0 || Date.now() > waitUntil) break;
+    await sleep(500);
+  }
+  let aborted = 0;
+  for (const jobId of sample) {
+    const at = ctx.log.aborts.get(ctx.sim.state.runsOf(jobId)[0]!.JobRunID);
+    if (at === undefined) continue;
+    aborted++;
+    cancelLatency.record(at - sentAt.get(jobId)!);
+  }
+  ctx.log.aborts = undefined;
+  ctx.say(`  cancel → abort at CCS for ${aborted} of ${sample.length} sampled runs: p50 ${cancelLatency.summary().p50} ms, p99 ${cancelLatency.summary().p99} ms`);
+
+  // End every other run now; the workflows notice at their next poll.
   const endAt = Date.now();
+  const cancelled = new Set(sample);
   for (const jobId of jobs) {
+    if (cancelled.has(jobId)) continue;
     const run = ctx.sim.state.runsOf(jobId)[0]!;
     run.plan = { ...run.plan, steps: [['Executing', (endAt - run.startedAt) / 1000], ['Completed', 0]] };
   }
@@ -94,6 +132,7 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
     workerCpuPercent: spread(windows.map((w) => w.workerCpuPercent), 1),
     readsPerSecond: spread(windows.map((w) => w.readsPerSecond), 1),
     workerPeakRssMiB: memoryMiB(workerPid).peak,
+    cancelToAbortMs: { sampled: sample.length, aborted, ...cancelLatency.summary() },
     drainSeconds: round(drainSeconds, 1),
   };
 }

@@ -43,6 +43,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling }),
     ...options.tuning,
+    // Heartbeats reach the server at most once per 80 % of the activity's heartbeat timeout; the SDK
+    // caps that at 60 s unless told otherwise, which would make a held wait with a long timeout (a
+    // run's heartbeatTimeout, chosen to spend fewer server requests) heartbeat every minute anyway.
+    maxHeartbeatThrottleInterval: '10m',
     // With encryption, failure messages and stack traces are encrypted too: they are CCS's words.
     ...(options.codec
       ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)], failureConverterPath: ENCODED_FAILURES_CONVERTER_PATH } }
