@@ -201,6 +201,17 @@ async function heartbeating<T>(fn: () => Promise<T>, details?: () => unknown): P
 export function createActivities({ client: defaultClient, servers = {}, events = {}, polling: pollingOverrides = {} }: ActivityDeps) {
   const clients: Readonly<Record<string, CcsClient>> = defaultClient ? { ...servers, default: defaultClient } : servers;
   const polling: PollingSettings = { ...DEFAULT_POLLING, ...pollingOverrides };
+  /**
+   * Whether this worker's latest execute of a job may have reached CCS without its answer being seen
+   * (a timeout, a reset, a 5xx). Only a hint that saves the settle wait after a cancel when the answer
+   * was a clear refusal (a 429, a 4xx, never sent); unknown (another worker) counts as ambiguous.
+   */
+  const executeAmbiguous = new Map<string, boolean>();
+  const noteExecute = (jobId: string, ambiguous: boolean): void => {
+    executeAmbiguous.delete(jobId);
+    executeAmbiguous.set(jobId, ambiguous);
+    if (executeAmbiguous.size > 10_000) executeAmbiguous.delete(executeAmbiguous.keys().next().value!);
+  };
 
   /** The client for the named server; an unknown name fails the run before anything is sent. */
   function serverOf({ ccs = 'default' }: OnServer): CcsClient {
@@ -267,8 +278,12 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         // deadline), so a workflow cancelled meanwhile learns the run it started instead of orphaning it.
         let run: JobRun;
         try {
+          noteExecute(jobId, true);
           run = await heartbeating(() => client.executeJob(jobId));
+          noteExecute(jobId, false);
         } catch (err) {
+          const clearRefusal = err instanceof CcsError && (!err.mayHaveReachedServer || (err.status !== undefined && err.status >= 400 && err.status < 500));
+          if (clearRefusal) noteExecute(jobId, false);
           if (err instanceof CcsError && err.type === ErrorType.ProtocolError && err.status !== undefined && err.status >= 200 && err.status < 300) {
             // CCS said yes, but the answer names no run we can read: find it by listing, like an ambiguous execute.
             ctx.heartbeat({ executeAccepted: true });
@@ -362,6 +377,28 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         if (!held(polls + 1)) throw unchanged(`run ${run.jobRunId} still ${run.status}`, next(polls + 1));
         progress = { polls, attempt, status: run.status };
         ctx.heartbeat(progress);
+      }
+    },
+
+    /**
+     * After an execute that was cancelled before its outcome was known: the run it may have started.
+     * Looks once, and when nothing is there, once more after the client's request timeout (plus a
+     * second): CCS (IIS) goes on processing a request whose client gave up, so a run can appear after
+     * the execute timed out. Null when neither look finds one.
+     */
+    async findRunOfCancelledExecute(input: ExecuteJobInput): Promise<JobRun | null> {
+      const { jobId, knownRunIds } = input;
+      const client = serverOf(input);
+      const signal = Context.current().cancellationSignal;
+      try {
+        const first = await newRunSince(client, jobId, knownRunIds, signal);
+        if (first) return boundedRun(first);
+        if (executeAmbiguous.get(jobId) === false) return null; // this worker saw CCS refuse it
+        await heartbeating(() => pause(client.requestTimeoutMs + 1_000, signal));
+        const late = await newRunSince(client, jobId, knownRunIds, signal);
+        return late ? boundedRun(late) : null;
+      } catch (err) {
+        throw toFailure(err);
       }
     },
 

@@ -106,6 +106,11 @@ export class CcsClient {
     return this.tokens.stats;
   }
 
+  /** The longest one request is waited for; CCS may still process a request this client gave up on after it. */
+  get requestTimeoutMs(): number {
+    return this.transport.requestTimeoutMs;
+  }
+
   /** The circuit breaker's counts: pauses begun after a 429/503 with Retry-After, requests refused meanwhile. */
   get pauseStats(): { pauses: number; refused: number } {
     return this.transport.pauseStats;

@@ -88,7 +88,8 @@ export class Transport {
   private readonly pool: Pool;
   private readonly budget: RequestBudget | undefined;
   private readonly observer: RequestObserver | undefined;
-  private readonly requestTimeoutMs: number;
+  /** The longest this client waits for one answer: after it, a request it gave up on may still be processed by CCS. */
+  readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly origin: string;
   /** Until when (epoch ms) no request of a group is sent, after a 429 or 503 with Retry-After. */

@@ -59,6 +59,9 @@ export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: n
   });
 }
 
+/** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
+export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });
+
 /** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
 export const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 

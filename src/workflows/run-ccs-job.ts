@@ -32,6 +32,7 @@ import {
   heldWatchActivities,
   pollActivities,
   runCounters,
+  settleCall,
   watchActivities,
   watchedExecute,
   type WaitOutcome,
@@ -51,6 +52,12 @@ const WATCH_PATCH = 'ccs-watch-attention-v1';
  * heartbeating activity attempt instead of one attempt per poll (issue "polling that scales").
  */
 const HELD_WATCH_PATCH = 'ccs-held-watch-v1';
+
+/**
+ * Workflows from this change on, after an execute cancelled before its outcome was known, look for its
+ * run twice, one CCS request timeout apart: CCS may process a request its client gave up on.
+ */
+const EXECUTE_SETTLE_PATCH = 'ccs-execute-settle-v1';
 
 /** Workflows from this change on refuse inputs beyond the upper bounds, and a `resume` they did not hand themselves. */
 const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
@@ -238,9 +245,14 @@ class JobRunFollower {
     if (started === null) {
       started = await execute.settled.catch(() => null);
       if (started === null) {
-        // Cancelled between attempts (or the attempt failed): one look for a run an earlier attempt started.
-        const after = await ccsCall.listJobRuns({ jobId, count: knownRunIds.length + 5, ccs: this.server });
-        const ours = after.find((r) => !knownRunIds.includes(r.jobRunId));
+        // Cancelled between attempts (or the attempt failed): look for a run an earlier attempt started.
+        let ours: JobRun | null | undefined;
+        if (patched(EXECUTE_SETTLE_PATCH)) {
+          ours = await settleCall.findRunOfCancelledExecute({ jobId, knownRunIds, ccs: this.server });
+        } else {
+          const after = await ccsCall.listJobRuns({ jobId, count: knownRunIds.length + 5, ccs: this.server });
+          ours = after.find((r) => !knownRunIds.includes(r.jobRunId));
+        }
         if (!ours) return this.endBeforeExecute();
         started = { run: ours, adopted: true };
       }
