@@ -6,8 +6,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { CcsClient } from './ccs/client';
-import type { RequestObservation } from './ccs/http';
-import { ErrorType } from './domain/errors';
+import { tokenOutcomeType } from './ccs/http';
 import { createWorker } from './hosting/create-worker';
 import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
 import { reportStartupError } from './hosting/startup-error';
@@ -49,7 +48,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
         // Readiness follows every grant, not only the first: a rotated password makes the worker unready.
         observer: (seen) => {
           countRequest(seen);
-          if (seen.operation === 'token') tokenOk[name] = tokenReadiness(seen.outcome, tokenOk[name]);
+          if (seen.operation === 'token') tokenOk[name] = tokenOutcomeType(seen.outcome, tokenOk[name]);
         },
         warn: (message) => void log.warn(message, { ccs: name }),
       });
@@ -119,19 +118,6 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       }
     }
   }
-}
-
-/** What a token answer means for readiness: an error type, never text (/readyz is unauthenticated). */
-function tokenReadiness(outcome: RequestObservation['outcome'], before: string | undefined): string | undefined {
-  if (outcome === 200) return undefined;
-  if (outcome === 400 || outcome === 401) return ErrorType.AuthenticationFailed;
-  if (outcome === 403) return ErrorType.Forbidden;
-  if (outcome === 'tls') return ErrorType.TlsError;
-  if (outcome === 'too_large') return ErrorType.ResponseTooLarge;
-  if (outcome === 'aborted') return before; // this process gave up waiting: says nothing of CCS
-  if (outcome === 'network') return ErrorType.NetworkError;
-  if (outcome === 'paused') return ErrorType.RateLimited;
-  return outcome === 429 ? ErrorType.RateLimited : outcome >= 500 ? ErrorType.ServerError : ErrorType.ProtocolError;
 }
 
 if (require.main === module) {

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
+import { pause } from '../ccs/http';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
@@ -141,22 +142,6 @@ export function pollDelayMs(attempt: number, startMs: number, maxMs: number): nu
 export function jittered(ms: number, jitter: number, random: () => number = Math.random): number {
   if (jitter <= 0) return ms;
   return Math.max(1_000, Math.round(ms * (1 + jitter * (2 * random() - 1))));
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it is aborted first. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Why an activity was cancelled: the worker stopping (hand the wait to another worker) or the workflow. */

@@ -9,7 +9,7 @@ import { CcsError, ErrorType } from '../domain/errors';
 import { hasEnded } from '../domain/job-run';
 import { normalizeGuid } from '../domain/validation';
 import { CcsClient, type CcsClientOptions } from './client';
-import { MESSAGE_TEXT_FIELDS, parseJob, parseJobRuns } from './parse';
+import { MESSAGE_TEXT_FIELDS, field, parseJob, parseJobRuns } from './parse';
 import { TLS_SETTINGS, inspectServer, untrustedMessage, type PresentedCertificate } from './tls';
 
 export type Verdict = 'ok' | 'note' | 'blocker';
@@ -86,14 +86,9 @@ function runsOf(body: unknown, empty: boolean, status: number): { shape: string;
   return { shape: 'an answer of another shape', raw: [] };
 }
 
-function rawField(obj: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : obj[key];
-}
-
 function messageFinding(runs: Record<string, unknown>[]): Finding | null {
   const items = runs.flatMap((r) => {
-    const messages = rawField(r, 'Messages');
+    const messages = field(r, 'Messages');
     return Array.isArray(messages) ? messages.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null) : [];
   });
   if (items.length === 0) return null;
@@ -222,10 +217,10 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     });
     const first = raw[0];
     if (first) {
-      const start = rawField(first, 'JobStartTime');
+      const start = field(first, 'JobStartTime');
       if (typeof start === 'string' && start !== '') findings.push(dateFinding(start, options.client.timeZone));
-      findings.push(statusFinding(rawField(first, 'Status')));
-      const runId = rawField(first, 'JobRunID');
+      findings.push(statusFinding(field(first, 'Status')));
+      const runId = field(first, 'JobRunID');
       if (typeof runId === 'string') findings.push(guidFinding(runId));
     }
     const messages = messageFinding(raw);

@@ -239,14 +239,24 @@ export class RequestBudget {
     this.nextSlot = slot + this.gapMs;
     const wait = slot - now;
     if (wait <= 0) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, wait);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      }, { once: true });
-    });
+    await pause(wait, signal);
   }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it is aborted first. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function errorCode(err: unknown): string {
@@ -342,6 +352,22 @@ export function errorForStatus(res: HttpResponse, where: string, reading: Answer
   }
   if (status >= 500) return new CcsError(ErrorType.ServerError, `${where} failed on the CCS server (${status})${said}`, { status });
   return new CcsError(ErrorType.BadRequest, `${where} was rejected (${status})${said}`, { status });
+}
+
+/**
+ * What a token request's outcome says of a server's readiness: an error type, or undefined when it
+ * granted one. Beside {@link errorForStatus} so that answers are mapped to types in one place.
+ */
+export function tokenOutcomeType(outcome: RequestObservation['outcome'], before: string | undefined): string | undefined {
+  if (outcome === 200) return undefined;
+  if (outcome === 400 || outcome === 401) return ErrorType.AuthenticationFailed;
+  if (outcome === 403) return ErrorType.Forbidden;
+  if (outcome === 'tls') return ErrorType.TlsError;
+  if (outcome === 'too_large') return ErrorType.ResponseTooLarge;
+  if (outcome === 'aborted') return before; // this process gave up waiting: says nothing of CCS
+  if (outcome === 'network') return ErrorType.NetworkError;
+  if (outcome === 'paused') return ErrorType.RateLimited;
+  return outcome === 429 ? ErrorType.RateLimited : outcome >= 500 ? ErrorType.ServerError : ErrorType.ProtocolError;
 }
 
 /**

@@ -26,7 +26,7 @@ function protocolError(what: string): CcsError {
 }
 
 /** Looks up a property without regard to case, as .NET serialisers and proxies vary. */
-function field(obj: Record<string, unknown>, name: string): unknown {
+export function field(obj: Record<string, unknown>, name: string): unknown {
   if (name in obj) return obj[name];
   const lower = name.toLowerCase();
   for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
