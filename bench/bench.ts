@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the performance benchmark. This process is the load generator and
+ * `npm run bench [-- --quick] [--cluster]`: the performance benchmark. This process is the load generator and
  * hosts the CCS simulator; the Temporal dev server, our worker and the baselines run as their own
  * processes so that their CPU and memory are measured apart. Writes bench/results/<date>.json and
  * .md (with --quick: a temporary directory, unless --out is given). See docs/performance.md.
@@ -15,6 +15,7 @@ import { loadConfig } from '../src/hosting/config';
 import { freePort, startDevServer } from '../src/dev/dev-server';
 import { ensureTemporalCli } from '../src/dev/temporal-cli';
 import { startSimulator } from '../src/sim/server';
+import { measureOnCluster } from './cluster';
 import { BenchContext, PASSWORD, USERS, QUEUE } from './context';
 import * as phases from './phases';
 import { markStopping, ROOT, spawnTs, stopChild, workerDied } from './processes';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       diagnose: { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
       designs: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick ?? false;
@@ -151,6 +153,8 @@ async function main(): Promise<void> {
     }
     say('waiting for the history runs');
     const history = await historyPromise;
+    // The dev server's processes stay up but idle while the cluster is measured.
+    const cluster = values.cluster ? await measureOnCluster({ s, sim, log, caFile, tuningEnv, heartbeatTimeout: values['heartbeat-timeout'], say }) : undefined;
 
     const workerHours = (Date.now() - oursStartedAt) / 3_600_000;
     const tokenRequests = log.snapshot(USERS.ours).token ?? 0;
@@ -180,6 +184,7 @@ async function main(): Promise<void> {
         lifetimesElapsed: round((workerHours * 3600) / s.tokenTtlSeconds, 2),
         perWorkerHour: round(tokenRequests / workerHours, 1),
       },
+      ...(cluster ? { cluster } : {}),
     };
     const outDir = values.out ?? (quick ? dir : join(ROOT, 'bench/results'));
     mkdirSync(outDir, { recursive: true });

@@ -11,7 +11,7 @@ import type { Processes } from './processes';
 import type { RequestLog } from './request-log';
 import type { BenchSettings } from './settings';
 
-export const USERS = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer', vendor: 'bench-vendor' } as const;
+export const USERS = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer', vendor: 'bench-vendor', cluster: 'bench-cluster' } as const;
 export const PASSWORD = 'bench-password';
 export const QUEUE = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer' } as const;
 

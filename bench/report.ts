@@ -1,5 +1,5 @@
 /** The Markdown summary of a benchmark run: targets first, then each measurement with its spread. */
-import type { ApproachResult, BenchResults } from './results';
+import type { ApproachResult, BenchResults, ConcurrencyResult } from './results';
 import { formatSpread, spread, type Spread } from './stats';
 
 type Row = (string | number)[];
@@ -156,8 +156,49 @@ The effective interval is runs ÷ reads per second: the poll interval the runs a
 exceeds the window, few runs are read twice within a window and the lateness percentiles only see
 those (they understate); the effective interval does not.
 
-## Tokens
+${r.cluster ? clusterSection(r) : ''}## Tokens
 
 Our worker made ${r.tokens.requests} token requests in ${r.tokens.workerHours} worker-hours (${r.tokens.perWorkerHour}/hour) with ${r.tokens.tokenLifetimeSeconds} s token lifetimes (${r.tokens.lifetimesElapsed} lifetimes elapsed), whatever the number of runs.
+`;
+}
+
+/** The level at which polls done fall below 98 % of those asked, or "none up to N". */
+function saturation(levels: ConcurrencyResult[]): string {
+  const first = levels.find((c) => c.readsPerSecond.median < 0.98 * (c.windows[0]?.expectedReadsPerSecond ?? 0));
+  return first ? `${first.level} runs (${first.readsPerSecond.median} of ${first.windows[0]?.expectedReadsPerSecond} reads/s)` : `none up to ${levels.at(-1)?.level ?? 0} runs`;
+}
+
+/** The same phases on the dev server and on the PostgreSQL cluster, side by side. */
+function clusterSection(r: BenchResults): string {
+  const c = r.cluster!;
+  const dev = r.concurrency.filter((x) => x.design !== 'retry');
+  const median = (values: number[]): number => spread(values.filter(isNumber), 1).median;
+  const rows: Row[] = c.concurrency.map((on) => {
+    const off = dev.find((x) => x.level === on.level);
+    const beyond = (x: ConcurrencyResult | undefined): number => median(x?.windows.map((w) => w.latenessBeyondJitterMs?.p99 ?? NaN) ?? []);
+    const cpu = (x: ConcurrencyResult | undefined): number => median(x?.windows.map((w) => w.serverCpuPercent) ?? []);
+    const perPoll = (x: ConcurrencyResult | undefined): number => median(x?.windows.map((w) => w.serverRequestsPerPoll) ?? []);
+    return [
+      on.level,
+      `${off?.readsPerSecond.median ?? '–'} / ${on.readsPerSecond.median} (${on.windows[0]?.expectedReadsPerSecond ?? '–'})`,
+      ratio(on.readsPerSecond.median, off?.readsPerSecond.median ?? NaN),
+      `${beyond(off)} / ${beyond(on)}`,
+      `${cpu(off)} / ${cpu(on)}`,
+      `${perPoll(off)} / ${perPoll(on)}`,
+      `${off?.startRatePerSecond ?? '–'} / ${on.startRatePerSecond}`,
+      `${off?.workerPeakRssMiB ?? '–'} / ${on.workerPeakRssMiB}`,
+    ];
+  });
+  return `## Dev server and PostgreSQL cluster, side by side
+
+${c.layout}. Cluster started in ${c.startSeconds} s${Object.keys(c.builds).length ? ` (built during this run: ${Object.entries(c.builds).map(([k, v]) => `${k} ${v} s`).join(', ')})` : ''}.
+Each cell is dev server / cluster. Temporal CPU is the server process alone (PostgreSQL's own processes are not counted).
+
+${table(['Measure', 'Dev server', 'Cluster', 'Cluster ÷ dev'], [['Short-run throughput, runs/s', formatSpread(r.throughput.runsPerSecond), formatSpread(c.throughput.runsPerSecond), ratio(c.throughput.runsPerSecond.median, r.throughput.runsPerSecond.median)]])}
+
+${table(['Runs (held, ' + (c.concurrency[0]?.intervalSeconds ?? '–') + ' s)', 'Reads/s dev / cluster (asked)', 'Cluster ÷ dev', 'Lateness p99 beyond jitter ms', 'Temporal CPU %', 'Server requests/poll', 'Start rate /s', 'Worker peak RSS MiB'], rows)}
+
+Saturation (first level where polls done fall below 98 % of those asked): dev server ${saturation(dev)}; cluster ${saturation(c.concurrency)}.
+
 `;
 }

@@ -75,4 +75,15 @@ export interface BenchResults {
   history: HistoryRow[];
   concurrency: ConcurrencyResult[];
   tokens: { requests: number; workerHours: number; tokenLifetimeSeconds: number; lifetimesElapsed: number; perWorkerHour: number };
+  /** With --cluster: the same throughput and concurrency phases on the PostgreSQL-backed cluster. */
+  cluster?: ClusterResults;
+}
+
+export interface ClusterResults {
+  layout: string;
+  startSeconds: number;
+  /** Binaries built during this run (seconds each); empty when all were cached. */
+  builds: Record<string, number>;
+  throughput: BenchResults['throughput'];
+  concurrency: ConcurrencyResult[];
 }

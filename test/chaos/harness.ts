@@ -38,6 +38,8 @@ export interface Summary {
   leaked: number;
   /** 1 when a fresh run on the same worker does not complete afterwards (a process would need a restart). */
   restartNeeded: number;
+  /** Runs aborted that no cancel asked for (a deploy, a restart or a fault must never abort a run). */
+  unplannedAborts: number;
   /** Workflows that failed fast before CCS had a run for them (allowed: nothing to follow). */
   failedBeforeRun: number;
   seconds: number;
@@ -79,19 +81,29 @@ export type CancelTiming = (plan: Plan, endsAfterMs: number, rnd: () => number) 
 export const DEFAULT_CANCELS: CancelTiming = (plan, endsAfterMs, rnd) =>
   plan === 'cancel' ? 1000 + rnd() * 5000 : plan === 'race' ? endsAfterMs - 500 + rnd() * 1000 : undefined;
 
-/** Starts the workflows and sends the cancels their plans call for. */
-export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number, cancelAt: CancelTiming = DEFAULT_CANCELS): Promise<Tracked[]> {
+/**
+ * Starts the workflows (`parallel` starts in flight at a time) and sends the cancels their plans call
+ * for, each timed from its own workflow's start.
+ */
+export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number, cancelAt: CancelTiming = DEFAULT_CANCELS, parallel = 1): Promise<Tracked[]> {
   const tracked: Tracked[] = [];
-  for (const job of jobs) {
-    const handle = await client.workflow.start('runCcsJob', {
-      taskQueue,
-      workflowId: `chaos-${job.plan}-${randomUUID()}`,
-      args: [{ jobId: job.jobId, pollInterval: '1s', maxPollInterval: '2s', abortConfirmTimeout: '5m' }],
-    });
-    tracked.push({ jobId: job.jobId, plan: job.plan, handle });
-    const at = cancelAt(job.plan, job.endsAfterMs, rnd);
-    if (at !== undefined) setTimeout(() => void handle.signal(cancelSignal, { reason: 'chaos' }).catch(() => undefined), at);
-  }
+  // Cancel times are drawn in job order before anything starts, so a seed gives the same plan at any parallelism.
+  const cancels = jobs.map((job) => cancelAt(job.plan, job.endsAfterMs, rnd));
+  let next = 0;
+  const startOne = async (): Promise<void> => {
+    for (let i = next++; i < jobs.length; i = next++) {
+      const job = jobs[i]!;
+      const handle = await client.workflow.start('runCcsJob', {
+        taskQueue,
+        workflowId: `chaos-${job.plan}-${randomUUID()}`,
+        args: [{ jobId: job.jobId, pollInterval: '1s', maxPollInterval: '2s', abortConfirmTimeout: '5m' }],
+      });
+      tracked[i] = { jobId: job.jobId, plan: job.plan, handle };
+      const at = cancels[i];
+      if (at !== undefined) setTimeout(() => void handle.signal(cancelSignal, { reason: 'chaos' }).catch(() => undefined), at);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, startOne));
   return tracked;
 }
 
@@ -126,6 +138,7 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
   let closedEarly = 0;
   let failedBeforeRun = 0;
   let stuck = 0;
+  let unplannedAborts = 0;
   const problems: string[] = [];
   for (const t of tracked) {
     const runs = sim.state.runsOf(t.jobId);
@@ -148,6 +161,10 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
     }
     const run = runs[0];
     const ccs = run ? String(sim.state.view(run).status) : undefined;
+    if (ccs === 'Aborted' && t.plan !== 'cancel' && t.plan !== 'race') {
+      unplannedAborts++;
+      problems.push(`${t.handle.workflowId} (${t.plan}): its run was aborted and no cancel asked for it`);
+    }
     // What the workflow must report for what CCS says happened to its run.
     const expected: Record<string, string[]> = {
       Completed: ['Completed'],
@@ -175,7 +192,7 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
   const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
   if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
   if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
-  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, failedBeforeRun, seconds: Math.round((Date.now() - startedAt) / 1000) };
+  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, unplannedAborts, failedBeforeRun, seconds: Math.round((Date.now() - startedAt) / 1000) };
 }
 
 /**
@@ -194,7 +211,7 @@ export async function canary(client: Client, taskQueue: string, sim: Simulator, 
 }
 
 export function summaryTable(rows: Summary[]): string {
-  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | failed before a run | seconds |';
-  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
+  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | unplanned aborts | failed before a run | seconds |';
+  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.unplannedAborts} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
 }

@@ -1,0 +1,58 @@
+/**
+ * `npm run cluster [-- --workers N] [--no-ui]`: the production-shaped cluster (PostgreSQL, the real
+ * Temporal server, UI, N workers from the compiled image build, and the CCS simulator unless real CCS
+ * settings are in the environment), kept running until Ctrl-C. Prints TEMPORAL_ADDRESS=<host:port>
+ * once everything is ready. docs/operations.md, "A cluster without Docker".
+ */
+import { DEFAULT_JOBS } from '../../sim/default-scenario';
+import { startCluster } from './index';
+
+const USAGE = 'usage: npm run cluster [-- --workers N] [--no-ui]';
+
+function options(argv: string[]): { workers: number; ui: boolean } {
+  let workers = 3;
+  let ui = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--no-ui') ui = false;
+    else if (arg === '--workers' || arg.startsWith('--workers=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
+      workers = Number(value);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error(`--workers must be a whole number from 1 to 16, got ${value ?? 'nothing'}`);
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg}; ${USAGE}`);
+  }
+  return { workers, ui };
+}
+
+async function main(): Promise<void> {
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const { workers, ui } = options(process.argv.slice(2));
+  const cluster = await startCluster({ workers, ui, preferDefaultPorts: true, log: say });
+  const done = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const built = Object.entries(cluster.timings.builds).map(([what, s]) => `${what} ${s} s`).join(', ');
+  say(`
+The cluster is up in ${cluster.timings.start} s${built ? ` (built now: ${built})` : ''}: PostgreSQL on ${cluster.postgres.host}:${cluster.postgres.port},
+the Temporal server (metrics ${cluster.metricsUrl}), ${cluster.workers.length} workers on task queue ${cluster.taskQueue}${cluster.sim ? `, the CCS simulator at ${cluster.sim.baseUrl}` : ', your CCS'}.
+Logs: ${cluster.dir}
+In another shell:
+  export TEMPORAL_ADDRESS=${cluster.address}
+  npx ccs-jobs run ${cluster.sim ? DEFAULT_JOBS[0]!.JobID : '<JobID>'} --wait
+  npx ccs-jobs pipeline run examples/nightly-scan.yaml --wait
+Ctrl-C stops everything.`);
+  if (cluster.uiUrl) say(`TEMPORAL_UI=${cluster.uiUrl}`);
+  say(`TEMPORAL_ADDRESS=${cluster.address}`);
+  await done;
+  say('stopping...');
+  await cluster.stop();
+}
+
+main().catch((err: unknown) => {
+  console.error(`cluster failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,217 @@
+/**
+ * The cluster suite (`npm run test:cluster`): the production shape — PostgreSQL, the real Temporal
+ * server with compose's schema and settings, 3 workers from the compiled image build — running
+ * CLUSTER_WORKFLOWS (default 300) concurrent runs (complete, fault, cancel, cancels racing the end)
+ * while it is deployed, killed and restarted piece by piece, with the chaos suite's invariants.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SERVER_KEYS, LOCAL_WORKER_KEYS, startCluster, type Cluster } from '../../src/dev/cluster';
+import { readCompose, serviceEnvironment, serviceImageTag } from '../../src/dev/cluster/compose';
+import { serverVersion, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../src/dev/cluster/temporal-server';
+import { dockerfileWorkerEnv } from '../../src/dev/cluster/workers';
+import { ensureTemporalCli } from '../../src/dev/temporal-cli';
+import { SearchAttribute, type RunCcsJobResult } from '../../src/domain/contract';
+import { DEFAULT_JOBS } from '../../src/sim/default-scenario';
+import { startSimulator, type Simulator } from '../../src/sim/server';
+import { addJob, eventually } from '../helpers';
+import { canary, check, planJobs, random, settle, startAll, summaryTable, type Summary } from '../chaos/harness';
+
+const WORKFLOWS = Number(process.env.CLUSTER_WORKFLOWS ?? 300);
+const SETTLE_MS = 300_000;
+/** Runs execute for 6–24 s, so every fault below lands while most of them are going. */
+const SCALE = 3;
+const summaries: Summary[] = [];
+let sim: Simulator;
+let cluster: Cluster;
+let connection: Connection;
+let client: Client;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, jobs: DEFAULT_JOBS });
+  cluster = await startCluster({ workers: 3, sim, log: (line) => console.log(line) });
+  console.log(`cluster up in ${cluster.timings.start} s (built now: ${JSON.stringify(cluster.timings.builds)}; worker compiled in ${cluster.timings.compile} s)`);
+  connection = await Connection.connect({ address: cluster.address });
+  client = new Client({ connection, namespace: cluster.namespace });
+}, 900_000);
+
+afterAll(async () => {
+  const table = summaryTable(summaries);
+  console.log(`\ncluster summary (${WORKFLOWS} workflows per scenario, 3 workers, PostgreSQL)\n${table}\n`);
+  if (process.env.CLUSTER_SUMMARY_FILE) writeFileSync(process.env.CLUSTER_SUMMARY_FILE, `${table}\n`);
+  await connection?.close();
+  await cluster?.stop();
+  await sim?.close();
+});
+
+const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts });
+const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0 };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the mixed workflows on the cluster, lets `during` break it, settles and counts. `during` is
+ * told how many runs are still going at the moment it breaks something: the scenario only counts
+ * if most are (a fault after the runs ended would prove nothing).
+ */
+async function scenario(name: string, seed: number, during: (going: () => number) => Promise<void>): Promise<Summary> {
+  const started = Date.now();
+  const rnd = random(seed);
+  const tracked = await startAll(client, cluster.taskQueue, planJobs(sim, WORKFLOWS, rnd, SCALE), rnd, undefined, 20);
+  console.log(`${name}: ${tracked.length} workflows started in ${Math.round((Date.now() - started) / 1000)} s`);
+  const going = (): number => tracked.filter((t) => !sim.state.runsOf(t.jobId).some((run) => ['Completed', 'Faulted', 'Aborted'].includes(String(sim.state.view(run).status)))).length;
+  await during(() => {
+    const n = going();
+    console.log(`${name}: ${n} of ${tracked.length} runs going when the fault began`);
+    expect(n).toBeGreaterThan(tracked.length / 2);
+    return n;
+  });
+  await settle(tracked, SETTLE_MS);
+  const logs = cluster.workers.map((w) => readFileSync(w.logFile, 'utf8'));
+  const summary = await check(name, sim, tracked, [...logs, ...tracked.map((t) => JSON.stringify(t.outcome ?? {}))], started);
+  summary.restartNeeded = await canary(client, cluster.taskQueue, sim);
+  summaries.push(summary);
+  return summary;
+}
+
+/** A process's environment as the kernel holds it. */
+function environOf(pid: number | undefined): Record<string, string> {
+  const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(raw.split('\0').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
+
+function differingKeys(expected: Record<string, string>, actual: Record<string, string>): string[] {
+  return Object.keys(expected).filter((key) => actual[key] !== expected[key]).sort();
+}
+
+function sh(file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: { ...process.env, ...env }, timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }));
+  });
+}
+
+describe.sequential('the cluster', () => {
+  it('runs the server version the pinned CLI embeds, with compose\'s images, settings and 512 shards', async () => {
+    const compose = readCompose();
+    expect(serviceImageTag(compose, 'temporal')).toBe(TEMPORAL_SERVER_VERSION);
+    expect(serviceImageTag(compose, 'temporal-schema')).toBe(TEMPORAL_SERVER_VERSION);
+    expect(serviceImageTag(compose, 'temporal-init')).toBe(TEMPORAL_SERVER_VERSION);
+    expect(serviceImageTag(compose, 'temporal-ui')).toBe(TEMPORAL_UI_VERSION);
+    const cliVersion = (await sh(await ensureTemporalCli(), ['--version'])).out;
+    expect(cliVersion).toContain(`Server ${TEMPORAL_SERVER_VERSION}`);
+    expect(cliVersion).toContain(`UI ${TEMPORAL_UI_VERSION}`);
+    expect(serverVersion(cluster.temporal.child!.spawnfile)).toBe(TEMPORAL_SERVER_VERSION);
+
+    // The running server's environment is compose's, but for where things listen and where PostgreSQL is.
+    const vars = { ...process.env, POSTGRES_PASSWORD: cluster.postgres.password };
+    const serverEnv = environOf(cluster.temporal.child?.pid);
+    const serverDiffers = differingKeys(serviceEnvironment(compose, 'temporal', vars), serverEnv);
+    expect(serverDiffers).toContain('POSTGRES_SEEDS');
+    expect(serverDiffers.filter((key) => !(LOCAL_SERVER_KEYS as readonly string[]).includes(key))).toEqual([]);
+    expect(serverEnv.NUM_HISTORY_SHARDS).toBe('512');
+    // Likewise each worker: the image's ENV, then compose's environment.
+    const workerExpected = { ...dockerfileWorkerEnv(), ...serviceEnvironment(compose, 'worker', vars) };
+    expect(workerExpected.NODE_ENV).toBe('production');
+    for (const worker of cluster.workers) {
+      const workerDiffers = differingKeys(workerExpected, environOf(worker.child?.pid));
+      expect(workerDiffers).toContain('TEMPORAL_ADDRESS');
+      expect(workerDiffers.filter((key) => !(LOCAL_WORKER_KEYS as readonly string[]).includes(key))).toEqual([]);
+    }
+
+    // What the server says of itself: PostgreSQL for both stores, and the shard count compose fixes.
+    const described = JSON.parse((await sh(await ensureTemporalCli(), ['operator', 'cluster', 'describe', '--address', cluster.address, '-o', 'json'])).out) as Record<string, unknown>;
+    expect(described.historyShardCount).toBe(512);
+    expect(String(described.persistenceStore)).toContain('postgres12');
+    expect(String(described.visibilityStore)).toContain('postgres12');
+    expect(described.serverVersion).toBe(TEMPORAL_SERVER_VERSION);
+  });
+
+  it('serves a run through the compiled CLI, a pipeline, a schedule, and the UI', async () => {
+    const cli = join(cluster.dir, 'image', 'dist', 'src', 'cli', 'main.js');
+    const env = { TEMPORAL_ADDRESS: cluster.address };
+    const quick = addJob(sim, [['Pending', 0.5], ['Executing', 1], ['Completed', 0]], { JobName: 'cluster quick' });
+    const run = await sh(process.execPath, [cli, 'run', quick, '--poll', '1s', '--wait'], env);
+    expect(run.out).toContain(`Completed: job ${quick}`);
+    expect(run.code).toBe(0);
+
+    const collect = addJob(sim, [['Executing', 1], ['Completed', 0]], { JobName: 'cluster collect' });
+    const evaluate = addJob(sim, [['Executing', 1], ['Faulted', 0]], { JobName: 'cluster evaluate', exception: 'evaluation failed' });
+    const pipelineFile = join(cluster.dir, 'pipeline.yaml');
+    writeFileSync(pipelineFile, `name: cluster scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    continueOnFailure: true\n    jobs: [${evaluate}]\n`);
+    const pipeline = await sh(process.execPath, [cli, 'pipeline', 'run', pipelineFile, '--wait', '--json'], env);
+    const report = JSON.parse(pipeline.out.slice(pipeline.out.indexOf('{'))) as { status: string; stages: { name: string; jobs: { status?: string }[] }[] };
+    expect(report.status).toBe('CompletedWithFailures');
+    expect(report.stages.map((s) => s.name)).toEqual(['collect', 'evaluate']);
+    expect(report.stages[0]!.jobs[0]!.status).toBe('Completed');
+    expect(JSON.stringify(report.stages[1]!.jobs[0])).toContain('CcsJobFaulted');
+
+    const name = `cluster-${randomUUID().slice(0, 8)}`;
+    const scheduled = addJob(sim, [['Executing', 1], ['Completed', 0]], { JobName: 'cluster scheduled' });
+    expect((await sh(process.execPath, [cli, 'schedule', 'create', name, '--cron', '0 3 * * *', '--job', scheduled, '--poll', '1s'], env)).code).toBe(0);
+    expect((await sh(process.execPath, [cli, 'schedule', 'trigger', name], env)).code).toBe(0);
+    const handle = await eventually(async () => {
+      for await (const w of client.workflow.list({ query: `TemporalScheduledById = '${name}'` })) return client.workflow.getHandle(w.workflowId, w.runId);
+      return undefined;
+    }, 60_000, 'the scheduled run');
+    expect(((await handle.result()) as RunCcsJobResult).status).toBe('Completed');
+    expect(sim.state.runsOf(scheduled)).toHaveLength(1);
+    expect((await sh(process.execPath, [cli, 'schedule', 'delete', name], env)).code).toBe(0);
+
+    // Visibility on PostgreSQL answers the orchestrator's own search attributes.
+    const byJob = await eventually(async () => (await client.workflow.count(`${SearchAttribute.jobId.name} = '${quick}' AND ${SearchAttribute.jobStatus.name} = 'Completed'`)).count || undefined, 30_000, 'visibility');
+    expect(byJob).toBe(1);
+
+    expect(cluster.uiUrl).toBeDefined();
+    const ui = await fetch(`${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows?query=${encodeURIComponent(`WorkflowType = 'runCcsJob'`)}`);
+    expect(ui.status).toBe(200);
+    expect(((await ui.json()) as { executions?: unknown[] }).executions?.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('a rolling deploy: each worker stopped with SIGTERM and started again, one at a time', async () => {
+    const summary = await scenario('rolling deploy (SIGTERM, one worker at a time)', 31, async (going) => {
+      await sleep(2000);
+      going();
+      for (const worker of cluster.workers) {
+        await worker.stop('SIGTERM', 120_000);
+        await worker.start();
+      }
+    });
+    expect(clean(summary)).toEqual(ZERO);
+  }, 900_000);
+
+  it('one worker killed with SIGKILL', async () => {
+    const summary = await scenario('one worker SIGKILLed', 37, async (going) => {
+      await sleep(3000);
+      going();
+      await cluster.workers[1]!.stop('SIGKILL');
+      await sleep(5000);
+      await cluster.workers[1]!.start();
+    });
+    expect(clean(summary)).toEqual(ZERO);
+  }, 900_000);
+
+  it('the Temporal server process restarted', async () => {
+    const summary = await scenario('Temporal server restarted', 41, async (going) => {
+      await sleep(3000);
+      going();
+      await cluster.temporal.stop('SIGTERM', 60_000);
+      await sleep(3000);
+      await cluster.temporal.start();
+    });
+    expect(clean(summary)).toEqual(ZERO);
+  }, 900_000);
+
+  it('PostgreSQL restarted', async () => {
+    const summary = await scenario('PostgreSQL restarted', 43, async (going) => {
+      await sleep(3000);
+      going();
+      await cluster.postgres.stop();
+      await sleep(5000);
+      await cluster.postgres.start();
+    });
+    expect(clean(summary)).toEqual(ZERO);
+  }, 900_000);
+});
