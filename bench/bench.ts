@@ -19,7 +19,7 @@ import { measureOnCluster } from './cluster';
 import { BenchContext, PASSWORD, USERS, QUEUE } from './context';
 import * as phases from './phases';
 import { markStopping, ROOT, spawnTs, stopChild, workerDied } from './processes';
-import { renderMarkdown } from './report';
+import { clusterSection, renderMarkdown } from './report';
 import { RequestLog } from './request-log';
 import type { BenchResults, ConcurrencyResult } from './results';
 import { settingsFor } from './settings';
@@ -114,7 +114,24 @@ async function main(): Promise<void> {
         writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, heartbeatTimeout: values['heartbeat-timeout'] ?? '60s (default)', concurrency: side }, null, 2)}\n`);
         say(`side by side written to ${file}`);
       }
-      else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor or concurrency');
+      else if (phase === 'cluster') {
+        // Short-run throughput and the held concurrency levels, dev server then cluster, nothing else:
+        // the side by side of docs/performance.md without the hour the other phases take.
+        await phases.throughput(bench, quick ? 10 : 50);
+        const reps = [];
+        for (let r = 0; r < s.repetitions; r++) reps.push(await phases.throughput(bench, s.throughputRuns));
+        say(`dev server throughput: ${reps.map((r) => r.runsPerSecond).join(', ')} runs/s`);
+        const dev: ConcurrencyResult[] = [];
+        for (const level of s.concurrencyLevels) dev.push(await phases.concurrency(bench, level, 'held'));
+        const cluster = await measureOnCluster({ s, sim, log, caFile, tuningEnv, heartbeatTimeout: values['heartbeat-timeout'], say });
+        const side = { date: new Date().toISOString(), settings: s, workerTuning, throughput: { repetitions: reps, runsPerSecond: spread(reps.map((r) => r.runsPerSecond), 1) }, concurrency: dev, cluster };
+        const file = join(values.out ?? join(ROOT, 'bench/results'), `${side.date.slice(0, 10)}-cluster.json`);
+        mkdirSync(join(file, '..'), { recursive: true });
+        writeFileSync(file, `${JSON.stringify(side, null, 2)}\n`);
+        console.log(`\n${clusterSection(side)}`);
+        say(`side by side written to ${file}`);
+      }
+      else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor, concurrency or cluster');
       return;
     }
     say('warm-up');

@@ -169,7 +169,7 @@ function saturation(levels: ConcurrencyResult[]): string {
 }
 
 /** The same phases on the dev server and on the PostgreSQL cluster, side by side. */
-function clusterSection(r: BenchResults): string {
+export function clusterSection(r: Pick<BenchResults, 'throughput' | 'concurrency' | 'cluster'>): string {
   const c = r.cluster!;
   const dev = r.concurrency.filter((x) => x.design !== 'retry');
   const median = (values: number[]): number => spread(values.filter(isNumber), 1).median;

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
 import { loadConfig } from '../../src/hosting/config';
+import { interpolate, readCompose, serviceEnvironment, serviceImageTag, serviceScript } from '../../src/dev/cluster/compose';
+import { TEMPORAL_SERVER_VERSION } from '../../src/dev/cluster/temporal-server';
+import { dockerfileWorkerEnv } from '../../src/dev/cluster/workers';
 
 interface Service {
   image?: string;
@@ -84,5 +87,38 @@ describe('docker-compose.yml', () => {
       'CCS_SERVERS_FILE servers.default.passwordFile: cannot read /etc/ccs/password (ENOENT)',
       'CCS_SERVERS_FILE servers.default.caFile: cannot read /data/sim/ca.pem (ENOENT)',
     ]);
+  });
+});
+
+describe('reading docker-compose.yml for the local cluster (src/dev/cluster/compose.ts)', () => {
+  it('interpolates as Compose does: defaults, required values, $$ as a literal $', () => {
+    const vars = { SET: 'x', EMPTY: '' };
+    expect(interpolate('${SET}/${UNSET}/${EMPTY}', vars)).toBe('x//');
+    expect(interpolate('${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${SET:-d}', vars)).toBe('d d  x');
+    expect(interpolate('${UNSET:-${SET}}', vars)).toBe('x');
+    expect(() => interpolate('${UNSET:?set UNSET in .env}', vars)).toThrow('docker-compose.yml needs UNSET: set UNSET in .env');
+    expect(() => interpolate('${EMPTY:?required}', vars)).toThrow('needs EMPTY');
+    expect(interpolate('${EMPTY?required}', vars)).toBe('');
+    expect(interpolate('echo "$$name" $${probe:+a}', vars)).toBe('echo "$name" ${probe:+a}');
+  });
+
+  it('gives each service its environment, image tag and script as its container would see them', () => {
+    const doc = readCompose();
+    const vars = { POSTGRES_PASSWORD: 'pw' };
+    expect(serviceEnvironment(doc, 'temporal', vars)).toMatchObject({ DB: 'postgres12', NUM_HISTORY_SHARDS: '512', POSTGRES_PWD: 'pw', DB_PORT: '5432', POSTGRES_PORT: '5432' });
+    // The shared SQL settings come through the YAML merge key.
+    expect(serviceEnvironment(doc, 'temporal-schema', vars)).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_PASSWORD: 'pw' });
+    expect(() => serviceEnvironment(doc, 'temporal', {})).toThrow(/needs POSTGRES_PASSWORD/);
+    expect(serviceImageTag(doc, 'temporal')).toBe(TEMPORAL_SERVER_VERSION);
+    expect(serviceImageTag(doc, 'temporal', { TEMPORAL_VERSION: '1.30.0' })).toBe('1.30.0');
+    const init = serviceScript(doc, 'temporal-init', vars);
+    expect(init).toContain('names="CcsJobId CcsJobRunId CcsJobStatus CcsAttention"');
+    expect(init).not.toContain('$$');
+    expect(() => serviceScript(doc, 'temporal', vars)).toThrow('not a /bin/sh -c script');
+  });
+
+  it('reads the worker stage ENV of the Dockerfile', () => {
+    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO' });
+    expect(dockerfileWorkerEnv('FROM a AS b\nENV A=1\nFROM c AS worker\nENV B="two words" \\\n    C=3\nCMD x')).toEqual({ B: 'two words', C: '3' });
   });
 });

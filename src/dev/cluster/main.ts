@@ -5,16 +5,21 @@
  * once everything is ready. docs/operations.md, "A cluster without Docker".
  */
 import { DEFAULT_JOBS } from '../../sim/default-scenario';
+import { ensureTemporalCli } from '../temporal-cli';
 import { startCluster } from './index';
+import { ensurePostgresBinaries } from './postgres';
+import { ensureTemporalBinaries } from './temporal-server';
 
-const USAGE = 'usage: npm run cluster [-- --workers N] [--no-ui]';
+const USAGE = 'usage: npm run cluster [-- --workers N] [--no-ui] [--build-only]';
 
-function options(argv: string[]): { workers: number; ui: boolean } {
+function options(argv: string[]): { workers: number; ui: boolean; buildOnly: boolean } {
   let workers = 3;
   let ui = true;
+  let buildOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--no-ui') ui = false;
+    else if (arg === '--build-only') buildOnly = true;
     else if (arg === '--workers' || arg.startsWith('--workers=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       workers = Number(value);
@@ -24,12 +29,23 @@ function options(argv: string[]): { workers: number; ui: boolean } {
       process.exit(0);
     } else throw new Error(`unknown option ${arg}; ${USAGE}`);
   }
-  return { workers, ui };
+  return { workers, ui, buildOnly };
+}
+
+/** --build-only: what the cluster needs on this machine (CI runs it as an install step), timed. */
+async function buildOnly(ui: boolean, say: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  await ensureTemporalCli(say);
+  const bin = ensurePostgresBinaries(say);
+  const binaries = await ensureTemporalBinaries({ ui, log: say });
+  const built = Object.entries(binaries.built).map(([what, s]) => `${what} ${s} s`).join(', ');
+  say(`cluster binaries ready in ${Math.round((Date.now() - started) / 1000)} s (${built ? `built now: ${built}` : 'all cached'}): PostgreSQL ${bin}, ${binaries.server}, ${binaries.sqlTool}${binaries.ui ? `, ${binaries.ui}` : ''}`);
 }
 
 async function main(): Promise<void> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const { workers, ui } = options(process.argv.slice(2));
+  const { workers, ui, buildOnly: onlyBuild } = options(process.argv.slice(2));
+  if (onlyBuild) return buildOnly(ui, say);
   const cluster = await startCluster({ workers, ui, preferDefaultPorts: true, log: say });
   const done = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -55,11 +55,14 @@ export interface ClusterWorker extends ManagedProcess {
   metricsUrl: string;
 }
 
-/** One worker process; ready once it has logged that it polls its task queue. */
+/**
+ * One worker process; ready once its `/readyz` says it polls Temporal (the `temporal` check), whatever
+ * CCS says: a real CCS that refuses is reported by the worker, not a reason to stop the cluster.
+ */
 export async function workerProcess(index: number, compiled: CompiledWorker, env: Record<string, string>, logDir: string): Promise<ClusterWorker> {
   const health = await freePort();
   const metrics = await freePort();
-  const logFile = join(logDir, `worker-${index}.log`);
+  const healthUrl = `http://127.0.0.1:${health}`;
   const process_ = managedProcess({
     name: `worker ${index}`,
     command: process.execPath,
@@ -73,25 +76,24 @@ export async function workerProcess(index: number, compiled: CompiledWorker, env
       HEALTH_BIND_ADDRESS: `127.0.0.1:${health}`,
       METRICS_BIND_ADDRESS: `127.0.0.1:${metrics}`,
     },
-    logFile,
+    logFile: join(logDir, `worker-${index}.log`),
     ready: async (child) => {
-      // Each start appends to the log: wait for a "worker started" line beyond what was there.
-      const before = occurrences(logFile);
       const deadline = Date.now() + 60_000;
-      while (occurrences(logFile) <= before) {
+      while ((await pollsTemporal(healthUrl)) !== true) {
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-        if (Date.now() > deadline) throw new Error('no "worker started" line within 60 s');
+        if (Date.now() > deadline) throw new Error(`${healthUrl}/readyz did not report the worker polling Temporal within 60 s`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
   });
-  return Object.assign(process_, { index, healthUrl: `http://127.0.0.1:${health}`, metricsUrl: `http://127.0.0.1:${metrics}/metrics` });
+  return Object.assign(process_, { index, healthUrl, metricsUrl: `http://127.0.0.1:${metrics}/metrics` });
 }
 
-function occurrences(file: string): number {
+async function pollsTemporal(healthUrl: string): Promise<boolean> {
   try {
-    return readFileSync(file, 'utf8').split('"msg":"worker started"').length - 1;
+    const res = await fetch(`${healthUrl}/readyz`);
+    return ((await res.json()) as { checks?: Record<string, string> }).checks?.temporal === 'ok';
   } catch {
-    return 0;
+    return false;
   }
 }
