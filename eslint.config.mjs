@@ -5,7 +5,7 @@ import globals from 'globals';
 import { noCycleConfig, sandboxConfig } from './eslint.sandbox.mjs';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bin/', '.build-test/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bin/', '.build-test/', '.cluster/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,15 +4,16 @@
  * CLUSTER_WORKFLOWS (default 300) concurrent runs (complete, fault, cancel, cancels racing the end)
  * while it is deployed, killed and restarted piece by piece, with the chaos suite's invariants.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SERVER_KEYS, LOCAL_WORKER_KEYS, startCluster, type Cluster } from '../../src/dev/cluster';
 import { readCompose, serviceEnvironment, serviceImageTag } from '../../src/dev/cluster/compose';
 import { serverVersion, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../src/dev/cluster/temporal-server';
+import { portOpen } from '../../src/dev/cluster/processes';
 import { dockerfileWorkerEnv } from '../../src/dev/cluster/workers';
 import { ensureTemporalCli } from '../../src/dev/temporal-cli';
 import { SearchAttribute, type RunCcsJobResult } from '../../src/domain/contract';
@@ -21,6 +22,7 @@ import { startSimulator, type Simulator } from '../../src/sim/server';
 import { addJob, eventually } from '../helpers';
 import { canary, check, planJobs, random, settle, startAll, summaryTable, type Summary } from '../chaos/harness';
 
+const ROOT = join(__dirname, '..', '..');
 const WORKFLOWS = Number(process.env.CLUSTER_WORKFLOWS ?? 300);
 const SETTLE_MS = 300_000;
 /** Runs execute for 6–24 s, so every fault below lands while most of them are going. */
@@ -75,6 +77,12 @@ async function scenario(name: string, seed: number, during: (going: () => number
   summary.restartNeeded = await canary(client, cluster.taskQueue, sim);
   summaries.push(summary);
   return summary;
+}
+
+/** How many processes have `dir` in their command line (every process a cluster starts does). */
+async function processesUnder(dir: string): Promise<number> {
+  const { out } = await sh('pgrep', ['-f', '-c', dir]);
+  return Number(out.trim()) || 0;
 }
 
 /** A process's environment as the kernel holds it. */
@@ -203,6 +211,36 @@ describe.sequential('the cluster', () => {
     });
     expect(clean(summary)).toEqual(ZERO);
   }, 900_000);
+
+  it('npm run cluster prints TEMPORAL_ADDRESS once it serves, and Ctrl-C stops every process it started', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/dev/cluster/main.ts'), '--workers', '1', '--no-ui'], { cwd: ROOT, env: { ...process.env, CCS_SERVERS_FILE: '', CCS_BASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const address = await eventually(() => /^TEMPORAL_ADDRESS=(\S+)$/m.exec(output)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 180_000, 'the TEMPORAL_ADDRESS line');
+      const dir = /^Logs: (\S+)$/m.exec(output)?.[1];
+      expect(dir).toBeDefined();
+      // It is a second cluster beside the suite's: its own ports, its own simulator with the default jobs.
+      expect(address).not.toBe(cluster.address);
+      const cli = join(cluster.dir, 'image', 'dist', 'src', 'cli', 'main.js');
+      const run = await sh(process.execPath, [cli, 'run', DEFAULT_JOBS[0]!.JobID, '--wait'], { TEMPORAL_ADDRESS: address });
+      expect(run.out).toContain(`Completed: job ${DEFAULT_JOBS[0]!.JobID}`);
+      const postgresPort = Number(/PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+      expect(await portOpen(postgresPort)).toBe(true);
+      expect(await processesUnder(dir!)).toBeGreaterThanOrEqual(2); // the server and the worker (PostgreSQL's data is in the temp dir)
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(output).toContain('stopping...');
+      expect(await processesUnder(dir!)).toBe(0);
+      expect(await portOpen(postgresPort)).toBe(false);
+      expect(await portOpen(Number(address.split(':')[1]))).toBe(false);
+      expect(existsSync(dir!)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 300_000);
 
   it('PostgreSQL restarted', async () => {
     const summary = await scenario('PostgreSQL restarted', 43, async (going) => {

@@ -47,9 +47,10 @@ async function main(): Promise<void> {
   const { workers, ui, buildOnly: onlyBuild } = options(process.argv.slice(2));
   if (onlyBuild) return buildOnly(ui, say);
   const cluster = await startCluster({ workers, ui, preferDefaultPorts: true, log: say });
+  // Ctrl-C, a supervisor's SIGTERM, or the terminal going away: stop everything (PostgreSQL runs as
+  // another user and would outlive us otherwise).
   const done = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
   });
   const built = Object.entries(cluster.timings.builds).map(([what, s]) => `${what} ${s} s`).join(', ');
   say(`
