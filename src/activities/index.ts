@@ -9,6 +9,7 @@ import { pause } from '../ccs/http';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
+import { MAX_CANDIDATES, type JobCandidate } from '../domain/job-names';
 import { boundedRun, runSummary } from './bounded-run';
 import { toFailure } from './to-failure';
 
@@ -61,6 +62,16 @@ export interface ActivityEvents {
 /** Every activity input names the CCS server by `ccs`; absent means `default`. */
 interface OnServer {
   ccs?: string | undefined;
+}
+
+export interface FindJobsByNameInput extends OnServer {
+  name: string;
+}
+
+/** What Search Job by Name found: the first MAX_CANDIDATES jobs, and how many CCS answered. */
+export interface FindJobsByNameResult {
+  candidates: JobCandidate[];
+  total: number;
 }
 
 export interface ListJobRunsInput extends OnServer {
@@ -226,6 +237,18 @@ export function createActivities({ client: defaultClient, servers = {}, events =
   }
 
   return {
+    /** The jobs CCS knows by this exact name (Search Job by Name), bounded. Safe to retry. */
+    async findJobsByName(input: FindJobsByNameInput): Promise<FindJobsByNameResult> {
+      const client = serverOf(input);
+      try {
+        const jobs = await client.findJobsByName(input.name, Context.current().cancellationSignal);
+        const candidates = jobs.slice(0, MAX_CANDIDATES).map((job) => ({ jobId: job.jobId, name: job.name?.slice(0, 256) ?? null, type: job.type?.slice(0, 100) ?? null }));
+        return { candidates, total: jobs.length };
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
     /** The latest runs of a job, newest first. Safe to retry. */
     async listJobRuns(input: ListJobRunsInput): Promise<JobRun[]> {
       const { jobId, count = RUN_SNAPSHOT_SIZE } = input;

@@ -68,6 +68,22 @@ export interface RequestStats {
   replaysAfter401: number;
 }
 
+/** The longest `Attributes` value sent to CCS. */
+export const MAX_SEARCH_LENGTH = 1_024;
+
+/**
+ * A Search Jobs `Attributes` value, wrapped in parentheses as the vendor's samples send it; refuses
+ * empty, oversized or control-character text before anything is sent.
+ */
+export function checkedSearch(attributes: string): string {
+  const text = typeof attributes === 'string' ? attributes.trim() : '';
+  if (text === '' || text === '()') throw new CcsError(ErrorType.InvalidInput, 'a job search needs terms like "JobName StartsWith Nightly, JobType = EvaluationJob"');
+  if (text.length > MAX_SEARCH_LENGTH) throw new CcsError(ErrorType.InvalidInput, `a job search is at most ${MAX_SEARCH_LENGTH} characters; got ${text.length}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new CcsError(ErrorType.InvalidInput, 'a job search must not contain control characters');
+  return text.startsWith('(') && text.endsWith(')') ? text : `(${text})`;
+}
+
 export class CcsClient {
   readonly baseUrl: string;
   readonly requestStats: RequestStats = { requests: 0, replaysAfter401: 0 };
@@ -178,6 +194,23 @@ export class CcsClient {
     const res = await this.call('jobsearch', 'GET', `/Jobs?jobname=${encodeURIComponent(name)}`, undefined, signal);
     if (res.status === 204 || res.text.trim() === '') return [];
     return parseJobs(jsonBody(res, 'GET /Jobs?jobname=', this.transport.secrets), this.reading);
+  }
+
+  /**
+   * One page of Search Jobs (`GET /Jobs?Attributes=(…)&page=&pagesize=`, zero-based pages): the jobs
+   * matching `attributes`, terms like `JobName StartsWith Nightly, JobType = EvaluationJob`. A page
+   * shorter than `pageSize` is the last. Safe to retry.
+   */
+  async searchJobs(attributes: string, options: { page: number; pageSize: number; signal?: AbortSignal | undefined }): Promise<Job[]> {
+    const terms = checkedSearch(attributes);
+    const { page, pageSize } = options;
+    if (!Number.isInteger(page) || page < 0 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw new CcsError(ErrorType.InvalidInput, `search paging must be page ≥ 0 and 1 ≤ pagesize ≤ 1000; got page ${page}, pagesize ${pageSize}`);
+    }
+    const query = `Attributes=${encodeURIComponent(terms)}&page=${page}&pagesize=${pageSize}`;
+    const res = await this.call('jobsearch', 'GET', `/Jobs?${query}`, undefined, options.signal);
+    if (res.status === 204 || res.text.trim() === '') return [];
+    return parseJobs(jsonBody(res, 'GET /Jobs?Attributes=', this.transport.secrets), this.reading);
   }
 
   /**

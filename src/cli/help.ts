@@ -21,10 +21,12 @@ Commands:
 Run "ccs-jobs <command> --help" for a command's options and examples.
 Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
 ${GLOBAL_HELP}`,
-  run: `ccs-jobs run <JobID> [--wait] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
+  run: `ccs-jobs run <JobID> | --name "<JobName>" [--wait] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
 
 Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
 already being orchestrated attaches to that workflow instead of starting a second run.
+  --name            the job's exact name in CCS instead of its JobID: resolved once, by a worker (it holds the
+                    CCS credentials), before anything starts; exactly one job of that name, else an error listing them
   --wait            follow the run until it ends; exit 0 when Completed, non-zero otherwise
   --ccs             the CCS server that runs the job, by its name in the worker's CCS_SERVERS_FILE (default: default)
   --poll, --max-poll  first and longest wait between status reads (at least 1s)
@@ -35,7 +37,8 @@ already being orchestrated attaches to that workflow instead of starting a secon
 Examples:
   ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --wait
   ccs-jobs run 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --timeout 8h --poll 1m --json
-  ccs-jobs run 24f58e54-5d94-45f8-97a8-ccb6d959233a --ccs emea --wait`,
+  ccs-jobs run 24f58e54-5d94-45f8-97a8-ccb6d959233a --ccs emea --wait
+  ccs-jobs run --name "Data collection - Windows servers" --wait`,
   status: `ccs-jobs status <workflowId> [--json]
 
 Shows what a job or pipeline workflow is doing: phase, CCS status, polls, run id; for a pipeline, each
@@ -72,8 +75,11 @@ A pipeline file (YAML or JSON):
       jobs:
         - 24f58e54-5d94-45f8-97a8-ccb6d959233a
         - { jobId: a282d163-2248-4904-8135-0eaf08be8e55, timeout: 2h, pollInterval: 1m }
+        - { name: "Reporting - monthly compliance" }
 Stages run in order; the jobs of a stage run in parallel. A failed job stops the pipeline and
-aborts its running siblings unless the stage says continueOnFailure.
+aborts its running siblings unless the stage says continueOnFailure. A job given by name is resolved
+once when the pipeline starts: exactly one CCS job of that name, else the pipeline fails before any
+stage, listing the candidates.
 Examples:
   ccs-jobs pipeline validate scans/nightly.yaml
   ccs-jobs pipeline run scans/nightly.yaml --wait`,

@@ -3,7 +3,8 @@
  * Every error is one line and a non-zero exit; stack traces only with --verbose.
  */
 import { parseArgs } from 'node:util';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { TimeoutFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import {
   DEFAULT_TASK_QUEUE,
   SearchAttribute,
@@ -17,6 +18,8 @@ import {
   type RunCcsJobInput,
 } from '../domain/contract';
 import { CcsError } from '../domain/errors';
+import { requireJobName } from '../domain/job-names';
+import type { resolveCcsJobNames } from '../workflows/job-names';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
@@ -64,7 +67,7 @@ function listQuery(values: Values): string {
 
 /** The runCcsJob input from the command line, every flag checked before anything is contacted. */
 function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput {
-  if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID>');
+  if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID> or ccs-jobs run --name "<JobName>"');
   const input: RunCcsJobInput = {
     jobId: jobIdArg,
     ...(values.ccs === undefined ? {} : { ccs: values.ccs }),
@@ -80,6 +83,50 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     const flags: Record<string, string> = { jobId: 'JobID', pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs' };
     throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
   }
+}
+
+/** A placeholder JobID, to check the other flags of `run --name` before the name is resolved. */
+const ANY_JOB_ID = '00000000-0000-0000-0000-000000000000';
+
+function requireName(name: string): void {
+  try {
+    requireJobName('--name', name);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/**
+ * The one JobID behind a job name, asked of a worker (it holds the CCS credentials; this CLI may
+ * not): a short read-only workflow, bounded to three minutes. Exactly one job of that name, or a
+ * clear error listing the candidates.
+ */
+async function resolveJobName(cli: Cli, name: string, ccs: string | undefined, out: Out, json: boolean): Promise<string> {
+  const workflowId = `ccs-resolve-names-${randomUUID()}`;
+  try {
+    const { jobs } = await cli.client.workflow.execute<typeof resolveCcsJobNames>(WorkflowName.resolveCcsJobNames, {
+      taskQueue: cli.taskQueue,
+      workflowId,
+      args: [{ names: [{ name, ...(ccs === undefined ? {} : { ccs }) }] }],
+      workflowExecutionTimeout: '3m',
+    });
+    const jobId = jobs[0]!.jobId;
+    if (!json) out.write(`job ${JSON.stringify(name)} is ${jobId}\n`);
+    return jobId;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      const root = rootCause(err);
+      throw new CliError(root instanceof TimeoutFailure ? `no worker on task queue ${cli.taskQueue} resolved the job name within 3 minutes; is a worker running?` : root.message);
+    }
+    throw err;
+  }
+}
+
+/** The innermost cause of a failure: the error a person can act on. */
+function rootCause(err: Error): Error {
+  let e = err;
+  while (e.cause instanceof Error) e = e.cause;
+  return e;
 }
 
 async function startJob(cli: Cli, input: RunCcsJobInput, values: Values, out: Out): Promise<number> {
@@ -196,6 +243,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     switch (command) {
       case 'run': {
+        if (values.name !== undefined) {
+          if (rest[0] !== undefined) throw new CliError('ccs-jobs run: give a JobID or --name "<JobName>", not both');
+          requireName(values.name);
+          jobInput(ANY_JOB_ID, values); // every other flag checked before anything is contacted
+          const c = await lazyCli();
+          const jobId = await resolveJobName(c, values.name, values.ccs, out, Boolean(values.json));
+          return await startJob(c, jobInput(jobId, values), values, out);
+        }
         const input = jobInput(rest[0], values);
         return await startJob(await lazyCli(), input, values, out);
       }

@@ -18,6 +18,8 @@ export const DEFAULT_TASK_QUEUE = 'ccs-jobs';
 export const WorkflowName = Object.freeze({
   runCcsJob: 'runCcsJob',
   runCcsPipeline: 'runCcsPipeline',
+  /** Reads only: the JobIDs behind job names, asked of the worker that holds the CCS credentials. */
+  resolveCcsJobNames: 'resolveCcsJobNames',
 } as const);
 
 /** Keyword search attributes kept current by `runCcsJob`; the dev server and clusters must register them. */

@@ -3,10 +3,11 @@
  * the file), and the report a pipeline produces. Pure: the pipeline workflow imports it.
  */
 import type { JobRunMessage } from './job-run';
+import { requireJobName } from './job-names';
 import { CCS_SERVER_NAME, isGuid, parseDuration, preview, type DurationInput } from './validation';
 
-export interface PipelineJobSpec {
-  jobId: string;
+/** How a job of a pipeline runs, besides which job it is. */
+export interface PipelineJobSettings {
   /** The configured CCS server that runs this job; default the pipeline's, else "default". */
   ccs?: string;
   timeout?: DurationInput;
@@ -14,10 +15,25 @@ export interface PipelineJobSpec {
   maxPollInterval?: DurationInput;
 }
 
+/** A job by its GUID (and, once a named entry is resolved, the name it was given by). */
+export interface PipelineJobSpec extends PipelineJobSettings {
+  jobId: string;
+  name?: string;
+}
+
+/**
+ * A job by its exact name in CCS instead of its GUID: resolved once when the pipeline starts (exactly
+ * one job of that name on its server, else the pipeline fails before any stage, listing candidates).
+ */
+export interface PipelineJobByName extends PipelineJobSettings {
+  name: string;
+  jobId?: undefined;
+}
+
 export interface PipelineStage {
   name: string;
-  /** Job GUIDs, or objects with per-job settings; the jobs of a stage run in parallel. */
-  jobs: (string | PipelineJobSpec)[];
+  /** Job GUIDs, or objects with a GUID or a name and per-job settings; the jobs of a stage run in parallel. */
+  jobs: (string | PipelineJobSpec | PipelineJobByName)[];
   /** Keep going (siblings and later stages) when a job of this stage fails. Default false. */
   continueOnFailure?: boolean;
 }
@@ -37,6 +53,8 @@ export type PipelineJobState = 'pending' | 'running' | 'completed' | 'failed' | 
 
 export interface PipelineJobReport {
   jobId: string;
+  /** The name the pipeline gave the job by, when it was given by name. */
+  name?: string;
   workflowId: string;
   state: PipelineJobState;
   /** The CCS run status at the end (Completed, Faulted, Aborted), when known. */
@@ -67,7 +85,7 @@ export interface PipelineReport {
 
 const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure'];
-const JOB_KEYS = ['jobId', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
+const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -136,6 +154,22 @@ export function pipelineProblems(input: unknown): string[] {
         duration(job.timeout, `${jobAt}.timeout`);
         duration(job.pollInterval, `${jobAt}.pollInterval`);
         duration(job.maxPollInterval, `${jobAt}.maxPollInterval`);
+        if (job.name !== undefined) {
+          if (job.jobId !== undefined) {
+            problems.push(`${jobAt}: give jobId or name, not both`);
+            return;
+          }
+          try {
+            const name = requireJobName(`${jobAt}.name`, job.name);
+            const key = `name:${typeof job.ccs === 'string' ? job.ccs : typeof input.ccs === 'string' ? input.ccs : 'default'}:${name}`;
+            const first = seenJobs.get(key);
+            if (first) problems.push(`${jobAt}.name: duplicate job ${JSON.stringify(name)} (also at ${first}); a job can run once per pipeline`);
+            else seenJobs.set(key, `${jobAt}.name`);
+          } catch (err) {
+            problems.push((err as Error).message.replace(`${jobAt}.name `, `${jobAt}.name: `));
+          }
+          return;
+        }
       }
       if (!isGuid(id)) {
         problems.push(`${idAt}: must be a job GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a; got ${preview(id)}`);
@@ -150,10 +184,62 @@ export function pipelineProblems(input: unknown): string[] {
   return problems;
 }
 
-/** The jobs of a stage in one shape, GUIDs lower-cased, with the pipeline's defaults applied. */
+/** The server a job entry runs on: its own, else the pipeline's, else "default". */
+function serverOfEntry(definition: PipelineDefinition, job: PipelineStage['jobs'][number]): string {
+  return (typeof job === 'object' ? job.ccs : undefined) ?? definition.ccs ?? 'default';
+}
+
+/** The entries given by name, each once: what has to be resolved before the pipeline starts. */
+export function namedJobs(definition: PipelineDefinition): { name: string; ccs: string }[] {
+  const seen = new Map<string, { name: string; ccs: string }>();
+  for (const stage of definition.stages) {
+    for (const job of stage.jobs) {
+      if (typeof job === 'object' && typeof job.name === 'string' && job.jobId === undefined) {
+        const ccs = serverOfEntry(definition, job);
+        seen.set(`${ccs}\u0000${job.name}`, { name: job.name, ccs });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * The definition with every named entry given its resolved JobID (the name kept beside it, for the
+ * report), and the problems resolution reveals: a name standing for a job the pipeline already has.
+ */
+export function withResolvedNames(definition: PipelineDefinition, resolved: { name: string; ccs: string; jobId: string }[]): { definition: PipelineDefinition; problems: string[] } {
+  const ids = new Map(resolved.map((r) => [`${r.ccs}\u0000${r.name}`, r.jobId.toLowerCase()]));
+  const stages = definition.stages.map((stage) => ({
+    ...stage,
+    jobs: stage.jobs.map((job) => {
+      if (typeof job !== 'object' || job.jobId !== undefined || job.name === undefined) return job;
+      const jobId = ids.get(`${serverOfEntry(definition, job)}\u0000${job.name}`);
+      return jobId ? { ...job, jobId } : job;
+    }),
+  }));
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  stages.forEach((stage, i) =>
+    stage.jobs.forEach((job, j) => {
+      const id: string | undefined = (typeof job === 'string' ? job : job.jobId)?.toLowerCase();
+      if (id === undefined) return;
+      const at = `stages[${i}].jobs[${j}]`;
+      const first = seen.get(id);
+      if (first) problems.push(`${at}: job ${id}${typeof job === 'object' && job.name ? ` (named ${JSON.stringify(job.name)})` : ''} is also at ${first}; a job can run once per pipeline`);
+      else seen.set(id, at);
+    }),
+  );
+  return { definition: { ...definition, stages }, problems };
+}
+
+/**
+ * The jobs of a stage in one shape, GUIDs lower-cased, with the pipeline's defaults applied. Named
+ * entries must have been resolved first ({@link withResolvedNames}).
+ */
 export function stageJobs(definition: PipelineDefinition, stage: PipelineStage): PipelineJobSpec[] {
   return stage.jobs.map((job) => {
     const spec = typeof job === 'string' ? { jobId: job } : job;
+    if (spec.jobId === undefined) throw new Error(`job ${JSON.stringify(spec.name)} was not resolved to a JobID before the pipeline started`);
     return {
       ...(definition.ccs === undefined ? {} : { ccs: definition.ccs }),
       ...(definition.pollInterval === undefined ? {} : { pollInterval: definition.pollInterval }),

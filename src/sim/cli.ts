@@ -32,6 +32,7 @@ Dialects (what the documents leave open; README "The CCS simulator"):
   --message-fields T,M  a run's message fields, time then text (default Time,Message), e.g. TimeStamp,Text
   --empty-runs F        how "no runs" is answered: array (default), null, no-content (204), empty-body, object ({}) or wrapped
   --require-content-type  answer 415 to a job POST without Content-Type: application/json (ASP.NET)
+  --search-page-size N  Search Jobs page size when the request names none (default 50; larger requests are served at 100)
   --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody ({id} is replaced)
 Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
 
@@ -58,7 +59,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
-        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'message-fields': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' },
+        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'message-fields': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' }, 'search-page-size': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -126,7 +127,10 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
       fail(`cannot read --error-texts ${values['error-texts']}: ${(err as Error).message}`);
     }
   }
+  const searchPageSize = values['search-page-size'];
+  if (searchPageSize !== undefined && !/^[1-9]\d{0,3}$/.test(searchPageSize)) fail(`--search-page-size must be a whole number from 1 to 9999; got ${JSON.stringify(searchPageSize)}`);
   return {
+    ...(searchPageSize ? { searchPageSize: Number(searchPageSize), maxSearchPageSize: Math.max(100, Number(searchPageSize)) } : {}),
     ...(passwordEncoding ? { passwordEncoding } : {}),
     ...(jobrunsShape ? { jobrunsShape } : {}),
     ...(dateFormat ? { dateFormat } : {}),

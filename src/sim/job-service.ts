@@ -1,11 +1,13 @@
 /**
  * The simulated CCS Job service: execute and abort (POST /jobs/{id}), Get Latest Job Runs
- * (GET /Jobs/{id}/jobruns) and Search Job by ID (GET /jobs/{id}), with CCS's refusals.
+ * (GET /Jobs/{id}/jobruns), Search Job by ID (GET /jobs/{id}), Search Jobs and Search Job by Name
+ * (GET /Jobs?Attributes=… or ?jobname=…), with CCS's refusals.
  */
 import type http from 'node:http';
 import type { TokenAuthority } from './auth';
 import { isTerminal, type SimState } from './state';
 import type { SimFaults } from './faults';
+import { searchJobs } from './job-search';
 import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Dialect, type Endpoint, type Reply, type RunRendering } from './wire';
 
 /** Texts of CCS's refusals: undocumented, so the simulator's own, and configurable (`--error-texts`). */
@@ -40,6 +42,10 @@ export interface JobServiceOptions extends Dialect {
   /** Answer 415 to a job POST without `Content-Type: application/json`, as ASP.NET Web API does. */
   requireContentType?: boolean;
   errorTexts?: Partial<ErrorTexts>;
+  /** Search Jobs page size when the request names none (undocumented; default 50). */
+  searchPageSize?: number;
+  /** Search Jobs serves larger page sizes at this size (undocumented; default 100). */
+  maxSearchPageSize?: number;
 }
 
 export const EMPTY_RUNS_FORMS = ['array', 'null', 'no-content', 'empty-body', 'object', 'wrapped'] as const;
@@ -121,11 +127,20 @@ export class JobService {
     return { status: 204 };
   }
 
-  /** Search Job by Name (`GET /Jobs?jobname=<exact name>`): the jobs of that exact name, as an array (§6.2). */
-  private searchByName(req: http.IncomingMessage, query: Map<string, string>, onUser: (user: string) => void): Reply {
+  /**
+   * `GET /Jobs`: Search Jobs when `Attributes` is given (a page of jobs matching it, §6.1), else
+   * Search Job by Name (`?jobname=<exact name>`: the jobs of that exact name, §6.2). Arrays both.
+   */
+  private searchJobs(req: http.IncomingMessage, query: Map<string, string>, onUser: (user: string) => void): Reply {
     this.tokens.authorize(req, false, onUser);
+    const attributes = query.get('attributes');
+    if (attributes !== undefined) {
+      const paging = { defaultPageSize: this.options.searchPageSize ?? 50, maxPageSize: this.options.maxSearchPageSize ?? 100 };
+      const page = searchJobs(this.state, attributes, query.get('page'), query.get('pagesize'), paging);
+      return { status: 200, body: page.map((job) => jobDefinition(this.state, job, this.options)) };
+    }
     const name = query.get('jobname');
-    if (name === undefined || name === '') throw new HttpError(400, 'The JobName parameter is mandatory.');
+    if (name === undefined || name === '') throw new HttpError(400, 'The Attributes parameter (or JobName) is mandatory.');
     const jobs = [...this.state.jobs.values()].filter((job) => job.JobName === name);
     return { status: 200, body: jobs.map((job) => jobDefinition(this.state, job, this.options)) };
   }
@@ -135,7 +150,7 @@ export class JobService {
     const method = req.method ?? 'GET';
     const lower = path.toLowerCase().replace(/\/+$/, '');
     if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
-    if (lower === `${API}/jobs` && method === 'GET') return { endpoint: 'jobsearch', reply: () => this.searchByName(req, query, onUser) };
+    if (lower === `${API}/jobs` && method === 'GET') return { endpoint: 'jobsearch', reply: () => this.searchJobs(req, query, onUser) };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
     if (!m) return { endpoint: 'other', reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }) };
     const id = decodeURIComponent(m[1] ?? '');

@@ -1,2 +1,3 @@
 export { runCcsJob } from './run-ccs-job';
 export { runCcsPipeline } from './run-ccs-pipeline';
+export { resolveCcsJobNames } from './job-names';

@@ -10,6 +10,7 @@ import {
   ChildWorkflowFailure,
   ParentClosePolicy,
   log,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -18,14 +19,17 @@ import {
 import { cancelSignal, childWorkflowId, pipelineStatusQuery, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import {
+  namedJobs,
   pipelineProblems,
   stageJobs,
+  withResolvedNames,
   type PipelineDefinition,
   type PipelineJobReport,
   type PipelineReport,
 } from '../domain/pipeline';
 import { parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
+import { resolveNames } from './job-names';
 import { runCcsJob } from './run-ccs-job';
 
 const MIN_JOB_TIMEOUT_MS = 1_000;
@@ -47,15 +51,29 @@ function record(entry: PipelineJobReport, result: RunCcsJobResult): void {
   if (result.messages?.length) entry.messages = result.messages;
 }
 
-export async function runCcsPipeline(definition: PipelineDefinition): Promise<PipelineReport> {
-  const problems = pipelineProblems(definition);
-  if (problems.length > 0) {
-    throw ApplicationFailure.create({
-      type: ErrorType.InvalidInput,
-      nonRetryable: true,
-      message: `pipeline is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
-      details: [{ problems }],
-    });
+function invalidPipeline(problems: string[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.InvalidInput,
+    nonRetryable: true,
+    message: `pipeline is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
+    details: [{ problems }],
+  });
+}
+
+/** Pipelines with jobs given by name look them up first (only those: no other history changes). */
+const JOB_NAMES_PATCH = 'ccs-pipeline-job-names-v1';
+
+export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
+  const problems = pipelineProblems(given);
+  if (problems.length > 0) throw invalidPipeline(problems);
+  let definition = given;
+  const named = namedJobs(given);
+  if (named.length > 0 && patched(JOB_NAMES_PATCH)) {
+    // Once, before any stage: a name that is not exactly one job stops the pipeline before it starts anything.
+    const resolved = withResolvedNames(given, await resolveNames(named));
+    if (resolved.problems.length > 0) throw invalidPipeline(resolved.problems);
+    definition = resolved.definition;
+    log.info('pipeline job names resolved', { pipeline: given.name, jobs: named.length });
   }
   const pipelineId = workflowInfo().workflowId;
   const report: PipelineReport = {
@@ -65,7 +83,7 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
     stages: definition.stages.map((stage, i) => ({
       name: stage.name,
       state: 'pending',
-      jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
+      jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, ...(job.name ? { name: job.name } : {}), workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
     })),
   };
   const deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
@@ -92,7 +110,8 @@ export async function runCcsPipeline(definition: PipelineDefinition): Promise<Pi
   cancelListener.listen();
 
   const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
-    const input: RunCcsJobInput = { ...spec };
+    const { name: _byName, ...settings } = spec;
+    const input: RunCcsJobInput = { ...settings };
     if (deadlineAt !== null) {
       const left = Math.max(MIN_JOB_TIMEOUT_MS, deadlineAt - Date.now());
       const own = spec.timeout === undefined ? Infinity : parseDuration('timeout', spec.timeout);
