@@ -21,7 +21,7 @@ Commands:
 Run "ccs-jobs <command> --help" for a command's options and examples.
 Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
 ${GLOBAL_HELP}`,
-  run: `ccs-jobs run <JobID> | --name "<JobName>" [--wait] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
+  run: `ccs-jobs run <JobID> | --name "<JobName>" [--wait] [--expect 45m|auto [--expect-factor 1.5]] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
 
 Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
 already being orchestrated attaches to that workflow instead of starting a second run.
@@ -32,6 +32,8 @@ already being orchestrated attaches to that workflow instead of starting a secon
   --poll, --max-poll  first and longest wait between status reads (at least 1s)
   --timeout         abort the run and fail when it takes longer
   --if-running attach  follow a run of the job that is already executing instead of failing
+  --expect 45m|auto flag the run LATE (status, CcsLate, a metric, one WARN log) when it takes longer than this;
+                    auto: the p95 of the job's last completed runs × --expect-factor (default 1.5); never aborts
   --json            machine-readable output
 
 Examples:

@@ -21,6 +21,7 @@ import { CcsError } from '../domain/errors';
 import { requireJobName } from '../domain/job-names';
 import type { resolveCcsJobNames } from '../workflows/job-names';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
+import { formatDuration } from '../domain/validation';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
@@ -41,6 +42,8 @@ const OPTIONS = {
   'max-poll': { type: 'string' },
   timeout: { type: 'string' },
   'if-running': { type: 'string' },
+  expect: { type: 'string' },
+  'expect-factor': { type: 'string' },
   ccs: { type: 'string' },
   id: { type: 'string' },
   reason: { type: 'string' },
@@ -75,12 +78,14 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     ...(values['max-poll'] ? { maxPollInterval: values['max-poll'] } : {}),
     ...(values.timeout ? { timeout: values.timeout } : {}),
     ...(values['if-running'] ? { ifRunning: values['if-running'] as 'fail' | 'attach' } : {}),
+    ...(values.expect ? { expectedDuration: values.expect } : {}),
+    ...(values['expect-factor'] === undefined ? {} : { expectedDurationFactor: Number(values['expect-factor']) }),
   };
   try {
     return checkedRunCcsJobInput(input);
   } catch (err) {
     // Name the argument or flag the user typed, not the workflow field.
-    const flags: Record<string, string> = { jobId: 'JobID', pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs' };
+    const flags: Record<string, string> = { jobId: 'JobID', pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs', expectedDuration: '--expect', expectedDurationFactor: '--expect-factor' };
     throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
   }
 }
@@ -158,7 +163,7 @@ async function showStatus(cli: Cli, workflowId: string | undefined, values: Valu
     throw new CliError(`workflow ${workflowId} (${d.status.name}) did not answer the status query: ${(err as Error).message.split('\n')[0]}; is a worker running?`);
   });
   if (values.json) out.write(`${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n`);
-  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}${s.attention ? `needs attention since ${s.attention.since}: ${s.attention.type}: ${s.attention.message}\n  (the run is still followed; the read is retried until the cause is fixed)\n` : ''}`);
+  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}${s.expected ? `expected to take ${formatDuration(s.expected.ms)} (${s.expected.basis}), by ${s.expected.endBy}\n` : ''}${s.late ? `LATE since ${s.late.since}: longer than expected; still followed (the timeout, if any, is the hard limit)\n` : ''}${s.attention ? `needs attention since ${s.attention.since}: ${s.attention.type}: ${s.attention.message}\n  (the run is still followed; the read is retried until the cause is fixed)\n` : ''}`);
   return ExitCode.ok;
 }
 

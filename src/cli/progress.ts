@@ -7,6 +7,7 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFai
 import { pipelineStatusQuery, statusQuery, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import type { PipelineReport } from '../domain/pipeline';
+import { formatDuration } from '../domain/validation';
 import { ExitCode, elapsed } from './output';
 
 const REFRESH_MS = 1000;
@@ -38,7 +39,8 @@ async function follow(out: Out, done: Promise<unknown>, line: () => Promise<stri
 
 export function jobLine(s: RunCcsJobStatus, startedAt: Date | undefined): string {
   const status = s.status ? `${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}` : '';
-  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}${s.attention ? ` · NEEDS ATTENTION: ${s.attention.type}` : ''}`;
+  const late = s.late ? ` · LATE (expected ${formatDuration(s.late.expectedMs)})` : '';
+  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}${s.attention ? ` · NEEDS ATTENTION: ${s.attention.type}` : ''}${late}`;
 }
 
 function describeRun(r: RunCcsJobResult): string[] {
@@ -47,6 +49,7 @@ function describeRun(r: RunCcsJobResult): string[] {
   if (r.customStatusText) lines.push(`  status text: ${r.customStatusText}`);
   if (r.exception) lines.push(`  exception: ${r.exception}`);
   for (const m of r.messages ?? []) lines.push(`  message ${m.time ?? ''} ${m.text}`.trimEnd());
+  if (r.late) lines.push(`  late: ran longer than expected (${formatDuration(r.late.expectedMs)}, ${r.late.basis}) since ${r.late.since}`);
   if (r.cancelled) lines.push(`  cancelled by ${r.cancelled.by}${r.cancelled.reason ? `: ${r.cancelled.reason}` : ''} at ${r.cancelled.at}`);
   return lines;
 }

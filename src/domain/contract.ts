@@ -29,6 +29,10 @@ export const SearchAttribute = Object.freeze({
   jobStatus: defineSearchAttributeKey('CcsJobStatus', SearchAttributeType.KEYWORD),
   /** The error type a followed run needs attention for (unset when clear): `CcsAttention IS NOT NULL`. */
   attention: defineSearchAttributeKey('CcsAttention', SearchAttributeType.KEYWORD),
+  /** The expected duration a run has outlasted, e.g. "45m" (unset while on time): `CcsLate IS NOT NULL`. */
+  late: defineSearchAttributeKey('CcsLate', SearchAttributeType.KEYWORD),
+  /** Why polling is held, "signal" or "maintenance" (unset while not paused): `CcsPaused IS NOT NULL`. */
+  paused: defineSearchAttributeKey('CcsPaused', SearchAttributeType.KEYWORD),
 });
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute).map((key) => key.name);

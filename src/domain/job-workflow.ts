@@ -3,6 +3,7 @@
  * thing, and by the CLI before it starts anything), its result, and what its `status` query says.
  * Pure: workflows import it.
  */
+import { DEFAULT_EXPECTED_FACTOR, MAX_EXPECTED_FACTOR, MIN_EXPECTED_FACTOR, type LateInfo } from './duration-alert';
 import type { Attention } from './errors';
 import type { JobRunMessage, OmittedFromRun } from './job-run';
 import { formatDuration, invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
@@ -27,6 +28,14 @@ export interface RunCcsJobInput {
    * polled inside one heartbeating activity). Default "60s"; from 5s to 10m.
    */
   heartbeatTimeout?: DurationInput;
+  /**
+   * How long a run is expected to take: a duration, or "auto" (the p95 of the job's last completed
+   * runs × expectedDurationFactor). A run that goes on longer is flagged late (`status`, `CcsLate`,
+   * a metric, one WARN log), never aborted: `timeout` stays the hard limit.
+   */
+  expectedDuration?: DurationInput; // or "auto"
+  /** With expectedDuration "auto": the margin over the p95 (default 1.5, from 1 to 10). */
+  expectedDurationFactor?: number;
   /** Internal: state carried across continue-as-new. Never set it yourself. */
   resume?: RunCcsJobResume;
 }
@@ -42,6 +51,9 @@ export interface RunCcsJobResume {
   statusCode: number | null;
   customStatusText: string | null;
   lastChangeAt: string;
+  /** When the run is expected to have ended (epoch ms), and on what basis; absent without an expectation. */
+  expected?: { endAt: number; ms: number; basis: string };
+  late?: LateInfo;
 }
 
 export interface CancelInput {
@@ -76,6 +88,8 @@ export interface RunCcsJobResult {
   omitted?: OmittedFromRun;
   /** Display-only fields CCS wrote in a form the client cannot read, kept raw (README, "Dialects"). */
   unreadable?: Record<string, string>;
+  /** Set when the run went on longer than its expected duration (it still ended with this status). */
+  late?: LateInfo;
 }
 
 export type RunCcsJobPhase = 'starting' | 'running' | 'cancelling' | 'finished';
@@ -92,6 +106,10 @@ export interface RunCcsJobStatus {
   cancelReason?: string | null;
   /** Set while the run cannot be followed for a reason that needs a person; it is still retried. */
   attention?: Attention;
+  /** What the run is expected to take, when an expectedDuration was given (and, for "auto", the history allowed one). */
+  expected?: { ms: number; basis: string; endBy: string };
+  /** Set once the run has gone on longer than expected. */
+  late?: LateInfo;
 }
 
 /** Input with durations resolved to milliseconds and defaults applied. */
@@ -104,6 +122,8 @@ export interface ValidRunCcsJobInput {
   ifRunning: 'fail' | 'attach';
   abortConfirmTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /** A fixed expectation, "auto" with its factor, or none. */
+  expected: { ms: number } | { auto: number } | null;
   resume: RunCcsJobResume | null;
 }
 
@@ -123,7 +143,21 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'resume'];
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'resume'];
+
+function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): ValidRunCcsJobInput['expected'] {
+  const { expectedDuration, expectedDurationFactor } = input;
+  if (expectedDurationFactor !== undefined) {
+    if (expectedDuration !== 'auto') throw invalidInput('expectedDurationFactor applies only to expectedDuration "auto"; remove it or set expectedDuration to "auto"');
+    if (typeof expectedDurationFactor !== 'number' || !(expectedDurationFactor >= MIN_EXPECTED_FACTOR && expectedDurationFactor <= MAX_EXPECTED_FACTOR)) {
+      throw invalidInput(`expectedDurationFactor must be a number from ${MIN_EXPECTED_FACTOR} to ${MAX_EXPECTED_FACTOR} (the margin over the p95 of past runs); got ${preview(expectedDurationFactor)}`);
+    }
+  }
+  if (expectedDuration === undefined) return null;
+  if (expectedDuration === 'auto') return { auto: expectedDurationFactor ?? DEFAULT_EXPECTED_FACTOR };
+  const ms = optionalDuration('expectedDuration', expectedDuration, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity);
+  return ms === undefined ? null : { ms };
+}
 
 function optionalDuration(field: string, value: unknown, min: number, max = Infinity): number | undefined {
   if (value === undefined) return undefined;
@@ -190,7 +224,8 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
   }
   const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
   const heartbeatTimeoutMs = optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
-  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, resume: validateResume(input.resume) };
+  const expected = validateExpected(input, bounded);
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, expected, resume: validateResume(input.resume) };
 }
 
 /**

@@ -123,6 +123,20 @@ export class SimState {
     return run;
   }
 
+  /**
+   * A run that started in the past (a job's history, as a CCS in service for a while has it): it
+   * walks `steps` from `startedAt`, so with a terminal last step it has ended by now.
+   */
+  addPastRun(jobId: string, startedAt: number, steps: SimStep[], plan: Omit<SimRunPlan, 'steps'> = {}): SimRun {
+    const job = this.jobs.get(jobId.toLowerCase());
+    if (!job) throw new Error(`no job ${jobId} in the simulator`);
+    const run: SimRun = { JobRunID: randomUUID(), JobID: job.JobID, plan: { ...plan, steps }, startedAt, abortRequestedAt: null, executeRequests: 1, abortRequests: 0 };
+    this.runs.set(run.JobRunID, run);
+    this.index();
+    this.save();
+    return run;
+  }
+
   requestAbort(run: SimRun): void {
     run.abortRequests++;
     if (run.abortRequestedAt === null && !run.plan.ignoreAbort) run.abortRequestedAt = this.now();
@@ -163,7 +177,7 @@ export class SimState {
     const sorted = [...this.runs.values()].sort((a, b) => b.startedAt - a.startedAt);
     this.byJob = new Map();
     for (const run of sorted) this.byJob.set(run.JobID, [...(this.byJob.get(run.JobID) ?? []), run]);
-    this.lastStart = sorted[0]?.startedAt ?? 0;
+    this.lastStart = Math.max(this.lastStart, sorted[0]?.startedAt ?? 0);
   }
 
   /** Writes the state file atomically (a crash mid-write leaves the previous state). */

@@ -74,6 +74,7 @@ export function runCounters() {
     adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
     ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
     attentionRaised: metricMeter.createCounter('ccs_runs_attention_raised', 'runs', 'followed runs flagged for attention, by server and error type'),
+    late: metricMeter.createCounter('ccs_runs_late', 'runs', 'followed runs that outlasted their expected duration (flagged, not aborted), by server'),
     attentionCleared: metricMeter.createCounter('ccs_runs_attention_cleared', 'runs', 'attention flags cleared (the run could be read again), by server and error type'),
   };
 }

@@ -20,7 +20,8 @@ import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase,
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
-import { invalidInput } from '../domain/validation';
+import { expectedFromHistory, MIN_HISTORY_RUNS, type LateInfo } from '../domain/duration-alert';
+import { formatDuration, invalidInput } from '../domain/validation';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
@@ -62,6 +63,9 @@ const EXECUTE_SETTLE_PATCH = 'ccs-execute-settle-v1';
 /** Workflows from this change on refuse inputs beyond the upper bounds, and a `resume` they did not hand themselves. */
 const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
 
+/** Workflows given an expectedDuration from this change on flag their run late (a timer; nothing else changes). */
+const DURATION_ALERT_PATCH = 'ccs-duration-alert-v1';
+
 export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let input: ValidRunCcsJobInput;
   const bounded = patched(INPUT_BOUNDS_PATCH);
@@ -99,6 +103,11 @@ class JobRunFollower {
   /** Waits may hold (HELD_WATCH_PATCH); false when replaying a history recorded before it. */
   private readonly holding: boolean;
   private attention: Attention | undefined;
+  /** The job's latest runs as listed before executing: the history an "auto" expectation reads. */
+  private history: JobRun[] = [];
+  /** When the run is expected to have ended, once known. */
+  private expected: { endAt: number; ms: number; basis: string } | undefined;
+  private late: LateInfo | undefined;
 
   constructor(
     private readonly input: ValidRunCcsJobInput,
@@ -126,6 +135,8 @@ class JobRunFollower {
         activities: [],
       };
     }
+    if (resume?.expected) this.expected = resume.expected;
+    if (resume?.late) this.late = resume.late;
     this.cancel = new CancelListener({
       accepting: () => this.phase !== 'finished',
       onCancel: ({ by, reason }) => log.info('cancel requested', { jobId: input.jobId, jobRunId: this.current?.jobRunId, by, reason }),
@@ -161,6 +172,8 @@ class JobRunFollower {
       polls: this.polls,
       ...(this.cancel.info ? { cancelReason: this.cancel.info.reason } : {}),
       ...(this.attention ? { attention: this.attention } : {}),
+      ...(this.expected ? { expected: { ms: this.expected.ms, basis: this.expected.basis, endBy: new Date(this.expected.endAt).toISOString() } } : {}),
+      ...(this.late ? { late: this.late } : {}),
     };
   }
 
@@ -170,6 +183,7 @@ class JobRunFollower {
       if (this.input.resume) this.announceResumed();
       else await this.executeOrAdopt();
       this.phase = 'running';
+      this.armDurationAlert();
       const stopWaiting = await this.followUntilEndOrCancel();
       let final = this.current as JobRun;
       if (this.cancel.info && !this.ended(final)) {
@@ -181,7 +195,9 @@ class JobRunFollower {
       }
       this.phase = 'finished';
       this.counters.ended.add(1, { ccs: this.server, status: final.status });
-      return outcomeOf(resultOf(final, this.polls, this.adopted, this.cancel.info), this.cancel.info, this.cancel.native);
+      const result = resultOf(final, this.polls, this.adopted, this.cancel.info);
+      if (this.late) result.late = this.late;
+      return outcomeOf(result, this.cancel.info, this.cancel.native);
     });
   }
 
@@ -204,6 +220,7 @@ class JobRunFollower {
     upsertSearchAttributes([{ key: SearchAttribute.jobId, value: jobId }]);
     if (this.watching) return this.executeOrAdoptWatched();
     const known = await ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server });
+    this.history = known;
     if (this.adoptInProgress(known)) return;
     if (this.cancel.info) return this.endBeforeExecute();
     this.recordStart(await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: this.server }));
@@ -237,6 +254,7 @@ class JobRunFollower {
     const listing = this.untilCancelled(() => ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server }));
     const known = await listing.result;
     if (known === null) return this.endBeforeExecute();
+    this.history = known;
     if (this.adoptInProgress(known)) return;
     if (this.cancel.info) return this.endBeforeExecute();
     const knownRunIds = known.map((r) => r.jobRunId);
@@ -342,7 +360,11 @@ class JobRunFollower {
         statusCode: current.statusCode,
         customStatusText: current.customStatusText,
         lastChangeAt: this.lastChangeAt ?? new Date().toISOString(),
+        ...(this.expected ? { expected: this.expected } : {}),
+        ...(this.late ? { late: this.late } : {}),
       },
+      ...(this.raw.expectedDuration === undefined ? {} : { expectedDuration: this.raw.expectedDuration }),
+      ...(this.raw.expectedDurationFactor === undefined ? {} : { expectedDurationFactor: this.raw.expectedDurationFactor }),
     });
   }
 
@@ -372,6 +394,51 @@ class JobRunFollower {
       maxPollIntervalMs: input.maxPollIntervalMs,
       ccs: this.server,
       ...this.watchInput(),
+    });
+  }
+
+  /**
+   * Arms the duration alert once the run is known: the expectation given, or "auto" from the job's
+   * history (without the run itself); a continuation re-arms what its predecessor handed over.
+   */
+  private armDurationAlert(): void {
+    const want = this.input.expected;
+    if (!want || this.late || !patched(DURATION_ALERT_PATCH)) return;
+    if (!this.expected) {
+      const run = this.current as JobRun;
+      const found = 'ms' in want ? { ms: want.ms, basis: 'given' } : expectedFromHistory(this.history.filter((r) => r.jobRunId !== run.jobRunId), want.auto);
+      if (!found) {
+        log.info('no duration alert: too few completed runs in the job history for "auto"', { jobId: this.input.jobId, jobRunId: run.jobRunId, needed: MIN_HISTORY_RUNS });
+        return;
+      }
+      this.expected = { ...found, endAt: this.runStartedAt(run) + found.ms };
+    }
+    const { endAt } = this.expected;
+    // Outside the root scope, like the deadline: a cancellation does not cancel the alert's timer.
+    void CancellationScope.nonCancellable(() => sleep(Math.max(1, endAt - Date.now()))).then(() => this.markLate());
+  }
+
+  /** When the followed run started: now for a run this workflow executed, CCS's start time for an adopted one. */
+  private runStartedAt(run: JobRun): number {
+    const now = Date.now();
+    if (!this.adopted || !run.startTime) return now;
+    const at = Date.parse(run.startTime);
+    return Number.isFinite(at) && at <= now ? at : now;
+  }
+
+  /** The run outlasted its expected duration: flag it (query, search attribute, metric, one WARN log); never abort. */
+  private markLate(): void {
+    if (this.late || !this.expected || this.phase === 'finished' || this.ended(this.current)) return;
+    const { ms, basis } = this.expected;
+    this.late = { since: new Date().toISOString(), expectedMs: ms, basis };
+    upsertSearchAttributes([{ key: SearchAttribute.late, value: formatDuration(ms) }]);
+    this.counters.late.add(1, { ccs: this.server });
+    log.warn('CCS run is late: it has run longer than expected and is still followed', {
+      jobId: this.input.jobId,
+      jobRunId: this.current?.jobRunId,
+      expected: formatDuration(ms),
+      basis,
+      status: this.current?.status,
     });
   }
 

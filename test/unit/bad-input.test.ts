@@ -95,7 +95,7 @@ const TABLE: [string, string, () => unknown, RegExp][] = [
   ['workflow input', 'a number instead of an object', () => validateRunCcsJobInput(42), /^CcsInvalidInput: input must be an object/],
   ['workflow input', 'a ccs server name with a space', () => validateRunCcsJobInput({ jobId: JOB, ccs: 'emea west' }), /^CcsInvalidInput: ccs must name a configured CCS server .*got "emea west"$/],
   ['CLI', 'run with --ccs naming no server', () => cli('run', JOB, '--ccs', '../etc'), /^1 ccs-jobs: --ccs must name a configured CCS server/],
-  ['CLI', 'run without a JobID', () => cli('run'), /^1 ccs-jobs: name the CCS job: ccs-jobs run <JobID>$/],
+  ['CLI', 'run without a JobID', () => cli('run'), /^1 ccs-jobs: name the CCS job: ccs-jobs run <JobID> or ccs-jobs run --name "<JobName>"$/],
   ['CLI', 'run with a bad --max-poll', () => cli('run', JOB, '--max-poll', 'forever'), /^1 ccs-jobs: --max-poll must be a duration/],
   ['CLI', 'run with --if-running maybe', () => cli('run', JOB, '--if-running', 'maybe'), /^1 ccs-jobs: --if-running must be "fail" or "attach"/],
   ['CLI', 'list with a bad --job', () => cli('list', '--job', 'nope'), /^1 ccs-jobs: --job must be a GUID/],

@@ -1,0 +1,116 @@
+/**
+ * Duration alerts (issue 18, part 4): a run slower than its job's history is flagged while it goes
+ * on (status, CcsLate, result) and still ends with its true status; never aborted.
+ */
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { statusQuery } from '../../src/domain/contract';
+import { expectedFromHistory, p95 } from '../../src/domain/duration-alert';
+import type { JobRun } from '../../src/domain/job-run';
+import { validateRunCcsJobInput } from '../../src/domain/job-workflow';
+import { addJob, eventually, failureOf, recordHistory, searchAttributeHistory, simAndWorker, startRun } from '../helpers';
+
+const rig = simAndWorker();
+const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
+
+/** A job whose history holds `past` completed runs of `seconds` each (the last ended a minute ago), then runs as `steps`. */
+function jobWithHistory(past: number[], steps: [string, number][]): string {
+  const jobId = addJob(rig.sim, steps);
+  let at = Date.now() - 60_000 - past.reduce((n, s) => n + s * 1000 + 60_000, 0);
+  for (const seconds of past) {
+    rig.sim.state.addPastRun(jobId, at, [['Executing', seconds], ['Completed', 0]]);
+    at += seconds * 1000 + 60_000;
+  }
+  return jobId;
+}
+
+describe('expected duration from history', () => {
+  const run = (start: string, end: string | null, status = 'Completed'): JobRun =>
+    ({ jobRunId: randomUUID(), jobId: 'j', status, statusCode: null, startTime: start, endTime: end, customStatusText: null, exception: null, summary: null, activities: [] });
+
+  it('p95 by nearest rank; only Completed runs with both times count; three are needed', () => {
+    expect(p95([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toBe(10);
+    expect(p95([5, 1, 3])).toBe(5);
+    const history = [
+      run('2026-01-01T00:00:00Z', '2026-01-01T00:10:00Z'),
+      run('2026-01-02T00:00:00Z', '2026-01-02T00:20:00Z'),
+      run('2026-01-03T00:00:00Z', '2026-01-03T05:00:00Z', 'Faulted'),
+      run('2026-01-04T00:00:00Z', null, 'Executing'),
+    ];
+    expect(expectedFromHistory(history, 1.5)).toBeNull();
+    history.push(run('2026-01-05T00:00:00Z', '2026-01-05T00:30:00Z'));
+    expect(expectedFromHistory(history, 1.5)).toEqual({ ms: 45 * 60_000, basis: 'p95 of 3 completed runs (30m) × 1.5' });
+  });
+
+  it('input: a duration or "auto"; the factor only with auto, from 1 to 10', () => {
+    const jobId = randomUUID();
+    expect(validateRunCcsJobInput({ jobId, expectedDuration: '45m' }).expected).toEqual({ ms: 2_700_000 });
+    expect(validateRunCcsJobInput({ jobId, expectedDuration: 'auto' }).expected).toEqual({ auto: 1.5 });
+    expect(validateRunCcsJobInput({ jobId, expectedDuration: 'auto', expectedDurationFactor: 2 }).expected).toEqual({ auto: 2 });
+    expect(() => validateRunCcsJobInput({ jobId, expectedDurationFactor: 2 })).toThrow(/^expectedDurationFactor applies only to expectedDuration "auto"/);
+    expect(() => validateRunCcsJobInput({ jobId, expectedDuration: 'auto', expectedDurationFactor: 0.5 })).toThrow(/^expectedDurationFactor must be a number from 1 to 10/);
+    expect(() => validateRunCcsJobInput({ jobId, expectedDuration: 'soon' })).toThrow(/^expectedDuration /);
+  });
+});
+
+describe('runCcsJob with expectedDuration', () => {
+  it('"auto": a run slower than its history’s p95 × factor is flagged while it goes on, and ends Completed', async () => {
+    const jobId = jobWithHistory([2, 2, 3, 2], [['Executing', 9], ['Completed', 0]]);
+    const handle = await startRun(rig.w, { jobId, pollInterval: '1s', expectedDuration: 'auto', expectedDurationFactor: 1.5 });
+    const flagged = await eventually(async () => {
+      const s = await handle.query(statusQuery);
+      return s.late ? s : undefined;
+    });
+    expect(flagged.phase).toBe('running');
+    expect(flagged.status).toBe('Executing');
+    expect(flagged.expected).toMatchObject({ ms: 4_500, basis: 'p95 of 4 completed runs (3s) × 1.5' });
+    expect(flagged.late).toMatchObject({ expectedMs: 4_500 });
+    const result = await handle.result();
+    await recordHistory(handle, 'duration-late');
+    expect(result.status).toBe('Completed');
+    expect(result.late?.expectedMs).toBe(4_500);
+    expect(await searchAttributeHistory(handle, 'CcsLate')).toEqual(['5s']); // formatDuration rounds to the second
+    expect(rig.sim.state.runsOf(jobId)[0]?.abortRequests).toBe(0);
+    expect(await rig.w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsLate IS NOT NULL`)).toMatchObject({ count: 1 });
+  });
+
+  it('a run within its expected duration is not flagged; "auto" without enough history arms nothing', async () => {
+    const onTime = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s', expectedDuration: '30s' });
+    expect(await eventually(async () => (await onTime.query(statusQuery)).expected?.ms)).toBe(30_000);
+    expect((await onTime.result()).late).toBeUndefined();
+    expect(await searchAttributeHistory(onTime, 'CcsLate')).toEqual([]);
+    const young = await startRun(rig.w, { jobId: jobWithHistory([1, 1], [['Executing', 3], ['Completed', 0]]), pollInterval: '1s', expectedDuration: 'auto' });
+    await eventually(async () => (await young.query(statusQuery)).phase === 'running');
+    expect((await young.query(statusQuery)).expected).toBeUndefined();
+    expect((await young.result()).late).toBeUndefined();
+  });
+
+  it('a late run that faults still fails with its true status, carrying the flag', async () => {
+    const jobId = addJob(rig.sim, [['Executing', 4], ['Faulted', 0]], { exception: 'slow and broken' });
+    const failure = await failureOf((await startRun(rig.w, { jobId, pollInterval: '1s', expectedDuration: '1s' })).result());
+    expect(failure.type).toBe('CcsJobFaulted');
+    expect((failure.details?.[0] as { late?: { expectedMs: number } }).late?.expectedMs).toBe(1_000);
+  });
+
+  it('ccs-jobs run --wait --expect shows LATE under progress and in the result', async () => {
+    const jobId = addJob(rig.sim, [['Executing', 5], ['Completed', 0]]);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'run', jobId, '--wait', '--poll', '1s', '--expect', '2s'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\[\d+s\] running · Executing · polls \d+ · run [0-9a-f-]{36} · LATE \(expected 2s\)$/m);
+    expect(r.stdout).toMatch(/^ {2}late: ran longer than expected \(2s, given\) since \d{4}-/m);
+  });
+});
