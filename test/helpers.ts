@@ -70,9 +70,14 @@ export interface TestWorker {
 }
 
 /** A worker on a unique task queue, using the bundle built once by global setup. */
-export async function startWorker(sim: Simulator, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress'), polling?: Partial<PollingSettings>): Promise<TestWorker> {
+export async function startWorker(
+  sim: Simulator,
+  ccsOptions: Partial<CcsClientOptions> = {},
+  address = inject('temporalAddress'),
+  polling?: Partial<PollingSettings>,
+  taskQueue = `test-${randomUUID()}`,
+): Promise<TestWorker> {
   quietRuntime();
-  const taskQueue = `test-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
   // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).

@@ -9,9 +9,11 @@ export const HELP: Record<string, string> = {
   '': `ccs-jobs: durable CCS job runs on Temporal
 
 Commands:
-  run <JobID>             start (or attach to) a runCcsJob workflow; --wait to follow it
+  run <JobID>|--name N    start (or attach to) a runCcsJob workflow; --wait to follow it
   status <workflowId>     what a job or pipeline workflow is doing
   cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
+  pause <workflowId>      hold a job or pipeline: no CCS request, no new job, no abort (--until, --hold-deadline)
+  resume <workflowId>     end a pause
   list                    job workflows, filtered by CCS status or job
   pipeline run|validate   scan pipelines from a YAML or JSON file
   schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
@@ -54,6 +56,22 @@ Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS 
 Examples:
   ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"
   ccs-jobs cancel ccs-pipeline-nightly-scan`,
+  pause: `ccs-jobs pause <workflowId> [--reason TEXT] [--until 2h|2026-12-01T06:00:00Z] [--hold-deadline]
+
+Sends the pause signal. A paused runCcsJob stops polling (its wait in flight is stopped first, so
+nothing more reaches CCS), does not abort its run, and shows phase paused and CcsPaused; a paused
+pipeline starts no new stage or job and pauses its running jobs. A cancel while paused still aborts.
+  --until          resume by itself after this duration or at this time (default: until ccs-jobs resume)
+  --hold-deadline  stop the run's timeout clock while paused (default: deadlines keep counting)
+Examples:
+  ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h
+  ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline`,
+  resume: `ccs-jobs resume <workflowId> [--reason TEXT]
+
+Sends the resume signal: polling (and, for a pipeline, its next jobs) goes on; a held deadline is
+moved by the time spent paused.
+Examples:
+  ccs-jobs resume ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16`,
   list: `ccs-jobs list [--status Executing] [--job <JobID>] [--attention] [--all] [--json]
 
 Lists running job workflows (all, with --all) from Temporal's visibility store, with the error type

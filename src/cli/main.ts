@@ -11,6 +11,8 @@ import {
   WorkflowName,
   cancelSignal,
   jobListQuery,
+  pauseSignal,
+  resumeSignal,
   jobWorkflowId,
   pipelineStatusQuery,
   pipelineWorkflowId,
@@ -21,7 +23,8 @@ import { CcsError } from '../domain/errors';
 import { requireJobName } from '../domain/job-names';
 import type { resolveCcsJobNames } from '../workflows/job-names';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
-import { formatDuration } from '../domain/validation';
+import { pauseFrom, type PauseInput } from '../domain/pause';
+import { formatDuration, parseDuration } from '../domain/validation';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
@@ -60,6 +63,8 @@ const OPTIONS = {
   name: { type: 'string' },
   ca: { type: 'string' },
   pem: { type: 'boolean' },
+  until: { type: 'string' },
+  'hold-deadline': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -88,6 +93,34 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     const flags: Record<string, string> = { jobId: 'JobID', pollInterval: '--poll', maxPollInterval: '--max-poll', timeout: '--timeout', ifRunning: '--if-running', ccs: '--ccs', expectedDuration: '--expect', expectedDurationFactor: '--expect-factor' };
     throw new CliError((err as Error).message.replace(/^(\w+)/, (field) => flags[field] ?? field));
   }
+}
+
+/** The `pause` signal's input from the command line: --until as a duration from now or an ISO time. */
+function pauseInput(values: Values): PauseInput {
+  let until: string | undefined;
+  if (values.until !== undefined) {
+    const text = values.until.trim();
+    if (/^\d{4}-\d{2}-\d{2}T/.test(text)) {
+      const at = Date.parse(text);
+      if (!Number.isFinite(at)) throw new CliError(`--until must be a duration such as 2h or an ISO time such as 2026-12-01T06:00:00Z; got ${JSON.stringify(values.until)}`);
+      until = new Date(at).toISOString();
+    } else {
+      let ms: number;
+      try {
+        ms = parseDuration('--until', text);
+      } catch (err) {
+        throw new CliError(`${(err as Error).message} or an ISO time such as 2026-12-01T06:00:00Z`);
+      }
+      until = new Date(Date.now() + ms).toISOString();
+    }
+  }
+  const input: PauseInput = { ...(values.reason ? { reason: values.reason } : {}), ...(until ? { until } : {}), ...(values['hold-deadline'] ? { holdDeadline: true } : {}) };
+  try {
+    pauseFrom(input, Date.now());
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return input;
 }
 
 /** A placeholder JobID, to check the other flags of `run --name` before the name is resolved. */
@@ -163,7 +196,7 @@ async function showStatus(cli: Cli, workflowId: string | undefined, values: Valu
     throw new CliError(`workflow ${workflowId} (${d.status.name}) did not answer the status query: ${(err as Error).message.split('\n')[0]}; is a worker running?`);
   });
   if (values.json) out.write(`${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n`);
-  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}${s.expected ? `expected to take ${formatDuration(s.expected.ms)} (${s.expected.basis}), by ${s.expected.endBy}\n` : ''}${s.late ? `LATE since ${s.late.since}: longer than expected; still followed (the timeout, if any, is the hard limit)\n` : ''}${s.attention ? `needs attention since ${s.attention.since}: ${s.attention.type}: ${s.attention.message}\n  (the run is still followed; the read is retried until the cause is fixed)\n` : ''}`);
+  else out.write(`${workflowId}  workflow ${d.status.name}\n${jobLine(s, d.startTime)}\n${s.lastChangeAt ? `last change ${s.lastChangeAt}\n` : ''}${s.cancelReason ? `cancel reason: ${s.cancelReason}\n` : ''}${s.expected ? `expected to take ${formatDuration(s.expected.ms)} (${s.expected.basis}), by ${s.expected.endBy}\n` : ''}${s.paused ? `PAUSED since ${s.paused.since} by ${s.paused.by}${s.paused.reason ? `: ${s.paused.reason}` : ''}${s.paused.until ? `; resumes by itself at ${s.paused.until}` : ''}${s.paused.holdDeadline ? '; deadline held' : ''}\n` : ''}${s.late ? `LATE since ${s.late.since}: longer than expected; still followed (the timeout, if any, is the hard limit)\n` : ''}${s.attention ? `needs attention since ${s.attention.since}: ${s.attention.type}: ${s.attention.message}\n  (the run is still followed; the read is retried until the cause is fixed)\n` : ''}`);
   return ExitCode.ok;
 }
 
@@ -272,6 +305,24 @@ export async function main(argv: string[], env: Record<string, string | undefine
         out.write(`cancel requested for ${workflowId}; it aborts its CCS run(s) and waits for CCS to confirm (follow with ccs-jobs status ${workflowId})\n`);
         return ExitCode.ok;
       }
+      case 'pause':
+      case 'resume': {
+        const workflowId = rest[0];
+        if (!workflowId) throw new CliError(`name the workflow: ccs-jobs ${command} <workflowId>`);
+        const input = command === 'pause' ? pauseInput(values) : undefined;
+        const c = await lazyCli();
+        const handle = c.client.workflow.getHandle(workflowId);
+        const d = await handle.describe().catch(notFound(workflowId, c.namespace));
+        if (d.status.name !== 'RUNNING') throw new CliError(`workflow ${workflowId} is ${d.status.name}, nothing to ${command}`);
+        if (input) {
+          await handle.signal(pauseSignal, input);
+          out.write(`pause requested for ${workflowId}: no CCS request${d.type === WorkflowName.runCcsPipeline ? ' and no new job' : ''} until ${input.until ? `${input.until} or ` : ''}ccs-jobs resume ${workflowId}; the run is not aborted${input.holdDeadline ? '; its deadline is held' : ''}\n`);
+        } else {
+          await handle.signal(resumeSignal, values.reason ? { reason: values.reason } : {});
+          out.write(`resume requested for ${workflowId}\n`);
+        }
+        return ExitCode.ok;
+      }
       case 'list': {
         const query = listQuery(values);
         return await list(await lazyCli(), query, values, out);
@@ -289,7 +340,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, list, pipeline, schedule, ccs, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);

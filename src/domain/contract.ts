@@ -7,11 +7,13 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CancelInput, RunCcsJobStatus } from './job-workflow';
+import type { PauseInput, ResumeInput } from './pause';
 import type { PipelineReport } from './pipeline';
 import { invalidInput, requireGuid } from './validation';
 
 export type { CancelInput, CancelledInfo, RunCcsJobInput, RunCcsJobPhase, RunCcsJobResult, RunCcsJobResume, RunCcsJobStatus } from './job-workflow';
 export type { DurationInput } from './validation';
+export type { PauseInput, PauseState, ResumeInput } from './pause';
 
 export const DEFAULT_TASK_QUEUE = 'ccs-jobs';
 
@@ -38,6 +40,9 @@ export const SearchAttribute = Object.freeze({
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute).map((key) => key.name);
 
 export const cancelSignal = defineSignal<[CancelInput?]>('cancel');
+/** Hold a run (or a pipeline and its runs): no CCS request, no abort, until `resume` or `until`. */
+export const pauseSignal = defineSignal<[PauseInput?]>('pause');
+export const resumeSignal = defineSignal<[ResumeInput?]>('resume');
 export const statusQuery = defineQuery<RunCcsJobStatus>('status');
 /** The pipeline's live report; same query name as `runCcsJob`'s, so `status` works on either. */
 export const pipelineStatusQuery = defineQuery<PipelineReport>('status');

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_EXPECTED_FACTOR, MAX_EXPECTED_FACTOR, MIN_EXPECTED_FACTOR, type LateInfo } from './duration-alert';
 import type { Attention } from './errors';
+import type { PauseState } from './pause';
 import type { JobRunMessage, OmittedFromRun } from './job-run';
 import { formatDuration, invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
 
@@ -54,6 +55,7 @@ export interface RunCcsJobResume {
   /** When the run is expected to have ended (epoch ms), and on what basis; absent without an expectation. */
   expected?: { endAt: number; ms: number; basis: string };
   late?: LateInfo;
+  paused?: PauseState;
 }
 
 export interface CancelInput {
@@ -92,7 +94,8 @@ export interface RunCcsJobResult {
   late?: LateInfo;
 }
 
-export type RunCcsJobPhase = 'starting' | 'running' | 'cancelling' | 'finished';
+/** `paused`: holding on a `pause` signal or a maintenance window; nothing is sent to CCS. */
+export type RunCcsJobPhase = 'starting' | 'running' | 'paused' | 'cancelling' | 'finished';
 
 export interface RunCcsJobStatus {
   phase: RunCcsJobPhase;
@@ -110,6 +113,8 @@ export interface RunCcsJobStatus {
   expected?: { ms: number; basis: string; endBy: string };
   /** Set once the run has gone on longer than expected. */
   late?: LateInfo;
+  /** Set while a pause is in effect (phase `paused` once the wait in flight has stopped). */
+  paused?: PauseState;
 }
 
 /** Input with durations resolved to milliseconds and defaults applied. */

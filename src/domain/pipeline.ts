@@ -3,6 +3,7 @@
  * the file), and the report a pipeline produces. Pure: the pipeline workflow imports it.
  */
 import type { JobRunMessage } from './job-run';
+import type { PauseState } from './pause';
 import { requireJobName } from './job-names';
 import { CCS_SERVER_NAME, isGuid, parseDuration, preview, type DurationInput } from './validation';
 
@@ -81,6 +82,8 @@ export interface PipelineReport {
   stages: PipelineStageReport[];
   startedAt: string;
   endedAt?: string;
+  /** Set while the pipeline is paused: no new job starts and its running jobs hold. */
+  paused?: PauseState;
 }
 
 const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];

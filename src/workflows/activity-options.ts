@@ -51,9 +51,11 @@ export function watchActivities(pollIntervalMs: number, maxPollIntervalMs: numbe
  * one attempt, so an attempt may last as long as the run; the heartbeat timeout is how soon another
  * worker takes over when the holding one dies. Failures are retried as for `watchActivities`.
  */
-export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number) {
+export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number, waitForCancellation = false) {
   return proxyActivities<CcsActivities>({
     startToCloseTimeout: '1d',
+    // A pause must know the wait has stopped polling; a held attempt hears of its cancel at a heartbeat.
+    ...(waitForCancellation ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
   });

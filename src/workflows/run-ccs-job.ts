@@ -6,6 +6,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   continueAsNew,
   log,
   patched,
@@ -16,10 +17,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CcsActivities, WaitForJobRunChangeResult } from '../activities';
-import { SearchAttribute, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
+import { SearchAttribute, pauseSignal, resumeSignal, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
+import { pauseFrom, type PauseState } from '../domain/pause';
 import { expectedFromHistory, MIN_HISTORY_RUNS, type LateInfo } from '../domain/duration-alert';
 import { formatDuration, invalidInput } from '../domain/validation';
 import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
@@ -63,8 +65,18 @@ const EXECUTE_SETTLE_PATCH = 'ccs-execute-settle-v1';
 /** Workflows from this change on refuse inputs beyond the upper bounds, and a `resume` they did not hand themselves. */
 const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
 
+/**
+ * Workflows from this change on wait for a wait's cancellation to complete before they count as
+ * paused: a held wait polls until its worker hears of the cancel (at its next heartbeat), and a pause
+ * promises that nothing more is sent to CCS.
+ */
+const PAUSE_PATCH = 'ccs-pause-v1';
+
 /** Workflows given an expectedDuration from this change on flag their run late (a timer; nothing else changes). */
 const DURATION_ALERT_PATCH = 'ccs-duration-alert-v1';
+
+/** What a wait's race reports when a pause was requested. */
+const PAUSED: unique symbol = Symbol('paused');
 
 export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   let input: ValidRunCcsJobInput;
@@ -94,7 +106,6 @@ class JobRunFollower {
   private lastChangeAt: string | undefined;
   private polls: number;
   private adopted: boolean;
-  private readonly deadlineAt: number | null;
   private readonly cancel: CancelListener;
   private readonly counters = runCounters();
   private readonly server: string;
@@ -108,6 +119,15 @@ class JobRunFollower {
   /** When the run is expected to have ended, once known. */
   private expected: { endAt: number; ms: number; basis: string } | undefined;
   private late: LateInfo | undefined;
+  /** The pause in effect, if any. */
+  private pause: PauseState | undefined;
+  /** Settles when a pause is requested; replaced after each resume. */
+  private pauseRequested!: Promise<void>;
+  private announcePause: () => void = () => undefined;
+  /** Waits stop completely before the run counts as paused (PAUSE_PATCH). */
+  private readonly pausable: boolean;
+  /** Epoch ms of the deadline; moved later by a pause that holds it. */
+  private deadlineAt: number | null;
 
   constructor(
     private readonly input: ValidRunCcsJobInput,
@@ -135,6 +155,10 @@ class JobRunFollower {
         activities: [],
       };
     }
+    this.pausable = this.holding && patched(PAUSE_PATCH);
+    this.pause = resume?.paused;
+    this.armPauseTrigger();
+    if (this.pause) this.announcePause();
     if (resume?.expected) this.expected = resume.expected;
     if (resume?.late) this.late = resume.late;
     this.cancel = new CancelListener({
@@ -142,14 +166,77 @@ class JobRunFollower {
       onCancel: ({ by, reason }) => log.info('cancel requested', { jobId: input.jobId, jobRunId: this.current?.jobRunId, by, reason }),
     });
     setHandler(statusQuery, () => this.status());
+    setHandler(pauseSignal, (arg) => this.requestPause(arg));
+    setHandler(resumeSignal, (arg) => this.endPause(typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : 'resume signal'));
     this.cancel.listen();
     this.deadlineAt = resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs;
-    const deadlineAt = this.deadlineAt;
-    if (deadlineAt !== null) {
+    if (this.deadlineAt !== null) {
       // Outside the root scope, so a native cancellation does not cancel the deadline timer itself.
-      void CancellationScope.nonCancellable(() => sleep(Math.max(1, deadlineAt - Date.now()))).then(() =>
+      void CancellationScope.nonCancellable(() => this.untilDeadline()).then(() =>
         this.cancel.request('timeout', `deadline of ${raw.timeout ?? 'the previous run'} passed`),
       );
+    }
+  }
+
+  /**
+   * Settles when the deadline passes. A pause that holds the deadline stops the clock: the deadline
+   * is moved by the paused time when it ends, and the timer is armed again for the rest.
+   */
+  private async untilDeadline(): Promise<void> {
+    for (;;) {
+      const target = this.deadlineAt!;
+      await sleep(Math.max(1, target - Date.now()));
+      if (this.pause?.holdDeadline) {
+        await condition(() => !this.pause?.holdDeadline);
+        continue;
+      }
+      if (this.deadlineAt === target) return;
+    }
+  }
+
+  private armPauseTrigger(): void {
+    this.pauseRequested = new Promise<void>((resolve) => (this.announcePause = resolve));
+  }
+
+  /** The `pause` signal: holds the run from the next step on; a bad input is logged and ignored (a signal cannot be refused). */
+  private requestPause(arg: unknown): void {
+    if (this.phase === 'finished' || this.cancel.info) return;
+    let next: PauseState;
+    try {
+      next = pauseFrom(arg, Date.now());
+    } catch (err) {
+      log.warn('pause signal ignored', { jobId: this.input.jobId, error: (err as Error).message });
+      return;
+    }
+    const was = this.pause;
+    this.pause = was ? { ...next, since: was.since } : next;
+    if (was?.by !== next.by) upsertSearchAttributes([{ key: SearchAttribute.paused, value: next.by }]);
+    log.info(was ? 'pause updated' : 'pause requested: no CCS request until resumed', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, by: next.by, reason: next.reason, until: next.until });
+    this.announcePause();
+  }
+
+  /** Ends the pause (a `resume` signal, or its `until` passed); a held deadline moves by the paused time. */
+  private endPause(why: string): void {
+    const was = this.pause;
+    if (!was) return;
+    if (was.holdDeadline && this.deadlineAt !== null) this.deadlineAt += Math.max(0, Date.now() - Date.parse(was.since));
+    this.pause = undefined;
+    this.armPauseTrigger();
+    upsertSearchAttributes([{ key: SearchAttribute.paused, value: null }]);
+    log.info('resumed', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) });
+  }
+
+  /** Holds while paused: returns once resumed (or `until` passed), or at once on a cancel. */
+  private async holdWhilePaused(): Promise<void> {
+    while (this.pause && !this.cancel.info) {
+      const previous = this.phase;
+      this.phase = 'paused';
+      const until = this.pause.until === null ? undefined : Math.max(1, Date.parse(this.pause.until) - Date.now());
+      const pause = this.pause;
+      const woken = (): boolean => this.pause !== pause || this.cancel.info !== undefined;
+      const changed = until === undefined ? await condition(woken).then(() => true) : await condition(woken, until);
+      this.phase = previous;
+      if (!changed) this.endPause(`until ${pause.until} passed`);
     }
   }
 
@@ -174,6 +261,7 @@ class JobRunFollower {
       ...(this.attention ? { attention: this.attention } : {}),
       ...(this.expected ? { expected: { ms: this.expected.ms, basis: this.expected.basis, endBy: new Date(this.expected.endAt).toISOString() } } : {}),
       ...(this.late ? { late: this.late } : {}),
+      ...(this.pause ? { paused: this.pause } : {}),
     };
   }
 
@@ -251,11 +339,14 @@ class JobRunFollower {
    */
   private async executeOrAdoptWatched(): Promise<void> {
     const { jobId } = this.input;
+    await this.holdWhilePaused();
+    if (this.cancel.info) return this.endBeforeExecute();
     const listing = this.untilCancelled(() => ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server }));
     const known = await listing.result;
     if (known === null) return this.endBeforeExecute();
     this.history = known;
     if (this.adoptInProgress(known)) return;
+    await this.holdWhilePaused();
     if (this.cancel.info) return this.endBeforeExecute();
     const knownRunIds = known.map((r) => r.jobRunId);
     const execute = this.untilCancelled(() => watchedExecute.executeJob({ jobId, knownRunIds, ccs: this.server }));
@@ -309,11 +400,15 @@ class JobRunFollower {
   private async followUntilEndOrCancel(): Promise<(() => void) | undefined> {
     const { input } = this;
     const poll = this.holding
-      ? heldWatchActivities(input.pollIntervalMs, input.maxPollIntervalMs, input.heartbeatTimeoutMs)
+      ? heldWatchActivities(input.pollIntervalMs, input.maxPollIntervalMs, input.heartbeatTimeoutMs, this.pausable)
       : this.watching
         ? watchActivities(input.pollIntervalMs, input.maxPollIntervalMs)
         : pollActivities(input.pollIntervalMs, input.maxPollIntervalMs);
     while (!this.ended(this.current) && !this.cancel.info) {
+      if (this.pause) {
+        await this.holdWhilePaused();
+        continue;
+      }
       const current = this.current as JobRun;
       if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
       const scope = new CancellationScope();
@@ -331,10 +426,17 @@ class JobRunFollower {
           ...this.watchInput(),
         }),
       );
-      const outcome = await Promise.race([change, this.cancel.requested.then(() => null)]);
+      const outcome = await Promise.race([change, this.cancel.requested.then(() => null), this.pauseRequested.then((): typeof PAUSED => PAUSED)]);
       if (outcome === null) {
         change.catch(() => undefined);
         return () => scope.cancel();
+      }
+      if (outcome === PAUSED) {
+        // Stop the wait, and (PAUSE_PATCH) wait until it has stopped: from then on nothing reaches CCS.
+        scope.cancel();
+        const last = await change.catch(() => undefined);
+        if (last) this.record(last);
+        continue;
       }
       this.record(outcome);
     }
@@ -362,6 +464,7 @@ class JobRunFollower {
         lastChangeAt: this.lastChangeAt ?? new Date().toISOString(),
         ...(this.expected ? { expected: this.expected } : {}),
         ...(this.late ? { late: this.late } : {}),
+        ...(this.pause ? { paused: this.pause } : {}),
       },
       ...(this.raw.expectedDuration === undefined ? {} : { expectedDuration: this.raw.expectedDuration }),
       ...(this.raw.expectedDurationFactor === undefined ? {} : { expectedDurationFactor: this.raw.expectedDurationFactor }),

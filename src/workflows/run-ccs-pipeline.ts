@@ -9,14 +9,16 @@ import {
   CancelledFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
+  condition,
   log,
   patched,
   setHandler,
+  upsertSearchAttributes,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { cancelSignal, childWorkflowId, pipelineStatusQuery, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
+import { SearchAttribute, cancelSignal, childWorkflowId, pauseSignal, pipelineStatusQuery, resumeSignal, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import {
   namedJobs,
@@ -27,6 +29,7 @@ import {
   type PipelineJobReport,
   type PipelineReport,
 } from '../domain/pipeline';
+import { pauseFrom } from '../domain/pause';
 import { parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
 import { resolveNames } from './job-names';
@@ -86,7 +89,7 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
       jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, ...(job.name ? { name: job.name } : {}), workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
     })),
   };
-  const deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
+  let deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
   let stoppedBy: string | undefined;
 
@@ -109,6 +112,49 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
   setHandler(pipelineStatusQuery, () => report);
   cancelListener.listen();
 
+  // Pause: no new stage or job starts, and every running job holds (they are told, each with the same pause).
+  // A child that just finished cannot be signalled; its own result tells what happened.
+  const quietly = (send: () => Promise<void>): void => void CancellationScope.nonCancellable(send).catch(() => undefined);
+  const pauseChildren = (): void => {
+    const pause = report.paused;
+    if (!pause) return;
+    const input = { ...(pause.reason === null ? {} : { reason: pause.reason }), ...(pause.until === null ? {} : { until: pause.until }), holdDeadline: pause.holdDeadline, by: pause.by };
+    for (const child of running.values()) quietly(() => child.signal(pauseSignal, input));
+  };
+  setHandler(pauseSignal, (arg) => {
+    if (report.status !== 'running' || cancelListener.info) return;
+    try {
+      const next = pauseFrom(arg, Date.now());
+      const was = report.paused;
+      report.paused = was ? { ...next, since: was.since } : next;
+      if (was?.by !== next.by) upsertSearchAttributes([{ key: SearchAttribute.paused, value: next.by }]);
+      log.info('pipeline paused: no new job starts; running jobs hold', { pipeline: definition.name, by: next.by, reason: next.reason, until: next.until });
+      pauseChildren();
+    } catch (err) {
+      log.warn('pause signal ignored', { pipeline: definition.name, error: (err as Error).message });
+    }
+  });
+  const endPause = (why: string): void => {
+    const was = report.paused;
+    if (!was) return;
+    if (was.holdDeadline && deadlineAt !== null) deadlineAt += Math.max(0, Date.now() - Date.parse(was.since));
+    delete report.paused;
+    upsertSearchAttributes([{ key: SearchAttribute.paused, value: null }]);
+    log.info('pipeline resumed', { pipeline: definition.name, why });
+    for (const child of running.values()) quietly(() => child.signal(resumeSignal, { reason: `pipeline resumed: ${why}` }));
+  };
+  setHandler(resumeSignal, (arg) => endPause(typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : 'resume signal'));
+  /** Holds before a stage while paused: until resumed, the pause's `until`, or a cancel. */
+  const holdWhilePaused = async (): Promise<void> => {
+    while (report.paused && !cancelListener.info) {
+      const pause = report.paused;
+      const woken = (): boolean => report.paused !== pause || cancelListener.info !== undefined;
+      const left = pause.until === null ? undefined : Math.max(1, Date.parse(pause.until) - Date.now());
+      const changed = left === undefined ? await condition(woken).then(() => true) : await condition(woken, left);
+      if (!changed) endPause(`until ${pause.until} passed`);
+    }
+  };
+
   const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
     const { name: _byName, ...settings } = spec;
     const input: RunCcsJobInput = { ...settings };
@@ -126,6 +172,7 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
     running.set(entry.workflowId, child);
     entry.state = 'running';
     if (cancelListener.info || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
+    else if (report.paused) pauseChildren();
     try {
       const result = await child.result();
       record(entry, result);
@@ -149,6 +196,7 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
   await CancellationScope.nonCancellable(async () => {
     for (const [i, stage] of definition.stages.entries()) {
       const stageReport = report.stages[i]!;
+      await holdWhilePaused();
       if (!stoppedBy && deadlineAt !== null && deadlineAt - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
       if (cancelListener.info || stoppedBy) {
         stageReport.state = 'skipped';

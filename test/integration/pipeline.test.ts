@@ -36,7 +36,7 @@ describe('pipeline definition', () => {
       'schedule: unknown key; allowed: name, stages, ccs, timeout, pollInterval, maxPollInterval',
       'name: required, a non-empty string',
       'stages[0].jobs[0]: must be a job GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a; got "not-a-guid"',
-      'stages[0].jobs[1].retries: unknown key; allowed: jobId, ccs, timeout, pollInterval, maxPollInterval',
+      'stages[0].jobs[1].retries: unknown key; allowed: jobId, name, ccs, timeout, pollInterval, maxPollInterval',
       'stages[0].jobs[1].timeout: must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got "soon"',
       'stages[1].name: duplicate stage name "collect"',
       'stages[1].jobs: required, a non-empty list of job GUIDs',
