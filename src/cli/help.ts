@@ -14,6 +14,7 @@ Commands:
   cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
   pause <workflowId>      hold a job or pipeline: no CCS request, no new job, no abort (--until, --hold-deadline)
   resume <workflowId>     end a pause
+  maintenance ...         start|end|list a CCS server's maintenance window: its runs hold, then resume
   list                    job workflows, filtered by CCS status or job
   pipeline run|validate   scan pipelines from a YAML or JSON file
   schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
@@ -66,6 +67,19 @@ pipeline starts no new stage or job and pauses its running jobs. A cancel while 
 Examples:
   ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h
   ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline`,
+  maintenance: `ccs-jobs maintenance start --ccs NAME [--until 2h|2026-12-01T06:00:00Z] [--reason TEXT]
+ccs-jobs maintenance end --ccs NAME [--reason TEXT] [--json]
+ccs-jobs maintenance list [--json]
+
+A CCS server's maintenance window (workflow ccs-maintenance-<NAME>): every run on that server is
+paused (no CCS request, never aborted: CcsPaused = 'maintenance'), runs that start during it hold
+before executing (so schedules and pipelines start nothing there), and when it ends (end, or --until)
+they resume by themselves. Runs paused by a person stay paused. Survives worker restarts. Runs on
+other servers are not touched.
+Examples:
+  ccs-jobs maintenance start --ccs emea --until 3h --reason "CCS 12.7 patch CHG0012345"
+  ccs-jobs maintenance list
+  ccs-jobs maintenance end --ccs emea`,
   resume: `ccs-jobs resume <workflowId> [--reason TEXT]
 
 Sends the resume signal: polling (and, for a pipeline, its next jobs) goes on; a held deadline is

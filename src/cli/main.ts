@@ -10,15 +10,21 @@ import {
   SearchAttribute,
   WorkflowName,
   cancelSignal,
+  endMaintenanceSignal,
   jobListQuery,
+  maintenanceSignal,
+  maintenanceStatusQuery,
+  maintenanceWorkflowId,
   pauseSignal,
   resumeSignal,
   jobWorkflowId,
   pipelineStatusQuery,
   pipelineWorkflowId,
   statusQuery,
+  type MaintenanceStatus,
   type RunCcsJobInput,
 } from '../domain/contract';
+import { checkedMaintenance } from '../domain/maintenance';
 import { CcsError } from '../domain/errors';
 import { requireJobName } from '../domain/job-names';
 import type { resolveCcsJobNames } from '../workflows/job-names';
@@ -95,25 +101,71 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
   }
 }
 
+/** `--until` as an ISO time: a duration from now, or an ISO time as given. */
+function untilFrom(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  const hint = 'a duration such as 2h or an ISO time such as 2026-12-01T06:00:00Z';
+  if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
+    const at = Date.parse(trimmed);
+    if (!Number.isFinite(at)) throw new CliError(`--until must be ${hint}; got ${JSON.stringify(text)}`);
+    return new Date(at).toISOString();
+  }
+  try {
+    return new Date(Date.now() + parseDuration('--until', trimmed)).toISOString();
+  } catch {
+    throw new CliError(`--until must be ${hint}; got ${JSON.stringify(text)}`);
+  }
+}
+
+/** `ccs-jobs maintenance start|end|list`: one window per CCS server, as a workflow. */
+async function maintenance(cli: () => Promise<Cli>, verb: string | undefined, values: Values, env: Record<string, string | undefined>, out: Out): Promise<number> {
+  if (verb !== 'start' && verb !== 'end' && verb !== 'list') throw new CliError('use ccs-jobs maintenance start|end|list --ccs NAME (see ccs-jobs maintenance --help)');
+  if (verb === 'list') {
+    const c = await cli();
+    const rows: string[][] = [];
+    const items: MaintenanceStatus[] = [];
+    for await (const wf of c.client.workflow.list({ query: `WorkflowType = '${WorkflowName.ccsMaintenanceWindow}' AND ExecutionStatus = 'Running'`, pageSize: 100 })) {
+      const s = await c.client.workflow.getHandle(wf.workflowId).query(maintenanceStatusQuery).catch(() => undefined);
+      if (!s) continue;
+      items.push(s);
+      rows.push([s.ccs, s.since, s.until ?? '(until ended)', String(s.paused), s.reason ?? '-']);
+    }
+    out.write(values.json ? `${JSON.stringify(items, null, 2)}\n` : rows.length ? `${table(['CCS', 'SINCE', 'UNTIL', 'RUNS PAUSED', 'REASON'], rows)}\n` : 'no maintenance window is open\n');
+    return ExitCode.ok;
+  }
+  if (values.ccs === undefined) throw new CliError(`ccs-jobs maintenance ${verb}: --ccs NAME is required (the CCS server, as the worker's CCS_SERVERS_FILE names it, e.g. default)`);
+  let workflowId: string;
+  try {
+    workflowId = maintenanceWorkflowId(values.ccs);
+  } catch (err) {
+    throw new CliError((err as Error).message.replace(/^ccs/, '--ccs'));
+  }
+  if (verb === 'start') {
+    const input = { ...(values.reason ? { reason: values.reason } : {}), ...(values.until ? { until: untilFrom(values.until) } : {}), requestedBy: env.USER ?? env.USERNAME ?? 'ccs-jobs' };
+    try {
+      checkedMaintenance(input, Date.now());
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    const c = await cli();
+    await c.client.workflow.signalWithStart(WorkflowName.ccsMaintenanceWindow, { taskQueue: c.taskQueue, workflowId, args: [{ ccs: values.ccs }], signal: maintenanceSignal, signalArgs: [input] });
+    out.write(`maintenance window open on CCS server ${values.ccs}${input.until ? ` until ${input.until}` : ' until ccs-jobs maintenance end'}: its runs hold (no CCS request, no abort) and no new run executes there (${workflowId})\n`);
+    return ExitCode.ok;
+  }
+  const c = await cli();
+  const handle = c.client.workflow.getHandle(workflowId);
+  const d = await handle.describe().catch(() => undefined);
+  if (d?.status.name !== 'RUNNING') throw new CliError(`no maintenance window is open on CCS server ${values.ccs}`);
+  await handle.signal(endMaintenanceSignal, values.reason ? { reason: values.reason } : {});
+  const ended = (await handle.result()) as MaintenanceStatus;
+  out.write(values.json ? `${JSON.stringify(ended, null, 2)}\n` : `maintenance window on CCS server ${values.ccs} ended: ${ended.resumed} run(s) resumed (${ended.paused} paused during it)\n`);
+  return ExitCode.ok;
+}
+
 /** The `pause` signal's input from the command line: --until as a duration from now or an ISO time. */
 function pauseInput(values: Values): PauseInput {
-  let until: string | undefined;
-  if (values.until !== undefined) {
-    const text = values.until.trim();
-    if (/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-      const at = Date.parse(text);
-      if (!Number.isFinite(at)) throw new CliError(`--until must be a duration such as 2h or an ISO time such as 2026-12-01T06:00:00Z; got ${JSON.stringify(values.until)}`);
-      until = new Date(at).toISOString();
-    } else {
-      let ms: number;
-      try {
-        ms = parseDuration('--until', text);
-      } catch (err) {
-        throw new CliError(`${(err as Error).message} or an ISO time such as 2026-12-01T06:00:00Z`);
-      }
-      until = new Date(Date.now() + ms).toISOString();
-    }
-  }
+  const until = untilFrom(values.until);
   const input: PauseInput = { ...(values.reason ? { reason: values.reason } : {}), ...(until ? { until } : {}), ...(values['hold-deadline'] ? { holdDeadline: true } : {}) };
   try {
     pauseFrom(input, Date.now());
@@ -323,6 +375,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
         return ExitCode.ok;
       }
+      case 'maintenance':
+        return await maintenance(lazyCli, rest[0], values, env, out);
       case 'list': {
         const query = listQuery(values);
         return await list(await lazyCli(), query, values, out);
@@ -340,7 +394,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, list, pipeline, schedule, ccs, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);

@@ -9,11 +9,13 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CancelInput, RunCcsJobStatus } from './job-workflow';
 import type { PauseInput, ResumeInput } from './pause';
 import type { PipelineReport } from './pipeline';
-import { invalidInput, requireGuid } from './validation';
+import type { MaintenanceInput, MaintenanceStatus } from './maintenance';
+import { invalidInput, requireGuid, validateServerName } from './validation';
 
 export type { CancelInput, CancelledInfo, RunCcsJobInput, RunCcsJobPhase, RunCcsJobResult, RunCcsJobResume, RunCcsJobStatus } from './job-workflow';
 export type { DurationInput } from './validation';
 export type { PauseInput, PauseState, ResumeInput } from './pause';
+export type { MaintenanceInput, MaintenanceStatus } from './maintenance';
 
 export const DEFAULT_TASK_QUEUE = 'ccs-jobs';
 
@@ -22,6 +24,8 @@ export const WorkflowName = Object.freeze({
   runCcsPipeline: 'runCcsPipeline',
   /** Reads only: the JobIDs behind job names, asked of the worker that holds the CCS credentials. */
   resolveCcsJobNames: 'resolveCcsJobNames',
+  /** One per CCS server while its maintenance window is open: pauses the server's runs, resumes them at the end. */
+  ccsMaintenanceWindow: 'ccsMaintenanceWindow',
 } as const);
 
 /** Keyword search attributes kept current by `runCcsJob`; the dev server and clusters must register them. */
@@ -35,6 +39,8 @@ export const SearchAttribute = Object.freeze({
   late: defineSearchAttributeKey('CcsLate', SearchAttributeType.KEYWORD),
   /** Why polling is held, "signal" or "maintenance" (unset while not paused): `CcsPaused IS NOT NULL`. */
   paused: defineSearchAttributeKey('CcsPaused', SearchAttributeType.KEYWORD),
+  /** The configured CCS server a run is on (its `ccs`): what maintenance windows and reconciles select by. */
+  server: defineSearchAttributeKey('CcsServer', SearchAttributeType.KEYWORD),
 });
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute).map((key) => key.name);
@@ -54,6 +60,17 @@ export const pipelineStatusQuery = defineQuery<PipelineReport>('status');
 export function jobWorkflowId(jobId: string): string {
   return `ccs-job-${requireGuid('jobId', jobId)}`;
 }
+
+/** The workflow id of a CCS server's maintenance window, `ccs-maintenance-<server>`: one window per server at a time. */
+export function maintenanceWorkflowId(ccs: string): string {
+  return `ccs-maintenance-${validateServerName('ccs', ccs)}`;
+}
+
+/** Opens a maintenance window, or changes the open one (reason, until): sent with signal-with-start. */
+export const maintenanceSignal = defineSignal<[MaintenanceInput]>('maintenance');
+/** Closes a maintenance window now: its server's runs resume. */
+export const endMaintenanceSignal = defineSignal<[{ reason?: string }?]>('end');
+export const maintenanceStatusQuery = defineQuery<MaintenanceStatus>('status');
 
 /** The workflow id of a pipeline, `ccs-pipeline-<name as a slug>`. */
 export function pipelineWorkflowId(name: string): string {

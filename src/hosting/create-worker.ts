@@ -3,8 +3,10 @@
  * the demo stack, the tests, the chaos suite and the benchmark, so none of them runs a worker
  * configured differently from production without saying so here.
  */
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityEvents, type CcsActivities, type PollingSettings } from '../activities';
+import { createFleetActivities, type FleetActivities } from '../activities/fleet';
 import type { CcsClient } from '../ccs/client';
 import { AesGcmCodec } from './codec';
 import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
@@ -18,7 +20,7 @@ export interface CreateWorkerOptions {
   /** CCS clients by the server name runs give in `ccs`; `default` serves runs that name none. */
   servers: Readonly<Record<string, CcsClient>>;
   /** Workflow-tier tests only: scripted activities instead of the real ones over `servers`. */
-  activities?: Partial<CcsActivities> | undefined;
+  activities?: Partial<CcsActivities & FleetActivities> | undefined;
   /** Told what the activities saw, for metrics. */
   events?: ActivityEvents | undefined;
   /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
@@ -37,11 +39,21 @@ export interface CreateWorkerOptions {
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  // The fleet activities signal this namespace's own workflows (maintenance windows) over the worker's
+  // connection, with the worker's payload encryption so what they send is encrypted like the rest.
+  const fleetClient = new Client({
+    connection: options.connection,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.codec ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)] } } : {}),
+  });
   const workerOptions: WorkerOptions = {
     connection: options.connection,
     ...(options.namespace ? { namespace: options.namespace } : {}),
     taskQueue: options.taskQueue,
-    activities: options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling }),
+    activities: {
+      ...createFleetActivities({ client: fleetClient }),
+      ...(options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling })),
+    },
     ...options.tuning,
     // Heartbeats reach the server at most once per 80 % of the activity's heartbeat timeout; the SDK
     // caps that at 60 s unless told otherwise, which would make a held wait with a long timeout (a

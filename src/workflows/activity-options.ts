@@ -4,6 +4,7 @@
  */
 import { ActivityCancellationType, metricMeter, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
+import type { FleetActivities } from '../activities/fleet';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 
 /** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
@@ -60,6 +61,12 @@ export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: n
     retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
   });
 }
+
+/**
+ * Calls to Temporal about the orchestrator's own workflows (maintenance windows), never to CCS:
+ * retried until Temporal answers, as any other call.
+ */
+export const fleetCall = proxyActivities<FleetActivities>({ startToCloseTimeout: '1m', heartbeatTimeout: '20s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } });
 
 /** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });

@@ -1,3 +1,4 @@
 export { runCcsJob } from './run-ccs-job';
 export { runCcsPipeline } from './run-ccs-pipeline';
 export { resolveCcsJobNames } from './job-names';
+export { ccsMaintenanceWindow } from './maintenance-window';

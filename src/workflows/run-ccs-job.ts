@@ -28,6 +28,7 @@ import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
   CONFIRM_MAX_POLL_MS,
+  fleetCall,
   CONFIRM_POLL_MS,
   RETRY,
   RUN_SNAPSHOT_SIZE,
@@ -71,6 +72,14 @@ const INPUT_BOUNDS_PATCH = 'ccs-input-bounds-v1';
  * promises that nothing more is sent to CCS.
  */
 const PAUSE_PATCH = 'ccs-pause-v1';
+
+/**
+ * Workflows from this change on say which CCS server they are on (`CcsServer`) and hold while that
+ * server's maintenance window is open: they look for one before their first CCS request, and a
+ * maintenance pause looks again every minute so it ends even if the window's own resume missed it.
+ */
+const MAINTENANCE_PATCH = 'ccs-maintenance-v1';
+const MAINTENANCE_RECHECK_MS = 60_000;
 
 /** Workflows given an expectedDuration from this change on flag their run late (a timer; nothing else changes). */
 const DURATION_ALERT_PATCH = 'ccs-duration-alert-v1';
@@ -126,6 +135,8 @@ class JobRunFollower {
   private announcePause: () => void = () => undefined;
   /** Waits stop completely before the run counts as paused (PAUSE_PATCH). */
   private readonly pausable: boolean;
+  /** Knows maintenance windows (MAINTENANCE_PATCH). */
+  private maintenanceAware = false;
   /** Epoch ms of the deadline; moved later by a pause that holds it. */
   private deadlineAt: number | null;
 
@@ -226,18 +237,35 @@ class JobRunFollower {
     log.info('resumed', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) });
   }
 
-  /** Holds while paused: returns once resumed (or `until` passed), or at once on a cancel. */
+  /**
+   * Holds while paused: returns once resumed (or `until` passed), or at once on a cancel. A pause by
+   * maintenance also ends when its window is found closed (looked up every minute, Temporal only).
+   */
   private async holdWhilePaused(): Promise<void> {
     while (this.pause && !this.cancel.info) {
+      const pause = this.pause;
       const previous = this.phase;
       this.phase = 'paused';
-      const until = this.pause.until === null ? undefined : Math.max(1, Date.parse(this.pause.until) - Date.now());
-      const pause = this.pause;
+      const untilAt = pause.until === null ? Infinity : Date.parse(pause.until);
+      const recheck = pause.by === 'maintenance' && this.maintenanceAware;
+      const waitMs = Math.min(untilAt - Date.now(), recheck ? MAINTENANCE_RECHECK_MS : Infinity);
       const woken = (): boolean => this.pause !== pause || this.cancel.info !== undefined;
-      const changed = until === undefined ? await condition(woken).then(() => true) : await condition(woken, until);
+      const changed = waitMs === Infinity ? await condition(woken).then(() => true) : await condition(woken, Math.max(1, waitMs));
       this.phase = previous;
-      if (!changed) this.endPause(`until ${pause.until} passed`);
+      if (changed) continue;
+      if (Date.now() >= untilAt) this.endPause(`until ${pause.until} passed`);
+      else if (recheck && (await fleetCall.maintenanceWindowOf({ ccs: this.server })) === null && this.pause === pause) this.endPause('maintenance window ended');
     }
+  }
+
+  /** MAINTENANCE_PATCH: names the run's server, and holds first when the server's maintenance window is open. */
+  private async joinMaintenance(): Promise<void> {
+    if (!patched(MAINTENANCE_PATCH)) return;
+    this.maintenanceAware = true;
+    upsertSearchAttributes([{ key: SearchAttribute.server, value: this.server }]);
+    if (this.pause) return;
+    const window = await fleetCall.maintenanceWindowOf({ ccs: this.server });
+    if (window) this.requestPause({ by: 'maintenance', ...(window.reason === null ? {} : { reason: window.reason }), ...(window.until === null ? {} : { until: window.until }) });
   }
 
   /**
@@ -268,8 +296,10 @@ class JobRunFollower {
   /** The whole execution; no step is cancelled by a native cancellation: it is turned into an abort. */
   run(): Promise<RunCcsJobResult> {
     return CancellationScope.nonCancellable(async () => {
-      if (this.input.resume) this.announceResumed();
-      else await this.executeOrAdopt();
+      if (this.input.resume) {
+        this.announceResumed();
+        if (this.pausable) await this.joinMaintenance();
+      } else await this.executeOrAdopt();
       this.phase = 'running';
       this.armDurationAlert();
       const stopWaiting = await this.followUntilEndOrCancel();
@@ -339,6 +369,7 @@ class JobRunFollower {
    */
   private async executeOrAdoptWatched(): Promise<void> {
     const { jobId } = this.input;
+    if (this.pausable) await this.joinMaintenance();
     await this.holdWhilePaused();
     if (this.cancel.info) return this.endBeforeExecute();
     const listing = this.untilCancelled(() => ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs: this.server }));

@@ -9,14 +9,14 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
 import { findTemporalCli } from '../../src/dev/temporal-cli';
 
 describe('Temporal dev server', () => {
-  it('answers on its port with CcsJobId, CcsJobRunId, CcsJobStatus, CcsAttention, CcsLate and CcsPaused registered as Keyword', async () => {
+  it('answers on its port with CcsJobId, CcsJobRunId, CcsJobStatus, CcsAttention, CcsLate, CcsPaused and CcsServer registered as Keyword', async () => {
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
       const info = await connection.workflowService.getSystemInfo({});
       expect(info.capabilities).toBeTruthy();
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       for (const name of SEARCH_ATTRIBUTE_NAMES) expect(customAttributes?.[name], name).toBe(2); // INDEXED_VALUE_TYPE_KEYWORD
-      expect(SEARCH_ATTRIBUTE_NAMES).toEqual(['CcsJobId', 'CcsJobRunId', 'CcsJobStatus', 'CcsAttention', 'CcsLate', 'CcsPaused']);
+      expect(SEARCH_ATTRIBUTE_NAMES).toEqual(['CcsJobId', 'CcsJobRunId', 'CcsJobStatus', 'CcsAttention', 'CcsLate', 'CcsPaused', 'CcsServer']);
     } finally {
       await connection.close();
     }

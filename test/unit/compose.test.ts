@@ -112,7 +112,7 @@ describe('reading docker-compose.yml for the local cluster (src/dev/cluster/comp
     expect(serviceImageTag(doc, 'temporal')).toBe(TEMPORAL_SERVER_VERSION);
     expect(serviceImageTag(doc, 'temporal', { TEMPORAL_VERSION: '1.30.0' })).toBe('1.30.0');
     const init = serviceScript(doc, 'temporal-init', vars);
-    expect(init).toContain('names="CcsJobId CcsJobRunId CcsJobStatus CcsAttention CcsLate CcsPaused"');
+    expect(init).toContain('names="CcsJobId CcsJobRunId CcsJobStatus CcsAttention CcsLate CcsPaused CcsServer"');
     expect(init).not.toContain('$$');
     expect(() => serviceScript(doc, 'temporal', vars)).toThrow('not a /bin/sh -c script');
   });
