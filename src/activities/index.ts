@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
 import { pause } from '../ccs/http';
-import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
+import { RUN_LIMITS, hasEnded, isTerminalStatus, type JobRun, type JobRunMessage } from '../domain/job-run';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
 import { MAX_CANDIDATES, type JobCandidate } from '../domain/job-names';
@@ -112,10 +112,27 @@ export interface WaitForJobRunChangeInput extends OnServer {
    * workflow flags now (null when clear): the same error again is retried quietly, a read clears it.
    */
   watch?: { attention: string | null };
+  /**
+   * Live messages (workflows from the live-messages change on): every `every`-th read of the run
+   * (counted over the whole run: `pollsBefore` were made before this wait) asks for its messages, and
+   * so does a read that sees a change; when CCS lists more than the `known` ones, the wait returns them.
+   */
+  live?: { known: number; every: number; pollsBefore: number };
 }
+
+/** Messages CCS listed beyond the ones the workflow knew: how many in all, and the newest new ones. */
+export interface LiveMessages {
+  total: number;
+  /** At most LIVE_BATCH, the newest of the new ones, oldest first; texts cut to RUN_LIMITS.messageChars. */
+  fresh: JobRunMessage[];
+}
+
+/** The most new messages one wait returns. */
+export const LIVE_BATCH = 50;
 
 export interface WaitForJobRunChangeResult {
   run: JobRun;
+  live?: LiveMessages;
   /** Status reads this wait made (its attempt number). */
   polls: number;
   observedAt: string;
@@ -126,6 +143,7 @@ export interface WaitForJobRunChangeResult {
 /** In watch mode: the run could not be read for a reason that needs a person; the workflow flags it and asks again. */
 export interface WaitForJobRunAttention {
   run?: undefined;
+  live?: undefined;
   attention: { type: string; message: string };
   polls: number;
   observedAt: string;
@@ -142,6 +160,15 @@ export interface AbortJobRunResult {
   /** False when CCS refused because the run had already ended; `run` then holds its final state. */
   accepted: boolean;
   run?: JobRun;
+}
+
+/** The messages beyond the first `known`: their count, and the newest LIVE_BATCH of them, bounded. */
+export function liveMessages(messages: readonly JobRunMessage[], known: number): LiveMessages {
+  const fresh = messages.slice(Math.max(known, messages.length - LIVE_BATCH)).map((m) => ({
+    time: m.time,
+    text: m.text.length > RUN_LIMITS.messageChars ? `${m.text.slice(0, RUN_LIMITS.messageChars)}… (${m.text.length - RUN_LIMITS.messageChars} more characters)` : m.text,
+  }));
+  return { total: messages.length, fresh };
 }
 
 /** The poll interval after `attempt - 1` unchanged polls: grows from the start value toward the maximum. */
@@ -361,12 +388,16 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           }
         }
         let run: JobRun;
+        const { live } = input;
+        // Messages are read every `every`-th read of the run, and after a read that saw a change.
+        const withMessages = live !== undefined && (live.pollsBefore + n) % live.every === 0;
         try {
           const client = serverOf(input);
           events.poll?.(input.ccs ?? 'default');
           run = await heartbeating(async () => {
-            const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal });
-            return ended(seen) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
+            const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal, ...(withMessages ? { showMessages: true } : {}) });
+            const changed = seen.status !== input.lastStatus || seen.customStatusText !== input.lastCustomStatusText;
+            return ended(seen) || (live && changed && !withMessages) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
           }, () => progress);
         } catch (err) {
           if (signal.aborted && holding) throw stopped(ctx, err);
@@ -379,8 +410,11 @@ export function createActivities({ client: defaultClient, servers = {}, events =
           throw toFailure(err, { nextRetryDelay: delay, retryAnyway: watch !== undefined });
         }
         polls = n;
-        if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null)) {
-          return { run: boundedRun(run), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}) };
+        const fresh = live && run.messages && run.messages.length > live.known ? liveMessages(run.messages, live.known) : undefined;
+        if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null) || fresh) {
+          // A run still going carries its messages in `live` only: the full list is read once, at the end.
+          const shown = ended(run) ? run : { ...run, messages: undefined };
+          return { run: boundedRun(shown), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}), ...(fresh ? { live: fresh } : {}) };
         }
         if (!held(polls + 1)) throw unchanged(`run ${run.jobRunId} still ${run.status}`, next(polls + 1));
         progress = { polls, attempt, status: run.status };

@@ -17,8 +17,17 @@ export interface Out {
   isTTY: boolean;
 }
 
-/** Shows `line()` until `done` settles: redrawn in place on a terminal, printed on change otherwise. */
-async function follow(out: Out, done: Promise<unknown>, line: () => Promise<string | undefined>): Promise<void> {
+/** A progress line, and lines printed once above it (new CCS messages). */
+interface Progress {
+  text: string;
+  notes: string[];
+}
+
+/**
+ * Shows `line()` until `done` settles: redrawn in place on a terminal, printed on change otherwise;
+ * its notes are printed once each, above the line.
+ */
+async function follow(out: Out, done: Promise<unknown>, line: () => Promise<Progress | undefined>): Promise<void> {
   let finished = false;
   void done.then(
     () => (finished = true),
@@ -26,8 +35,10 @@ async function follow(out: Out, done: Promise<unknown>, line: () => Promise<stri
   );
   let last = '';
   while (!finished) {
-    const text = await line().catch(() => undefined);
-    if (text !== undefined && !finished) {
+    const progress = await line().catch(() => undefined);
+    if (progress !== undefined && !finished) {
+      const { text, notes } = progress;
+      if (notes.length > 0) out.write(`${out.isTTY ? '\r\x1b[2K' : ''}${notes.join('\n')}\n`);
       if (out.isTTY) out.write(`\r\x1b[2K${text}`);
       else if (text.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '')) out.write(`${text}\n`);
       last = text;
@@ -41,6 +52,14 @@ export function jobLine(s: RunCcsJobStatus, startedAt: Date | undefined): string
   const status = s.status ? `${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}` : '';
   const late = s.late ? ` · LATE (expected ${formatDuration(s.late.expectedMs)})` : '';
   return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}${s.attention ? ` · NEEDS ATTENTION: ${s.attention.type}` : ''}${late}`;
+}
+
+/** CCS messages newer than `seen`, one line each, saying how many were skipped when more came than are kept. */
+function messageNotes(s: RunCcsJobStatus, seen: number, indent: string): string[] {
+  const fresh = (s.messages ?? []).filter((m) => m.seq > seen);
+  if (fresh.length === 0) return [];
+  const skipped = fresh[0]!.seq - seen - 1;
+  return [...(skipped > 0 ? [`${indent}(${skipped} earlier message(s) not shown)`] : []), ...fresh.map((m) => `${indent}message${m.time ? ` ${m.time}` : ''} ${m.text}`)];
 }
 
 function describeRun(r: RunCcsJobResult): string[] {
@@ -66,7 +85,15 @@ const EXIT_BY_TYPE: Record<string, number> = {
 export async function waitForJob(handle: WorkflowHandle, out: Out, json: boolean): Promise<number> {
   const startedAt = (await handle.describe()).startTime;
   const done = handle.result() as Promise<RunCcsJobResult>;
-  if (!json) await follow(out, done, async () => jobLine(await handle.query(statusQuery), startedAt));
+  let seen = 0;
+  if (!json) {
+    await follow(out, done, async () => {
+      const s = await handle.query(statusQuery, { messagesSince: seen });
+      const notes = messageNotes(s, seen, '  ');
+      seen = s.messageCount ?? seen;
+      return { text: jobLine(s, startedAt), notes };
+    });
+  }
   try {
     const result = await done;
     out.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${describeRun(result).join('\n')}\n`);
@@ -122,17 +149,25 @@ export async function waitForPipeline(handle: WorkflowHandle, client: Client, ou
   const startedAt = (await handle.describe()).startTime;
   const done = handle.result() as Promise<PipelineReport>;
   if (!json) {
+    const seen = new Map<string, number>();
     await follow(out, done, async () => {
       const report = await handle.query(pipelineStatusQuery);
       const stage = report.stages.find((s) => s.state === 'running') ?? [...report.stages].reverse().find((s) => s.state !== 'pending');
-      if (!stage) return `[${elapsed(startedAt)}] starting`;
+      if (!stage) return { text: `[${elapsed(startedAt)}] ${report.paused ? 'paused' : 'starting'}`, notes: [] };
+      const notes: string[] = [];
       const jobs = await Promise.all(
         stage.jobs.map(async (j) => {
-          const s = j.state === 'running' ? await client.workflow.getHandle(j.workflowId).query(statusQuery).catch(() => undefined) : undefined;
-          return `${j.jobId.slice(0, 8)} ${s?.status ?? j.status ?? j.state}`;
+          const since = seen.get(j.workflowId) ?? 0;
+          const s = j.state === 'running' ? await client.workflow.getHandle(j.workflowId).query(statusQuery, { messagesSince: since }).catch(() => undefined) : undefined;
+          if (s) {
+            const fresh = messageNotes(s, since, `  ${j.jobId.slice(0, 8)} `);
+            notes.push(...fresh);
+            seen.set(j.workflowId, s.messageCount ?? since);
+          }
+          return `${j.jobId.slice(0, 8)} ${s?.phase === 'paused' ? 'paused' : (s?.status ?? j.status ?? j.state)}`;
         }),
       );
-      return `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${stage.name}: ${jobs.join(', ')}`;
+      return { text: `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${stage.name}: ${jobs.join(', ')}${report.paused ? ' · PAUSED' : ''}`, notes };
     });
   }
   try {

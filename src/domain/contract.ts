@@ -6,12 +6,13 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CancelInput, RunCcsJobStatus } from './job-workflow';
+import type { CancelInput, RunCcsJobStatus, StatusQueryInput } from './job-workflow';
 import type { PauseInput, ResumeInput } from './pause';
 import type { PipelineReport } from './pipeline';
 import type { MaintenanceInput, MaintenanceStatus } from './maintenance';
 import { invalidInput, requireGuid, validateServerName } from './validation';
 
+export type { LiveMessage, StatusQueryInput } from './job-workflow';
 export type { CancelInput, CancelledInfo, RunCcsJobInput, RunCcsJobPhase, RunCcsJobResult, RunCcsJobResume, RunCcsJobStatus } from './job-workflow';
 export type { DurationInput } from './validation';
 export type { PauseInput, PauseState, ResumeInput } from './pause';
@@ -49,7 +50,7 @@ export const cancelSignal = defineSignal<[CancelInput?]>('cancel');
 /** Hold a run (or a pipeline and its runs): no CCS request, no abort, until `resume` or `until`. */
 export const pauseSignal = defineSignal<[PauseInput?]>('pause');
 export const resumeSignal = defineSignal<[ResumeInput?]>('resume');
-export const statusQuery = defineQuery<RunCcsJobStatus>('status');
+export const statusQuery = defineQuery<RunCcsJobStatus, [StatusQueryInput?]>('status');
 /** The pipeline's live report; same query name as `runCcsJob`'s, so `status` works on either. */
 export const pipelineStatusQuery = defineQuery<PipelineReport>('status');
 

@@ -37,6 +37,11 @@ export interface RunCcsJobInput {
   expectedDuration?: DurationInput; // or "auto"
   /** With expectedDuration "auto": the margin over the p95 (default 1.5, from 1 to 10). */
   expectedDurationFactor?: number;
+  /**
+   * Read the run's messages while it goes: on every Nth status read, and after a read that saw a
+   * change (default 4; 0: only at the end). New ones appear in `status` (`messages`, `messageCount`).
+   */
+  liveMessagesEvery?: number;
   /** Internal: state carried across continue-as-new. Never set it yourself. */
   resume?: RunCcsJobResume;
 }
@@ -56,6 +61,19 @@ export interface RunCcsJobResume {
   expected?: { endAt: number; ms: number; basis: string };
   late?: LateInfo;
   paused?: PauseState;
+  messages?: { total: number; recent: LiveMessage[] };
+}
+
+/** A message read while the run goes, numbered in the order CCS listed it (1 = its first message). */
+export interface LiveMessage {
+  seq: number;
+  time: string | null;
+  text: string;
+}
+
+/** The `status` query's optional argument: only messages after this sequence number. */
+export interface StatusQueryInput {
+  messagesSince?: number;
 }
 
 export interface CancelInput {
@@ -115,6 +133,10 @@ export interface RunCcsJobStatus {
   late?: LateInfo;
   /** Set while a pause is in effect (phase `paused` once the wait in flight has stopped). */
   paused?: PauseState;
+  /** How many messages CCS has listed for the run so far (read while it goes). */
+  messageCount?: number;
+  /** The latest of them (at most 50), or with `messagesSince` only the newer ones. */
+  messages?: LiveMessage[];
 }
 
 /** Input with durations resolved to milliseconds and defaults applied. */
@@ -127,6 +149,8 @@ export interface ValidRunCcsJobInput {
   ifRunning: 'fail' | 'attach';
   abortConfirmTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /** Every how many reads messages are read while the run goes (0: never). */
+  liveMessagesEvery: number;
   /** A fixed expectation, "auto" with its factor, or none. */
   expected: { ms: number } | { auto: number } | null;
   resume: RunCcsJobResume | null;
@@ -148,7 +172,8 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'resume'];
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'resume'];
+export const DEFAULT_LIVE_MESSAGES_EVERY = 4;
 
 function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): ValidRunCcsJobInput['expected'] {
   const { expectedDuration, expectedDurationFactor } = input;
@@ -230,7 +255,12 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
   const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
   const heartbeatTimeoutMs = optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const expected = validateExpected(input, bounded);
-  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, expected, resume: validateResume(input.resume) };
+  const every = input.liveMessagesEvery;
+  if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 0 || every > 1000)) {
+    throw invalidInput(`liveMessagesEvery must be a whole number from 0 (messages only at the end) to 1000; got ${preview(every)}`);
+  }
+  const liveMessagesEvery = every ?? DEFAULT_LIVE_MESSAGES_EVERY;
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, liveMessagesEvery, expected, resume: validateResume(input.resume) };
 }
 
 /**

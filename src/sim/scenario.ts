@@ -17,6 +17,10 @@ export function validateJob(input: unknown, where = 'job'): SimJob {
     });
   };
   checkSteps(job.steps, `${where}.steps`);
+  const stream = job.messageStream;
+  if (stream !== undefined && (typeof stream !== 'object' || !Number.isInteger(stream.count) || stream.count < 0 || stream.count > 1_000_000 || !(stream.everySeconds > 0) || typeof stream.text !== 'string')) {
+    throw new Error(`${where}.messageStream must be {"count": 0–1000000, "everySeconds": > 0, "text": "..."}; got ${JSON.stringify(stream)}`);
+  }
   job.runs?.forEach((plan, i) => plan.steps !== undefined && checkSteps(plan.steps, `${where}.runs[${i}].steps`));
   return { JobName: `Simulated job`, ...job, JobID: job.JobID ?? randomUUID() } as SimJob;
 }

@@ -12,6 +12,8 @@ export type SimStep = [status: string | number, seconds: number];
 export interface SimMessage {
   Time?: string;
   Message: string;
+  /** Seconds after the run's start at which the message appears (default 0: from the start). */
+  AtSeconds?: number;
 }
 
 /** How one run behaves; a job gives the default and may vary it run by run. */
@@ -21,6 +23,8 @@ export interface SimRunPlan {
   customStatusText?: string | null;
   summary?: string | null;
   messages?: SimMessage[];
+  /** Messages that keep coming while the run goes: `count` of them, one every `everySeconds`, "<text> #<n>". */
+  messageStream?: { count: number; everySeconds: number; text: string };
   /** Seconds between an abort request and the run reporting Aborted. */
   abortDelaySeconds?: number;
   /** Accept abort requests but never stop (models a CCS that cannot confirm an abort). */

@@ -121,10 +121,19 @@ export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolea
     ActivityStatusList: rendering.activityStatusBytes ? activityList(rendering.activityStatusBytes) : [],
   };
   if (withMessages) {
-    const messages = run.plan.messages ?? [];
-    info.ErrorCount = messages.length;
+    // Messages appear as the run goes: each at its AtSeconds, a stream one every everySeconds.
+    const elapsedMs = (view.endedAt ?? Math.max(Date.now(), run.startedAt)) - run.startedAt;
     const names = dialect.messageFields ?? { time: 'Time', text: 'Message' };
-    info.Messages = messages.map((m) => ({ [names.time]: m.Time ?? ccsDate(run.startedAt, dialect), [names.text]: m.Message }));
+    const rendered = (run.plan.messages ?? [])
+      .filter((m) => (m.AtSeconds ?? 0) * 1000 <= elapsedMs)
+      .map((m) => ({ [names.time]: m.Time ?? ccsDate(run.startedAt + (m.AtSeconds ?? 0) * 1000, dialect), [names.text]: m.Message }));
+    const stream = run.plan.messageStream;
+    if (stream) {
+      const shown = Math.min(stream.count, Math.floor(elapsedMs / (stream.everySeconds * 1000)));
+      for (let i = 1; i <= shown; i++) rendered.push({ [names.time]: ccsDate(run.startedAt + i * stream.everySeconds * 1000, dialect), [names.text]: `${stream.text} #${i}` });
+    }
+    info.ErrorCount = rendered.length;
+    info.Messages = rendered;
   }
   return info;
 }

@@ -16,8 +16,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CcsActivities, WaitForJobRunChangeResult } from '../activities';
-import { SearchAttribute, pauseSignal, resumeSignal, statusQuery, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
+import type { CcsActivities, LiveMessages, WaitForJobRunChangeResult } from '../activities';
+import { SearchAttribute, pauseSignal, resumeSignal, statusQuery, type LiveMessage, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
@@ -81,6 +81,11 @@ const PAUSE_PATCH = 'ccs-pause-v1';
 const MAINTENANCE_PATCH = 'ccs-maintenance-v1';
 const MAINTENANCE_RECHECK_MS = 60_000;
 
+/** Workflows from this change on read their run's messages while it goes (liveMessagesEvery). */
+const LIVE_MESSAGES_PATCH = 'ccs-live-messages-v1';
+/** Messages kept in the workflow's state (the newest): bounded whatever the run emits. */
+const LIVE_KEPT = 50;
+
 /** Workflows given an expectedDuration from this change on flag their run late (a timer; nothing else changes). */
 const DURATION_ALERT_PATCH = 'ccs-duration-alert-v1';
 
@@ -135,6 +140,10 @@ class JobRunFollower {
   private announcePause: () => void = () => undefined;
   /** Waits stop completely before the run counts as paused (PAUSE_PATCH). */
   private readonly pausable: boolean;
+  /** Messages CCS listed so far, and the newest of them (LIVE_MESSAGES_PATCH). */
+  private messageTotal = 0;
+  private recentMessages: LiveMessage[] = [];
+  private readonly liveMessages: boolean;
   /** Knows maintenance windows (MAINTENANCE_PATCH). */
   private maintenanceAware = false;
   /** Epoch ms of the deadline; moved later by a pause that holds it. */
@@ -168,6 +177,11 @@ class JobRunFollower {
     }
     this.pausable = this.holding && patched(PAUSE_PATCH);
     this.pause = resume?.paused;
+    this.liveMessages = this.holding && input.liveMessagesEvery > 0 && patched(LIVE_MESSAGES_PATCH);
+    if (resume?.messages) {
+      this.messageTotal = resume.messages.total;
+      this.recentMessages = resume.messages.recent.slice(-LIVE_KEPT);
+    }
     this.armPauseTrigger();
     if (this.pause) this.announcePause();
     if (resume?.expected) this.expected = resume.expected;
@@ -176,7 +190,7 @@ class JobRunFollower {
       accepting: () => this.phase !== 'finished',
       onCancel: ({ by, reason }) => log.info('cancel requested', { jobId: input.jobId, jobRunId: this.current?.jobRunId, by, reason }),
     });
-    setHandler(statusQuery, () => this.status());
+    setHandler(statusQuery, (arg) => this.status(arg?.messagesSince));
     setHandler(pauseSignal, (arg) => this.requestPause(arg));
     setHandler(resumeSignal, (arg) => this.endPause(typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : 'resume signal'));
     this.cancel.listen();
@@ -276,8 +290,9 @@ class JobRunFollower {
     return this.watching ? hasEnded(run) : isTerminalStatus(run?.status);
   }
 
-  /** What the `status` query answers. */
-  private status(): RunCcsJobStatus {
+  /** What the `status` query answers; with `messagesSince`, only the messages after that number. */
+  private status(messagesSince?: number): RunCcsJobStatus {
+    const since = typeof messagesSince === 'number' ? messagesSince : 0;
     const run = this.current;
     return {
       phase: this.phase,
@@ -290,6 +305,7 @@ class JobRunFollower {
       ...(this.expected ? { expected: { ms: this.expected.ms, basis: this.expected.basis, endBy: new Date(this.expected.endAt).toISOString() } } : {}),
       ...(this.late ? { late: this.late } : {}),
       ...(this.pause ? { paused: this.pause } : {}),
+      ...(this.messageTotal > 0 ? { messageCount: this.messageTotal, messages: this.recentMessages.filter((m) => m.seq > since) } : {}),
     };
   }
 
@@ -455,6 +471,7 @@ class JobRunFollower {
           ...(this.holding ? { hold: true } : {}),
           ccs: this.server,
           ...this.watchInput(),
+          ...(this.liveMessages ? { live: { known: this.messageTotal, every: input.liveMessagesEvery, pollsBefore: this.polls } } : {}),
         }),
       );
       const outcome = await Promise.race([change, this.cancel.requested.then(() => null), this.pauseRequested.then((): typeof PAUSED => PAUSED)]);
@@ -496,7 +513,9 @@ class JobRunFollower {
         ...(this.expected ? { expected: this.expected } : {}),
         ...(this.late ? { late: this.late } : {}),
         ...(this.pause ? { paused: this.pause } : {}),
+        ...(this.messageTotal > 0 ? { messages: { total: this.messageTotal, recent: this.recentMessages } } : {}),
       },
+      ...(this.raw.liveMessagesEvery === undefined ? {} : { liveMessagesEvery: this.raw.liveMessagesEvery }),
       ...(this.raw.expectedDuration === undefined ? {} : { expectedDuration: this.raw.expectedDuration }),
       ...(this.raw.expectedDurationFactor === undefined ? {} : { expectedDurationFactor: this.raw.expectedDurationFactor }),
     });
@@ -579,12 +598,22 @@ class JobRunFollower {
   /** Counts a wait's polls and records what it saw: a run (clearing any attention), or why it could not. */
   private record<T extends WaitOutcome>(change: T): T {
     this.polls += change.polls;
+    if (change.live && change.live.total > this.messageTotal) this.learnMessages(change.live);
     if (change.attention) this.raiseAttention(change.attention, change.observedAt);
     else if (change.run) {
       if (this.attention) this.clearAttention();
       this.observe(change.run, change.observedAt);
     }
     return change;
+  }
+
+  /** Numbers the new messages as CCS listed them and keeps the newest LIVE_KEPT. */
+  private learnMessages(live: LiveMessages): void {
+    const first = live.total - live.fresh.length + 1;
+    const numbered = live.fresh.map((m, i) => ({ seq: first + i, time: m.time, text: m.text })).filter((m) => m.seq > this.messageTotal);
+    this.recentMessages = [...this.recentMessages, ...numbered].slice(-LIVE_KEPT);
+    this.messageTotal = live.total;
+    log.info('CCS run messages', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, total: live.total, newest: numbered.at(-1)?.text });
   }
 
   /** Flags the run: query, search attribute, one WARN log and a metric per change of type. */
