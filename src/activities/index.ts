@@ -276,6 +276,44 @@ export function createActivities({ client: defaultClient, servers = {}, events =
       }
     },
 
+    /** One page of Search Jobs: the JobIDs matching `search`. Safe to retry. */
+    async searchJobIds(input: OnServer & { search: string; page: number; pageSize: number }): Promise<string[]> {
+      const client = serverOf(input);
+      try {
+        const jobs = await client.searchJobs(input.search, { page: input.page, pageSize: input.pageSize, signal: Context.current().cancellationSignal });
+        return jobs.map((job) => job.jobId);
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /**
+     * Aborts a run no workflow owns (a reconcile's `abort`) and reads it every two seconds until CCS
+     * reports it ended, for at most `confirmWithinMs`. A 400 on a run that already ended counts as
+     * confirmed. Returns the CCS requests it made.
+     */
+    async abortOrphanRun(input: AbortJobRunInput & { confirmWithinMs: number }): Promise<{ confirmed: boolean; status: string; requests: number }> {
+      const { jobId, jobRunId } = input;
+      const client = serverOf(input);
+      const signal = Context.current().cancellationSignal;
+      let requests = 1;
+      try {
+        await client.abortJobRun(jobRunId, signal).catch((err: unknown) => {
+          if (!(err instanceof CcsError && err.type === ErrorType.BadRequest)) throw err;
+        });
+        const giveUpAt = Date.now() + input.confirmWithinMs;
+        for (;;) {
+          requests++;
+          const run = await heartbeating(() => client.getJobRun(jobId, jobRunId, { signal }));
+          if (hasEnded(run)) return { confirmed: true, status: run.status, requests };
+          if (Date.now() >= giveUpAt) return { confirmed: false, status: run.status, requests };
+          await pause(2_000, signal);
+        }
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
     /** The latest runs of a job, newest first. Safe to retry. */
     async listJobRuns(input: ListJobRunsInput): Promise<JobRun[]> {
       const { jobId, count = RUN_SNAPSHOT_SIZE } = input;

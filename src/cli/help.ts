@@ -14,6 +14,7 @@ Commands:
   cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
   pause <workflowId>      hold a job or pipeline: no CCS request, no new job, no abort (--until, --hold-deadline)
   resume <workflowId>     end a pause
+  reconcile               CCS runs no workflow follows (terminated workflows, console runs): report, adopt, abort
   maintenance ...         start|end|list a CCS server's maintenance window: its runs hold, then resume
   list                    job workflows, filtered by CCS status or job
   pipeline run|validate   scan pipelines from a YAML or JSON file
@@ -22,7 +23,7 @@ Commands:
   worker                  run a worker (same as npm run worker)
 
 Run "ccs-jobs <command> --help" for a command's options and examples.
-Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.
+Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out, 5 runs without an owner (reconcile).
 ${GLOBAL_HELP}`,
   run: `ccs-jobs run <JobID> | --name "<JobName>" [--wait] [--expect 45m|auto [--expect-factor 1.5]] [--ccs <server>] [--poll 30s] [--max-poll 5m] [--timeout 8h] [--if-running attach] [--id <workflowId>] [--json]
 
@@ -67,6 +68,21 @@ pipeline starts no new stage or job and pauses its running jobs. A cancel while 
 Examples:
   ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h
   ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline`,
+  reconcile: `ccs-jobs reconcile [--ccs NAME] (--jobs ID,ID | --search "ATTRS" | --recent 7d) [--policy report|adopt|abort]
+                   [--max-requests 500] [--schedule "*/15 * * * *"] [--json]
+
+Finds the CCS runs still going that no running workflow follows: runs whose runCcsJob was terminated
+(temporal workflow terminate runs no workflow code, so nothing aborted them) and runs started from the
+CCS console or a script. One jobruns read per job; searches are paged; --max-requests bounds the whole.
+  --jobs      these JobIDs          --search   Search Jobs attributes, e.g. "JobName StartsWith Nightly"
+  --recent    every job a runCcsJob on this server started within this long
+  --policy    report (default; exit 5 when any is found), adopt (runCcsJob follows it, workflow id
+              ccs-adopt-<JobRunID>: never adopted twice), abort (aborted at CCS and confirmed)
+  --schedule  create the Temporal schedule ccs-reconcile-<NAME> that runs this reconcile on the cron
+Examples:
+  ccs-jobs reconcile --recent 7d
+  ccs-jobs reconcile --ccs emea --search "JobName StartsWith Nightly" --policy adopt
+  ccs-jobs reconcile --recent 2d --policy abort --schedule "*/15 * * * *"`,
   maintenance: `ccs-jobs maintenance start --ccs NAME [--until 2h|2026-12-01T06:00:00Z] [--reason TEXT]
 ccs-jobs maintenance end --ccs NAME [--reason TEXT] [--json]
 ccs-jobs maintenance list [--json]

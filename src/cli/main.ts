@@ -34,6 +34,7 @@ import { formatDuration, parseDuration } from '../domain/validation';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
+import { reconcile } from './reconcile';
 import { HELP } from './help';
 import { CliError, ExitCode, elapsed, table } from './output';
 import { jobLine, pipelineText, waitForJob, waitForPipeline, type Out } from './progress';
@@ -70,6 +71,12 @@ const OPTIONS = {
   ca: { type: 'string' },
   pem: { type: 'boolean' },
   until: { type: 'string' },
+  jobs: { type: 'string' },
+  search: { type: 'string' },
+  recent: { type: 'string' },
+  policy: { type: 'string' },
+  'max-requests': { type: 'string' },
+  schedule: { type: 'string' },
   'hold-deadline': { type: 'boolean' },
 } as const;
 
@@ -375,6 +382,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
         return ExitCode.ok;
       }
+      case 'reconcile':
+        return await reconcile(lazyCli, { ccs: values.ccs, jobs: values.jobs, search: values.search, recent: values.recent, policy: values.policy, maxRequests: values['max-requests'], schedule: values.schedule, json: values.json }, out);
       case 'maintenance':
         return await maintenance(lazyCli, rest[0], values, env, out);
       case 'list': {
@@ -394,7 +403,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, list, pipeline, schedule, ccs, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, reconcile, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);

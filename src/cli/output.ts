@@ -12,7 +12,7 @@ export class CliError extends Error {
 }
 
 /** Exit codes of `ccs-jobs` (documented in the README). */
-export const ExitCode = Object.freeze({ ok: 0, error: 1, failed: 2, aborted: 3, timedOut: 4 });
+export const ExitCode = Object.freeze({ ok: 0, error: 1, failed: 2, aborted: 3, timedOut: 4, orphans: 5 });
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

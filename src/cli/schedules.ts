@@ -80,6 +80,7 @@ function cronOf(d: ScheduleDescription): string {
 function target(d: ScheduleDescription): string {
   const action = d.action as { workflowType?: string; args?: unknown[] };
   const arg = action.args?.[0] as { jobId?: string; name?: string } | undefined;
+  if (action.workflowType === WorkflowName.reconcileCcsRuns) return `reconcile ${(arg as { ccs?: string } | undefined)?.ccs ?? 'default'}`;
   return action.workflowType === WorkflowName.runCcsPipeline ? `pipeline ${arg?.name ?? '?'}` : `job ${arg?.jobId ?? '?'}`;
 }
 

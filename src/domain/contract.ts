@@ -27,6 +27,8 @@ export const WorkflowName = Object.freeze({
   resolveCcsJobNames: 'resolveCcsJobNames',
   /** One per CCS server while its maintenance window is open: pauses the server's runs, resumes them at the end. */
   ccsMaintenanceWindow: 'ccsMaintenanceWindow',
+  /** Finds CCS runs no workflow follows (terminated workflows, console-started runs); reports, adopts or aborts them. */
+  reconcileCcsRuns: 'reconcileCcsRuns',
 } as const);
 
 /** Keyword search attributes kept current by `runCcsJob`; the dev server and clusters must register them. */
@@ -60,6 +62,11 @@ export const pipelineStatusQuery = defineQuery<PipelineReport>('status');
  */
 export function jobWorkflowId(jobId: string): string {
   return `ccs-job-${requireGuid('jobId', jobId)}`;
+}
+
+/** The workflow id under which a reconcile adopts a run nobody follows, `ccs-adopt-<JobRunID>`: one adoption per run, ever. */
+export function adoptionWorkflowId(jobRunId: string): string {
+  return `ccs-adopt-${requireGuid('jobRunId', jobRunId).toLowerCase()}`;
 }
 
 /** The workflow id of a CCS server's maintenance window, `ccs-maintenance-<server>`: one window per server at a time. */
