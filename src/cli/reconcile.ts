@@ -42,8 +42,9 @@ export function reconcileInput(o: ReconcileOptions): ReconcileInput {
 function describe(result: ReconcileResult): string {
   const head = `reconcile of CCS server ${result.ccs}: ${result.jobsChecked} job(s) checked, ${result.runsInProgress} run(s) in progress, ${result.tracked} followed by a workflow, ${result.findings.length} without an owner (${result.requests} CCS requests)`;
   const rows = result.findings.map((f) => [f.jobId, f.jobRunId, f.status, f.kind === 'terminated' ? `terminated workflow ${f.workflowId ?? ''}` : 'no workflow (console or script)', f.action + (f.adoptedBy ? ` by ${f.adoptedBy}` : '')]);
+  const missing = result.missing.length ? `\n${result.missing.length} job(s) unknown to CCS (deleted since they ran?): ${result.missing.slice(0, 10).join(', ')}${result.missing.length > 10 ? ', …' : ''}` : '';
   const budget = result.budgetExhausted ? `\nthe request budget ran out: ${result.unchecked.length} job(s) not checked; raise --max-requests or narrow the selection` : '';
-  return `${head}${rows.length ? `\n${table(['JOB ID', 'JOB RUN ID', 'CCS STATUS', 'FOUND', 'ACTION'], rows)}` : ''}${budget}\n`;
+  return `${head}${rows.length ? `\n${table(['JOB ID', 'JOB RUN ID', 'CCS STATUS', 'FOUND', 'ACTION'], rows)}` : ''}${missing}${budget}\n`;
 }
 
 /** Runs a reconcile now (or schedules it); exit 5 when runs without an owner were found and only reported. */

@@ -62,6 +62,8 @@ export interface ReconcileResult {
   /** True when the request budget ran out before every job was checked; `unchecked` lists those jobs. */
   budgetExhausted: boolean;
   unchecked: string[];
+  /** Jobs CCS does not know (deleted since they ran): nothing to reconcile there. */
+  missing: string[];
 }
 
 export const DEFAULT_MAX_REQUESTS = 500;

@@ -2,7 +2,7 @@
  * How `runCcsJob` calls its activities: named option sets (timeouts, retry policies built from the
  * error vocabulary) and the run counters it emits. Workflow code: deterministic, no I/O.
  */
-import { ActivityCancellationType, metricMeter, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, metricMeter, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
 import type { FleetActivities } from '../activities/fleet';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
@@ -67,6 +67,13 @@ export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: n
  * retried until Temporal answers, as any other call.
  */
 export const fleetCall = proxyActivities<FleetActivities>({ startToCloseTimeout: '1m', heartbeatTimeout: '20s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } });
+
+/**
+ * A run's look for its server's maintenance window: a local activity (one describe and one query
+ * of Temporal), so the check every run makes before its first CCS request costs one marker in
+ * history, not an activity's three events and a workflow task.
+ */
+export const maintenanceLookup = proxyLocalActivities<FleetActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
 
 /** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });

@@ -4,7 +4,7 @@
  * aborts each. Bounded: one `jobruns` read per job, paged searches, a request budget for the whole
  * reconcile. Only reads unless the policy says otherwise.
  */
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import { hasEnded } from '../domain/job-run';
 import { describeSelection, validateReconcileInput, type ReconcileFinding, type ReconcileInput, type ReconcileResult } from '../domain/reconcile';
 import { ErrorType } from '../domain/errors';
@@ -24,7 +24,7 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
     throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: (err as Error).message });
   }
   const { ccs, select, policy, maxRequests, runsPerJob } = input;
-  const result: ReconcileResult = { ccs, policy, jobsChecked: 0, runsInProgress: 0, tracked: 0, findings: [], requests: 0, budgetExhausted: false, unchecked: [] };
+  const result: ReconcileResult = { ccs, policy, jobsChecked: 0, runsInProgress: 0, tracked: 0, findings: [], requests: 0, budgetExhausted: false, unchecked: [], missing: [] };
   const spend = (n: number): boolean => {
     if (result.requests + n > maxRequests) return false;
     result.requests += n;
@@ -61,7 +61,16 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
       result.unchecked = jobs.slice(i);
       break;
     }
-    const runs = await ccsCall.listJobRuns({ jobId, count: runsPerJob, ccs });
+    let runs;
+    try {
+      runs = await ccsCall.listJobRuns({ jobId, count: runsPerJob, ccs });
+    } catch (err) {
+      // A job deleted in CCS since it last ran (or never on this server) has no runs to own: noted, not fatal.
+      const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+      if (type !== ErrorType.NotFound && type !== ErrorType.BadRequest) throw err;
+      result.missing.push(jobId);
+      continue;
+    }
     result.jobsChecked++;
     for (const run of runs.filter((r) => !hasEnded(r))) {
       result.runsInProgress++;

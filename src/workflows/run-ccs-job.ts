@@ -28,7 +28,7 @@ import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
   CONFIRM_MAX_POLL_MS,
-  fleetCall,
+  maintenanceLookup,
   CONFIRM_POLL_MS,
   RETRY,
   RUN_SNAPSHOT_SIZE,
@@ -119,6 +119,8 @@ class JobRunFollower {
   private current: JobRun | undefined;
   private lastChangeAt: string | undefined;
   private polls: number;
+  /** Reads made before this execution (carried by a continuation). */
+  private readonly pollsAtStart: number;
   private adopted: boolean;
   private readonly cancel: CancelListener;
   private readonly counters = runCounters();
@@ -159,6 +161,7 @@ class JobRunFollower {
     this.server = input.ccs;
     this.phase = resume ? 'running' : 'starting';
     this.polls = resume?.polls ?? 0;
+    this.pollsAtStart = this.polls;
     this.adopted = resume?.adopted ?? false;
     this.lastChangeAt = resume?.lastChangeAt;
     if (resume) {
@@ -268,7 +271,7 @@ class JobRunFollower {
       this.phase = previous;
       if (changed) continue;
       if (Date.now() >= untilAt) this.endPause(`until ${pause.until} passed`);
-      else if (recheck && (await fleetCall.maintenanceWindowOf({ ccs: this.server })) === null && this.pause === pause) this.endPause('maintenance window ended');
+      else if (recheck && (await maintenanceLookup.maintenanceWindowOf({ ccs: this.server })) === null && this.pause === pause) this.endPause('maintenance window ended');
     }
   }
 
@@ -278,7 +281,7 @@ class JobRunFollower {
     this.maintenanceAware = true;
     upsertSearchAttributes([{ key: SearchAttribute.server, value: this.server }]);
     if (this.pause) return;
-    const window = await fleetCall.maintenanceWindowOf({ ccs: this.server });
+    const window = await maintenanceLookup.maintenanceWindowOf({ ccs: this.server });
     if (window) this.requestPause({ by: 'maintenance', ...(window.reason === null ? {} : { reason: window.reason }), ...(window.until === null ? {} : { until: window.until }) });
   }
 
@@ -457,7 +460,10 @@ class JobRunFollower {
         continue;
       }
       const current = this.current as JobRun;
-      if (workflowInfo().continueAsNewSuggested) await this.continueAsNew(current);
+      // From ccs-pause-v1 on, an execution reads the run at least once before it continues as new: a
+      // continuation that starts over the server's suggestion (its own markers and upserts) would
+      // otherwise hand over again at once, forever, without ever reading the run.
+      if (workflowInfo().continueAsNewSuggested && (!this.pausable || this.polls > this.pollsAtStart)) await this.continueAsNew(current);
       const scope = new CancellationScope();
       const change = scope.run(() =>
         poll.waitForJobRunChange({

@@ -148,14 +148,14 @@ describe('ccs-jobs errors', () => {
   });
 
   it('--help on every command, with examples', async () => {
-    for (const command of ['run', 'status', 'cancel', 'list', 'pipeline', 'schedule', 'worker']) {
+    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'list', 'pipeline', 'schedule', 'worker']) {
       const r = await cli([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`ccs-jobs ${command}`);
       expect(r.stdout, command).toMatch(/Examples?:\n/);
     }
     const top = await cli(['--help']);
-    expect(top.stdout).toContain('Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out.');
+    expect(top.stdout).toContain('Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out, 5 runs without an owner (reconcile).');
   });
 });
 

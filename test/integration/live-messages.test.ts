@@ -65,13 +65,14 @@ describe('live messages', () => {
     expect(lines.slice(0, firstLive).some((l) => /^\[\d+s\] running · Executing/.test(l))).toBe(true);
   });
 
-  it('a run with 10,000 messages leaves the workflow state bounded: 50 kept, the count exact', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 12], ['Completed', 0]], { messageStream: { count: 10_000, everySeconds: 0.001, text: 'Check failed on asset' } });
+  it('a run with 10,000 messages leaves the workflow state bounded: 50 kept, the count exact', { timeout: 90_000 }, async () => {
+    // All 10,000 within 5 s; the run goes on long enough to be seen with all of them while it executes.
+    const jobId = addJob(rig.sim, [['Executing', 25], ['Completed', 0]], { messageStream: { count: 10_000, everySeconds: 0.0005, text: 'Check failed on asset' } });
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', liveMessagesEvery: 2 });
     const full = await eventually(async () => {
       const s = await handle.query(statusQuery);
       return s.messageCount === 10_000 && s.phase === 'running' ? s : undefined;
-    }, 20_000);
+    }, 40_000);
     expect(full.messages).toHaveLength(50);
     expect(full.messages?.at(-1)).toMatchObject({ seq: 10_000, text: 'Check failed on asset #10000' });
     expect(JSON.stringify(full).length).toBeLessThan(16_384);
