@@ -1,0 +1,127 @@
+/**
+ * The default evidence sink: a directory of JSON Lines files, one per month (`evidence-2026-11.jsonl`),
+ * one sealed record per line, the chain running on across files in name order. Appends hold a lock
+ * file, so several workers sharing the directory (a volume) extend one chain; a record already
+ * written for the same workflow run is not written twice (an activity retried after its append).
+ */
+import { open, readdir, readFile, rm, stat, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GENESIS, seal, verifyChain, type ChainBreak, type Chained } from './chain';
+
+/** How long a lock file may be held before it is taken as left by a crashed writer. */
+const STALE_LOCK_MS = 30_000;
+/** How much of the newest file's end is read for the chain's head and recent keys. */
+const TAIL_BYTES = 1024 * 1024;
+
+export interface KeyedContent {
+  /** Identifies what the record is about; a second append with the same key returns the first. */
+  key: string;
+  recordedAt: string;
+}
+
+export class JsonlEvidenceSink<T extends KeyedContent> {
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private fileFor(recordedAt: string): string {
+    return join(this.dir, `evidence-${recordedAt.slice(0, 7)}.jsonl`);
+  }
+
+  /** The chain's files, oldest first. */
+  async files(): Promise<string[]> {
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    return names.filter((n) => /^evidence-\d{4}-\d{2}\.jsonl$/.test(n)).sort().map((n) => join(this.dir, n));
+  }
+
+  /** Appends one record (sealed onto the chain), or returns the record already there for its key. */
+  async append(content: T): Promise<T & Chained & { duplicate: boolean }> {
+    await mkdir(this.dir, { recursive: true });
+    const release = await this.lock();
+    try {
+      const tail = await this.tail();
+      const existing = tail.records.find((r) => r.key === content.key);
+      if (existing) return { ...existing, duplicate: true };
+      const last = tail.records.at(-1);
+      const record = seal(content, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS);
+      const handle = await open(this.fileFor(content.recordedAt), 'a');
+      try {
+        await handle.write(`${JSON.stringify(record)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return { ...record, duplicate: false };
+    } finally {
+      await release();
+    }
+  }
+
+  /** Every record in chain order (lines that do not parse are returned as null, for verify to report). */
+  async *records(): AsyncGenerator<(T & Chained) | null> {
+    for (const file of await this.files()) {
+      const text = await readFile(file, 'utf8');
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          yield JSON.parse(line) as T & Chained;
+        } catch {
+          yield null;
+        }
+      }
+    }
+  }
+
+  /** Walks the whole chain: the count, the head's hash, and the first break if any. */
+  async verify(): Promise<{ count: number; lastHash: string; broken: ChainBreak | null }> {
+    const all: unknown[] = [];
+    for await (const r of this.records()) all.push(r);
+    return verifyChain(all);
+  }
+
+  /** The last records of the newest file (enough for the head and for recent keys). */
+  private async tail(): Promise<{ records: (T & Chained)[] }> {
+    const files = await this.files();
+    for (let i = files.length - 1; i >= 0; i--) {
+      const file = files[i]!;
+      const { size } = await stat(file);
+      if (size === 0) continue;
+      const handle = await open(file, 'r');
+      try {
+        const length = Math.min(size, TAIL_BYTES);
+        const buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, size - length);
+        const lines = buffer.toString('utf8').split('\n');
+        if (length < size) lines.shift(); // the first line may be cut
+        const records = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T & Chained);
+        if (records.length > 0) return { records };
+      } finally {
+        await handle.close();
+      }
+    }
+    return { records: [] };
+  }
+
+  /** An exclusive lock file; a lock older than STALE_LOCK_MS was left by a writer that died. */
+  private async lock(): Promise<() => Promise<void>> {
+    const path = join(this.dir, '.lock');
+    const deadline = this.now() + 2 * STALE_LOCK_MS;
+    for (;;) {
+      try {
+        const handle = await open(path, 'wx');
+        await handle.close();
+        return () => rm(path, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(path).then((s) => this.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(path, { force: true });
+        else if (this.now() > deadline) throw new Error(`evidence directory ${this.dir} stayed locked (${path}) for ${2 * STALE_LOCK_MS / 1000} s`);
+        else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+      }
+    }
+  }
+}
