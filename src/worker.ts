@@ -75,6 +75,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
+      evidence: config.evidenceDir,
     });
     if (config.metricsBindAddress) {
       currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -64,6 +65,8 @@ export function addJob(sim: Simulator, steps: SimJob['steps'], extra: Partial<Si
 
 export interface TestWorker {
   taskQueue: string;
+  /** The worker's evidence directory. */
+  evidence: string;
   client: Client;
   ccs: CcsClient;
   stop: () => Promise<void>;
@@ -81,12 +84,15 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
   // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
-  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, polling });
+  // Each test worker keeps its evidence chain in a directory of its own.
+  const evidence = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, polling, evidence });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection });
   return {
     taskQueue,
+    evidence,
     client,
     ccs,
     stop: async () => {

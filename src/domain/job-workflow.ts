@@ -42,6 +42,8 @@ export interface RunCcsJobInput {
    * change (default 4; 0: only at the end). New ones appear in `status` (`messages`, `messageCount`).
    */
   liveMessagesEvery?: number;
+  /** Who asked for the run (a person or a system), for the evidence record; at most 200 characters. */
+  requestedBy?: string;
   /** Internal: state carried across continue-as-new. Never set it yourself. */
   resume?: RunCcsJobResume;
 }
@@ -172,7 +174,7 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'resume'];
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'requestedBy', 'resume'];
 export const DEFAULT_LIVE_MESSAGES_EVERY = 4;
 
 function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): ValidRunCcsJobInput['expected'] {
@@ -260,6 +262,9 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
     throw invalidInput(`liveMessagesEvery must be a whole number from 0 (messages only at the end) to 1000; got ${preview(every)}`);
   }
   const liveMessagesEvery = every ?? DEFAULT_LIVE_MESSAGES_EVERY;
+  if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || input.requestedBy.length > 200)) {
+    throw invalidInput(`requestedBy must be text of at most 200 characters (who asked for the run); got ${preview(input.requestedBy)}`);
+  }
   return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, liveMessagesEvery, expected, resume: validateResume(input.resume) };
 }
 

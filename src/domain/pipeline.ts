@@ -48,6 +48,8 @@ export interface PipelineDefinition {
   ccs?: string;
   pollInterval?: DurationInput;
   maxPollInterval?: DurationInput;
+  /** Who asked for the pipeline, for its evidence record (`ccs-jobs --requested-by`). */
+  requestedBy?: string;
 }
 
 export type PipelineJobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
@@ -86,7 +88,7 @@ export interface PipelineReport {
   paused?: PauseState;
 }
 
-const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
+const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy'];
 const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure'];
 const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;

@@ -3,10 +3,15 @@
  * the demo stack, the tests, the chaos suite and the benchmark, so none of them runs a worker
  * configured differently from production without saying so here.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityEvents, type CcsActivities, type PollingSettings } from '../activities';
+import { createEvidenceActivities, type EvidenceSink } from '../activities/evidence';
 import { createFleetActivities, type FleetActivities } from '../activities/fleet';
+import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
+import type { EvidenceContent } from '../domain/evidence';
 import type { CcsClient } from '../ccs/client';
 import { AesGcmCodec } from './codec';
 import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
@@ -25,6 +30,8 @@ export interface CreateWorkerOptions {
   events?: ActivityEvents | undefined;
   /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
   polling?: Partial<PollingSettings> | undefined;
+  /** Where closing records go (EVIDENCE_DIR): a sink, or a JSON Lines directory; default ./evidence. */
+  evidence?: EvidenceSink | string | undefined;
   /** Payload encryption (CCS_CODEC_KEYS). */
   codec?: CodecConfig | undefined;
   tuning?: Partial<WorkerTuning> | undefined;
@@ -38,6 +45,19 @@ export interface CreateWorkerOptions {
   failWorkflowOnBug?: boolean | undefined;
 }
 
+/** The version evidence records name: the package's (found from src/ and from the compiled dist/src/). */
+const WORKER_VERSION = ((): string => {
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(__dirname, path), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ccs-job-orchestrator' && pkg.version) return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
+})();
+
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   // The fleet activities signal this namespace's own workflows (maintenance windows) over the worker's
   // connection, with the worker's payload encryption so what they send is encrypted like the rest.
@@ -46,12 +66,14 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)] } } : {}),
   });
+  const evidence = typeof options.evidence === 'object' ? options.evidence : new JsonlEvidenceSink<EvidenceContent>(options.evidence ?? join(process.cwd(), 'evidence'));
   const workerOptions: WorkerOptions = {
     connection: options.connection,
     ...(options.namespace ? { namespace: options.namespace } : {}),
     taskQueue: options.taskQueue,
     activities: {
       ...createFleetActivities({ client: fleetClient }),
+      ...createEvidenceActivities({ sink: evidence, workerVersion: WORKER_VERSION }),
       ...(options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling })),
     },
     ...options.tuning,

@@ -2,9 +2,11 @@
  * How `runCcsJob` calls its activities: named option sets (timeouts, retry policies built from the
  * error vocabulary) and the run counters it emits. Workflow code: deterministic, no I/O.
  */
-import { ActivityCancellationType, metricMeter, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, metricMeter, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
+import type { EvidenceActivities } from '../activities/evidence';
 import type { FleetActivities } from '../activities/fleet';
+import type { StartedBy } from '../domain/evidence';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 
 /** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
@@ -74,6 +76,23 @@ export const fleetCall = proxyActivities<FleetActivities>({ startToCloseTimeout:
  * history, not an activity's three events and a workflow task.
  */
 export const maintenanceLookup = proxyLocalActivities<FleetActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
+
+/**
+ * The closing evidence record: retried until the sink takes it (no error type stops it), backing off
+ * to five minutes; the workflow's outcome is decided before and does not depend on it.
+ */
+export const evidenceCall = proxyActivities<EvidenceActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' } });
+
+/** Who started this workflow, as its evidence record says: a schedule, a parent pipeline, a named requester. */
+export function startedBy(requestedBy: unknown): StartedBy {
+  const info = workflowInfo();
+  const scheduled = (info.searchAttributes?.TemporalScheduledById as unknown[] | undefined)?.[0];
+  return {
+    ...(typeof scheduled === 'string' ? { scheduleId: scheduled } : {}),
+    ...(info.parent ? { pipelineWorkflowId: info.parent.workflowId } : {}),
+    ...(typeof requestedBy === 'string' && requestedBy !== '' ? { requestedBy: requestedBy.slice(0, 200) } : {}),
+  };
+}
 
 /** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });

@@ -6,6 +6,8 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
+  ContinueAsNew,
   condition,
   continueAsNew,
   log,
@@ -21,6 +23,7 @@ import { SearchAttribute, pauseSignal, resumeSignal, statusQuery, type LiveMessa
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
 import { validateRunCcsJobInput, type ValidRunCcsJobInput } from '../domain/job-workflow';
+import { jobEvidence } from '../domain/evidence';
 import { pauseFrom, type PauseState } from '../domain/pause';
 import { expectedFromHistory, MIN_HISTORY_RUNS, type LateInfo } from '../domain/duration-alert';
 import { formatDuration, invalidInput } from '../domain/validation';
@@ -28,7 +31,9 @@ import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
   CONFIRM_MAX_POLL_MS,
+  evidenceCall,
   maintenanceLookup,
+  startedBy,
   CONFIRM_POLL_MS,
   RETRY,
   RUN_SNAPSHOT_SIZE,
@@ -85,6 +90,9 @@ const MAINTENANCE_RECHECK_MS = 60_000;
 const LIVE_MESSAGES_PATCH = 'ccs-live-messages-v1';
 /** Messages kept in the workflow's state (the newest): bounded whatever the run emits. */
 const LIVE_KEPT = 50;
+
+/** Workflows from this change on write an evidence record when they close (any outcome). */
+const EVIDENCE_PATCH = 'ccs-evidence-v1';
 
 /** Workflows given an expectedDuration from this change on flag their run late (a timer; nothing else changes). */
 const DURATION_ALERT_PATCH = 'ccs-duration-alert-v1';
@@ -313,29 +321,67 @@ class JobRunFollower {
   }
 
   /** The whole execution; no step is cancelled by a native cancellation: it is turned into an abort. */
+  /** The whole execution, then its evidence record (from EVIDENCE_PATCH on), whatever the outcome. */
   run(): Promise<RunCcsJobResult> {
     return CancellationScope.nonCancellable(async () => {
-      if (this.input.resume) {
-        this.announceResumed();
-        if (this.pausable) await this.joinMaintenance();
-      } else await this.executeOrAdopt();
-      this.phase = 'running';
-      this.armDurationAlert();
-      const stopWaiting = await this.followUntilEndOrCancel();
-      let final = this.current as JobRun;
-      if (this.cancel.info && !this.ended(final)) {
-        this.phase = 'cancelling';
-        final = await this.abortAndConfirm(final, stopWaiting);
-      } else if (final.messages === undefined) {
-        // Ended before the first poll (e.g. an adopted or instantly faulted run): one read for its messages.
-        final = this.watching ? await this.readFinalWatched(final) : ((this.record(await this.readFinal(final)) as WaitForJobRunChangeResult).run);
+      let result: RunCcsJobResult;
+      try {
+        result = await this.follow();
+      } catch (err) {
+        // Continuing as new is not closing: the continuation writes the record when it closes.
+        if (!(err instanceof ContinueAsNew)) await this.recordEvidence(err);
+        throw err;
       }
-      this.phase = 'finished';
-      this.counters.ended.add(1, { ccs: this.server, status: final.status });
-      const result = resultOf(final, this.polls, this.adopted, this.cancel.info);
-      if (this.late) result.late = this.late;
-      return outcomeOf(result, this.cancel.info, this.cancel.native);
+      await this.recordEvidence(undefined, result);
+      return result;
     });
+  }
+
+  /**
+   * Writes this run's evidence record (EVIDENCE_PATCH), retried until it succeeds; the outcome is
+   * decided already and does not change. A failure's details carry the run's result when there was one.
+   */
+  private async recordEvidence(err: unknown, result?: RunCcsJobResult): Promise<void> {
+    if (!patched(EVIDENCE_PATCH)) return;
+    const failure = err instanceof ApplicationFailure ? err : undefined;
+    const details = failure?.details?.[0] as Partial<RunCcsJobResult> | undefined;
+    const info = workflowInfo();
+    await evidenceCall.recordEvidence(
+      jobEvidence({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        startedBy: startedBy(this.raw.requestedBy),
+        ccs: this.server,
+        jobId: this.input.jobId,
+        result: result ?? (details?.jobRunId ? (details as RunCcsJobResult) : undefined),
+        error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
+        cancel: this.cancel.info,
+        deadlineAt: this.deadlineAt,
+      }),
+    );
+  }
+
+  private async follow(): Promise<RunCcsJobResult> {
+    if (this.input.resume) {
+      this.announceResumed();
+      if (this.pausable) await this.joinMaintenance();
+    } else await this.executeOrAdopt();
+    this.phase = 'running';
+    this.armDurationAlert();
+    const stopWaiting = await this.followUntilEndOrCancel();
+    let final = this.current as JobRun;
+    if (this.cancel.info && !this.ended(final)) {
+      this.phase = 'cancelling';
+      final = await this.abortAndConfirm(final, stopWaiting);
+    } else if (final.messages === undefined) {
+      // Ended before the first poll (e.g. an adopted or instantly faulted run): one read for its messages.
+      final = this.watching ? await this.readFinalWatched(final) : ((this.record(await this.readFinal(final)) as WaitForJobRunChangeResult).run);
+    }
+    this.phase = 'finished';
+    this.counters.ended.add(1, { ccs: this.server, status: final.status });
+    const result = resultOf(final, this.polls, this.adopted, this.cancel.info);
+    if (this.late) result.late = this.late;
+    return outcomeOf(result, this.cancel.info, this.cancel.native);
   }
 
   /** A continuation: the run is known; make the search attributes say so again. */
@@ -522,6 +568,7 @@ class JobRunFollower {
         ...(this.messageTotal > 0 ? { messages: { total: this.messageTotal, recent: this.recentMessages } } : {}),
       },
       ...(this.raw.liveMessagesEvery === undefined ? {} : { liveMessagesEvery: this.raw.liveMessagesEvery }),
+      ...(this.raw.requestedBy === undefined ? {} : { requestedBy: this.raw.requestedBy }),
       ...(this.raw.expectedDuration === undefined ? {} : { expectedDuration: this.raw.expectedDuration }),
       ...(this.raw.expectedDurationFactor === undefined ? {} : { expectedDurationFactor: this.raw.expectedDurationFactor }),
     });

@@ -29,9 +29,11 @@ import {
   type PipelineJobReport,
   type PipelineReport,
 } from '../domain/pipeline';
+import { pipelineEvidence } from '../domain/evidence';
 import { pauseFrom } from '../domain/pause';
 import { parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
+import { evidenceCall, startedBy } from './activity-options';
 import { resolveNames } from './job-names';
 import { runCcsJob } from './run-ccs-job';
 
@@ -66,7 +68,50 @@ function invalidPipeline(problems: string[]): ApplicationFailure {
 /** Pipelines with jobs given by name look them up first (only those: no other history changes). */
 const JOB_NAMES_PATCH = 'ccs-pipeline-job-names-v1';
 
+/** Pipelines from this change on write an evidence record when they close (any outcome). */
+const EVIDENCE_PATCH = 'ccs-evidence-v1';
+
+/** What the pipeline's evidence record is built from, filled in as the pipeline goes. */
+interface Closing {
+  definition: PipelineDefinition;
+  report?: PipelineReport;
+  deadlineAt: number | null;
+}
+
 export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
+  const closing: Closing = { definition: given, deadlineAt: null };
+  let report: PipelineReport;
+  try {
+    report = await runPipeline(given, closing);
+  } catch (err) {
+    await recordPipelineEvidence(closing, err);
+    throw err;
+  }
+  await recordPipelineEvidence(closing, undefined);
+  return report;
+}
+
+/** The pipeline's evidence record (EVIDENCE_PATCH), retried until written; only a pipeline that got as far as its report has one. */
+async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<void> {
+  if (!closing.report || !patched(EVIDENCE_PATCH)) return;
+  const info = workflowInfo();
+  const failure = err instanceof ApplicationFailure ? err : undefined;
+  await CancellationScope.nonCancellable(() =>
+    evidenceCall.recordEvidence(
+      pipelineEvidence({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        startedBy: startedBy(closing.definition.requestedBy),
+        definition: closing.definition,
+        report: closing.report!,
+        error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
+        deadlineAt: closing.deadlineAt,
+      }),
+    ),
+  );
+}
+
+async function runPipeline(given: PipelineDefinition, closing: Closing): Promise<PipelineReport> {
   const problems = pipelineProblems(given);
   if (problems.length > 0) throw invalidPipeline(problems);
   let definition = given;
@@ -89,7 +134,10 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
       jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, ...(job.name ? { name: job.name } : {}), workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
     })),
   };
+  closing.definition = definition;
+  closing.report = report;
   let deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
+  closing.deadlineAt = deadlineAt;
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
   let stoppedBy: string | undefined;
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 /**
  * Worker configuration from the environment, read once at start-up. Every problem is reported
  * together in one error; the result is frozen. Secrets (the CCS password) are never echoed.
@@ -57,6 +58,8 @@ export interface WorkerConfig {
   metricsBindAddress: string | undefined;
   /** host:port of /livez and /readyz (HEALTH_BIND_ADDRESS); undefined: no health endpoint. */
   healthBindAddress: string | undefined;
+  /** The directory of the evidence chain's JSON Lines files (EVIDENCE_DIR, default ./evidence). */
+  evidenceDir: string;
 }
 
 /** Thrown by {@link loadConfig}; `problems` lists every bad or missing variable. */
@@ -75,7 +78,7 @@ export const CONFIG_VARIABLES = [
   'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
-  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS',
+  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR',
 ] as const;
 
 /**
@@ -186,6 +189,7 @@ export function loadConfig(env: Env): WorkerConfig {
     logLevel,
     metricsBindAddress,
     healthBindAddress,
+    evidenceDir: resolve(get('EVIDENCE_DIR') ?? 'evidence'),
   });
 }
 

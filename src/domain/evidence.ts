@@ -1,0 +1,134 @@
+/**
+ * Evidence records: what an auditor needs of every scan, one immutable record per closed workflow
+ * run, written by an activity into a hash-chained sink (src/evidence). This module builds the part a
+ * workflow knows; the activity adds when it was recorded, by which worker version, and digests.
+ * Pure: workflows import it.
+ */
+import type { CancelledInfo, RunCcsJobResult } from './job-workflow';
+import type { JobRunMessage } from './job-run';
+import type { PipelineDefinition, PipelineReport } from './pipeline';
+
+/** Messages kept in a record (the newest), each cut to 1 KiB: a record stays small whatever CCS wrote. */
+export const EVIDENCE_MESSAGES = 100;
+
+/** Who or what started the workflow. */
+export interface StartedBy {
+  /** The Temporal schedule that started it (`TemporalScheduledById`). */
+  scheduleId?: string;
+  /** The pipeline workflow that started it as a child. */
+  pipelineWorkflowId?: string;
+  /** A person or system named by the starter (`ccs-jobs --requested-by`, default the CLI user). */
+  requestedBy?: string;
+}
+
+/** A record as the workflow builds it. */
+export interface EvidenceDraft {
+  /** `<workflowId>/<runId>`: one record per workflow run, whatever retries the activity makes. */
+  key: string;
+  kind: 'job' | 'pipeline';
+  workflowId: string;
+  runId: string;
+  startedBy: StartedBy;
+  ccs: string | null;
+  jobId: string | null;
+  jobRunId: string | null;
+  /** When the run (or the pipeline) started and ended. */
+  startTime: string | null;
+  endTime: string | null;
+  /** The final CCS status (Completed, Faulted, Aborted, …), the pipeline's status, or "NotStarted". */
+  status: string;
+  /** The workflow's own outcome: completed, or the error type it failed with. */
+  outcome: string;
+  error: { type: string; message: string } | null;
+  exception: string | null;
+  messages: JobRunMessage[];
+  cancel: CancelledInfo | null;
+  /** The deadline the workflow had (ISO), if any. */
+  deadline: string | null;
+  late: boolean;
+  /** The pipeline's definition, digested by the activity (then dropped) and its report, for reports. */
+  pipelineDefinition?: PipelineDefinition;
+  pipeline?: PipelineReport;
+}
+
+/** A record as stored: the draft plus what the activity adds. */
+export interface EvidenceContent extends Omit<EvidenceDraft, 'pipelineDefinition'> {
+  recordedAt: string;
+  workerVersion: string;
+  /** SHA-256 of the pipeline definition's canonical JSON (pipelines). */
+  pipelineDigest: string | null;
+}
+
+function boundedMessages(messages: readonly JobRunMessage[] | undefined): JobRunMessage[] {
+  return (messages ?? []).slice(-EVIDENCE_MESSAGES).map((m) => ({ time: m.time, text: m.text.length > 1024 ? `${m.text.slice(0, 1024)}…` : m.text }));
+}
+
+/** The record of a `runCcsJob` from what it knows when it closes. */
+export function jobEvidence(args: {
+  workflowId: string;
+  runId: string;
+  startedBy: StartedBy;
+  ccs: string;
+  jobId: string;
+  result: RunCcsJobResult | undefined;
+  error: { type: string; message: string } | null;
+  cancel: CancelledInfo | undefined;
+  deadlineAt: number | null;
+}): EvidenceDraft {
+  const { result } = args;
+  return {
+    key: `${args.workflowId}/${args.runId}`,
+    kind: 'job',
+    workflowId: args.workflowId,
+    runId: args.runId,
+    startedBy: args.startedBy,
+    ccs: args.ccs,
+    jobId: args.jobId,
+    jobRunId: result?.jobRunId ?? null,
+    startTime: result?.startTime ?? null,
+    endTime: result?.endTime ?? null,
+    status: result?.status ?? 'NotStarted',
+    outcome: args.error ? args.error.type : 'completed',
+    error: args.error,
+    exception: result?.exception ?? null,
+    messages: boundedMessages(result?.messages),
+    cancel: args.cancel ?? null,
+    deadline: args.deadlineAt === null ? null : new Date(args.deadlineAt).toISOString(),
+    late: result?.late !== undefined,
+  };
+}
+
+/** The record of a `runCcsPipeline` from its report. */
+export function pipelineEvidence(args: {
+  workflowId: string;
+  runId: string;
+  startedBy: StartedBy;
+  definition: PipelineDefinition;
+  report: PipelineReport;
+  error: { type: string; message: string } | null;
+  deadlineAt: number | null;
+}): EvidenceDraft {
+  const { report } = args;
+  return {
+    key: `${args.workflowId}/${args.runId}`,
+    kind: 'pipeline',
+    workflowId: args.workflowId,
+    runId: args.runId,
+    startedBy: args.startedBy,
+    ccs: args.definition.ccs ?? null,
+    jobId: null,
+    jobRunId: null,
+    startTime: report.startedAt,
+    endTime: report.endedAt ?? null,
+    status: report.status,
+    outcome: args.error ? args.error.type : 'completed',
+    error: args.error,
+    exception: null,
+    messages: [],
+    cancel: null,
+    deadline: args.deadlineAt === null ? null : new Date(args.deadlineAt).toISOString(),
+    late: false,
+    pipelineDefinition: args.definition,
+    pipeline: report,
+  };
+}
