@@ -14,6 +14,7 @@ Commands:
   cancel <workflowId>     abort the CCS run(s) of a job or pipeline workflow
   pause <workflowId>      hold a job or pipeline: no CCS request, no new job, no abort (--until, --hold-deadline)
   resume <workflowId>     end a pause
+  evidence list|show|verify|export   the tamper-evident record of every closed run (EVIDENCE_DIR)
   reconcile               CCS runs no workflow follows (terminated workflows, console runs): report, adopt, abort
   maintenance ...         start|end|list a CCS server's maintenance window: its runs hold, then resume
   list                    job workflows, filtered by CCS status or job
@@ -68,6 +69,19 @@ pipeline starts no new stage or job and pauses its running jobs. A cancel while 
 Examples:
   ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h
   ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline`,
+  evidence: `ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--dir DIR]
+ccs-jobs evidence show <workflowId> [--dir DIR]
+ccs-jobs evidence verify [--json] [--dir DIR]
+ccs-jobs evidence export --format json|csv [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]
+
+Every runCcsJob and runCcsPipeline writes one record when it closes, whatever the outcome, into a
+SHA-256 hash chain (each record carries the previous record's hash) of JSON Lines files in the
+workers' EVIDENCE_DIR (--dir, default ./evidence). verify walks the chain: exit 0 when intact,
+2 naming the first edited, removed or reordered record.
+Examples:
+  ccs-jobs evidence list --since 30d --status Faulted
+  ccs-jobs evidence verify
+  ccs-jobs evidence export --format csv --since 366d --out scans-2026.csv`,
   reconcile: `ccs-jobs reconcile [--ccs NAME] (--jobs ID,ID | --search "ATTRS" | --recent 7d) [--policy report|adopt|abort]
                    [--max-requests 500] [--schedule "*/15 * * * *"] [--json]
 

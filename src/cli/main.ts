@@ -34,6 +34,7 @@ import { formatDuration, parseDuration } from '../domain/validation';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
+import { evidence } from './evidence';
 import { reconcile } from './reconcile';
 import { HELP } from './help';
 import { CliError, ExitCode, elapsed, table } from './output';
@@ -77,6 +78,11 @@ const OPTIONS = {
   policy: { type: 'string' },
   'max-requests': { type: 'string' },
   schedule: { type: 'string' },
+  since: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  dir: { type: 'string' },
+  'requested-by': { type: 'string' },
   'hold-deadline': { type: 'boolean' },
 } as const;
 
@@ -87,7 +93,7 @@ function listQuery(values: Values): string {
 }
 
 /** The runCcsJob input from the command line, every flag checked before anything is contacted. */
-function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput {
+function jobInput(jobIdArg: string | undefined, values: Values, requester?: string): RunCcsJobInput {
   if (!jobIdArg) throw new CliError('name the CCS job: ccs-jobs run <JobID> or ccs-jobs run --name "<JobName>"');
   const input: RunCcsJobInput = {
     jobId: jobIdArg,
@@ -98,6 +104,7 @@ function jobInput(jobIdArg: string | undefined, values: Values): RunCcsJobInput 
     ...(values['if-running'] ? { ifRunning: values['if-running'] as 'fail' | 'attach' } : {}),
     ...(values.expect ? { expectedDuration: values.expect } : {}),
     ...(values['expect-factor'] === undefined ? {} : { expectedDurationFactor: Number(values['expect-factor']) }),
+    ...(requester ? { requestedBy: requester } : {}),
   };
   try {
     return checkedRunCcsJobInput(input);
@@ -180,6 +187,12 @@ function pauseInput(values: Values): PauseInput {
     throw new CliError((err as Error).message);
   }
   return input;
+}
+
+/** Who asks, for the evidence record: --requested-by, else the user running the CLI. */
+function requesterOf(values: Values, env: Record<string, string | undefined>): string | undefined {
+  const who = values['requested-by'] ?? env.USER ?? env.USERNAME;
+  return who === undefined || who === '' ? undefined : who.slice(0, 200);
 }
 
 /** A placeholder JobID, to check the other flags of `run --name` before the name is resolved. */
@@ -275,10 +288,12 @@ async function list(cli: Cli, query: string, values: Values, out: Out): Promise<
   return ExitCode.ok;
 }
 
-async function pipeline(cli: () => Promise<Cli>, verb: string | undefined, file: string | undefined, values: Values, out: Out): Promise<number> {
+async function pipeline(cli: () => Promise<Cli>, verb: string | undefined, file: string | undefined, values: Values, env: Record<string, string | undefined>, out: Out): Promise<number> {
   if (verb !== 'run' && verb !== 'validate') throw new CliError('use ccs-jobs pipeline run <file> or ccs-jobs pipeline validate <file>');
   if (!file) throw new CliError(`name the pipeline file: ccs-jobs pipeline ${verb} <file>`);
   const definition = loadPipelineFile(file);
+  const requester = requesterOf(values, env);
+  if (requester && definition.requestedBy === undefined) definition.requestedBy = requester;
   const jobs = definition.stages.reduce((n, s) => n + s.jobs.length, 0);
   if (verb === 'validate') {
     out.write(`${file}: valid pipeline ${JSON.stringify(definition.name)} with ${definition.stages.length} stage(s) and ${jobs} job(s)\n`);
@@ -346,9 +361,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
           jobInput(ANY_JOB_ID, values); // every other flag checked before anything is contacted
           const c = await lazyCli();
           const jobId = await resolveJobName(c, values.name, values.ccs, out, Boolean(values.json));
-          return await startJob(c, jobInput(jobId, values), values, out);
+          return await startJob(c, jobInput(jobId, values, requesterOf(values, env)), values, out);
         }
-        const input = jobInput(rest[0], values);
+        const input = jobInput(rest[0], values, requesterOf(values, env));
         return await startJob(await lazyCli(), input, values, out);
       }
       case 'status':
@@ -382,6 +397,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
         return ExitCode.ok;
       }
+      case 'evidence':
+        return await evidence(rest[0], rest[1], { dir: values.dir, since: values.since, job: values.job, status: values.status, format: values.format, out: values.out, json: values.json }, env, out);
       case 'reconcile':
         return await reconcile(lazyCli, { ccs: values.ccs, jobs: values.jobs, search: values.search, recent: values.recent, policy: values.policy, maxRequests: values['max-requests'], schedule: values.schedule, json: values.json }, out);
       case 'maintenance':
@@ -391,7 +408,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await list(await lazyCli(), query, values, out);
       }
       case 'pipeline':
-        return await pipeline(lazyCli, rest[0], rest[1], values, out);
+        return await pipeline(lazyCli, rest[0], rest[1], values, env, out);
       case 'schedule':
         return await schedule(lazyCli, rest[0], rest[1], values, out);
       case 'ccs':
@@ -403,7 +420,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, reconcile, list, pipeline, schedule, ccs, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, reconcile, evidence, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);

@@ -3,6 +3,10 @@
  * chain; a retried write adds nothing; the chain verifies.
  */
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { runCcsPipeline } from '../../src/workflows';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
@@ -12,6 +16,19 @@ import type { Chained } from '../../src/evidence/chain';
 import { addJob, eventually, failureOf, simAndWorker, startRun } from '../helpers';
 
 const rig = simAndWorker();
+const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 async function recordsOf(workflowId: string): Promise<(EvidenceContent & Chained)[]> {
   const out: (EvidenceContent & Chained)[] = [];
@@ -62,5 +79,39 @@ describe('evidence records', () => {
     expect(p?.pipeline?.stages[0]?.jobs.map((j) => j.state)).toEqual(['completed', 'failed']);
     const children = p!.pipeline!.stages[0]!.jobs.map((j) => j.workflowId);
     for (const child of children) expect((await recordsOf(child))[0]?.startedBy).toEqual({ pipelineWorkflowId: handle.workflowId });
+  });
+
+  it('ccs-jobs evidence list, show, verify and export; verify names an edited and a deleted record', async () => {
+    const done = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s' });
+    await done.result();
+    await eventually(async () => (await recordsOf(done.workflowId)).length === 1);
+    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-copy-'));
+    cpSync(rig.w.evidence, dir, { recursive: true });
+    const all = JSON.parse((await cli(['evidence', 'list', '--dir', dir, '--json'])).stdout) as { seq: number }[];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect((await cli(['evidence', 'list', '--dir', dir, '--status', 'faulted'])).stdout).toMatch(/Faulted\s+CcsJobFaulted/);
+    expect(JSON.parse((await cli(['evidence', 'show', done.workflowId, '--dir', dir])).stdout)).toMatchObject({ workflowId: done.workflowId, status: 'Completed' });
+    const intact = await cli(['evidence', 'verify', '--dir', dir]);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(new RegExp(`is intact: ${all.length} record\\(s\\), head [0-9a-f]{64}`));
+    const csvFile = join(dir, 'out.csv');
+    expect((await cli(['evidence', 'export', '--format', 'csv', '--out', csvFile, '--dir', dir])).stdout).toBe(`exported ${all.length} record(s) as csv to ${csvFile}\n`);
+    const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^seq,recordedAt,kind,workflowId,/);
+    expect(csv).toHaveLength(all.length + 1);
+    const jsonFile = join(dir, 'out.json');
+    await cli(['evidence', 'export', '--format', 'json', '--out', jsonFile, '--dir', dir, '--since', '1h']);
+    expect((JSON.parse(readFileSync(jsonFile, 'utf8')) as unknown[]).length).toBe(all.length);
+
+    const file = readdirSync(dir).find((n) => n.startsWith('evidence-'))!;
+    const lines = readFileSync(join(dir, file), 'utf8').trim().split('\n');
+    writeFileSync(join(dir, file), `${[lines[0], lines[1]!.replace('"status":"', '"status":"X'), ...lines.slice(2)].join('\n')}\n`);
+    const edited = await cli(['evidence', 'verify', '--dir', dir]);
+    expect(edited.code).toBe(2);
+    expect(edited.stdout).toMatch(/is BROKEN at record 2 \(edited\): record \d+ does not hash to its hash/);
+    writeFileSync(join(dir, file), `${[lines[0], ...lines.slice(2)].join('\n')}\n`);
+    const deleted = await cli(['evidence', 'verify', '--dir', dir]);
+    expect(deleted.code).toBe(2);
+    expect(deleted.stdout).toMatch(/is BROKEN at record 2 \(missing before\): .*1 record\(s\) removed before it/);
   });
 });

@@ -1,0 +1,117 @@
+/** `ccs-jobs evidence list|show|verify|export`: the evidence chain, read where the workers write it (EVIDENCE_DIR). */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { EvidenceContent } from '../domain/evidence';
+import { parseDuration, requireGuid } from '../domain/validation';
+import type { Chained } from '../evidence/chain';
+import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
+import { CliError, ExitCode, table } from './output';
+import type { Out } from './progress';
+
+type Sealed = EvidenceContent & Chained;
+
+export interface EvidenceOptions {
+  dir?: string | undefined;
+  since?: string | undefined;
+  job?: string | undefined;
+  status?: string | undefined;
+  format?: string | undefined;
+  out?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** The records that pass the filters, oldest first. */
+async function selected(sink: JsonlEvidenceSink<EvidenceContent>, o: EvidenceOptions): Promise<Sealed[]> {
+  let since: number | undefined;
+  if (o.since !== undefined) {
+    try {
+      since = Date.now() - parseDuration('--since', o.since);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  let job: string | undefined;
+  if (o.job !== undefined) {
+    try {
+      job = requireGuid('--job', o.job);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  const status = o.status?.toLowerCase();
+  const out: Sealed[] = [];
+  for await (const r of sink.records()) {
+    if (!r) continue;
+    if (since !== undefined && Date.parse(r.recordedAt) < since) continue;
+    if (job !== undefined && r.jobId !== job && !r.pipeline?.stages.some((s) => s.jobs.some((j) => j.jobId === job))) continue;
+    if (status !== undefined && r.status.toLowerCase() !== status) continue;
+    out.push(r);
+  }
+  return out;
+}
+
+const CSV_COLUMNS = ['seq', 'recordedAt', 'kind', 'workflowId', 'runId', 'ccs', 'jobId', 'jobRunId', 'startTime', 'endTime', 'status', 'outcome', 'exception', 'requestedBy', 'scheduleId', 'pipelineWorkflowId', 'workerVersion', 'hash', 'prevHash'] as const;
+
+function csvCell(value: unknown): string {
+  let text: string;
+  if (value === null || value === undefined) text = '';
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = `${value}`;
+  else text = JSON.stringify(value);
+  // A cell starting with =, +, - or @ is text, not a formula, when a spreadsheet opens the file.
+  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(records: Sealed[]): string {
+  const rows = records.map((r) => {
+    const flat: Record<string, unknown> = { ...r, requestedBy: r.startedBy.requestedBy, scheduleId: r.startedBy.scheduleId, pipelineWorkflowId: r.startedBy.pipelineWorkflowId };
+    return CSV_COLUMNS.map((c) => csvCell(flat[c])).join(',');
+  });
+  return `${CSV_COLUMNS.join(',')}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
+}
+
+export async function evidence(verb: string | undefined, arg: string | undefined, o: EvidenceOptions, env: Record<string, string | undefined>, out: Out): Promise<number> {
+  const dir = resolve(o.dir ?? env.EVIDENCE_DIR ?? 'evidence');
+  const sink = new JsonlEvidenceSink<EvidenceContent>(dir);
+  switch (verb) {
+    case 'list': {
+      const records = await selected(sink, o);
+      if (o.json) out.write(`${JSON.stringify(records, null, 2)}\n`);
+      else if (records.length === 0) out.write(`no evidence records in ${dir}${o.since || o.job || o.status ? ' match' : ''}\n`);
+      else {
+        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? '-']);
+        out.write(`${table(['SEQ', 'RECORDED', 'KIND', 'WORKFLOW ID', 'JOB ID', 'STATUS', 'OUTCOME', 'STARTED BY'], rows)}\n`);
+      }
+      return ExitCode.ok;
+    }
+    case 'show': {
+      if (!arg) throw new CliError('name the workflow: ccs-jobs evidence show <workflowId>');
+      const records: Sealed[] = [];
+      for await (const r of sink.records()) if (r && r.workflowId === arg) records.push(r);
+      if (records.length === 0) throw new CliError(`no evidence record for workflow ${arg} in ${dir}`);
+      out.write(`${JSON.stringify(records.length === 1 ? records[0] : records, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    case 'verify': {
+      const result = await sink.verify();
+      if (result.broken) {
+        out.write(o.json ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n` : `evidence chain in ${dir} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${result.broken.detail}\n`);
+        return ExitCode.failed;
+      }
+      out.write(o.json ? `${JSON.stringify({ ok: true, dir, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${result.lastHash}\n`);
+      return ExitCode.ok;
+    }
+    case 'export': {
+      const format = o.format ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new CliError(`--format must be json or csv; got ${JSON.stringify(format)}`);
+      if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv --out FILE');
+      const records = await selected(sink, o);
+      writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
+      out.write(`exported ${records.length} record(s) as ${format} to ${o.out}\n`);
+      return ExitCode.ok;
+    }
+    default:
+      throw new CliError('use ccs-jobs evidence list|show|verify|export (see ccs-jobs evidence --help)');
+  }
+}
