@@ -76,6 +76,7 @@ function describeRun(r: RunCcsJobResult): string[] {
 const EXIT_BY_TYPE: Record<string, number> = {
   [ErrorType.JobFaulted]: ExitCode.failed,
   [ErrorType.PipelineFailed]: ExitCode.failed,
+  [ErrorType.StaleData]: ExitCode.failed,
   [ErrorType.JobAborted]: ExitCode.aborted,
   [ErrorType.JobTimedOut]: ExitCode.timedOut,
   [ErrorType.JobEndedUnexpectedly]: ExitCode.failed,

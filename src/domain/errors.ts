@@ -40,6 +40,8 @@ export const ErrorType = Object.freeze({
   AbortUnconfirmed: 'CcsAbortUnconfirmed',
   /** A pipeline stopped because a job failed in a stage without continueOnFailure, or its timeout passed. Not retryable. */
   PipelineFailed: 'CcsPipelineFailed',
+  /** A pipeline stage's required collection has no Completed run recent enough (`requireFresh`); its jobs did not run. Not retryable. */
+  StaleData: 'CcsStaleData',
   /** Benign: a poll saw no change yet. Used as retry-as-poll; never the final outcome. */
   RunUnchanged: 'CcsRunUnchanged',
   /** Benign: the worker holding a wait is stopping; the wait continues on another worker a second later. Never an abort. */

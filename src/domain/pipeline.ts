@@ -37,6 +37,13 @@ export interface PipelineStage {
   jobs: (string | PipelineJobSpec | PipelineJobByName)[];
   /** Keep going (siblings and later stages) when a job of this stage fails. Default false. */
   continueOnFailure?: boolean;
+  /**
+   * The stale-data gate: before its jobs run, the stage checks (through CCS's jobruns) that a
+   * collection's latest Completed run ended within `within`: the job named by `job`, or every job of
+   * the earlier stage named by `fromStage`. Otherwise the stage fails `CcsStaleData` and its jobs do
+   * not run (CCS evaluations silently reuse the last successful collection, however old).
+   */
+  requireFresh?: { job?: string; fromStage?: string; within: DurationInput; ccs?: string };
 }
 
 export interface PipelineDefinition {
@@ -89,7 +96,7 @@ export interface PipelineReport {
 }
 
 const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy'];
-const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure'];
+const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure', 'requireFresh'];
 const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
 
@@ -143,6 +150,22 @@ export function pipelineProblems(input: unknown): string[] {
     else if (seenStages.has(stage.name)) problems.push(`${at}.name: duplicate stage name ${preview(stage.name)}`);
     else seenStages.add(stage.name);
     if (stage.continueOnFailure !== undefined && typeof stage.continueOnFailure !== 'boolean') problems.push(`${at}.continueOnFailure: must be true or false`);
+    if (stage.requireFresh !== undefined) {
+      const fresh = stage.requireFresh as Record<string, unknown>;
+      const fat = `${at}.requireFresh`;
+      if (!isObject(fresh)) problems.push(`${fat}: must be an object like { job: <collection JobID>, within: 24h } or { fromStage: collect, within: 24h }`);
+      else {
+        unknownKeys(fresh, ['job', 'fromStage', 'within', 'ccs'], fat);
+        if ((fresh.job === undefined) === (fresh.fromStage === undefined)) problems.push(`${fat}: give exactly one of job (a collection JobID) and fromStage (an earlier stage's name)`);
+        if (fresh.job !== undefined && !isGuid(fresh.job)) problems.push(`${fat}.job: must be a job GUID like 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16; got ${preview(fresh.job)}`);
+        if (fresh.fromStage !== undefined && !(input.stages as unknown[]).slice(0, i).some((earlier) => isObject(earlier) && earlier.name === fresh.fromStage)) {
+          problems.push(`${fat}.fromStage: must name an earlier stage; got ${preview(fresh.fromStage)}`);
+        }
+        if (fresh.within === undefined) problems.push(`${fat}.within: required, how recent the collection must be, e.g. "24h"`);
+        else duration(fresh.within, `${fat}.within`, 60_000);
+        server(fresh.ccs, `${fat}.ccs`);
+      }
+    }
     if (!Array.isArray(stage.jobs) || stage.jobs.length === 0) {
       problems.push(`${at}.jobs: required, a non-empty list of job GUIDs`);
       return;

@@ -31,9 +31,9 @@ import {
 } from '../domain/pipeline';
 import { pipelineEvidence } from '../domain/evidence';
 import { pauseFrom } from '../domain/pause';
-import { parseDuration } from '../domain/validation';
+import { formatDuration, parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
-import { evidenceCall, startedBy } from './activity-options';
+import { ccsCall, evidenceCall, startedBy } from './activity-options';
 import { resolveNames } from './job-names';
 import { runCcsJob } from './run-ccs-job';
 
@@ -111,6 +111,31 @@ async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<v
   );
 }
 
+/** Runs read per collection job by the stale-data gate, looking for its latest Completed run. */
+const FRESHNESS_RUNS = 20;
+
+/**
+ * The stale-data gate of stage `index`: null when every collection it names has a Completed run that
+ * ended within the window; otherwise why not, naming the job, its last good run and that run's age.
+ */
+async function staleCollection(definition: PipelineDefinition, index: number): Promise<string | null> {
+  const stage = definition.stages[index]!;
+  const fresh = stage.requireFresh!;
+  const withinMs = parseDuration('within', fresh.within);
+  const checks = fresh.job
+    ? [{ jobId: fresh.job.toLowerCase(), ccs: fresh.ccs ?? definition.ccs ?? 'default' }]
+    : stageJobs(definition, definition.stages.find((s) => s.name === fresh.fromStage)!).map((j) => ({ jobId: j.jobId, ccs: fresh.ccs ?? j.ccs ?? 'default' }));
+  for (const { jobId, ccs } of checks) {
+    const runs = await ccsCall.listJobRuns({ jobId, count: FRESHNESS_RUNS, ccs });
+    const good = runs.find((r) => r.status === 'Completed' && r.endTime !== null && Number.isFinite(Date.parse(r.endTime)));
+    const where = `stage ${JSON.stringify(stage.name)} requires collection job ${jobId} to have completed within ${formatDuration(withinMs)}`;
+    if (!good) return `${where}, but it has no Completed run among its last ${FRESHNESS_RUNS}; its jobs did not run`;
+    const ageMs = Date.now() - Date.parse(good.endTime!);
+    if (ageMs > withinMs) return `${where}, but its last good run ${good.jobRunId} ended ${good.endTime} (${formatDuration(ageMs)} ago); its jobs did not run`;
+  }
+  return null;
+}
+
 async function runPipeline(given: PipelineDefinition, closing: Closing): Promise<PipelineReport> {
   const problems = pipelineProblems(given);
   if (problems.length > 0) throw invalidPipeline(problems);
@@ -140,6 +165,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   closing.deadlineAt = deadlineAt;
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
   let stoppedBy: string | undefined;
+  /** The error type the pipeline fails with when stopped: a failed job's, or the stale-data gate's. */
+  let stoppedType: string = ErrorType.PipelineFailed;
 
   const signalCancel = (child: ChildWorkflowHandle<typeof runCcsJob>, reason: string): void => {
     // Non-cancellable: this also runs from the handler of the pipeline's own cancellation. A child
@@ -251,6 +278,19 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
         for (const job of stageReport.jobs) job.state = 'skipped';
         continue;
       }
+      if (stage.requireFresh) {
+        const stale = await staleCollection(definition, i);
+        if (stale) {
+          stageReport.state = 'failed';
+          for (const job of stageReport.jobs) Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
+          log.warn('stale-data gate closed: the stage does not run', { pipeline: definition.name, stage: stage.name, reason: stale });
+          if (!stage.continueOnFailure && !stoppedBy) {
+            stoppedBy = stale;
+            stoppedType = ErrorType.StaleData;
+          }
+          continue;
+        }
+      }
       stageReport.state = 'running';
       const specs = stageJobs(definition, stage);
       await Promise.all(specs.map((spec, j) => runJob(i, spec, stageReport.jobs[j]!)));
@@ -271,7 +311,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   }
   if (stoppedBy) {
     report.status = 'Failed';
-    throw ApplicationFailure.create({ type: ErrorType.PipelineFailed, nonRetryable: true, message: `pipeline ${definition.name} failed: ${stoppedBy}`, details: [report] });
+    throw ApplicationFailure.create({ type: stoppedType, nonRetryable: true, message: `pipeline ${definition.name} failed: ${stoppedBy}`, details: [report] });
   }
   report.status = failures.length > 0 ? 'CompletedWithFailures' : 'Completed';
   return report;
