@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { EvidenceContent } from '../domain/evidence';
 import { parseDuration, requireGuid } from '../domain/validation';
 import type { Chained } from '../evidence/chain';
+import { renderReportPage } from '../evidence/html-report';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import { CliError, ExitCode, table } from './output';
 import type { Out } from './progress';
@@ -104,10 +105,15 @@ export async function evidence(verb: string | undefined, arg: string | undefined
     }
     case 'export': {
       const format = o.format ?? 'json';
-      if (format !== 'json' && format !== 'csv') throw new CliError(`--format must be json or csv; got ${JSON.stringify(format)}`);
-      if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv --out FILE');
+      if (format !== 'json' && format !== 'csv' && format !== 'html') throw new CliError(`--format must be json, csv or html; got ${JSON.stringify(format)}`);
+      if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv|html --out FILE');
       const records = await selected(sink, o);
-      writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
+      if (format === 'html') {
+        const pages = records
+          .filter((r) => r.kind === 'pipeline' && r.pipeline)
+          .map((r) => ({ workflowId: r.workflowId, report: r.pipeline!, generatedAt: new Date().toISOString(), source: `evidence record ${r.seq}, ${r.hash.slice(0, 16)}…` }));
+        writeFileSync(o.out, renderReportPage(`CCS scan evidence (${pages.length} pipeline run(s))`, pages));
+      } else writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
       out.write(`exported ${records.length} record(s) as ${format} to ${o.out}\n`);
       return ExitCode.ok;
     }

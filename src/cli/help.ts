@@ -15,6 +15,7 @@ Commands:
   pause <workflowId>      hold a job or pipeline: no CCS request, no new job, no abort (--until, --hold-deadline)
   resume <workflowId>     end a pause
   evidence list|show|verify|export   the tamper-evident record of every closed run (EVIDENCE_DIR)
+  report <workflowId> --html FILE    a pipeline run as a self-contained HTML page: timeline, jobs, summary
   reconcile               CCS runs no workflow follows (terminated workflows, console runs): report, adopt, abort
   maintenance ...         start|end|list a CCS server's maintenance window: its runs hold, then resume
   list                    job workflows, filtered by CCS status or job
@@ -69,10 +70,18 @@ pipeline starts no new stage or job and pauses its running jobs. A cancel while 
 Examples:
   ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h
   ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline`,
+  report: `ccs-jobs report <pipeline workflowId> --html FILE
+
+A self-contained HTML page (no script, no network fetch) of a pipeline run, from Temporal: its stages
+and jobs as a timeline (bars from start to end, coloured by outcome), each job's status, duration,
+exception and messages, and a summary. For runs older than Temporal keeps, use
+ccs-jobs evidence export --format html.
+Examples:
+  ccs-jobs report ccs-pipeline-nightly-scan --html nightly.html`,
   evidence: `ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--dir DIR]
 ccs-jobs evidence show <workflowId> [--dir DIR]
 ccs-jobs evidence verify [--json] [--dir DIR]
-ccs-jobs evidence export --format json|csv [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]
+ccs-jobs evidence export --format json|csv|html [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]
 
 Every runCcsJob and runCcsPipeline writes one record when it closes, whatever the outcome, into a
 SHA-256 hash chain (each record carries the previous record's hash) of JSON Lines files in the

@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
 import { TimeoutFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import {
   DEFAULT_TASK_QUEUE,
@@ -34,6 +36,8 @@ import { formatDuration, parseDuration } from '../domain/validation';
 import { ccsCheck, ccsInspect } from './ccs-server';
 import { connect, notFound, type Cli, type GlobalOptions } from './connect';
 import { loadPipelineFile } from './pipeline-file';
+import type { PipelineReport } from '../domain/pipeline';
+import { renderPipelineReport } from '../evidence/html-report';
 import { evidence } from './evidence';
 import { reconcile } from './reconcile';
 import { HELP } from './help';
@@ -82,6 +86,7 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   dir: { type: 'string' },
+  html: { type: 'string' },
   'requested-by': { type: 'string' },
   'hold-deadline': { type: 'boolean' },
 } as const;
@@ -187,6 +192,23 @@ function pauseInput(values: Values): PauseInput {
     throw new CliError((err as Error).message);
   }
   return input;
+}
+
+/** A pipeline's report: its result, the report its failure carries, or (still running) its live report. */
+async function pipelineReportOf(cli: Cli, workflowId: string): Promise<PipelineReport> {
+  const handle = cli.client.workflow.getHandle(workflowId);
+  const d = await handle.describe().catch(notFound(workflowId, cli.namespace));
+  if (d.type !== WorkflowName.runCcsPipeline) throw new CliError(`workflow ${workflowId} is a ${d.type}, not a pipeline; ccs-jobs report draws pipelines`);
+  if (d.status.name === 'RUNNING') return handle.query(pipelineStatusQuery);
+  try {
+    return (await handle.result()) as PipelineReport;
+  } catch (err) {
+    let cause: unknown = err instanceof WorkflowFailedError ? err.cause : undefined;
+    while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+    const report = cause instanceof ApplicationFailure ? (cause.details?.[0] as PipelineReport | undefined) : undefined;
+    if (report?.stages) return report;
+    throw new CliError(`pipeline ${workflowId} ended ${d.status.name} without a report to draw`);
+  }
 }
 
 /** Who asks, for the evidence record: --requested-by, else the user running the CLI. */
@@ -397,6 +419,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
         }
         return ExitCode.ok;
       }
+      case 'report': {
+        const workflowId = rest[0];
+        if (!workflowId) throw new CliError('name the pipeline workflow: ccs-jobs report <workflowId> --html FILE');
+        if (!values.html) throw new CliError('name the file: ccs-jobs report <workflowId> --html FILE');
+        const c = await lazyCli();
+        const report = await pipelineReportOf(c, workflowId);
+        writeFileSync(values.html, renderPipelineReport({ workflowId, report, generatedAt: new Date().toISOString(), source: 'Temporal' }));
+        out.write(`wrote the report of ${workflowId} (${report.status}) to ${values.html}\n`);
+        return ExitCode.ok;
+      }
       case 'evidence':
         return await evidence(rest[0], rest[1], { dir: values.dir, since: values.since, job: values.job, status: values.status, format: values.format, out: values.out, json: values.json }, env, out);
       case 'reconcile':
@@ -420,7 +452,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         await (await import('../worker')).runWorker(env);
         return ExitCode.ok;
       default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, reconcile, evidence, list, pipeline, schedule, ccs, worker`);
+        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: run, status, cancel, pause, resume, maintenance, reconcile, evidence, report, list, pipeline, schedule, ccs, worker`);
     }
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);
