@@ -8,6 +8,8 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import { CcsClient } from './ccs/client';
 import { tokenOutcomeType } from './ccs/http';
 import { createWorker } from './hosting/create-worker';
+import type { EvidenceContent } from './domain/evidence';
+import { PostgresEvidenceSink } from './evidence/postgres-sink';
 import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
 import { reportStartupError } from './hosting/startup-error';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
@@ -75,7 +77,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
-      evidence: config.evidenceDir,
+      evidence: config.evidenceDatabaseUrl ? new PostgresEvidenceSink<EvidenceContent>(config.evidenceDatabaseUrl) : config.evidenceDir,
     });
     if (config.metricsBindAddress) {
       currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));

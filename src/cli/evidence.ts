@@ -6,6 +6,7 @@ import { parseDuration, requireGuid } from '../domain/validation';
 import type { Chained } from '../evidence/chain';
 import { renderReportPage } from '../evidence/html-report';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
+import { PostgresEvidenceSink } from '../evidence/postgres-sink';
 import { CliError, ExitCode, table } from './output';
 import type { Out } from './progress';
 
@@ -22,7 +23,7 @@ export interface EvidenceOptions {
 }
 
 /** The records that pass the filters, oldest first. */
-async function selected(sink: JsonlEvidenceSink<EvidenceContent>, o: EvidenceOptions): Promise<Sealed[]> {
+async function selected(sink: Pick<JsonlEvidenceSink<EvidenceContent>, 'records'>, o: EvidenceOptions): Promise<Sealed[]> {
   let since: number | undefined;
   if (o.since !== undefined) {
     try {
@@ -73,8 +74,20 @@ export function toCsv(records: Sealed[]): string {
 }
 
 export async function evidence(verb: string | undefined, arg: string | undefined, o: EvidenceOptions, env: Record<string, string | undefined>, out: Out): Promise<number> {
-  const dir = resolve(o.dir ?? env.EVIDENCE_DIR ?? 'evidence');
-  const sink = new JsonlEvidenceSink<EvidenceContent>(dir);
+  const databaseUrl = o.dir === undefined ? env.EVIDENCE_DATABASE_URL : undefined;
+  const dir = databaseUrl ? 'the PostgreSQL sink (EVIDENCE_DATABASE_URL)' : resolve(o.dir ?? env.EVIDENCE_DIR ?? 'evidence');
+  const sink = databaseUrl ? new PostgresEvidenceSink<EvidenceContent>(databaseUrl) : new JsonlEvidenceSink<EvidenceContent>(dir);
+  try {
+    return await command(verb, arg, o, sink, dir, out);
+  } finally {
+    if (sink instanceof PostgresEvidenceSink) await sink.close();
+  }
+}
+
+/** Where records are read from: the JSON Lines directory or PostgreSQL. */
+type Source = Pick<JsonlEvidenceSink<EvidenceContent>, 'records' | 'verify'>;
+
+async function command(verb: string | undefined, arg: string | undefined, o: EvidenceOptions, sink: Source, dir: string, out: Out): Promise<number> {
   switch (verb) {
     case 'list': {
       const records = await selected(sink, o);

@@ -60,6 +60,8 @@ export interface WorkerConfig {
   healthBindAddress: string | undefined;
   /** The directory of the evidence chain's JSON Lines files (EVIDENCE_DIR, default ./evidence). */
   evidenceDir: string;
+  /** PostgreSQL for the evidence chain instead of the directory (EVIDENCE_DATABASE_URL); a secret. */
+  evidenceDatabaseUrl: string | undefined;
 }
 
 /** Thrown by {@link loadConfig}; `problems` lists every bad or missing variable. */
@@ -78,7 +80,7 @@ export const CONFIG_VARIABLES = [
   'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
-  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR',
+  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR', 'EVIDENCE_DATABASE_URL',
 ] as const;
 
 /**
@@ -190,6 +192,7 @@ export function loadConfig(env: Env): WorkerConfig {
     metricsBindAddress,
     healthBindAddress,
     evidenceDir: resolve(get('EVIDENCE_DIR') ?? 'evidence'),
+    evidenceDatabaseUrl: get('EVIDENCE_DATABASE_URL'),
   });
 }
 
