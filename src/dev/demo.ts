@@ -9,6 +9,12 @@ import { waitForPipeline } from '../cli/progress';
 import { startStack, type Stack } from './stack';
 import type { PipelineDefinition } from '../domain/pipeline';
 import { DEFAULT_JOBS } from '../sim/default-scenario';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EvidenceContent } from '../domain/evidence';
+import type { Chained } from '../evidence/chain';
+import { renderPipelineReport } from '../evidence/html-report';
+import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 
 const [collection, cisEvaluation, pciEvaluation] = DEFAULT_JOBS;
 
@@ -21,6 +27,23 @@ export const DEMO_PIPELINE: PipelineDefinition = {
     { name: 'evaluate', jobs: [cisEvaluation!.JobID, pciEvaluation!.JobID], continueOnFailure: true },
   ],
 };
+
+/** The pipeline's evidence record (written by the workflow as it closed), and its report as an HTML page. */
+async function writeEvidence(stack: Stack, workflowId: string, say: (line: string) => void): Promise<void> {
+  const sink = new JsonlEvidenceSink<EvidenceContent>(stack.evidenceDir);
+  let record: (EvidenceContent & Chained) | undefined;
+  for await (const r of sink.records()) if (r?.workflowId === workflowId && r.kind === 'pipeline') record = r;
+  if (!record?.pipeline) {
+    say(`no evidence record for ${workflowId} in ${stack.evidenceDir}`);
+    return;
+  }
+  const reports = join(stack.evidenceDir, 'reports');
+  mkdirSync(reports, { recursive: true });
+  const html = join(reports, `${workflowId}.html`);
+  writeFileSync(html, renderPipelineReport({ workflowId, report: record.pipeline, generatedAt: new Date().toISOString(), source: `evidence record ${record.seq}` }));
+  say(`evidence: record ${record.seq} (sha256 ${record.hash.slice(0, 16)}…) in ${stack.evidenceDir}; check it with: npx ccs-jobs evidence verify --dir ${stack.evidenceDir}`);
+  say(`report: ${html}`);
+}
 
 async function demo(): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -48,6 +71,7 @@ async function demo(): Promise<number> {
     say(`  workflow ${handle.workflowId}: ${stack.temporal.uiUrl}/namespaces/default/workflows/${handle.workflowId}\n`);
     const code = await waitForPipeline(handle, stack.client, { write: (t) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) }, false);
     say(`\nthe evaluation that faulted is reported with its CCS exception and messages; exit code of "ccs-jobs pipeline run --wait" would be ${code}.`);
+    await writeEvidence(stack, handle.workflowId, say);
     say(`Temporal UI (until the demo stops): ${stack.temporal.uiUrl}`);
     return 0;
   };

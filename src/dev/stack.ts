@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { CcsClient } from '../ccs/client';
@@ -21,6 +21,8 @@ export interface Stack {
   client: Client;
   taskQueue: string;
   caFile: string;
+  /** Where the worker writes its evidence chain (EVIDENCE_DIR, default ./evidence). */
+  evidenceDir: string;
   stop: () => Promise<void>;
 }
 
@@ -64,7 +66,8 @@ export async function startStack(say: (line: string) => void, options: { preferD
     stops.push(() => ccs.close());
     const workerConnection = await NativeConnection.connect({ address: temporal.address });
     stops.push(() => workerConnection.close());
-    const worker = await createWorker({ connection: workerConnection, taskQueue: DEFAULT_TASK_QUEUE, servers: { default: ccs } });
+    const evidenceDir = resolve(process.env.EVIDENCE_DIR ?? 'evidence');
+    const worker = await createWorker({ connection: workerConnection, taskQueue: DEFAULT_TASK_QUEUE, servers: { default: ccs }, evidence: evidenceDir });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -73,7 +76,7 @@ export async function startStack(say: (line: string) => void, options: { preferD
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
     say(`  worker polling task queue ${DEFAULT_TASK_QUEUE}`);
-    return { temporal, sim, client: new Client({ connection }), taskQueue: DEFAULT_TASK_QUEUE, caFile, stop };
+    return { temporal, sim, client: new Client({ connection }), taskQueue: DEFAULT_TASK_QUEUE, caFile, evidenceDir, stop };
   } catch (err) {
     await stop();
     throw err;
