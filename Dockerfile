@@ -40,12 +40,15 @@ ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js \
     METRICS_BIND_ADDRESS=127.0.0.1:9464 \
     HEALTH_BIND_ADDRESS=127.0.0.1:8080 \
-    LOG_LEVEL=INFO
+    LOG_LEVEL=INFO \
+    EVIDENCE_DIR=/var/lib/ccs-evidence
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/workflow-bundle.js /app/workflow-bundle.encoded-failures.js ./
 COPY --chown=root:root package.json ./
+# The evidence chain: mount a volume here (compose does) so it outlives the container.
+RUN mkdir -p /var/lib/ccs-evidence && chown node:node /var/lib/ccs-evidence
 USER node
 EXPOSE 8080 9464
 # Liveness: the process serves and its worker has not failed. Readiness (/readyz) is for orchestrators.

@@ -118,7 +118,7 @@ describe('reading docker-compose.yml for the local cluster (src/dev/cluster/comp
   });
 
   it('reads the worker stage ENV of the Dockerfile', () => {
-    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO' });
+    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO', EVIDENCE_DIR: '/var/lib/ccs-evidence' });
     expect(dockerfileWorkerEnv('FROM a AS b\nENV A=1\nFROM c AS worker\nENV B="two words" \\\n    C=3\nCMD x')).toEqual({ B: 'two words', C: '3' });
   });
 });

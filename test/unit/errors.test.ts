@@ -13,7 +13,7 @@ describe('error vocabulary', () => {
 
   it('says retryable exactly where the retry policies retry', () => {
     for (const type of Object.values(ErrorType)) {
-      const workflowOutcome = ['CcsJobFaulted', 'CcsJobAborted', 'CcsJobTimedOut', 'CcsAbortUnconfirmed', 'CcsPipelineFailed'].includes(type);
+      const workflowOutcome = ['CcsJobFaulted', 'CcsJobAborted', 'CcsJobTimedOut', 'CcsAbortUnconfirmed', 'CcsPipelineFailed', 'CcsStaleData'].includes(type);
       const retryable = !workflowOutcome && !NON_RETRYABLE_ERROR_TYPES.includes(type);
       expect(documented.get(type), type).toBe(retryable ? 'yes' : 'no');
     }

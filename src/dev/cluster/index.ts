@@ -27,7 +27,7 @@ export const LOCAL_SERVER_KEYS = [
   'HISTORY_GRPC_PORT', 'HISTORY_MEMBERSHIP_PORT', 'WORKER_GRPC_PORT', 'WORKER_MEMBERSHIP_PORT',
 ] as const;
 /** The worker variables the cluster sets itself. */
-export const LOCAL_WORKER_KEYS = ['TEMPORAL_ADDRESS', 'CCS_SERVERS_FILE', 'HEALTH_BIND_ADDRESS', 'METRICS_BIND_ADDRESS', 'WORKFLOW_BUNDLE_PATH'] as const;
+export const LOCAL_WORKER_KEYS = ['TEMPORAL_ADDRESS', 'CCS_SERVERS_FILE', 'HEALTH_BIND_ADDRESS', 'METRICS_BIND_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'EVIDENCE_DIR'] as const;
 
 /** Settings that name a real CCS: given any of them, the cluster starts no simulator and passes them on. */
 const REAL_CCS_KEYS = ['CCS_SERVERS_FILE', 'CCS_BASE_URL'];
@@ -180,6 +180,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...serviceEnvironment(compose, 'worker', vars),
       ...ccsEnv,
       TEMPORAL_ADDRESS: address,
+      // One evidence directory shared by the cluster's workers, as compose's volume is.
+      EVIDENCE_DIR: join(dir, 'evidence'),
       ...options.workerEnv,
     };
     // Compose's path of the mounted servers file means nothing here when CCS is given by CCS_BASE_URL.
