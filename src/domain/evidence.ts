@@ -115,7 +115,7 @@ export function pipelineEvidence(args: {
     workflowId: args.workflowId,
     runId: args.runId,
     startedBy: args.startedBy,
-    ccs: args.definition.ccs ?? null,
+    ccs: typeof args.definition?.ccs === 'string' ? args.definition.ccs : null,
     jobId: null,
     jobRunId: null,
     startTime: report.startedAt,

@@ -111,9 +111,33 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
       throw invalidInput('resume is internal to continue-as-new and must not be set by callers; remove it');
     }
   } catch (err) {
-    throw invalidInputFailure(err);
+    const failure = invalidInputFailure(err);
+    await recordRefusedInput(raw, failure);
+    throw failure;
   }
   return new JobRunFollower(input, raw).run();
+}
+
+/** A run refused for its input closes too, so it has its record (EVIDENCE_PATCH): nothing was sent to CCS. */
+async function recordRefusedInput(raw: RunCcsJobInput, failure: ApplicationFailure): Promise<void> {
+  if (!patched(EVIDENCE_PATCH)) return;
+  const info = workflowInfo();
+  const given = typeof raw === 'object' && raw !== null ? raw : ({} as Partial<RunCcsJobInput>);
+  await CancellationScope.nonCancellable(() =>
+    evidenceCall.recordEvidence(
+      jobEvidence({
+        workflowId: info.workflowId,
+        runId: info.runId,
+        startedBy: startedBy(given.requestedBy),
+        ccs: typeof given.ccs === 'string' ? given.ccs.slice(0, 64) : 'default',
+        jobId: typeof given.jobId === 'string' ? given.jobId.slice(0, 64) : '',
+        result: undefined,
+        error: { type: failure.type ?? ErrorType.InvalidInput, message: failure.message },
+        cancel: undefined,
+        deadlineAt: null,
+      }),
+    ),
+  );
 }
 
 /**

@@ -101,7 +101,7 @@ async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<v
       pipelineEvidence({
         workflowId: info.workflowId,
         runId: info.runId,
-        startedBy: startedBy(closing.definition.requestedBy),
+        startedBy: startedBy((closing.definition as Partial<PipelineDefinition> | null)?.requestedBy),
         definition: closing.definition,
         report: closing.report!,
         error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
@@ -138,7 +138,11 @@ async function staleCollection(definition: PipelineDefinition, index: number): P
 
 async function runPipeline(given: PipelineDefinition, closing: Closing): Promise<PipelineReport> {
   const problems = pipelineProblems(given);
-  if (problems.length > 0) throw invalidPipeline(problems);
+  if (problems.length > 0) {
+    // Refused before anything started: the record says so, with the report of a pipeline that never ran.
+    closing.report = { name: typeof given?.name === 'string' ? given.name.slice(0, 200) : '(invalid)', status: 'Failed', stages: [], startedAt: new Date().toISOString(), endedAt: new Date().toISOString() };
+    throw invalidPipeline(problems);
+  }
   let definition = given;
   const named = namedJobs(given);
   if (named.length > 0 && patched(JOB_NAMES_PATCH)) {

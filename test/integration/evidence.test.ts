@@ -13,7 +13,7 @@ import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import type { EvidenceContent } from '../../src/domain/evidence';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import type { Chained } from '../../src/evidence/chain';
-import { addJob, eventually, failureOf, simAndWorker, startRun } from '../helpers';
+import { addJob, eventually, failureOf, recordHistory, simAndWorker, startRun } from '../helpers';
 
 const rig = simAndWorker();
 const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
@@ -49,6 +49,10 @@ describe('evidence records', () => {
     const timedOut = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 60], ['Completed', 0]]), pollInterval: '1s', timeout: '3s' });
     await failureOf(timedOut.result());
 
+    await recordHistory(completed, 'evidence-completed');
+    const refused = await startRun(rig.w, { jobId: 'not-a-guid', pollInterval: '1s' });
+    expect((await failureOf(refused.result())).type).toBe('CcsInvalidInput');
+    expect((await recordsOf(refused.workflowId))[0]).toMatchObject({ status: 'NotStarted', outcome: 'CcsInvalidInput', jobRunId: null });
     const [c] = await recordsOf(completed.workflowId);
     expect(c).toMatchObject({ kind: 'job', status: 'Completed', outcome: 'completed', error: null, ccs: 'default', startedBy: { requestedBy: 'alice' }, late: false });
     expect(c?.jobRunId).toMatch(/^[0-9a-f-]{36}$/);
@@ -99,6 +103,9 @@ describe('evidence records', () => {
     const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^seq,recordedAt,kind,workflowId,/);
     expect(csv).toHaveLength(all.length + 1);
+    const htmlFile = join(dir, 'out.html');
+    expect((await cli(['evidence', 'export', '--format', 'html', '--out', htmlFile, '--dir', dir])).code).toBe(0);
+    expect(readFileSync(htmlFile, 'utf8')).toMatch(/<section class="pipeline" data-workflow-id="p-[0-9a-f-]{36}">[\s\S]*evidence scan/);
     const jsonFile = join(dir, 'out.json');
     await cli(['evidence', 'export', '--format', 'json', '--out', jsonFile, '--dir', dir, '--since', '1h']);
     expect((JSON.parse(readFileSync(jsonFile, 'utf8')) as unknown[]).length).toBe(all.length);
