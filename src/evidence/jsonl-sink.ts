@@ -48,9 +48,18 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
       if (existing) return { ...existing, duplicate: true };
       const last = tail.records.at(-1);
       const record = seal(content, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS);
-      const handle = await open(this.fileFor(content.recordedAt), 'a');
+      const file = this.fileFor(content.recordedAt);
+      const size = await stat(file).then((st) => st.size, () => 0);
+      const handle = await open(file, 'a+');
       try {
-        await handle.write(`${JSON.stringify(record)}\n`);
+        // After a crash mid-append the file may not end with a newline: start on a line of our own.
+        let lead = '';
+        if (size > 0) {
+          const last = Buffer.alloc(1);
+          await handle.read(last, 0, 1, size - 1);
+          if (last.toString() !== '\n') lead = '\n';
+        }
+        await handle.write(`${lead}${JSON.stringify(record)}\n`);
         await handle.sync();
       } finally {
         await handle.close();
@@ -97,7 +106,15 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
         await handle.read(buffer, 0, length, size - length);
         const lines = buffer.toString('utf8').split('\n');
         if (length < size) lines.shift(); // the first line may be cut
-        const records = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T & Chained);
+        // A line cut short by a crash mid-append is skipped here (verify reports it as unreadable).
+        const records = lines.flatMap((l) => {
+          if (l.trim() === '') return [];
+          try {
+            return [JSON.parse(l) as T & Chained];
+          } catch {
+            return [];
+          }
+        });
         if (records.length > 0) return { records };
       } finally {
         await handle.close();

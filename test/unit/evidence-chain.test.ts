@@ -70,4 +70,15 @@ describe('JSON Lines sink', () => {
     expect(verified).toMatchObject({ count: 60, broken: null });
     expect(new Set(linesOf(join(dir, 'evidence-2026-11.jsonl')).map((l) => (JSON.parse(l) as Content).key)).size).toBe(60);
   });
+
+  it('a line cut short by a crash does not stop later appends; verify reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+    const sink = new JsonlEvidenceSink<Content>(dir);
+    await sink.append(content('a'));
+    const file = join(dir, 'evidence-2026-11.jsonl');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}{"key":"b","recor`);
+    expect((await sink.append(content('c'))).seq).toBe(2);
+    expect(linesOf(file)).toHaveLength(3);
+    expect((await sink.verify()).broken).toMatchObject({ position: 2, reason: 'unreadable' });
+  });
 });
