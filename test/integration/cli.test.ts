@@ -148,7 +148,7 @@ describe('ccs-jobs errors', () => {
   });
 
   it('--help on every command, with examples', async () => {
-    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'list', 'pipeline', 'schedule', 'worker']) {
+    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'evidence', 'report', 'list', 'pipeline', 'schedule', 'worker']) {
       const r = await cli([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`ccs-jobs ${command}`);
