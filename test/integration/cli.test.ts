@@ -165,7 +165,7 @@ describe('ccs-jobs pipeline', () => {
     const r = await cli(['pipeline', 'validate', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `ccs-jobs: pipeline file ${bad} has 3 problems:\n  stages[0].jobs[0]: must be a job GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a; got "not-a-guid"\n  stages[1].retry: unknown key; allowed: name, jobs, continueOnFailure\n  stages[1].jobs: required, a non-empty list of job GUIDs\n`,
+      `ccs-jobs: pipeline file ${bad} has 3 problems:\n  stages[0].jobs[0]: must be a job GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a; got "not-a-guid"\n  stages[1].retry: unknown key; allowed: name, jobs, continueOnFailure, requireFresh\n  stages[1].jobs: required, a non-empty list of job GUIDs\n`,
     );
     const broken = file('broken.json', '{"name": "scan", "stages": [');
     expect((await cli(['pipeline', 'validate', broken])).stderr).toMatch(/^ccs-jobs: pipeline file .*broken\.json is not valid JSON: /);

@@ -80,7 +80,9 @@ describe('held and retry-as-poll waits', () => {
     expect(jobrunsOf(jobId).length).toBeGreaterThanOrEqual(7);
     expect((await handle.query(statusQuery)).polls).toBeGreaterThanOrEqual(7);
     const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.length).toBeLessThanOrEqual(40);
+    // 48 today: the held wait itself adds none; 14 are the SDK's marker and TemporalChangeVersion
+    // upsert per patched() id, 6 the closing evidence record (an activity and its workflow task).
+    expect(events.length).toBeLessThanOrEqual(50);
     await recordHistory(handle, 'held-watch-short-interval');
   }, 60_000);
 
