@@ -4,8 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -18,6 +17,7 @@ import type { SimJob } from '../src/sim/state';
 import type { RunCcsJobInput } from '../src/domain/contract';
 import type { PollingSettings } from '../src/activities';
 import type { runCcsJob } from '../src/workflows';
+import { tempDir } from './temp-dir';
 
 export const SIM_USER = { username: 'sim-user', password: 'sim-password' };
 
@@ -83,9 +83,9 @@ export async function startWorker(
   quietRuntime();
   const connection = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
-  // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
   // Each test worker keeps its evidence chain in a directory of its own.
-  const evidence = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+  const evidence = tempDir('ccs-evidence-');
+  // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
   const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, polling, evidence });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
@@ -187,4 +187,32 @@ export function spawnWorkerProcess(env: Record<string, string>, waitReady = true
   const proc = { child, exited, output: () => output };
   if (!waitReady) return Promise.resolve(proc);
   return eventually(() => (output.includes('"msg":"worker started"') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
+}
+
+/** The CLI as users run it (`bin/ccs-jobs.js`). */
+export const CLI_BIN = join(__dirname, '..', 'bin', 'ccs-jobs.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI in a child process with only PATH and HOME from this process plus `env`, so a test
+ * sees exactly what a user's shell would, and nothing of the test runner's environment leaks in.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EvidenceContent } from '../domain/evidence';
 import { parseDuration, requireGuid } from '../domain/validation';
-import type { Chained } from '../evidence/chain';
+import { parseAnchor, type Anchor, type Chained } from '../evidence/chain';
 import { renderReportPage } from '../evidence/html-report';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import { PostgresEvidenceSink } from '../evidence/postgres-sink';
@@ -20,6 +20,10 @@ export interface EvidenceOptions {
   format?: string | undefined;
   out?: string | undefined;
   json?: boolean | undefined;
+  /** `SEQ:HASH` heads written down earlier: verify fails if any is no longer in the chain. */
+  anchor?: string[] | undefined;
+  /** `SEQ:HASH`, the head of months archived elsewhere: verify starts at the record after it. */
+  after?: string | undefined;
 }
 
 /** The records that pass the filters, oldest first. */
@@ -108,12 +112,25 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       return ExitCode.ok;
     }
     case 'verify': {
-      const result = await sink.verify();
+      let anchors: Anchor[];
+      let after: Anchor | undefined;
+      try {
+        anchors = (o.anchor ?? []).map((a) => parseAnchor(a));
+        after = o.after === undefined ? undefined : parseAnchor(o.after, '--after');
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const archived = after && anchors.find((a) => a.seq <= after.seq);
+      if (archived) throw new CliError(`--anchor ${archived.seq} is in the archived part (up to --after ${after!.seq}): verify it against the archive`);
+      const result = await sink.verify(anchors, after);
       if (result.broken) {
         out.write(o.json ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n` : `evidence chain in ${dir} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${result.broken.detail}\n`);
         return ExitCode.failed;
       }
-      out.write(o.json ? `${JSON.stringify({ ok: true, dir, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${result.lastHash}\n`);
+      // The head as SEQ:HASH: written down elsewhere, it is what a later `verify --anchor` checks.
+      const head = `${result.lastSeq}:${result.lastHash}`;
+      const anchored = `${after ? `, after archived record ${after.seq}` : ''}${anchors.length ? `; ${anchors.length} anchor(s) found` : ''}`;
+      out.write(o.json ? `${JSON.stringify({ ok: true, dir, head, anchors: anchors.length, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${head}${anchored}\n`);
       return ExitCode.ok;
     }
     case 'export': {

@@ -80,16 +80,19 @@ Examples:
   ccs-jobs report ccs-pipeline-nightly-scan --html nightly.html`,
   evidence: `ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--dir DIR]
 ccs-jobs evidence show <workflowId> [--dir DIR]
-ccs-jobs evidence verify [--json] [--dir DIR]
+ccs-jobs evidence verify [--anchor SEQ:HASH]... [--after SEQ:HASH] [--json] [--dir DIR]
 ccs-jobs evidence export --format json|csv|html [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]
 
 Every runCcsJob and runCcsPipeline writes one record when it closes, whatever the outcome, into a
 SHA-256 hash chain (each record carries the previous record's hash) of JSON Lines files in the
 workers' EVIDENCE_DIR (--dir, default ./evidence). verify walks the chain: exit 0 when intact,
-2 naming the first edited, removed or reordered record.
+2 naming the first edited, removed or reordered record. It prints the head as SEQ:HASH: keep it
+elsewhere (a ticket, another system) and pass it later as --anchor, which also finds the newest
+records removed (a shorter chain is valid in itself). --after starts at the record following an
+archived head (older month files moved away after a passing verify).
 Examples:
   ccs-jobs evidence list --since 30d --status Faulted
-  ccs-jobs evidence verify
+  ccs-jobs evidence verify --anchor 1042:<the 64 hex digits verify printed last week>
   ccs-jobs evidence export --format csv --since 366d --out scans-2026.csv`,
   reconcile: `ccs-jobs reconcile [--ccs NAME] (--jobs ID,ID | --search "ATTRS" | --recent 7d) [--policy report|adopt|abort]
                    [--max-requests 500] [--schedule "*/15 * * * *"] [--json]

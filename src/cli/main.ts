@@ -86,6 +86,8 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   dir: { type: 'string' },
+  anchor: { type: 'string', multiple: true },
+  after: { type: 'string' },
   html: { type: 'string' },
   'requested-by': { type: 'string' },
   'hold-deadline': { type: 'boolean' },
@@ -430,7 +432,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return ExitCode.ok;
       }
       case 'evidence':
-        return await evidence(rest[0], rest[1], { dir: values.dir, since: values.since, job: values.job, status: values.status, format: values.format, out: values.out, json: values.json }, env, out);
+        return await evidence(rest[0], rest[1], { dir: values.dir, since: values.since, job: values.job, status: values.status, format: values.format, out: values.out, json: values.json, anchor: values.anchor, after: values.after }, env, out);
       case 'reconcile':
         return await reconcile(lazyCli, { ccs: values.ccs, jobs: values.jobs, search: values.search, recent: values.recent, policy: values.policy, maxRequests: values['max-requests'], schedule: values.schedule, json: values.json }, out);
       case 'maintenance':

@@ -43,34 +43,119 @@ export interface ChainBreak {
   /** 1-based position in what was read (not the record's own `seq`, which may be the forged part). */
   position: number;
   seq: number | null;
-  reason: 'edited' | 'missing before' | 'out of order' | 'unreadable';
+  reason: 'edited' | 'missing before' | 'out of order' | 'unreadable' | 'anchor';
   detail: string;
 }
 
-/** Walks records in order: each must hash to its `hash`, link to the previous `hash`, and count on by one. */
-export function verifyChain(records: Iterable<unknown>): { count: number; lastHash: string; broken: ChainBreak | null } {
-  let previous = GENESIS;
-  let expectedSeq = 1;
-  let count = 0;
-  for (const value of records) {
-    count++;
+/**
+ * A record's place and hash written down outside the sink (a ticket, another system): removing the
+ * newest records leaves a shorter chain that is valid in itself, which only an anchor can show.
+ */
+export interface Anchor {
+  seq: number;
+  hash: string;
+}
+
+/** `SEQ:HASH` as `verify` prints the head, e.g. `42:3f9a…` (the full 64 hex digits). */
+export function parseAnchor(text: string, flag = '--anchor'): Anchor {
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/i.exec(text.trim());
+  if (!match || Number(match[1]) < 1) throw new Error(`${flag} must be SEQ:HASH as verify prints the head (e.g. 42:<64 hex digits>); got ${JSON.stringify(text.slice(0, 100))}`);
+  return { seq: Number(match[1]), hash: match[2]!.toLowerCase() };
+}
+
+/** The outcome of walking a chain: how many records were read, the head's hash, the first break. */
+export interface ChainVerdict {
+  count: number;
+  /** The head: the last intact record's seq and hash (0 and GENESIS for an empty chain). */
+  lastSeq: number;
+  lastHash: string;
+  broken: ChainBreak | null;
+}
+
+/**
+ * Walks a chain one record at a time, oldest first, holding only the previous hash: each record must
+ * hash to its `hash`, link to the previous `hash` and count on by one; each anchor's record must be
+ * there with the anchored hash. Memory stays flat however long the chain (12 months and more).
+ */
+export class ChainWalker {
+  private readonly anchored: Map<number, string>;
+  private previous = GENESIS;
+  private expectedSeq = 1;
+  private count = 0;
+  private broken: ChainBreak | null = null;
+
+  /**
+   * `after`: the head of records archived elsewhere (verified there); the walk starts at the record
+   * that follows it instead of at the chain's first.
+   */
+  constructor(
+    private readonly anchors: readonly Anchor[] = [],
+    after?: Anchor,
+  ) {
+    this.anchored = new Map(anchors.map((a) => [a.seq, a.hash]));
+    if (after) {
+      this.previous = after.hash;
+      this.expectedSeq = after.seq + 1;
+    }
+  }
+
+  /** Takes the next record; false once the chain is broken (later records need not be read). */
+  add(value: unknown): boolean {
+    if (this.broken) return false;
+    this.count++;
+    this.broken = this.check(value);
+    return this.broken === null;
+  }
+
+  private check(value: unknown): ChainBreak | null {
+    const position = this.count;
     const record = value as Partial<Chained> & Record<string, unknown>;
     if (typeof record !== 'object' || record === null || typeof record.hash !== 'string' || typeof record.prevHash !== 'string' || typeof record.seq !== 'number') {
-      return { count, lastHash: previous, broken: { position: count, seq: null, reason: 'unreadable', detail: 'not a sealed evidence record' } };
+      return { position, seq: null, reason: 'unreadable', detail: 'not a sealed evidence record' };
     }
     const { hash, ...unsealed } = record;
     if (sha256(canonicalJson(unsealed)) !== hash) {
-      return { count, lastHash: previous, broken: { position: count, seq: record.seq, reason: 'edited', detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed` } };
+      return { position, seq: record.seq, reason: 'edited', detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed` };
     }
-    if (record.prevHash !== previous) {
-      const reason = record.seq > expectedSeq ? 'missing before' : 'out of order';
-      return { count, lastHash: previous, broken: { position: count, seq: record.seq, reason, detail: `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - expectedSeq} record(s) removed before it` : ''}` } };
+    if (record.prevHash !== this.previous) {
+      const reason = record.seq > this.expectedSeq ? 'missing before' : 'out of order';
+      return { position, seq: record.seq, reason, detail: `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${this.previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - this.expectedSeq} record(s) removed before it` : ''}` };
     }
-    if (record.seq !== expectedSeq) {
-      return { count, lastHash: previous, broken: { position: count, seq: record.seq, reason: 'out of order', detail: `record numbered ${record.seq} where ${expectedSeq} was expected` } };
+    if (record.seq !== this.expectedSeq) {
+      return { position, seq: record.seq, reason: 'out of order', detail: `record numbered ${record.seq} where ${this.expectedSeq} was expected` };
     }
-    previous = hash;
-    expectedSeq++;
+    const anchor = this.anchored.get(record.seq);
+    if (anchor !== undefined && anchor !== hash) {
+      return { position, seq: record.seq, reason: 'anchor', detail: `record ${record.seq} hashes to ${hash.slice(0, 12)}…, not to the anchored ${anchor.slice(0, 12)}…: the chain was rewritten up to this record` };
+    }
+    this.previous = hash;
+    this.expectedSeq++;
+    return null;
   }
-  return { count, lastHash: previous, broken: null };
+
+  /** The verdict; an anchor beyond the last record read means the newest records were removed. */
+  finish(): ChainVerdict {
+    if (!this.broken) {
+      const beyond = this.anchors.filter((a) => a.seq >= this.expectedSeq).sort((a, b) => a.seq - b.seq)[0];
+      if (beyond) {
+        const last = this.expectedSeq - 1;
+        this.broken = { position: this.count + 1, seq: beyond.seq, reason: 'anchor', detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed` };
+      }
+    }
+    return { count: this.count, lastSeq: this.expectedSeq - 1, lastHash: this.previous, broken: this.broken };
+  }
+}
+
+/** Walks records in order (see ChainWalker). */
+export function verifyChain(records: Iterable<unknown>, anchors: readonly Anchor[] = [], after?: Anchor): ChainVerdict {
+  const walker = new ChainWalker(anchors, after);
+  for (const record of records) if (!walker.add(record)) break;
+  return walker.finish();
+}
+
+/** Walks records as a sink yields them, without holding them (see ChainWalker). */
+export async function verifyStream(records: AsyncIterable<unknown>, anchors: readonly Anchor[] = [], after?: Anchor): Promise<ChainVerdict> {
+  const walker = new ChainWalker(anchors, after);
+  for await (const record of records) if (!walker.add(record)) break;
+  return walker.finish();
 }

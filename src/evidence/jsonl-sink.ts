@@ -4,9 +4,11 @@
  * file, so several workers sharing the directory (a volume) extend one chain; a record already
  * written for the same workflow run is not written twice (an activity retried after its append).
  */
-import { open, readdir, readFile, rm, stat, mkdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, rm, stat, mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { GENESIS, seal, verifyChain, type ChainBreak, type Chained } from './chain';
+import { GENESIS, seal, verifyStream, type Anchor, type ChainVerdict, type Chained } from './chain';
 
 /** How long a lock file may be held before it is taken as left by a crashed writer. */
 const STALE_LOCK_MS = 30_000;
@@ -44,10 +46,9 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
     const release = await this.lock();
     try {
       const tail = await this.tail();
-      const existing = tail.records.find((r) => r.key === content.key);
+      const existing = tail.find(content.key);
       if (existing) return { ...existing, duplicate: true };
-      const last = tail.records.at(-1);
-      const record = seal(content, (last?.seq ?? 0) + 1, last?.hash ?? GENESIS);
+      const record = seal(content, (tail.head?.seq ?? 0) + 1, tail.head?.hash ?? GENESIS);
       const file = this.fileFor(content.recordedAt);
       const size = await stat(file).then((st) => st.size, () => 0);
       const handle = await open(file, 'a+');
@@ -73,54 +74,68 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
   /** Every record in chain order (lines that do not parse are returned as null, for verify to report). */
   async *records(): AsyncGenerator<(T & Chained) | null> {
     for (const file of await this.files()) {
-      const text = await readFile(file, 'utf8');
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        try {
-          yield JSON.parse(line) as T & Chained;
-        } catch {
-          yield null;
+      // Line by line: a month of records is never held at once.
+      const input = createReadStream(file, { encoding: 'utf8' });
+      const lines = createInterface({ input, crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (line.trim() === '') continue;
+          try {
+            yield JSON.parse(line) as T & Chained;
+          } catch {
+            yield null;
+          }
         }
+      } finally {
+        lines.close();
+        input.destroy();
       }
     }
   }
 
-  /** Walks the whole chain: the count, the head's hash, and the first break if any. */
-  async verify(): Promise<{ count: number; lastHash: string; broken: ChainBreak | null }> {
-    const all: unknown[] = [];
-    for await (const r of this.records()) all.push(r);
-    return verifyChain(all);
+  /** Walks the whole chain, a record at a time: the count, the head's hash, and the first break if any. */
+  verify(anchors: readonly Anchor[] = [], after?: Anchor): Promise<ChainVerdict> {
+    return verifyStream(this.records(), anchors, after);
   }
 
-  /** The last records of the newest file (enough for the head and for recent keys). */
-  private async tail(): Promise<{ records: (T & Chained)[] }> {
+  /**
+   * The end of the newest file: the chain's head (the last line that parses) and a lookup of the
+   * records in the last MiB by key. Only the head and the lines naming the key are parsed, so an
+   * append costs a read and a search, not parsing a MiB of JSON.
+   */
+  private async tail(): Promise<{ head: Chained | null; find: (key: string) => (T & Chained) | undefined }> {
     const files = await this.files();
     for (let i = files.length - 1; i >= 0; i--) {
       const file = files[i]!;
       const { size } = await stat(file);
       if (size === 0) continue;
       const handle = await open(file, 'r');
+      let text: string;
       try {
         const length = Math.min(size, TAIL_BYTES);
         const buffer = Buffer.alloc(length);
         await handle.read(buffer, 0, length, size - length);
-        const lines = buffer.toString('utf8').split('\n');
-        if (length < size) lines.shift(); // the first line may be cut
-        // A line cut short by a crash mid-append is skipped here (verify reports it as unreadable).
-        const records = lines.flatMap((l) => {
-          if (l.trim() === '') return [];
-          try {
-            return [JSON.parse(l) as T & Chained];
-          } catch {
-            return [];
-          }
-        });
-        if (records.length > 0) return { records };
+        text = buffer.toString('utf8');
+        if (length < size) text = text.slice(text.indexOf('\n') + 1); // the first line may be cut
       } finally {
         await handle.close();
       }
+      const lines = text.split('\n');
+      // A line cut short by a crash mid-append is skipped here (verify reports it as unreadable).
+      let head: Chained | null = null;
+      for (let j = lines.length - 1; j >= 0 && head === null; j--) head = parseRecord<T>(lines[j]!);
+      if (head === null) continue;
+      return {
+        head,
+        find: (key) => {
+          // JSON.stringify escapes quotes inside strings, so `"key":"<key>"` only occurs as a property;
+          // the lines that hold it are parsed to tell the record's own key from a nested one.
+          const needle = `"key":${JSON.stringify(key)}`;
+          return lines.filter((l) => l.includes(needle)).map((l) => parseRecord<T>(l)).find((r) => r?.key === key) ?? undefined;
+        },
+      };
     }
-    return { records: [] };
+    return { head: null, find: () => undefined };
   }
 
   /** An exclusive lock file; a lock older than STALE_LOCK_MS was left by a writer that died. */
@@ -140,5 +155,16 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
         else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
       }
     }
+  }
+}
+
+/** One line as a sealed record, or null when it is empty or not JSON (a line cut short by a crash). */
+function parseRecord<T>(line: string): (T & Chained) | null {
+  if (line.trim() === '') return null;
+  try {
+    const value = JSON.parse(line) as T & Chained;
+    return typeof value === 'object' && value !== null && typeof value.seq === 'number' && typeof value.hash === 'string' ? value : null;
+  } catch {
+    return null;
   }
 }

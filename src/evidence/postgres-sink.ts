@@ -5,7 +5,7 @@
  * it). The table is created by the project's migrations, applied in order on first use.
  */
 import { Pool, type PoolClient } from 'pg';
-import { GENESIS, seal, verifyChain, type ChainBreak, type Chained } from './chain';
+import { GENESIS, seal, verifyStream, type Anchor, type ChainVerdict, type Chained } from './chain';
 import type { KeyedContent } from './jsonl-sink';
 
 /** The project's migrations of the evidence schema, applied once each, in order. */
@@ -108,10 +108,9 @@ export class PostgresEvidenceSink<T extends KeyedContent> {
     }
   }
 
-  async verify(): Promise<{ count: number; lastHash: string; broken: ChainBreak | null }> {
-    const all: unknown[] = [];
-    for await (const r of this.records()) all.push(r);
-    return verifyChain(all);
+  /** Walks the whole chain, a record at a time: the count, the head's hash, and the first break if any. */
+  verify(anchors: readonly Anchor[] = [], after?: Anchor): Promise<ChainVerdict> {
+    return verifyStream(this.records(), anchors, after);
   }
 
   async close(): Promise<void> {

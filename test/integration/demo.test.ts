@@ -3,15 +3,15 @@
  * everything it started.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 const ROOT = join(__dirname, '..', '..');
-const EVIDENCE = mkdtempSync(join(tmpdir(), 'ccs-demo-evidence-'));
+const EVIDENCE = tempDir('ccs-demo-evidence-');
 
 function startDemo() {
   const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', EVIDENCE_DIR: EVIDENCE }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -4,8 +4,6 @@
  * found by `ccs-jobs evidence verify`.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,10 +12,9 @@ import type { EvidenceContent } from '../../src/domain/evidence';
 import { PostgresEvidenceSink } from '../../src/evidence/postgres-sink';
 import { createWorker } from '../../src/hosting/create-worker';
 import type { runCcsJob } from '../../src/workflows';
-import { addJob, clientFor, quietRuntime, simAndWorker } from '../helpers';
+import { addJob, clientFor, quietRuntime, runCli, simAndWorker, type CliRun } from '../helpers';
 
 const rig = simAndWorker();
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 let pg: LocalPostgres;
 
 beforeAll(async () => {
@@ -37,14 +34,8 @@ async function sql(text: string): Promise<void> {
   }
 }
 
-function verifyWithCli(): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'evidence', 'verify'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', EVIDENCE_DATABASE_URL: pg.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
+function verifyWithCli(...args: string[]): Promise<CliRun> {
+  return runCli(['evidence', 'verify', ...args], { EVIDENCE_DATABASE_URL: pg.url });
 }
 
 describe('PostgreSQL evidence sink', () => {
@@ -76,7 +67,8 @@ describe('PostgreSQL evidence sink', () => {
     const records: EvidenceContent[] = [];
     for await (const r of sink.records()) if (r) records.push(r);
     expect(records[0]).toMatchObject({ kind: 'job', status: 'Completed', outcome: 'completed' });
-    expect((await verifyWithCli()).stdout).toMatch(/is intact: 41 record\(s\)/);
+    const head = /is intact: 41 record\(s\), head (41:[0-9a-f]{64})\n/.exec((await verifyWithCli()).stdout)?.[1];
+    expect(head).toBeDefined();
 
     await sql(`UPDATE ccs_evidence SET record = replace(record, '"status":"Completed"', '"status":"Faulted"') WHERE seq = 5`);
     const edited = await verifyWithCli();
@@ -87,6 +79,21 @@ describe('PostgreSQL evidence sink', () => {
     const deleted = await verifyWithCli();
     expect(deleted.code).toBe(2);
     expect(deleted.stdout).toMatch(/BROKEN at record 7 \(missing before\): record 8 links to/);
+    // A chain rewritten from scratch is valid in itself; the head kept from before refutes it.
+    await sql('TRUNCATE ccs_evidence');
+    const rebuilt = new PostgresEvidenceSink<EvidenceContent>(pg.url);
+    for (let i = 0; i < 41; i++) await rebuilt.append(draft(100 + i));
+    await rebuilt.close();
+    const rewritten = await verifyWithCli('--anchor', head!);
+    expect(rewritten.code).toBe(2);
+    expect(rewritten.stdout).toMatch(/BROKEN at record 41 \(anchor\): record 41 hashes to [0-9a-f]{12}…, not to the anchored/);
+    // The newest rows removed: the 39 left verify alone; the anchored head shows what went.
+    const rebuiltHead = /head (41:[0-9a-f]{64})/.exec((await verifyWithCli()).stdout)?.[1];
+    await sql('DELETE FROM ccs_evidence WHERE seq > 39');
+    expect((await verifyWithCli()).code).toBe(0);
+    const truncated = await verifyWithCli('--anchor', rebuiltHead!);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stdout).toMatch(/BROKEN at record 40 \(anchor\): anchored record 41 is missing: the chain ends at record 39, so its newest 2 or more record\(s\) were removed/);
     await sink.close();
   }, 120_000);
 });

@@ -3,9 +3,7 @@
  * chain; a retried write adds nothing; the chain verifies.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { runCcsPipeline } from '../../src/workflows';
@@ -13,21 +11,13 @@ import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import type { EvidenceContent } from '../../src/domain/evidence';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import type { Chained } from '../../src/evidence/chain';
-import { addJob, eventually, failureOf, recordHistory, simAndWorker, startRun } from '../helpers';
+import { addJob, type CliRun, eventually, failureOf, recordHistory, runCli, simAndWorker, startRun } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 const rig = simAndWorker();
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 async function recordsOf(workflowId: string): Promise<(EvidenceContent & Chained)[]> {
@@ -89,7 +79,7 @@ describe('evidence records', () => {
     const done = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s' });
     await done.result();
     await eventually(async () => (await recordsOf(done.workflowId)).length === 1);
-    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-copy-'));
+    const dir = tempDir('ccs-evidence-copy-');
     cpSync(rig.w.evidence, dir, { recursive: true });
     const all = JSON.parse((await cli(['evidence', 'list', '--dir', dir, '--json'])).stdout) as { seq: number }[];
     expect(all.length).toBeGreaterThanOrEqual(3);
@@ -97,7 +87,11 @@ describe('evidence records', () => {
     expect(JSON.parse((await cli(['evidence', 'show', done.workflowId, '--dir', dir])).stdout)).toMatchObject({ workflowId: done.workflowId, status: 'Completed' });
     const intact = await cli(['evidence', 'verify', '--dir', dir]);
     expect(intact.code).toBe(0);
-    expect(intact.stdout).toMatch(new RegExp(`is intact: ${all.length} record\\(s\\), head [0-9a-f]{64}`));
+    const head = new RegExp(`is intact: ${all.length} record\\(s\\), head (${all.length}:[0-9a-f]{64})\n`).exec(intact.stdout)?.[1];
+    expect(head, intact.stdout).toBeDefined();
+    expect((await cli(['evidence', 'verify', '--dir', dir, '--anchor', head!])).stdout).toMatch(/is intact: .*; 1 anchor\(s\) found/);
+    const badAnchor = await cli(['evidence', 'verify', '--dir', dir, '--anchor', 'yesterday']);
+    expect([badAnchor.code, badAnchor.stderr.trim().split('\n')]).toEqual([1, [expect.stringMatching(/--anchor must be SEQ:HASH/)]]);
     const csvFile = join(dir, 'out.csv');
     expect((await cli(['evidence', 'export', '--format', 'csv', '--out', csvFile, '--dir', dir])).stdout).toBe(`exported ${all.length} record(s) as csv to ${csvFile}\n`);
     const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
@@ -120,5 +114,11 @@ describe('evidence records', () => {
     const deleted = await cli(['evidence', 'verify', '--dir', dir]);
     expect(deleted.code).toBe(2);
     expect(deleted.stdout).toMatch(/is BROKEN at record 2 \(missing before\): .*1 record\(s\) removed before it/);
+    // The newest record removed: the shorter chain is valid in itself; only the anchored head shows it.
+    writeFileSync(join(dir, file), `${lines.slice(0, -1).join('\n')}\n`);
+    expect((await cli(['evidence', 'verify', '--dir', dir])).code).toBe(0);
+    const truncated = await cli(['evidence', 'verify', '--dir', dir, '--anchor', head!]);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stdout).toMatch(new RegExp(`BROKEN at record ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`));
   });
 });

@@ -6,14 +6,14 @@
  * reaches CCS's abort within 2 s whatever the wait is doing. Real server, simulator, worker processes.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import type { Simulator, SimRequestEvent } from '../../src/sim/server';
 import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 let sim: Simulator;
 const requests: SimRequestEvent[] = [];
@@ -22,7 +22,7 @@ const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   sim = await startSim({ onRequest: (e) => void requests.push(e) });
-  dir = mkdtempSync(join(tmpdir(), 'ccs-held-'));
+  dir = tempDir('ccs-held-');
   writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
 });
 afterEach(() => {

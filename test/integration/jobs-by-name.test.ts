@@ -4,30 +4,16 @@
  * once before any stage.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { CcsError } from '../../src/domain/errors';
 import { pipelineProblems, type PipelineDefinition, type PipelineReport } from '../../src/domain/pipeline';
 import type { runCcsJob, runCcsPipeline } from '../../src/workflows';
-import { addJob, failureOf, recordHistory, simAndWorker } from '../helpers';
+import { addJob, type CliRun, failureOf, recordHistory, runCli, simAndWorker } from '../helpers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 const rig = simAndWorker();
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
 }
 
 /** A name no other test uses. */

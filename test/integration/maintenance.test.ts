@@ -5,8 +5,6 @@
  * window outlives a worker restart.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,9 +12,8 @@ import { maintenanceStatusQuery, maintenanceWorkflowId, statusQuery, type Mainte
 import { createWorker } from '../../src/hosting/create-worker';
 import type { Simulator } from '../../src/sim/server';
 import type { runCcsJob } from '../../src/workflows';
-import { addJob, clientFor, eventually, quietRuntime, recordHistory, startSim } from '../helpers';
+import { addJob, clientFor, type CliRun, eventually, quietRuntime, recordHistory, runCli, startSim } from '../helpers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 const reads: string[] = [];
 let sim: Simulator;
 let client: Client;
@@ -59,19 +56,8 @@ function start(input: RunCcsJobInput) {
   return client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue, workflowId: `m-${randomUUID()}`, args: [{ pollInterval: '1s', heartbeatTimeout: '5s', ...input }] });
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', USER: 'ops-alice', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { USER: 'ops-alice', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
 }
 
 describe('ccs-jobs maintenance', () => {

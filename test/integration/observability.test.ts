@@ -4,8 +4,7 @@
  * never a secret.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivityFailure, type ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { inject } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
 import { SIM_USER, addJob, eventually, failureOf, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 let defaultSim: Simulator;
 let emeaSim: Simulator;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   defaultSim = await startSim();
   emeaSim = await startSim();
   helper = await startWorker(defaultSim);
-  dir = mkdtempSync(join(tmpdir(), 'ccs-observability-'));
+  dir = tempDir('ccs-observability-');
   writeFileSync(join(dir, 'default-ca.pem'), defaultSim.caPem!);
   writeFileSync(join(dir, 'emea-ca.pem'), emeaSim.caPem!);
   writeFileSync(join(dir, 'password'), `${SIM_USER.password}\n`);

@@ -5,8 +5,6 @@
  * schedule.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adoptionWorkflowId, statusQuery } from '../../src/domain/contract';
 import type { ReconcileInput, ReconcileResult } from '../../src/domain/reconcile';
@@ -14,9 +12,8 @@ import type { Simulator } from '../../src/sim/server';
 import type { reconcileCcsRuns, runCcsJob } from '../../src/workflows';
 import { NativeConnection } from '@temporalio/worker';
 import { createWorker } from '../../src/hosting/create-worker';
-import { addJob, clientFor, eventually, recordHistory, startRun, startSim, startWorker, type TestWorker } from '../helpers';
+import { addJob, clientFor, type CliRun, eventually, recordHistory, runCli, startRun, startSim, startWorker, type TestWorker } from '../helpers';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 const rig = {} as { sim: Simulator; w: TestWorker };
 beforeAll(async () => {
   // Two jobs per Search Jobs page, so a handful of jobs spans several pages.
@@ -37,19 +34,8 @@ async function consoleRun(jobId: string): Promise<string> {
   return (await rig.w.ccs.executeJob(jobId)).jobRunId;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
 }
 
 const long: [string, number][] = [['Executing', 120], ['Completed', 0]];

@@ -5,18 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureChromium, type ChromiumBinaries } from '../../src/dev/chromium';
 import { freeLowPort, waitForPort } from '../../src/dev/cluster/processes';
 import { OUTCOME_COLOURS } from '../../src/evidence/html-report';
 import type { runCcsPipeline } from '../../src/workflows';
-import { addJob, failureOf, simAndWorker } from '../helpers';
+import { addJob, type CliRun, failureOf, runCli, simAndWorker } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 const rig = simAndWorker();
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 let browser: ChromiumBinaries;
 let driver: ChildProcess | undefined;
@@ -41,19 +40,8 @@ afterAll(() => {
   driver?.kill();
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
 }
 
 describe('the HTML pipeline report', () => {
@@ -69,7 +57,7 @@ describe('the HTML pipeline report', () => {
       args: [{ name: 'nightly scan', pollInterval: '1s', stages: [{ name: 'collect', jobs: [collect] }, { name: 'evaluate', jobs: [evalOk, evalBad, evalSlow] }, { name: 'report', jobs: [later] }] }],
     });
     await failureOf(handle.result()); // the faulted evaluation stops the pipeline: the slow one is aborted, "report" skipped
-    const file = join(mkdtempSync(join(tmpdir(), 'ccs-report-')), 'nightly.html');
+    const file = join(tempDir('ccs-report-'), 'nightly.html');
     const written = await cli(['report', handle.workflowId, '--html', file]);
     expect(written.stderr).toBe('');
     expect(written.stdout).toBe(`wrote the report of ${handle.workflowId} (Failed) to ${file}\n`);

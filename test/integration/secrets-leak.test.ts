@@ -11,14 +11,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { freePort } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
 import { addJob, eventually, spawnWorkerProcess, startSim, type WorkerProcess } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 const USER = 'CORP\\svc-leak';
 const PASSWORD = `Canary-${randomBytes(6).toString('hex')}!pw`;
@@ -30,7 +30,7 @@ const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   sim = await startSim({ users: { [USER]: { password: PASSWORD, role: 'operator' } } });
-  dir = mkdtempSync(join(tmpdir(), 'ccs-leak-'));
+  dir = tempDir('ccs-leak-');
   writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
 });
 afterEach(() => {

@@ -3,8 +3,7 @@
  * and mid-poll, drained with SIGTERM, and refusing a broken configuration.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { inject } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
 import type { Simulator } from '../../src/sim/server';
 import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 let sim: Simulator;
 let client: TestWorker; // used for its Temporal client only: its own task queue has no work
@@ -29,7 +29,7 @@ function spawnWorker(extraEnv: Record<string, string> = {}, waitReady = true): P
 beforeAll(async () => {
   sim = await startSim();
   client = await startWorker(sim);
-  const dir = mkdtempSync(join(tmpdir(), 'ccs-worker-'));
+  const dir = tempDir('ccs-worker-');
   writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
   writeFileSync(join(dir, 'password'), `${SIM_USER.password}\n`);
   env = {

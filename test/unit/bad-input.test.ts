@@ -4,10 +4,9 @@
  * error (or a typed client error), never a crash, and send nothing to CCS that it should not.
  * (Workflow inputs are also run through real workflows in run-ccs-job-input.test.ts.)
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CcsClient } from '../../src/ccs/client';
@@ -15,10 +14,11 @@ import { main } from '../../src/cli/main';
 import { loadPipelineFile } from '../../src/cli/pipeline-file';
 import { ConfigError, loadConfig } from '../../src/hosting/config';
 import { validateRunCcsJobInput } from '../../src/domain/job-workflow';
+import { tempDir } from '../temp-dir';
 
 const JOB = '24f58e54-5d94-45f8-97a8-ccb6d959233a';
 const RUN = '4f7415b1-303d-42cd-8b61-485485a1cb9c';
-const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
+const dir = tempDir('bad-input-');
 
 /** A fake CCS whose answers each row chooses; counts what reached it. */
 let reply: { status: number; type?: string; body: string } = { status: 200, body: '[]' };

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/hosting/config';
+import { tempDir } from '../temp-dir';
 
-const dir = mkdtempSync(join(tmpdir(), 'ccs-config-'));
+const dir = tempDir('ccs-config-');
 const passwordFile = join(dir, 'password');
 writeFileSync(passwordFile, 's3cret-from-file\n');
 const caFile = join(dir, 'ca.pem');

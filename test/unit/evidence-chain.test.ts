@@ -1,13 +1,15 @@
 /**
  * The evidence chain and its JSON Lines sink (issue 19, part 1): sealed records, an edited or a
- * deleted record found by verify, one chain from concurrent writers, no second record for one key.
+ * deleted record found by verify, anchored heads (the newest records removed, a chain rewritten),
+ * archived months, one chain from concurrent writers, no second record for one key.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GENESIS, canonicalJson, seal, verifyChain } from '../../src/evidence/chain';
+import { main } from '../../src/cli/main';
+import { GENESIS, canonicalJson, parseAnchor, seal, verifyChain, verifyStream } from '../../src/evidence/chain';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
+import { tempDir } from '../temp-dir';
 
 interface Content {
   key: string;
@@ -38,11 +40,48 @@ describe('evidence chain', () => {
     const forged = seal({ ...content('b'), status: 'Faulted' }, 2, a.hash);
     expect(verifyChain([a, forged, c]).broken).toMatchObject({ position: 3, seq: 3 });
   });
+
+  it('an anchor finds the newest records removed (a shorter chain is valid in itself) and a rewritten chain', () => {
+    const a = seal(content('a'), 1, GENESIS);
+    const b = seal(content('b'), 2, a.hash);
+    const c = seal(content('c'), 3, b.hash);
+    const head = parseAnchor(`3:${c.hash.toUpperCase()}`);
+    expect(head).toEqual({ seq: 3, hash: c.hash });
+    expect(verifyChain([a, b]).broken).toBeNull();
+    expect(verifyChain([a, b], [head]).broken).toMatchObject({ position: 3, seq: 3, reason: 'anchor', detail: 'anchored record 3 is missing: the chain ends at record 2, so its newest 1 or more record(s) were removed' });
+    expect(verifyChain([a, b, c], [head, { seq: 1, hash: a.hash }])).toMatchObject({ count: 3, broken: null });
+    // Every record re-sealed from a changed first one: valid in itself, but not the anchored chain.
+    const a2 = seal({ ...content('a'), status: 'Faulted' }, 1, GENESIS);
+    const b2 = seal(content('b'), 2, a2.hash);
+    const c2 = seal(content('c'), 3, b2.hash);
+    expect(verifyChain([a2, b2, c2]).broken).toBeNull();
+    expect(verifyChain([a2, b2, c2], [{ seq: 2, hash: b.hash }]).broken).toMatchObject({ position: 2, seq: 2, reason: 'anchor' });
+    expect(() => parseAnchor('3:abc')).toThrow(/--anchor must be SEQ:HASH/);
+    expect(() => parseAnchor(`0:${c.hash}`)).toThrow(/--anchor must be SEQ:HASH/);
+  });
+
+  it('walks a stream without holding it, and stops reading at the first break', async () => {
+    const records = [seal(content('a'), 1, GENESIS)];
+    for (let i = 2; i <= 1000; i++) records.push(seal(content(`r${i}`), i, records.at(-1)!.hash));
+    let read = 0;
+    async function* stream(list: unknown[]): AsyncGenerator<unknown> {
+      for (const r of list) {
+        read++;
+        yield await Promise.resolve(r);
+      }
+    }
+    expect(await verifyStream(stream(records))).toMatchObject({ count: 1000, lastHash: records[999]!.hash, broken: null });
+    read = 0;
+    const edited = [...records];
+    edited[9] = { ...edited[9]!, status: 'Faulted' };
+    expect((await verifyStream(stream(edited))).broken).toMatchObject({ position: 10, reason: 'edited' });
+    expect(read).toBe(10);
+  });
 });
 
 describe('JSON Lines sink', () => {
   it('appends across month files, verifies, and detects an edited and a deleted line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+    const dir = tempDir('ccs-evidence-');
     const sink = new JsonlEvidenceSink<Content>(dir);
     await sink.append(content('wf-1/run-1', '2026-10-31T23:59:00.000Z'));
     await sink.append(content('wf-2/run-1', '2026-11-01T00:01:00.000Z'));
@@ -50,6 +89,22 @@ describe('JSON Lines sink', () => {
     expect(third).toMatchObject({ seq: 3, duplicate: false });
     expect((await sink.files()).map((f) => f.slice(dir.length + 1))).toEqual(['evidence-2026-10.jsonl', 'evidence-2026-11.jsonl']);
     expect(await sink.verify()).toMatchObject({ count: 3, lastHash: third.hash, broken: null });
+
+    // October archived (moved away after a passing verify): the rest verifies after October's head.
+    const first = JSON.parse(linesOf(join(dir, 'evidence-2026-10.jsonl'))[0]!) as { seq: number; hash: string };
+    const archive = tempDir('ccs-evidence-archive-');
+    renameSync(join(dir, 'evidence-2026-10.jsonl'), join(archive, 'evidence-2026-10.jsonl'));
+    expect((await sink.verify()).broken).toMatchObject({ position: 1, seq: 2, reason: 'missing before' });
+    expect(await sink.verify([], { seq: 1, hash: first.hash })).toMatchObject({ count: 2, lastSeq: 3, lastHash: third.hash, broken: null });
+    const said = { out: '', err: '' };
+    const verifyCli = (...args: string[]): Promise<number> => main(['evidence', 'verify', '--dir', dir, ...args], {}, { write: (t) => void (said.out += t), isTTY: false }, (t) => void (said.err += t));
+    expect(await verifyCli('--after', `1:${first.hash}`, '--anchor', `3:${third.hash}`)).toBe(0);
+    expect(said.out).toBe(`evidence chain in ${dir} is intact: 2 record(s), head 3:${third.hash}, after archived record 1; 1 anchor(s) found\n`);
+    expect(await verifyCli('--after', `1:${third.hash}`)).toBe(2);
+    expect(said.out).toMatch(/BROKEN at record 1 \(out of order\): record 2 links to [0-9a-f]{12}…, not to the record before it/);
+    expect(await verifyCli('--after', `2:${first.hash}`, '--anchor', `1:${first.hash}`)).toBe(1);
+    expect(said.err).toBe('ccs-jobs: --anchor 1 is in the archived part (up to --after 2): verify it against the archive\n');
+    renameSync(join(archive, 'evidence-2026-10.jsonl'), join(dir, 'evidence-2026-10.jsonl'));
 
     const november = join(dir, 'evidence-2026-11.jsonl');
     const original = readFileSync(november, 'utf8');
@@ -61,7 +116,7 @@ describe('JSON Lines sink', () => {
   });
 
   it('one chain from concurrent writers sharing the directory; a key is written once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+    const dir = tempDir('ccs-evidence-');
     const writers = [new JsonlEvidenceSink<Content>(dir), new JsonlEvidenceSink<Content>(dir), new JsonlEvidenceSink<Content>(dir)];
     await Promise.all(Array.from({ length: 60 }, (_, i) => writers[i % 3]!.append(content(`wf-${i}/run`))));
     const again = await writers[1]!.append(content('wf-7/run'));
@@ -71,8 +126,17 @@ describe('JSON Lines sink', () => {
     expect(new Set(linesOf(join(dir, 'evidence-2026-11.jsonl')).map((l) => (JSON.parse(l) as Content).key)).size).toBe(60);
   });
 
+  it('a key named inside another record (a nested "key", a message quoting it) is not that record', async () => {
+    const sink = new JsonlEvidenceSink<Content & { note?: unknown }>(tempDir('ccs-evidence-'));
+    await sink.append({ ...content('wf-1/run'), note: { key: 'wf-2/run' } });
+    await sink.append({ ...content('wf-3/run'), note: 'CCS said "key":"wf-2/run"' });
+    expect(await sink.append(content('wf-2/run'))).toMatchObject({ seq: 3, duplicate: false });
+    expect(await sink.append(content('wf-2/run'))).toMatchObject({ seq: 3, duplicate: true });
+    expect(await sink.append(content('wf-1/run'))).toMatchObject({ seq: 1, duplicate: true });
+  });
+
   it('a line cut short by a crash does not stop later appends; verify reports it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ccs-evidence-'));
+    const dir = tempDir('ccs-evidence-');
     const sink = new JsonlEvidenceSink<Content>(dir);
     await sink.append(content('a'));
     const file = join(dir, 'evidence-2026-11.jsonl');

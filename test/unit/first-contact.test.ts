@@ -5,15 +5,15 @@
  * Temporal: these commands do not need it.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import type { Simulator, SimulatorOptions } from '../../src/sim/server';
 import { SIM_USER, addJob, clientFor, startSim } from '../helpers';
+import { tempDir } from '../temp-dir';
 
-const dir = mkdtempSync(join(tmpdir(), 'ccs-first-contact-'));
+const dir = tempDir('ccs-first-contact-');
 const sims: Simulator[] = [];
 afterEach(async () => {
   for (const sim of sims.splice(0)) await sim.close();

@@ -2,10 +2,10 @@
  * No import circles in the project's own modules, type-only imports included (lint's no-cycle rule
  * ignores those, but a type circle still ties two modules together).
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -63,7 +63,7 @@ describe('the import graph', () => {
   });
 
   it('finds a circle made of type-only imports', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'import-graph-'));
+    const dir = tempDir('import-graph-');
     writeFileSync(join(dir, 'report.ts'), "import type { Results } from './bench';\nexport const render = (r: Results): string => String(r);\n");
     writeFileSync(join(dir, 'bench.ts'), "import { render } from './report';\nexport interface Results { n: number }\nexport const main = render;\n");
     expect(circles([join(dir, 'bench.ts'), join(dir, 'report.ts')])).toHaveLength(1);

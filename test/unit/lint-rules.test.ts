@@ -3,12 +3,12 @@
  * src/workflows and src/domain by folder, whatever the file is called; the same code outside
  * the sandbox passes. And the no-cycle rule finds a circle.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir';
 
 const ROOT = join(__dirname, '..', '..');
 let sandbox: ESLint;
@@ -80,7 +80,7 @@ describe('the workflow sandbox lint rules', () => {
   });
 
   it('find an import circle', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lint-cycle-'));
+    const dir = tempDir('lint-cycle-');
     writeFileSync(join(dir, 'a.ts'), "import { b } from './b';\nexport const a = (): unknown => b;\n");
     writeFileSync(join(dir, 'b.ts'), "import { a } from './a';\nexport const b = (): unknown => a;\n");
     const results = await cycles(dir).lintFiles(['a.ts']);

@@ -2,14 +2,14 @@
  * The simulator on the wire, with raw HTTPS requests (not the project's client), including requests
  * shaped byte for byte like the vendor's Python samples.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSimArgs } from '../../src/sim/cli';
 import type { Simulator } from '../../src/sim/server';
 import { addJob, startSim } from '../helpers';
+import { tempDir } from '../temp-dir';
 
 const B64_PASSWORD = Buffer.from('sim-password').toString('base64');
 
@@ -163,7 +163,7 @@ describe('control API and state', () => {
   });
 
   it('--state-file keeps jobs and runs across a restart, and runs keep progressing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sim-state-'));
+    const dir = tempDir('sim-state-');
     const stateFile = join(dir, 'state.json');
     const tlsDir = join(dir, 'tls');
     const first = await startSim({ stateFile, tlsDir, jobs: [] });
