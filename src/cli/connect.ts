@@ -2,6 +2,7 @@
  * The CLI's Temporal client: connection settings by Temporal's own conventions (TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), overridable by --address and --namespace.
  */
+import { hostname, userInfo } from 'node:os';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { AesGcmCodec, encryptingDataConverter } from '../hosting/codec';
@@ -37,11 +38,25 @@ export async function connect(options: GlobalOptions, env: Record<string, string
     throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}); start it or set TEMPORAL_ADDRESS / --address`);
   }
   return {
-    client: new Client({ connection, namespace, ...(codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(codec.keys, codec.activeKeyId)) } : {}) }),
+    client: new Client({ connection, namespace, identity: cliIdentity(), ...(codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(codec.keys, codec.activeKeyId)) } : {}) }),
     namespace,
     taskQueue: options.taskQueue,
     close: () => connection.close(),
   };
+}
+
+/**
+ * The identity Temporal records for what this CLI starts, signals and cancels, and evidence records
+ * as the starter: the operating-system account (not $USER, which anyone can set) and the host.
+ */
+export function cliIdentity(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+  return `ccs-jobs:${user}@${hostname()}`;
 }
 
 /** Turns "workflow not found" into a one-line CLI error naming the id; rethrows anything else. */

@@ -56,7 +56,7 @@ async function selected(sink: Pick<JsonlEvidenceSink<EvidenceContent>, 'records'
   return out;
 }
 
-const CSV_COLUMNS = ['seq', 'recordedAt', 'kind', 'workflowId', 'runId', 'ccs', 'jobId', 'jobRunId', 'startTime', 'endTime', 'status', 'outcome', 'exception', 'requestedBy', 'scheduleId', 'pipelineWorkflowId', 'workerVersion', 'hash', 'prevHash'] as const;
+const CSV_COLUMNS = ['seq', 'recordedAt', 'kind', 'workflowId', 'runId', 'ccs', 'jobId', 'jobRunId', 'startTime', 'endTime', 'status', 'outcome', 'exception', 'requestedBy', 'scheduleId', 'pipelineWorkflowId', 'startedByIdentity', 'workerVersion', 'hash', 'prevHash'] as const;
 
 function csvCell(value: unknown): string {
   let text: string;
@@ -71,7 +71,7 @@ function csvCell(value: unknown): string {
 
 export function toCsv(records: Sealed[]): string {
   const rows = records.map((r) => {
-    const flat: Record<string, unknown> = { ...r, requestedBy: r.startedBy.requestedBy, scheduleId: r.startedBy.scheduleId, pipelineWorkflowId: r.startedBy.pipelineWorkflowId };
+    const flat: Record<string, unknown> = { ...r, requestedBy: r.startedBy.requestedBy, scheduleId: r.startedBy.scheduleId, pipelineWorkflowId: r.startedBy.pipelineWorkflowId, startedByIdentity: r.startedBy.identity };
     return CSV_COLUMNS.map((c) => csvCell(flat[c])).join(',');
   });
   return `${CSV_COLUMNS.join(',')}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
@@ -98,7 +98,7 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       if (o.json) out.write(`${JSON.stringify(records, null, 2)}\n`);
       else if (records.length === 0) out.write(`no evidence records in ${dir}${o.since || o.job || o.status ? ' match' : ''}\n`);
       else {
-        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? '-']);
+        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-']);
         out.write(`${table(['SEQ', 'RECORDED', 'KIND', 'WORKFLOW ID', 'JOB ID', 'STATUS', 'OUTCOME', 'STARTED BY'], rows)}\n`);
       }
       return ExitCode.ok;

@@ -19,6 +19,11 @@ export interface StartedBy {
   pipelineWorkflowId?: string;
   /** A person or system named by the starter (`ccs-jobs --requested-by`, default the CLI user). */
   requestedBy?: string;
+  /**
+   * The Temporal client identity that started the first run (`<pid>@<host>` by default), added by
+   * the evidence activity from Temporal's history: who called, whatever they named.
+   */
+  identity?: string;
 }
 
 /** A record as the workflow builds it. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityEvents, type CcsActivities, type PollingSettings } from '../activities';
-import { createEvidenceActivities, type EvidenceSink } from '../activities/evidence';
+import { createEvidenceActivities, temporalStarterLookup, type EvidenceSink } from '../activities/evidence';
 import { createFleetActivities, type FleetActivities } from '../activities/fleet';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import type { EvidenceContent } from '../domain/evidence';
@@ -73,7 +73,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: {
       ...createFleetActivities({ client: fleetClient }),
-      ...createEvidenceActivities({ sink: evidence, workerVersion: WORKER_VERSION }),
+      ...createEvidenceActivities({ sink: evidence, workerVersion: WORKER_VERSION, starterOf: temporalStarterLookup(fleetClient) }),
       ...(options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling })),
     },
     ...options.tuning,

@@ -4,9 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import type { EvidenceContent } from '../../src/domain/evidence';
+import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import { addJob, eventually, runCli, simAndWorker, type CliRun } from '../helpers';
 import { tempDir } from '../temp-dir';
 
@@ -34,6 +36,12 @@ describe('ccs-jobs run --wait', () => {
     expect(r.stdout).toMatch(/^\[\d+s\] running · (Pending|Executing) · polls \d+ · run [0-9a-f-]{36}$/m);
     expect(r.stdout).toContain(`Completed: job ${jobId} run ${rig.sim.state.runsOf(jobId)[0]?.JobRunID}`);
     expect(r.stdout).toContain('summary: Collected 12 of 12 assets');
+    // The evidence names the account that ran the CLI (Temporal's record of the start call).
+    const record = await eventually(async () => {
+      for await (const e of new JsonlEvidenceSink<EvidenceContent>(rig.w.evidence).records()) if (e?.workflowId === `ccs-job-${jobId}`) return e;
+      return undefined;
+    });
+    expect(record.startedBy).toEqual({ identity: `ccs-jobs:${userInfo().username}@${hostname()}` });
   });
 
   it('Faulted: the CCS exception and messages, exit 2', async () => {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { runCcsPipeline } from '../../src/workflows';
@@ -44,7 +45,7 @@ describe('evidence records', () => {
     expect((await failureOf(refused.result())).type).toBe('CcsInvalidInput');
     expect((await recordsOf(refused.workflowId))[0]).toMatchObject({ status: 'NotStarted', outcome: 'CcsInvalidInput', jobRunId: null });
     const [c] = await recordsOf(completed.workflowId);
-    expect(c).toMatchObject({ kind: 'job', status: 'Completed', outcome: 'completed', error: null, ccs: 'default', startedBy: { requestedBy: 'alice' }, late: false });
+    expect(c).toMatchObject({ kind: 'job', status: 'Completed', outcome: 'completed', error: null, ccs: 'default', startedBy: { requestedBy: 'alice', identity: `${process.pid}@${hostname()}` }, late: false });
     expect(c?.jobRunId).toMatch(/^[0-9a-f-]{36}$/);
     expect(c?.workerVersion).toMatch(/^\d+\.\d+\.\d+$/);
     const [f] = await recordsOf(faulted.workflowId);

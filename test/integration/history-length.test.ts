@@ -2,9 +2,14 @@
  * Retry-as-poll keeps history flat: a run with 3 status changes and 50+ polls stays within 70 events,
  * and a run long enough for the server to suggest it continues as new carries its state across.
  */
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import { startDevServer, type DevServer } from '../../src/dev/dev-server';
+import type { EvidenceContent } from '../../src/domain/evidence';
+import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
+import type { runCcsJob } from '../../src/workflows';
 import { addJob, eventually, recordHistory, simAndWorker, startRun, startWorker, type TestWorker } from '../helpers';
 
 const rig = simAndWorker();
@@ -42,7 +47,10 @@ describe('continue-as-new', () => {
 
   it('carries run, polls and deadline across executions; query and cancel keep working', async () => {
     const jobId = addJob(rig.sim, [['Pending', 2], ['Executing', 2], ['Idle', 2], ['Executing', 600]]);
-    const handle = await startRun(worker, { jobId, pollInterval: '1s', maxPollInterval: '1s', timeout: '10m' });
+    // Started by a client with an identity of its own: the closing record names it, not the worker
+    // that continued the workflow.
+    const starter = new Client({ connection: worker.client.connection, identity: 'scan-starter@ops-host' });
+    const handle = await starter.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue: worker.taskQueue, workflowId: `t-${randomUUID()}`, args: [{ jobId, pollInterval: '1s', maxPollInterval: '1s', timeout: '10m' }] });
     const later = await eventually(async () => {
       const d = await handle.describe();
       const s = await handle.query(statusQuery);
@@ -56,6 +64,14 @@ describe('continue-as-new', () => {
     expect(result.polls).toBeGreaterThanOrEqual(later.polls);
     expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
     expect(run?.abortRequests).toBe(1);
+    const records = await eventually(async () => {
+      const found: EvidenceContent[] = [];
+      for await (const r of new JsonlEvidenceSink<EvidenceContent>(worker.evidence).records()) if (r?.workflowId === handle.workflowId) found.push(r);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 'Aborted', startedBy: { identity: 'scan-starter@ops-host' } });
+    expect(records[0]?.runId).not.toBe(handle.firstExecutionRunId);
     await recordHistory(handle, 'continued-as-new', server.address);
     await recordHistory(worker.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'continue-as-new-first-execution', server.address);
   }, 60_000);

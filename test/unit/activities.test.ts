@@ -11,6 +11,9 @@ import { createActivities, jittered, pollDelayMs, type CcsActivities, type WaitF
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
+import { createEvidenceActivities } from '../../src/activities/evidence';
+import { jobEvidence, type EvidenceContent } from '../../src/domain/evidence';
+import { canonicalJson, sha256 } from '../../src/evidence/chain';
 
 const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
 const RUN = '11111111-2222-3333-4444-555555555555';
@@ -138,5 +141,49 @@ describe('jitter', () => {
       expect(inBand).toBeGreaterThan(700);
       expect(inBand).toBeLessThan(1_300);
     }
+  });
+});
+
+describe('recordEvidence', () => {
+  it('adds the starter identity, the version and the definition digest; keeps no credential-shaped text an operator typed', async () => {
+    const appended: EvidenceContent[] = [];
+    const sink = { append: (c: EvidenceContent) => Promise.resolve({ ...c, seq: 7, prevHash: '0'.repeat(64), hash: 'a'.repeat(64), duplicate: false }) };
+    const asked: string[] = [];
+    const evidence = createEvidenceActivities({
+      sink: { append: (c) => (appended.push(c), sink.append(c)) },
+      workerVersion: '1.2.3',
+      starterOf: (workflowId, runId) => (asked.push(`${workflowId}/${runId}`), Promise.resolve('ccs-jobs:alice@host-1')),
+    });
+    const draft = jobEvidence({
+      workflowId: 'ccs-job-x',
+      runId: 'r1',
+      startedBy: { requestedBy: 'alice' },
+      ccs: 'default',
+      jobId: JOB,
+      result: undefined,
+      error: { type: 'CcsCancelled', message: 'cancelled: rotate password=hunter2 first' },
+      cancel: { by: 'signal', reason: 'Authorization: Bearer abc.def.ghi was pasted here', at: '2026-11-29T00:00:00.000Z' },
+      deadlineAt: null,
+    });
+    expect(await evidence.recordEvidence({ ...draft, pipelineDefinition: { name: 'n', stages: [] } })).toEqual({ seq: 7, hash: 'a'.repeat(64), duplicate: false });
+    expect(asked).toEqual(['ccs-job-x/r1']);
+    const [record] = appended;
+    expect(record).toMatchObject({ startedBy: { requestedBy: 'alice', identity: 'ccs-jobs:alice@host-1' }, workerVersion: '1.2.3', status: 'NotStarted' });
+    expect(record?.pipelineDigest).toBe(sha256(canonicalJson({ name: 'n', stages: [] })));
+    expect(JSON.stringify(record)).not.toMatch(/hunter2|abc\.def\.ghi/);
+    expect(record?.error?.message).toBe('cancelled: rotate password=[redacted] first');
+    expect(record?.cancel?.reason).toBe('Authorization: [redacted]');
+    expect(record).not.toHaveProperty('pipelineDefinition');
+  });
+
+  it('a starter Temporal no longer knows leaves the identity out, and the record is still written', async () => {
+    const appended: EvidenceContent[] = [];
+    const evidence = createEvidenceActivities({
+      sink: { append: (c) => (appended.push(c), Promise.resolve({ ...c, seq: 1, prevHash: '0'.repeat(64), hash: 'b'.repeat(64), duplicate: false })) },
+      workerVersion: '1.2.3',
+      starterOf: () => Promise.resolve(undefined),
+    });
+    await evidence.recordEvidence(jobEvidence({ workflowId: 'w', runId: 'r', startedBy: {}, ccs: 'default', jobId: JOB, result: undefined, error: null, cancel: undefined, deadlineAt: null }));
+    expect(appended[0]?.startedBy).toEqual({});
   });
 });
