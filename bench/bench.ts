@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   const tuningEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_') && e[1] !== undefined));
   const baseEnv = { TEMPORAL_ADDRESS: temporal.address, CCS_BASE_URL: sim.baseUrl, CCS_PASSWORD: PASSWORD, CCS_CA_FILE: caFile, LOG_LEVEL: 'WARN', ...tuningEnv };
   const healthPort = await freePort();
-  const workerEnv = { ...baseEnv, TEMPORAL_TASK_QUEUE: QUEUE.ours, CCS_USERNAME: USERS.ours, WORKFLOW_BUNDLE_PATH: bundlePath, HEALTH_BIND_ADDRESS: `127.0.0.1:${healthPort}` };
+  // The benchmark's evidence chain stays in its own directory, not in the checkout's ./evidence.
+  const workerEnv = { ...baseEnv, TEMPORAL_TASK_QUEUE: QUEUE.ours, CCS_USERNAME: USERS.ours, WORKFLOW_BUNDLE_PATH: bundlePath, HEALTH_BIND_ADDRESS: `127.0.0.1:${healthPort}`, EVIDENCE_DIR: join(dir, 'evidence') };
   const workerTuning = loadConfig(workerEnv).tuning;
   const ours = await spawnTs('src/worker.ts', workerEnv, () => fetch(`http://127.0.0.1:${healthPort}/readyz`).then((res) => res.ok, () => false), join(dir, 'worker.log'));
   const retryHealthPort = await freePort();

@@ -130,7 +130,8 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       // The head as SEQ:HASH: written down elsewhere, it is what a later `verify --anchor` checks.
       const head = `${result.lastSeq}:${result.lastHash}`;
       const anchored = `${after ? `, after archived record ${after.seq}` : ''}${anchors.length ? `; ${anchors.length} anchor(s) found` : ''}`;
-      out.write(o.json ? `${JSON.stringify({ ok: true, dir, head, anchors: anchors.length, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${head}${anchored}\n`);
+      const skipped = result.unreadable ? `; ${result.unreadable} unreadable line(s) skipped, the first at position ${result.firstUnreadable} (a write cut short by a crash, or text that is no record: it hides nothing, the links around it hold)` : '';
+      out.write(o.json ? `${JSON.stringify({ ok: true, dir, head, anchors: anchors.length, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${head}${anchored}${skipped}\n`);
       return ExitCode.ok;
     }
     case 'export': {

@@ -43,7 +43,7 @@ export interface ChainBreak {
   /** 1-based position in what was read (not the record's own `seq`, which may be the forged part). */
   position: number;
   seq: number | null;
-  reason: 'edited' | 'missing before' | 'out of order' | 'unreadable' | 'anchor';
+  reason: 'edited' | 'missing before' | 'out of order' | 'anchor';
   detail: string;
 }
 
@@ -65,11 +65,19 @@ export function parseAnchor(text: string, flag = '--anchor'): Anchor {
 
 /** The outcome of walking a chain: how many records were read, the head's hash, the first break. */
 export interface ChainVerdict {
+  /** Records walked (unreadable lines not counted). */
   count: number;
   /** The head: the last intact record's seq and hash (0 and GENESIS for an empty chain). */
   lastSeq: number;
   lastHash: string;
   broken: ChainBreak | null;
+  /**
+   * Lines that are no sealed record (a write cut short by a crash, stray text), skipped: they hide
+   * nothing, since a record replaced by one breaks the next record's link. `firstUnreadable` is the
+   * 1-based position of the first in what was read.
+   */
+  unreadable: number;
+  firstUnreadable: number | null;
 }
 
 /**
@@ -81,7 +89,10 @@ export class ChainWalker {
   private readonly anchored: Map<number, string>;
   private previous = GENESIS;
   private expectedSeq = 1;
+  private position = 0;
   private count = 0;
+  private unreadable = 0;
+  private firstUnreadable: number | null = null;
   private broken: ChainBreak | null = null;
 
   /**
@@ -102,17 +113,20 @@ export class ChainWalker {
   /** Takes the next record; false once the chain is broken (later records need not be read). */
   add(value: unknown): boolean {
     if (this.broken) return false;
+    this.position++;
+    const record = value as Partial<Chained> & Record<string, unknown>;
+    if (typeof record !== 'object' || record === null || typeof record.hash !== 'string' || typeof record.prevHash !== 'string' || typeof record.seq !== 'number') {
+      this.unreadable++;
+      this.firstUnreadable ??= this.position;
+      return true;
+    }
     this.count++;
-    this.broken = this.check(value);
+    this.broken = this.check(record as Chained & Record<string, unknown>);
     return this.broken === null;
   }
 
-  private check(value: unknown): ChainBreak | null {
-    const position = this.count;
-    const record = value as Partial<Chained> & Record<string, unknown>;
-    if (typeof record !== 'object' || record === null || typeof record.hash !== 'string' || typeof record.prevHash !== 'string' || typeof record.seq !== 'number') {
-      return { position, seq: null, reason: 'unreadable', detail: 'not a sealed evidence record' };
-    }
+  private check(record: Chained & Record<string, unknown>): ChainBreak | null {
+    const position = this.position;
     const { hash, ...unsealed } = record;
     if (sha256(canonicalJson(unsealed)) !== hash) {
       return { position, seq: record.seq, reason: 'edited', detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed` };
@@ -139,10 +153,10 @@ export class ChainWalker {
       const beyond = this.anchors.filter((a) => a.seq >= this.expectedSeq).sort((a, b) => a.seq - b.seq)[0];
       if (beyond) {
         const last = this.expectedSeq - 1;
-        this.broken = { position: this.count + 1, seq: beyond.seq, reason: 'anchor', detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed` };
+        this.broken = { position: this.position + 1, seq: beyond.seq, reason: 'anchor', detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed` };
       }
     }
-    return { count: this.count, lastSeq: this.expectedSeq - 1, lastHash: this.previous, broken: this.broken };
+    return { count: this.count, lastSeq: this.expectedSeq - 1, lastHash: this.previous, broken: this.broken, unreadable: this.unreadable, firstUnreadable: this.firstUnreadable };
   }
 }
 

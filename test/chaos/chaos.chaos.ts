@@ -15,6 +15,7 @@ import { startDevServer } from '../../src/dev/dev-server';
 import { createWorker } from '../../src/hosting/create-worker';
 import { startSimulator, type SimFaults, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
+import { tempDir } from '../temp-dir';
 import { canary, check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
 
 const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
@@ -26,6 +27,8 @@ const summaries: Summary[] = [];
 quietRuntime(new DefaultLogger('INFO', (entry) => logs.push(`${entry.message} ${JSON.stringify(entry.meta ?? {})}`)));
 
 interface Rig {
+  /** The worker's evidence chain, checked after each scenario. */
+  evidenceDir: string;
   sim: Simulator;
   client: Client;
   taskQueue: string;
@@ -38,10 +41,12 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
   const taskQueue = `chaos-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const native = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
-  const worker = await createWorker({ connection: native, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), tuning: workerOptions });
+  const evidenceDir = tempDir('chaos-evidence-');
+  const worker = await createWorker({ connection: native, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), tuning: workerOptions, evidence: evidenceDir });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   return {
+    evidenceDir,
     sim,
     client: new Client({ connection }),
     taskQueue,
@@ -60,22 +65,22 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
  * Runs one scenario: start the workflows, let `during` break things, settle, check; then, with the
  * faults cleared, a canary run on the same worker (no process may need a restart).
  */
-async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming, secrets: string[] = []): Promise<Summary> {
+async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue' | 'evidenceDir'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming, secrets: string[] = []): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
   const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd, cancels);
   await during();
   await settle(tracked, SETTLE_MS);
   const errors = tracked.map((t) => JSON.stringify(t.outcome ?? {}));
-  const summary = await check(name, r.sim, tracked, [...logs, ...errors], started, secrets);
+  const summary = await check(name, r.sim, tracked, [...logs, ...errors], started, secrets, r.evidenceDir);
   r.sim.setFaults({});
   summary.restartNeeded = await canary(r.client, r.taskQueue, r.sim);
   summaries.push(summary);
   return summary;
 }
 
-const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts });
-const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0 };
+const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts, evidence: s.evidence });
+const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const ROTATION_SECONDS = Number(process.env.CHAOS_ROTATION_SECONDS ?? 90);
 
 afterAll(() => {
@@ -159,13 +164,15 @@ describe.sequential('chaos', () => {
       CCS_USERNAME: SIM_USER.username,
       CCS_PASSWORD: SIM_USER.password,
       CCS_CA_FILE: join(dir, 'ca.pem'),
+      // One chain written by the worker process and each one that replaces it after a SIGKILL.
+      EVIDENCE_DIR: join(dir, 'evidence'),
     };
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     let worker: WorkerProcess = await spawnWorkerProcess(env);
     const outputs: string[] = [];
     try {
       const rnd = random(13);
-      const summary = await scenario('worker SIGKILLed 3 times', { sim, client: new Client({ connection }), taskQueue }, async () => {
+      const summary = await scenario('worker SIGKILLed 3 times', { sim, client: new Client({ connection }), taskQueue, evidenceDir: env.EVIDENCE_DIR }, async () => {
         for (let i = 0; i < 3; i++) {
           await new Promise((res) => setTimeout(res, 1500 + rnd() * 3000));
           worker.child.kill('SIGKILL');

@@ -3,7 +3,8 @@
  * simulator, lets a scenario break things while they run, then checks the invariants:
  * every workflow ends in the state that matches its CCS run, no run is left going (orphan), exactly
  * one execute per workflow (no duplicate), no workflow stuck, no credential or token anywhere in
- * histories, logs or error messages.
+ * histories, logs, error messages or evidence records, and one evidence record per closed workflow
+ * that says what CCS says, on an intact chain.
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
@@ -12,6 +13,8 @@ import { cancelSignal, type RunCcsJobResult } from '../../src/domain/contract';
 import { ATTENTION_ERROR_TYPES } from '../../src/domain/errors';
 import type { Simulator } from '../../src/sim/server';
 import type { SimJob } from '../../src/sim/state';
+import type { EvidenceContent } from '../../src/domain/evidence';
+import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import { SIM_USER } from '../helpers';
 
 export type Plan = 'complete' | 'fault' | 'cancel' | 'race';
@@ -42,6 +45,11 @@ export interface Summary {
   unplannedAborts: number;
   /** Workflows that failed fast before CCS had a run for them (allowed: nothing to follow). */
   failedBeforeRun: number;
+  /**
+   * Closed workflows without exactly one evidence record, or whose record disagrees with CCS (run,
+   * status), plus 1 for a broken chain; 0 when the scenario's sink was not given.
+   */
+  evidence: number;
   seconds: number;
 }
 
@@ -131,7 +139,7 @@ export async function settle(tracked: Tracked[], timeoutMs: number): Promise<voi
 }
 
 /** Counts invariant violations. `secrets` must appear nowhere in `texts` (histories, logs, errors). */
-export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number, extraSecrets: string[] = []): Promise<Summary> {
+export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number, extraSecrets: string[] = [], evidenceDir?: string): Promise<Summary> {
   let duplicates = 0;
   let orphans = 0;
   let lost = 0;
@@ -187,12 +195,46 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
       problems.push(`${t.handle.workflowId} (${t.plan}): workflow says ${reported}, CCS says ${ccs ?? 'no run'}`);
     }
   }
+  const evidence = evidenceDir ? await checkEvidence(evidenceDir, sim, tracked, problems, texts) : 0;
   const secrets = [SIM_USER.password, ...extraSecrets, ...sim.issuedTokens()];
   for (const t of tracked) texts.push(JSON.stringify(await t.handle.fetchHistory().catch(() => ({}))));
   const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
   if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
   if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
-  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, unplannedAborts, failedBeforeRun, seconds: Math.round((Date.now() - startedAt) / 1000) };
+  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, unplannedAborts, failedBeforeRun, evidence, seconds: Math.round((Date.now() - startedAt) / 1000) };
+}
+
+/**
+ * The evidence of the scenario's closed workflows: exactly one record each (retried writes and
+ * replayed closes add none), naming the run CCS has and the status CCS ended it with (`NotStarted`
+ * when there is none), on a chain that verifies. The records' text joins `texts` for the leak check.
+ */
+async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], problems: string[], texts: string[]): Promise<number> {
+  const sink = new JsonlEvidenceSink<EvidenceContent>(dir);
+  const byWorkflow = new Map<string, EvidenceContent[]>();
+  for await (const record of sink.records()) {
+    if (!record) continue;
+    byWorkflow.set(record.workflowId, [...(byWorkflow.get(record.workflowId) ?? []), record]);
+    texts.push(JSON.stringify(record));
+  }
+  let violations = 0;
+  for (const t of tracked) {
+    if (!t.outcome) continue; // stuck: counted already
+    const records = byWorkflow.get(t.handle.workflowId) ?? [];
+    const run = sim.state.runsOf(t.jobId)[0];
+    const ccs = run ? String(sim.state.view(run).status) : 'NotStarted';
+    const record = records[0];
+    if (records.length !== 1 || record?.status !== ccs || record.jobRunId !== (run?.JobRunID ?? null)) {
+      violations++;
+      problems.push(`${t.handle.workflowId}: ${records.length} evidence record(s)${record ? ` saying ${record.status} run ${record.jobRunId}` : ''}; CCS says ${ccs} run ${run?.JobRunID ?? 'none'}`);
+    }
+  }
+  const verdict = await sink.verify();
+  if (verdict.broken) {
+    violations++;
+    problems.push(`evidence chain broken: ${verdict.broken.detail}`);
+  }
+  return violations;
 }
 
 /**
@@ -211,7 +253,7 @@ export async function canary(client: Client, taskQueue: string, sim: Simulator, 
 }
 
 export function summaryTable(rows: Summary[]): string {
-  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | unplanned aborts | failed before a run | seconds |';
-  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.unplannedAborts} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
+  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | unplanned aborts | evidence wrong | failed before a run | seconds |';
+  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.unplannedAborts} | ${r.evidence} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
 }

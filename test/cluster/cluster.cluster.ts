@@ -50,8 +50,8 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts });
-const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0 };
+const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts, evidence: s.evidence });
+const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -73,7 +73,8 @@ async function scenario(name: string, seed: number, during: (going: () => number
   });
   await settle(tracked, SETTLE_MS);
   const logs = cluster.workers.map((w) => readFileSync(w.logFile, 'utf8'));
-  const summary = await check(name, sim, tracked, [...logs, ...tracked.map((t) => JSON.stringify(t.outcome ?? {}))], started);
+  // The 3 workers share one evidence directory (EVIDENCE_DIR, as compose's volume): one chain.
+  const summary = await check(name, sim, tracked, [...logs, ...tracked.map((t) => JSON.stringify(t.outcome ?? {}))], started, [], join(cluster.dir, 'evidence'));
   summary.restartNeeded = await canary(client, cluster.taskQueue, sim);
   summaries.push(summary);
   return summary;

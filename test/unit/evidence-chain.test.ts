@@ -135,7 +135,7 @@ describe('JSON Lines sink', () => {
     expect(await sink.append(content('wf-1/run'))).toMatchObject({ seq: 1, duplicate: true });
   });
 
-  it('a line cut short by a crash does not stop later appends; verify reports it', async () => {
+  it('a line cut short by a crash does not stop later appends; verify skips and counts it', async () => {
     const dir = tempDir('ccs-evidence-');
     const sink = new JsonlEvidenceSink<Content>(dir);
     await sink.append(content('a'));
@@ -143,6 +143,12 @@ describe('JSON Lines sink', () => {
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"key":"b","recor`);
     expect((await sink.append(content('c'))).seq).toBe(2);
     expect(linesOf(file)).toHaveLength(3);
-    expect((await sink.verify()).broken).toMatchObject({ position: 2, reason: 'unreadable' });
+    // The cut line is no record: skipped and counted; record 2 links to record 1 across it.
+    expect(await sink.verify()).toMatchObject({ count: 2, broken: null, unreadable: 1, firstUnreadable: 2 });
+    // A record replaced by text that is no record is not hidden by the skipping: the next link breaks.
+    const lines = linesOf(file);
+    await sink.append(content('d'));
+    writeFileSync(file, `${[lines[0], lines[1], 'garbage', ...linesOf(file).slice(3)].join('\n')}\n`);
+    expect((await sink.verify()).broken).toMatchObject({ seq: 3, reason: 'missing before' });
   });
 });
