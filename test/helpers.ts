@@ -177,7 +177,8 @@ export function spawnWorkerProcess(env: Record<string, string>, waitReady = true
   const root = join(__dirname, '..');
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/worker.ts')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    // Its evidence goes to a directory of the test's, not to the checkout's ./evidence, unless given.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', EVIDENCE_DIR: tempDir('ccs-worker-evidence-'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
