@@ -3,17 +3,14 @@
  * on (status, CcsLate, result) and still ends with its true status; never aborted.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
 import { expectedFromHistory, p95 } from '../../src/domain/duration-alert';
 import type { JobRun } from '../../src/domain/job-run';
 import { validateRunCcsJobInput } from '../../src/domain/job-workflow';
-import { addJob, eventually, failureOf, recordHistory, searchAttributeHistory, simAndWorker, startRun } from '../helpers';
+import { addJob, eventually, failureOf, recordHistory, runCli, searchAttributeHistory, simAndWorker, startRun } from '../helpers';
 
 const rig = simAndWorker();
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 
 /** A job whose history holds `past` completed runs of `seconds` each (the last ended a minute ago), then runs as `steps`. */
 function jobWithHistory(past: number[], steps: [string, number][]): string {
@@ -96,18 +93,7 @@ describe('runCcsJob with expectedDuration', () => {
 
   it('ccs-jobs run --wait --expect shows LATE under progress and in the result', async () => {
     const jobId = addJob(rig.sim, [['Executing', 5], ['Completed', 0]]);
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'run', jobId, '--wait', '--poll', '1s', '--expect', '2s'], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runCli(['run', jobId, '--wait', '--poll', '1s', '--expect', '2s'], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[\d+s\] running · Executing · polls \d+ · run [0-9a-f-]{36} · LATE \(expected 2s\)$/m);

@@ -3,14 +3,11 @@
  * `ccs-jobs run --wait`'s progress line before the run ends; 10,000 of them leave the workflow's
  * state bounded.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
-import { addJob, eventually, recordHistory, simAndWorker, startRun } from '../helpers';
+import { addJob, eventually, recordHistory, runCli, simAndWorker, startRun } from '../helpers';
 
 const rig = simAndWorker();
-const BIN = join(__dirname, '..', '..', 'bin', 'ccs-jobs.js');
 
 describe('live messages', () => {
   it('messages emitted over time appear in status while the run executes; messagesSince returns only newer ones', async () => {
@@ -41,18 +38,7 @@ describe('live messages', () => {
 
   it('ccs-jobs run --wait prints new messages under the progress line as they arrive', async () => {
     const jobId = addJob(rig.sim, [['Executing', 7], ['Completed', 0]], { messages: [{ Message: 'First host done', AtSeconds: 1 }, { Message: 'Second host done', AtSeconds: 4 }] });
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'run', jobId, '--wait', '--poll', '1s'], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runCli(['run', jobId, '--wait', '--poll', '1s'], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
