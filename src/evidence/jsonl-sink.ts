@@ -71,21 +71,14 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
     }
   }
 
-  /** Every record in chain order (lines that do not parse are returned as null, for verify to report). */
+  /** Every record in chain order (a line that is no sealed record is returned as null, for verify to count). */
   async *records(): AsyncGenerator<(T & Chained) | null> {
     for (const file of await this.files()) {
       // Line by line: a month of records is never held at once.
       const input = createReadStream(file, { encoding: 'utf8' });
       const lines = createInterface({ input, crlfDelay: Infinity });
       try {
-        for await (const line of lines) {
-          if (line.trim() === '') continue;
-          try {
-            yield JSON.parse(line) as T & Chained;
-          } catch {
-            yield null;
-          }
-        }
+        for await (const line of lines) if (line.trim() !== '') yield parseRecord<T>(line);
       } finally {
         lines.close();
         input.destroy();
@@ -121,7 +114,7 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
         await handle.close();
       }
       const lines = text.split('\n');
-      // A line cut short by a crash mid-append is skipped here (verify reports it as unreadable).
+      // A line cut short by a crash mid-append is skipped here (verify counts it as unreadable).
       let head: Chained | null = null;
       for (let j = lines.length - 1; j >= 0 && head === null; j--) head = parseRecord<T>(lines[j]!);
       if (head === null) continue;

@@ -14,6 +14,7 @@ import { ATTENTION_ERROR_TYPES } from '../../src/domain/errors';
 import type { Simulator } from '../../src/sim/server';
 import type { SimJob } from '../../src/sim/state';
 import type { EvidenceContent } from '../../src/domain/evidence';
+import { ChainWalker } from '../../src/evidence/chain';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import { SIM_USER } from '../helpers';
 
@@ -210,11 +211,15 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
  * when there is none), on a chain that verifies. The records' text joins `texts` for the leak check.
  */
 async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], problems: string[], texts: string[]): Promise<number> {
-  const sink = new JsonlEvidenceSink<EvidenceContent>(dir);
+  // One read of the chain: it is walked (verified) and indexed by workflow in the same pass.
+  const walker = new ChainWalker();
   const byWorkflow = new Map<string, EvidenceContent[]>();
-  for await (const record of sink.records()) {
+  for await (const record of new JsonlEvidenceSink<EvidenceContent>(dir).records()) {
+    walker.add(record);
     if (!record) continue;
-    byWorkflow.set(record.workflowId, [...(byWorkflow.get(record.workflowId) ?? []), record]);
+    const ofWorkflow = byWorkflow.get(record.workflowId);
+    if (ofWorkflow) ofWorkflow.push(record);
+    else byWorkflow.set(record.workflowId, [record]);
     texts.push(JSON.stringify(record));
   }
   let violations = 0;
@@ -229,7 +234,7 @@ async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], pr
       problems.push(`${t.handle.workflowId}: ${records.length} evidence record(s)${record ? ` saying ${record.status} run ${record.jobRunId}` : ''}; CCS says ${ccs} run ${run?.JobRunID ?? 'none'}`);
     }
   }
-  const verdict = await sink.verify();
+  const verdict = walker.finish();
   if (verdict.broken) {
     violations++;
     problems.push(`evidence chain broken: ${verdict.broken.detail}`);
