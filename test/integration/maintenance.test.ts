@@ -105,10 +105,13 @@ describe('ccs-jobs maintenance', () => {
   });
 
   it('a window with until ends by itself and its runs resume', async () => {
-    const jobId = addJob(sim, [['Executing', 5], ['Completed', 0]]);
+    // The window must outlast the pause's arrival (the CLI's start, the sweep's signal, the held
+    // wait hearing of its cancel at its next heartbeat) with room to observe it on a loaded machine:
+    // with 4 s, one CI run saw the window end before the run had ever shown `paused`.
+    const jobId = addJob(sim, [['Executing', 12], ['Completed', 0]]);
     const run = await start({ jobId, ccs: 'emea' });
     await eventually(async () => (await run.query(statusQuery)).jobRunId);
-    const r = await cli(['maintenance', 'start', '--ccs', 'emea', '--until', '4s']);
+    const r = await cli(['maintenance', 'start', '--ccs', 'emea', '--until', '10s']);
     expect(r.code).toBe(0);
     await eventually(async () => (await run.query(statusQuery)).phase === 'paused', 20_000, 'paused');
     expect((await run.result()).status).toBe('Completed');
