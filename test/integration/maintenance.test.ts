@@ -62,8 +62,10 @@ function cli(args: string[]): Promise<CliRun> {
 
 describe('ccs-jobs maintenance', () => {
   it('pauses the server’s runs and holds new ones, leaves other servers alone, and resumes everything when ended', async () => {
-    const onEmea = addJob(sim, [['Executing', 12], ['Completed', 0]]);
-    const onDefault = addJob(sim, [['Executing', 12], ['Completed', 0]]);
+    // 30 s runs: both must still be going after the CLI's start, the pause, the late run's hold and the
+    // 4 s of silence below, however slowly a loaded machine gets there (default's run must still be read).
+    const onEmea = addJob(sim, [['Executing', 30], ['Completed', 0]]);
+    const onDefault = addJob(sim, [['Executing', 30], ['Completed', 0]]);
     const emeaRun = await start({ jobId: onEmea, ccs: 'emea' });
     const defaultRun = await start({ jobId: onDefault });
     await eventually(async () => (await emeaRun.query(statusQuery)).status === 'Executing' && (await defaultRun.query(statusQuery)).status === 'Executing');
@@ -120,7 +122,8 @@ describe('ccs-jobs maintenance', () => {
   });
 
   it('the window and its paused runs outlive a worker restart; ending it afterwards resumes them', async () => {
-    const jobId = addJob(sim, [['Executing', 8], ['Completed', 0]]);
+    // Long enough to still be going once the CLI has started and the pause has arrived.
+    const jobId = addJob(sim, [['Executing', 20], ['Completed', 0]]);
     const run = await start({ jobId, ccs: 'emea' });
     await eventually(async () => (await run.query(statusQuery)).jobRunId);
     expect((await cli(['maintenance', 'start', '--ccs', 'emea'])).code).toBe(0);

@@ -140,7 +140,8 @@ describe('pause and resume a runCcsJob', () => {
 
 describe('pause and resume a runCcsPipeline', () => {
   it('holds its next stage and pauses its running job; resume completes it', async () => {
-    const first = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
+    // The first job's run must still be going when the pause reaches its child (8 s of margin).
+    const first = addJob(rig.sim, [['Executing', 8], ['Completed', 0]]);
     const second = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
@@ -154,7 +155,7 @@ describe('pause and resume a runCcsPipeline', () => {
     await handle.signal(pauseSignal, { reason: 'hold the evaluation' });
     const child = rig.w.client.workflow.getHandle(running.stages[0]!.jobs[0]!.workflowId);
     await eventually(async () => (await child.query(statusQuery)).paused?.reason === 'hold the evaluation', 20_000, 'child paused');
-    await new Promise((r) => setTimeout(r, 5_000)); // the first job's run has ended at CCS by now
+    await new Promise((r) => setTimeout(r, 10_000)); // the first job's run has ended at CCS by now
     const held: PipelineReport = await handle.query(pipelineStatusQuery);
     expect(held.paused?.reason).toBe('hold the evaluation');
     expect(held.stages[1]?.state).toBe('pending');
