@@ -4,7 +4,8 @@
  */
 import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
-import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestObserver } from './http';
+import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestBudget, type RequestObserver } from './http';
+import { withoutUserinfo } from './scrub';
 import { parseJob, parseJobRuns, parseJobs, parseJobStatusInfo, type ReadingContext } from './parse';
 import { TokenManager, type PasswordEncoding, type TokenStats } from './tokens';
 import type { Job, JobRun } from '../domain/job-run';
@@ -46,8 +47,12 @@ export interface CcsClientOptions {
   connections?: number | undefined;
   /** Client-side request budget for this server, requests per second; unset: unlimited. */
   requestsPerSecond?: number | undefined;
+  /** A budget whose rate its owner changes (the worker's share of `requestsPerSecond`); replaces it. */
+  budget?: RequestBudget | undefined;
   observer?: RequestObserver | undefined;
   refreshLeadMs?: number | undefined;
+  /** Announced token lifetimes below this are raised to it (default 30 s, MIN_TOKEN_LIFETIME_MS). */
+  minTokenLifetimeMs?: number | undefined;
   refreshTtlMs?: number | undefined;
   /** How many latest runs {@link CcsClient.getJobRun} reads before widening to all runs. Default 5. */
   runWindow?: number | undefined;
@@ -97,7 +102,11 @@ export class CcsClient {
     try {
       url = new URL(options.baseUrl);
     } catch {
-      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${JSON.stringify(options.baseUrl)} is not a URL; expected https://<host>:${DEFAULT_CCS_PORT}/ccs/api/v1`);
+      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${JSON.stringify(withoutUserinfo(options.baseUrl))} is not a URL; expected https://<host>:${DEFAULT_CCS_PORT}/ccs/api/v1`);
+    }
+    if (url.username || url.password) {
+      // It would travel in every request line and log; the client has its own username and password.
+      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${url.host} must not carry a user name or password (https://user:…@host); pass them as username and password`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new CcsError(ErrorType.InvalidInput, `CCS base URL must start with https://; got ${url.protocol}`);
@@ -154,7 +163,7 @@ export class CcsClient {
     await this.call('abort', 'POST', `/jobs/${id}`, { Operation: 'abort' }, signal);
   }
 
-  /** The latest runs of a job, newest first. Safe to retry. */
+  /** The latest runs of a job, in the order CCS lists them (undocumented: callers order by the runs' own times). Safe to retry. */
   async getJobRuns(jobId: string, options: GetJobRunsOptions = {}): Promise<JobRun[]> {
     const id = requireGuid('jobId', jobId);
     const count = options.count ?? 1;

@@ -38,6 +38,8 @@ export interface TransportOptions {
   connections?: number | undefined;
   /** At most this many requests per second to this server (the CCS team's budget); unset: unlimited. */
   requestsPerSecond?: number | undefined;
+  /** The budget to take slots from instead of one made from `requestsPerSecond`: its owner changes its rate live. */
+  budget?: RequestBudget | undefined;
   /** Told about every request once it has an answer (or failed), for metrics. */
   observer?: RequestObserver | undefined;
 }
@@ -78,6 +80,13 @@ export interface HttpResponse {
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
 const MAX_SERVER_TEXT = 300;
+/**
+ * The longest one string of a JSON answer is kept (and scrubbed): far above every RUN_LIMITS text, so
+ * it bounds the scrubbing of a huge text without shortening what a run keeps.
+ */
+export const MAX_ANSWER_TEXT_CHARS = 64 * 1024;
+/** Where an error body says what went wrong: CCS's own, OAuth's, ASP.NET Core ProblemDetails'. */
+const MESSAGE_KEYS = ['message', 'error_description', 'detail', 'title', 'error'];
 
 /** Sends requests to one CCS server. Never logs or echoes request bodies (they may hold passwords). */
 export class Transport {
@@ -98,7 +107,7 @@ export class Transport {
   readonly pauseStats = { pauses: 0, refused: 0 };
 
   constructor(options: TransportOptions) {
-    this.budget = options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined;
+    this.budget = options.budget ?? (options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined);
     this.observer = options.observer;
     this.secrets = options.secrets ?? new SecretSet();
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -220,26 +229,67 @@ export class Transport {
 }
 
 /**
- * Spaces requests evenly at `perSecond` (a small burst allowed): callers wait for their slot, so a
- * thousand runs polling at once queue here instead of overrunning the CCS server.
+ * Spaces requests evenly at `perSecond` (a small burst allowed after a quiet spell): callers wait in
+ * line for their turn, so a thousand runs polling at once queue here instead of overrunning the CCS
+ * server. A turn is spaced from when the one before it was actually given, so a process that was
+ * busy or descheduled does not send the turns it missed all at once when it wakes.
  */
 export class RequestBudget {
   private nextSlot = 0;
-  private readonly gapMs: number;
-  private readonly burstMs: number;
+  private gapMs = 0;
+  private burstMs = 0;
+  private readonly line: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(perSecond: number, burst = Math.max(1, Math.ceil(perSecond / 10))) {
-    this.gapMs = 1000 / perSecond;
-    this.burstMs = this.gapMs * burst;
+  constructor(perSecond: number, private readonly burst?: number) {
+    this.setRate(perSecond);
   }
 
-  async take(signal?: AbortSignal): Promise<void> {
+  /**
+   * Spaces the turns given from now on at `perSecond`: a worker's share of a deployment-wide budget
+   * changes as workers come and go.
+   */
+  setRate(perSecond: number): void {
+    this.gapMs = 1000 / perSecond;
+    this.burstMs = this.gapMs * (this.burst ?? Math.max(1, Math.ceil(perSecond / 10)));
+  }
+
+  /** Resolves at this caller's turn; rejects with the signal's reason (leaving the line) when it is aborted first. */
+  take(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const now = performance.now();
     const slot = Math.max(this.nextSlot, now - this.burstMs + this.gapMs);
-    this.nextSlot = slot + this.gapMs;
-    const wait = slot - now;
-    if (wait <= 0) return;
-    await pause(wait, signal);
+    if (this.line.length === 0 && slot <= now) {
+      this.nextSlot = slot + this.gapMs;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const turn = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.line.splice(this.line.indexOf(turn), 1);
+        reject(signal!.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.line.push(turn);
+      this.wake();
+    });
+  }
+
+  /** One timer for the whole line: it gives the first caller its turn and sets itself for the next. */
+  private wake(): void {
+    if (this.timer || this.line.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const turn = this.line.shift();
+      if (turn) {
+        this.nextSlot = Math.max(this.nextSlot, performance.now()) + this.gapMs;
+        turn();
+      }
+      this.wake();
+    }, Math.max(0, this.nextSlot - performance.now()));
   }
 }
 
@@ -301,14 +351,16 @@ function networkError(err: unknown, where: string, baseUrl: string): CcsError {
 export function serverText(text: string, secrets: SecretSet = new SecretSet()): string {
   let plain = text;
   try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const msg = json.Message ?? json.message ?? json.error_description ?? json.error;
+    const json = JSON.parse(text) as unknown;
+    const said = new Map(typeof json === 'object' && json !== null ? Object.entries(json as Record<string, unknown>).map(([key, value]) => [key.toLowerCase(), value]) : []);
+    const msg = MESSAGE_KEYS.map((name) => said.get(name)).find((v) => typeof v === 'string');
     if (typeof msg === 'string') plain = msg;
   } catch {
     plain = text.replace(/<[^>]*>/g, ' ');
   }
-  plain = secrets.scrub(plain.replace(/\s+/g, ' ').trim());
-  return plain.length > MAX_SERVER_TEXT ? `${plain.slice(0, MAX_SERVER_TEXT)}…` : plain;
+  plain = plain.replace(/\s+/g, ' ').trim();
+  // Only what is shown is scrubbed: the cost of a huge error page is its first few hundred characters.
+  return plain.length > MAX_SERVER_TEXT ? `${secrets.scrubPrefix(plain, MAX_SERVER_TEXT)}…` : secrets.scrub(plain);
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds, at most `maxMs`. */
@@ -380,7 +432,7 @@ export function jsonBody(res: HttpResponse, where: string, secrets?: SecretSet):
   try {
     // The token answer is read without `secrets`: its tokens are the secrets.
     if (!secrets) return JSON.parse(res.text) as unknown;
-    return JSON.parse(res.text, (_key, value: unknown) => (typeof value === 'string' ? secrets.scrub(value) : value)) as unknown;
+    return secrets.scrubStrings(JSON.parse(res.text) as unknown, MAX_ANSWER_TEXT_CHARS);
   } catch {
     const kind = type ? `${type.split(';')[0]} ` : '';
     throw new CcsError(

@@ -12,12 +12,47 @@ import { HttpError, STATUS_NAMES, statusValue, type Reply } from './wire';
 
 export type RequestCounts = Record<string, Record<string, number>>;
 
+/** Seconds of history {@link RequestRate} keeps: enough for a measurement, bounded whatever the load. */
+export const REQUEST_RATE_SECONDS = 600;
+
+/**
+ * CCS requests answered in each wall-clock second (control requests not included), the latest
+ * {@link REQUEST_RATE_SECONDS} kept: what a CCS server's request budget is about.
+ */
+export class RequestRate {
+  private readonly bySecond = new Map<number, number>();
+
+  add(at = Date.now()): void {
+    const second = Math.floor(at / 1000);
+    this.bySecond.set(second, (this.bySecond.get(second) ?? 0) + 1);
+    for (const oldest of this.bySecond.keys()) {
+      if (oldest > second - REQUEST_RATE_SECONDS) break;
+      this.bySecond.delete(oldest);
+    }
+  }
+
+  /** Every whole second from the first request kept to the last finished second, quiet seconds as 0. */
+  perSecond(now = Date.now()): { second: string; requests: number }[] {
+    const first = this.bySecond.keys().next();
+    if (first.done) return [];
+    const current = Math.floor(now / 1000);
+    const out: { second: string; requests: number }[] = [];
+    for (let second = Math.max(first.value, current - REQUEST_RATE_SECONDS); second < current; second++) out.push({ second: new Date(second * 1000).toISOString(), requests: this.bySecond.get(second) ?? 0 });
+    return out;
+  }
+
+  clear(): void {
+    this.bySecond.clear();
+  }
+}
+
 export class ControlApi {
   constructor(
     private readonly state: SimState,
     private readonly counts: RequestCounts,
     private readonly faults: FaultInjector,
     private readonly tokens: TokenAuthority,
+    private readonly rate: RequestRate,
   ) {}
 
   handle(req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string): Reply {
@@ -57,6 +92,8 @@ export class ControlApi {
       }
       case 'GET /__sim/stats':
         return { status: 200, body: this.counts };
+      case 'GET /__sim/request-rate':
+        return { status: 200, body: { perSecond: this.rate.perSecond() } };
       case 'POST /__sim/faults':
         return { status: 200, body: this.faults.set(body) };
       case 'POST /__sim/users': {
@@ -74,6 +111,7 @@ export class ControlApi {
         state.reset();
         this.faults.set({});
         for (const key of Object.keys(this.counts)) delete this.counts[key];
+        this.rate.clear();
         return { status: 204 };
       default:
         return { status: 404, body: { Message: `No control endpoint ${method} ${path}` } };
