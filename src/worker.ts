@@ -8,6 +8,8 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import { CcsClient } from './ccs/client';
 import { tokenOutcomeType } from './ccs/http';
 import { createWorker } from './hosting/create-worker';
+import { namespaceAdmin, preflightNamespace } from './hosting/namespace-preflight';
+import { shareBudgets, sharedBudgets, taskQueuePollers, type BudgetShare } from './hosting/budget-share';
 import type { EvidenceContent } from './domain/evidence';
 import { PostgresEvidenceSink } from './evidence/postgres-sink';
 import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
@@ -41,12 +43,16 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   let health: HealthServer | undefined;
   let worker: Worker | undefined;
   let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
+  let budgetShare: BudgetShare | undefined;
+  // Each budget is the whole deployment's: this worker sends its share (budget-share.ts).
+  const budgets = sharedBudgets(config.ccsServers, config.budgetAssumedWorkers);
   try {
     for (const [name, server] of Object.entries(config.ccsServers)) {
       const countRequest = metrics.requestsTo(name);
       clients[name] = new CcsClient({
         ...server,
         password: passwordSource(server),
+        budget: budgets[name]?.budget,
         // Readiness follows every grant, not only the first: a rotated password makes the worker unready.
         observer: (seen) => {
           countRequest(seen);
@@ -67,6 +73,15 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       log.info('health endpoint listening', { bindAddress: config.healthBindAddress, port: health.port });
     }
     connection = await NativeConnection.connect(config.temporal.connection);
+    // Before the worker exists (so /readyz stays unready): a namespace without the workflows' search
+    // attributes would take this worker, then fail every run's workflow task, retried forever.
+    const registered = await preflightNamespace({
+      admin: namespaceAdmin(connection),
+      namespace: config.temporal.namespace,
+      address: String(config.temporal.connection.address ?? 'localhost:7233'),
+      register: config.registerSearchAttributes,
+    });
+    if (registered.length > 0) log.info('registered search attributes', { namespace: config.temporal.namespace, attributes: registered });
     worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -79,6 +94,15 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       workflowBundlePath: config.workflowBundlePath,
       evidence: config.evidenceDatabaseUrl ? new PostgresEvidenceSink<EvidenceContent>(config.evidenceDatabaseUrl) : config.evidenceDir,
     });
+    budgetShare = shareBudgets({
+      budgets,
+      pollers: taskQueuePollers(connection, config.temporal.namespace, config.taskQueue),
+      identity: worker.options.identity,
+      assumedWorkers: config.budgetAssumedWorkers,
+      log,
+      meter,
+    });
+    await budgetShare.refresh();
     if (config.metricsBindAddress) {
       currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));
       void currentRuns.refresh();
@@ -100,6 +124,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     log.info('worker stopped');
   } finally {
     currentRuns?.stop();
+    budgetShare?.stop();
     await health?.close();
     await Promise.all(Object.values(clients).map((c) => c.close()));
     await connection?.close();

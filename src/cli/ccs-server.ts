@@ -1,11 +1,15 @@
 /**
  * `ccs-jobs ccs check` and `ccs-jobs ccs inspect`: first contact with a CCS server, before any job
- * runs. Neither needs Temporal; neither executes or aborts anything.
+ * runs. Neither needs Temporal (check also reports the worker's namespace when Temporal answers);
+ * neither executes or aborts anything.
  */
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { diagnose, type Diagnosis, type Finding } from '../ccs/first-contact';
 import { TLS_SETTINGS, inspectServer, type PresentedCertificate } from '../ccs/tls';
-import { ConfigError, loadConfig, passwordSource } from '../hosting/config';
+import { ConfigError, loadConfig, passwordSource, type WorkerConfig } from '../hosting/config';
+import { inspectNamespace, namespaceAdmin, namespaceProblem } from '../hosting/namespace-preflight';
+import { connect } from './connect';
 import { CliError, ExitCode } from './output';
 import type { Out } from './progress';
 
@@ -24,14 +28,77 @@ function findingText(f: Finding): string {
   return `  ${LABEL[f.verdict].padEnd(8)}${f.area.padEnd(11)}${f.saw}\n${' '.repeat(19)}→ ${f.action}\n`;
 }
 
-/** The human report of a diagnosis. */
-export function diagnosisText(d: Diagnosis): string {
+/**
+ * The Temporal side of a check: what the worker's start-up preflight would say of its namespace.
+ * `blocker`: the worker would refuse it; `unchecked`: Temporal did not answer (not a blocker: the
+ * check is about CCS first, and Temporal may simply not run where the check does).
+ */
+export interface TemporalCheck {
+  address: string;
+  namespace: string;
+  verdict: 'ok' | 'blocker' | 'unchecked';
+  /** The worker's one line for a blocker, or why Temporal was not checked. */
+  detail: string;
+}
+
+const TEMPORAL_PROBE_TIMEOUT_MS = 3_000;
+
+/** Whether something accepts TCP connections at host:port; a refusal is known at once, where a gRPC connect would wait its whole timeout. */
+function tcpAnswers(address: string): Promise<string | undefined> {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: m[1]!, port: Number(m[2]), timeout: TEMPORAL_PROBE_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve('no answer');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** Checks the worker's namespace as its preflight does (reads only: never registers anything). */
+export async function checkTemporal(env: Record<string, string | undefined>, config: WorkerConfig): Promise<TemporalCheck> {
+  const address = String(config.temporal.connection.address ?? 'localhost:7233');
+  const namespace = config.temporal.namespace;
+  const unchecked = (why: string): TemporalCheck => ({ address, namespace, verdict: 'unchecked', detail: `Temporal at ${address} ${why}: its namespace and search attributes were not checked` });
+  const refused = await tcpAnswers(address);
+  if (refused) return unchecked(`does not answer (${refused})`);
+  let cli;
+  try {
+    cli = await connect({ taskQueue: config.taskQueue, verbose: false }, env);
+  } catch (err) {
+    return unchecked(`cannot be reached (${(err as Error).message.split('\n')[0]!.slice(0, 200)})`);
+  }
+  try {
+    const problem = namespaceProblem(await inspectNamespace(namespaceAdmin(cli.client.connection), namespace), address);
+    return problem ? { address, namespace, verdict: 'blocker', detail: problem } : { address, namespace, verdict: 'ok', detail: 'the namespace exists with every search attribute the workflows set' };
+  } catch (err) {
+    return unchecked(`refused the check (${(err as Error).message.split('\n')[0]!.slice(0, 200)})`);
+  } finally {
+    await cli.close();
+  }
+}
+
+function temporalText(t: TemporalCheck): string {
+  const label = t.verdict === 'ok' ? LABEL.ok : t.verdict === 'blocker' ? LABEL.blocker : LABEL.note;
+  return `Temporal namespace ${t.namespace} at ${t.address}\n  ${label.padEnd(8)}${'temporal'.padEnd(11)}${t.detail}\n`;
+}
+
+/** The human report of a diagnosis, with the Temporal side when it was checked. */
+export function diagnosisText(d: Diagnosis, t?: TemporalCheck): string {
   const head = `CCS server ${d.server} at ${d.baseUrl}\n`;
-  const body = d.findings.map(findingText).join('');
+  const body = d.findings.map(findingText).join('') + (t ? temporalText(t) : '');
   const grants = `${d.tokenGrants} token grant${d.tokenGrants === 1 ? '' : 's'} sent`;
   const tail = d.blocker
     ? `Blocked at ${d.blocker.area}: a run cannot be orchestrated until this is fixed (${grants}).\n`
-    : d.jobId
+    : t?.verdict === 'blocker'
+      ? `Blocked at temporal: a worker refuses this namespace until this is fixed (${grants}; nothing was executed).\n`
+      : d.jobId
       ? `A run of job ${d.jobId} can be orchestrated: ccs-jobs run ${d.jobId}${d.server === 'default' ? '' : ` --ccs ${d.server}`} (${grants}; nothing was executed).\n`
       : `This server can be reached and grants a token (${grants}); name a job to check its answers.\n`;
   return head + body + tail;
@@ -49,9 +116,10 @@ export async function ccsCheck(env: Record<string, string | undefined>, options:
   const name = options.ccs ?? 'default';
   const server = config.ccsServers[name];
   if (!server) throw new CliError(`--ccs: no CCS server named ${JSON.stringify(name)} is configured (configured: ${Object.keys(config.ccsServers).join(', ')})`);
-  const d = await diagnose({ server: name, client: { ...server, password: passwordSource(server) }, jobId: options.job, jobName: options.name });
-  out.write(options.json ? `${JSON.stringify({ ...d, orchestrable: d.blocker === null }, null, 2)}\n` : diagnosisText(d));
-  return d.blocker ? ExitCode.failed : ExitCode.ok;
+  const [d, t] = await Promise.all([diagnose({ server: name, client: { ...server, password: passwordSource(server) }, jobId: options.job, jobName: options.name }), checkTemporal(env, config)]);
+  const blocked = d.blocker !== null || t.verdict === 'blocker';
+  out.write(options.json ? `${JSON.stringify({ ...d, temporal: t, orchestrable: !blocked }, null, 2)}\n` : diagnosisText(d, t));
+  return blocked ? ExitCode.failed : ExitCode.ok;
 }
 
 function certificateText(c: PresentedCertificate, i: number): string {

@@ -21,7 +21,7 @@ Commands:
   list                    job workflows, filtered by CCS status or job
   pipeline run|validate   scan pipelines from a YAML or JSON file
   schedule ...            create, list, describe, pause, unpause, trigger, delete schedules
-  ccs check|inspect       first contact with a CCS server: trust, token, dialect (no Temporal needed)
+  ccs check|inspect       first contact with a CCS server: trust, token, dialect; check also reads the Temporal namespace
   worker                  run a worker (same as npm run worker)
 
 Run "ccs-jobs <command> --help" for a command's options and examples.
@@ -163,6 +163,7 @@ Examples:
                      [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h]
                      [--poll 30s] [--timeout 8h]
 ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> | trigger <name> | delete <name>
+  (trigger follows the schedule's overlap policy: with the default skip, a trigger while its run goes is skipped)
 
 Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
 Examples:
@@ -175,8 +176,9 @@ ccs-jobs ccs inspect <https://host:12431> [--ca <PEM file>] [--pem] [--json]
 check: a read-only diagnosis of a configured CCS server (the worker's CCS_* or CCS_SERVERS_FILE):
 its certificate and whether it is trusted, one token grant (one only: a refused password counts
 toward the account's lockout), how it writes a job and its latest runs (wrapped or flat, dates,
-status, GUIDs, message fields), and what the orchestrator will do with each. Exit 0 when a run could
-be orchestrated; 2 naming the first blocker. It never executes or aborts anything.
+status, GUIDs, message fields), and what the orchestrator will do with each; when Temporal answers,
+whether its namespace has every search attribute the worker sets (not answering is only a note).
+Exit 0 when a run could be orchestrated; 2 naming the first blocker. It never executes or aborts anything.
 inspect: the certificate chain a server presents, and the setting that trusts it
 (CCS_TLS_PIN_SHA256, or CCS_TLS_SERVERNAME with CCS_CA_FILE). Sends nothing but a TLS handshake.
 Examples:

@@ -3,6 +3,7 @@
  * stack trace (set DEBUG_STACKS=1 for one). Shared by the worker, the codec server and the simulator.
  */
 import { ConfigError } from './config';
+import { NamespaceNotUsableError } from './namespace-preflight';
 
 const BY_CODE: Record<string, string> = {
   EADDRINUSE: 'the address is already in use: stop what listens there, or choose another port',
@@ -24,7 +25,8 @@ function codeOf(err: unknown): string | undefined {
 
 /** `<what>: <reason>` on one line (configuration problems keep their one line each). */
 export function startupErrorLine(what: string, err: unknown): string {
-  if (err instanceof ConfigError) return `${what}: ${err.message}`;
+  // Written to be printed whole: every configuration problem; every attribute a namespace lacks and the command.
+  if (err instanceof ConfigError || err instanceof NamespaceNotUsableError) return `${what}: ${err.message}`;
   const code = codeOf(err);
   const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   if (/failed to connect|transport error|connection refused|dns error|tcp connect/i.test(text) && !code) {

@@ -9,7 +9,7 @@ import { DEFAULT_TASK_QUEUE } from '../../domain/contract';
 import { formatDuration, parseDuration } from '../../domain/validation';
 import { serverFromEnv, serversFromFile, type CcsServerConfig } from './ccs-servers';
 import { loadCodecConfig, type CodecConfig } from './codec-keys';
-import { bindAddress, parsePositive, type Env } from './values';
+import { bindAddress, parseBoolean, parsePositive, type Env } from './values';
 
 export { passwordSource, type CcsServerConfig } from './ccs-servers';
 export { loadCodecConfig, type CodecConfig } from './codec-keys';
@@ -38,11 +38,16 @@ export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
   maxTaskQueueActivitiesPerSecond: undefined,
 });
 
+/** Workers assumed when Temporal cannot list them: the shipped compose and cluster shapes run three. */
+export const DEFAULT_BUDGET_ASSUMED_WORKERS = 3;
+
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface WorkerConfig {
   temporal: { connection: NativeConnectionOptions; namespace: string };
+  /** TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: at start, register the search attributes the namespace lacks instead of refusing it. */
+  registerSearchAttributes: boolean;
   taskQueue: string;
   /** CCS servers by name; `default` serves runs that name none. */
   ccsServers: Readonly<Record<string, CcsServerConfig>>;
@@ -53,6 +58,8 @@ export interface WorkerConfig {
   tuning: WorkerTuning;
   /** How waits poll: CCS_WATCH_THRESHOLD (hold polls shorter than this in one activity) and CCS_POLL_JITTER. */
   polling: { holdBelowMs: number; jitter: number };
+  /** Workers each CCS request budget is divided by when Temporal cannot list them (CCS_BUDGET_ASSUMED_WORKERS). */
+  budgetAssumedWorkers: number;
   logLevel: LogLevel;
   /** host:port of the Prometheus endpoint (METRICS_BIND_ADDRESS); undefined: no metrics. */
   metricsBindAddress: string | undefined;
@@ -76,8 +83,8 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
   'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_ALLOW_PLAINTEXT', 'CCS_REQUEST_TIMEOUT', 'CCS_MAX_RESPONSE_BYTES', 'CCS_MAX_RETRY_AFTER',
-  'CCS_WATCH_THRESHOLD', 'CCS_POLL_JITTER',
-  'TEMPORAL_TASK_QUEUE', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
+  'CCS_WATCH_THRESHOLD', 'CCS_POLL_JITTER', 'CCS_BUDGET_ASSUMED_WORKERS',
+  'TEMPORAL_TASK_QUEUE', 'TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
   'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR', 'EVIDENCE_DATABASE_URL',
@@ -165,6 +172,8 @@ export function loadConfig(env: Env): WorkerConfig {
   const codec = loadCodecConfig(env, problems);
   const tuning = loadTuning(env, problems);
   const polling = loadPolling(env, problems);
+  const budgetAssumedWorkers = parsePositive('CCS_BUDGET_ASSUMED_WORKERS', env.CCS_BUDGET_ASSUMED_WORKERS, problems, true) ?? DEFAULT_BUDGET_ASSUMED_WORKERS;
+  const registerSearchAttributes = parseBoolean('TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES, problems);
   const logLevel = (get('LOG_LEVEL')?.toUpperCase() ?? 'INFO') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
   const metricsBindAddress = bindAddress('METRICS_BIND_ADDRESS', get('METRICS_BIND_ADDRESS'), problems);
@@ -182,12 +191,14 @@ export function loadConfig(env: Env): WorkerConfig {
   if (problems.length > 0 || !temporal) throw new ConfigError(problems);
   return Object.freeze({
     temporal,
+    registerSearchAttributes,
     taskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
     ccsServers,
     workflowBundlePath: get('WORKFLOW_BUNDLE_PATH'),
     codec,
     tuning,
     polling,
+    budgetAssumedWorkers,
     logLevel,
     metricsBindAddress,
     healthBindAddress,
