@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--cluster]`: the performance benchmark. This process is the load generator and
+ * `npm run bench [-- --quick] [--cluster]`: the performance benchmark (`-- --scrub`: only the cost of scrubbing a large answer). This process is the load generator and
  * hosts the CCS simulator; the Temporal dev server, our worker and the baselines run as their own
  * processes so that their CPU and memory are measured apart. Writes bench/results/<date>.json and
  * .md (with --quick: a temporary directory, unless --out is given). See docs/performance.md.
@@ -222,6 +222,15 @@ function render(file: string): void {
 
 if (require.main === module && process.argv[2] === '--render') {
   render(process.argv[3] ?? '');
+} else if (require.main === module && process.argv[2] === '--scrub') {
+  // In process and without servers: the cost of reading one large answer (docs/performance.md).
+  phases.scrubCost().then(
+    (results) => console.log(phases.scrubTable(results)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 } else if (require.main === module) {
   // The Temporal client retries a call on a timer; one that fires after the connection closed at the end must not crash the report.
   process.on('uncaughtException', (err) => {

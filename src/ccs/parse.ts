@@ -197,7 +197,7 @@ function looksLikeRun(value: unknown): boolean {
 }
 
 /**
- * Parses the Get Latest Job Runs answer, newest first. Its shape is undocumented: an array, an
+ * Parses the Get Latest Job Runs answer, in CCS's order (undocumented; callers order by time). Its shape is undocumented: an array, an
  * object wrapping one array of runs, or a single run are all read; "no runs" may be `null`, an
  * empty body (204), `[]`, `{}` or a wrapper whose list is empty. Runs are recognised by their own
  * fields (a GUID JobRunID and, when `jobId` is given, that JobID), so activity entries or other

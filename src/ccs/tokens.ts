@@ -3,6 +3,10 @@
  * (single flight), renewed ahead of expiry, by refresh grant first and password grant as fallback.
  * A refused password is not tried again before a back-off window passes (1 min, doubling to 15 min)
  * unless the password changed: each refused grant counts toward the service account's lockout.
+ *
+ * A lifetime CCS announces is believed between {@link MIN_TOKEN_LIFETIME_MS} and
+ * {@link MAX_TOKEN_LIFETIME_MS}: an `expires_in` of 1 (or 0, negative, absurd) must not make every
+ * call a grant. A token CCS refuses sooner is renewed on the 401 and the call replayed once.
  */
 import { CcsError, ErrorType } from '../domain/errors';
 import { errorForStatus, jsonBody, serverText, type HttpResponse, type Transport } from './http';
@@ -12,6 +16,14 @@ const DEFAULT_ACCESS_TTL_MS = 60 * 60_000; // documented: 60 minutes
 const DEFAULT_REFRESH_TTL_MS = 90 * 60_000; // documented: 90 minutes
 export const DEFAULT_REFUSAL_BACKOFF_MS = 60_000;
 export const MAX_REFUSAL_BACKOFF_MS = 15 * 60_000;
+/**
+ * The shortest lifetime believed: a token is used at least about this long (less the renewal lead,
+ * at most a fifth of it), so one client makes at most about two grants a minute however short the
+ * lifetime CCS announces.
+ */
+export const MIN_TOKEN_LIFETIME_MS = 30_000;
+/** The longest lifetime believed; a token CCS refuses sooner is renewed on the 401 anyway. */
+export const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60_000;
 
 /**
  * How the password travels in the grant. The vendor's current Job Operation page annotates it
@@ -29,6 +41,8 @@ export interface TokenOptions {
   password: string | (() => string);
   /** Renew this long before expiry (capped at a fifth of the lifetime). Default 60 s. */
   refreshLeadMs?: number | undefined;
+  /** Announced lifetimes below this are raised to it. Default {@link MIN_TOKEN_LIFETIME_MS}. */
+  minTokenLifetimeMs?: number | undefined;
   /** CCS does not send the refresh token's lifetime; the documented default is 90 minutes. */
   refreshTtlMs?: number | undefined;
   /** First wait after CCS refused the password; doubles per refusal up to 15 min. Default 1 min. */
@@ -88,6 +102,7 @@ export class TokenManager {
   /** Forgets `token` after CCS refused it (401), so the next {@link get} renews it. */
   invalidate(token: string): void {
     if (this.state?.access === token) this.state = { ...this.state, renewAt: 0 };
+    this.transport.secrets.retire(token);
   }
 
   private currentPassword(): string {
@@ -134,6 +149,13 @@ export class TokenManager {
     }
   }
 
+  /** `expires_in` as milliseconds, within the believed bounds; absent or unreadable: the documented 60 minutes. */
+  private believedLifetimeMs(expiresIn: unknown): number {
+    const seconds = Number(expiresIn);
+    if (!Number.isFinite(seconds) || seconds <= 0) return DEFAULT_ACCESS_TTL_MS;
+    return Math.min(Math.max(seconds * 1000, this.options.minTokenLifetimeMs ?? MIN_TOKEN_LIFETIME_MS), MAX_TOKEN_LIFETIME_MS);
+  }
+
   private async grant(fields: Record<string, string>): Promise<string> {
     const isRefresh = fields.grant_type === 'refresh_token';
     if (isRefresh) this.stats.refreshGrants++;
@@ -167,18 +189,18 @@ export class TokenManager {
     if (typeof access !== 'string' || access === '') {
       throw new CcsError(ErrorType.ProtocolError, `${where} answered 200 without an access_token`);
     }
-    secrets.add(access);
-    if (typeof body.refresh_token === 'string') secrets.add(body.refresh_token);
     const issuedAt = this.now();
-    const expiresIn = Number(body.expires_in);
-    const ttl = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : DEFAULT_ACCESS_TTL_MS;
+    const ttl = this.believedLifetimeMs(body.expires_in);
     const lead = Math.min(this.options.refreshLeadMs ?? 60_000, ttl / 5);
-    this.state = {
-      access,
-      refresh: typeof body.refresh_token === 'string' ? body.refresh_token : null,
-      renewAt: issuedAt + ttl - lead,
-      refreshExpiresAt: issuedAt + (this.options.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS) - lead,
-    };
+    const refresh = typeof body.refresh_token === 'string' ? body.refresh_token : null;
+    const refreshTtl = this.options.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS;
+    // Searched for in answers until they expire (plus a grace); the ones they replace from now.
+    secrets.add(access, issuedAt + ttl);
+    secrets.add(refresh, issuedAt + refreshTtl);
+    const previous = this.state;
+    if (previous?.access !== access) secrets.retire(previous?.access);
+    if (previous?.refresh !== refresh) secrets.retire(previous?.refresh);
+    this.state = { access, refresh, renewAt: issuedAt + ttl - lead, refreshExpiresAt: issuedAt + refreshTtl - lead };
     return access;
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CcsClient } from '../../src/ccs/client';
 import { ConfigError, loadConfig } from '../../src/hosting/config';
 import { tempDir } from '../temp-dir';
 
@@ -255,5 +256,31 @@ describe('.env.example', () => {
     const listed = [...text.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
     const ours = listed.filter((name) => !['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'].includes(name!));
     expect(ours.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
+
+describe('configuration that would leak a secret', () => {
+  it("passwordEnv naming one of the worker's own secrets is refused with one line", () => {
+    for (const variable of ['CCS_CODEC_KEYS', 'EVIDENCE_DATABASE_URL', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CLIENT_KEY_DATA']) {
+      const file = join(dir, `servers-${variable}.yaml`);
+      writeFileSync(file, `servers:\n  emea:\n    baseUrl: https://ccs-emea:12431/ccs/api/v1\n    username: svc\n    passwordEnv: ${variable}\n`);
+      const value = variable === 'CCS_CODEC_KEYS' ? `k1:${Buffer.alloc(32, 7).toString('base64')}` : 'c2VjcmV0LWtleS1tYXRlcmlhbA';
+      const problems = problemsOf({ CCS_SERVERS_FILE: file, [variable]: value });
+      expect(problems).toEqual([expect.stringContaining(`CCS_SERVERS_FILE servers.emea.passwordEnv names ${variable}, one of the worker's own secrets`)]);
+      expect(problems[0]).not.toContain(value);
+    }
+  });
+
+  it('a base URL with a user name and password is refused, in the environment and in the servers file, without echoing the password', () => {
+    const url = 'https://svc:Hunter2-Pw@ccs.example.local:12431/ccs/api/v1';
+    const fromEnv = problemsOf({ CCS_BASE_URL: url, CCS_USERNAME: 'svc', CCS_PASSWORD: 'x' });
+    expect(fromEnv).toEqual([expect.stringContaining('CCS_BASE_URL must not carry a user name or password')]);
+    const file = join(dir, 'servers-userinfo.yaml');
+    writeFileSync(file, `servers:\n  emea:\n    baseUrl: ${url}\n    username: svc\n    passwordEnv: PW\n`);
+    const fromFile = problemsOf({ CCS_SERVERS_FILE: file, PW: 'x' });
+    expect(fromFile).toEqual([expect.stringContaining('servers.emea.baseUrl must not carry a user name or password')]);
+    const unparsable = problemsOf({ CCS_BASE_URL: 'https://svc:Hunter2-Pw@ccs:bad-port/x', CCS_USERNAME: 'svc', CCS_PASSWORD: 'x' });
+    for (const line of [...fromEnv, ...fromFile, ...unparsable]) expect(line).not.toContain('Hunter2');
+    expect(() => new CcsClient({ baseUrl: url, username: 'svc', password: 'x' })).toThrow(/must not carry a user name or password/);
   });
 });

@@ -168,7 +168,7 @@ describe('echoed secrets', () => {
     expect(JSON.stringify(run)).not.toContain(password);
   });
 
-  it('remembers every password and the newest 64 tokens, however many were issued', () => {
+  it('remembers the password and the newest 64 tokens, however many were issued', () => {
     const secrets = new SecretSet();
     secrets.addPassword('first-password');
     for (let i = 0; i < 1000; i++) secrets.add(`token-${i}-${'x'.repeat(20)}`);

@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { CcsClientOptions } from '../../ccs/client';
 import { CCS_SERVER_NAME } from '../../domain/validation';
+import { withoutUserinfo } from '../../ccs/scrub';
 import { normalizeFingerprint } from '../../ccs/tls';
 import { parseBoolean, parsePositive, readFile, readPassword, type Env } from './values';
 
@@ -39,13 +40,26 @@ function checkBaseUrl(name: string, baseUrl: string | undefined, problems: strin
   }
   try {
     const url = new URL(baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name} must start with https://; got ${url.protocol}`);
+    if (url.username || url.password) {
+      problems.push(`${name} must not carry a user name or password (https://user:…@host): give the user as CCS_USERNAME or username, the password as CCS_PASSWORD_FILE or passwordFile`);
+    } else if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name} must start with https://; got ${url.protocol}`);
     else if (url.protocol === 'http:' && !allowPlaintext) {
       problems.push(`${name} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`);
     }
   } catch {
-    problems.push(`${name} is not a URL: ${JSON.stringify(baseUrl)}`);
+    problems.push(`${name} is not a URL: ${JSON.stringify(withoutUserinfo(baseUrl))}`);
   }
+}
+
+/**
+ * The worker's own secrets: a CCS password read from one of them would be sent to CCS in every
+ * password grant, and a CCS that echoes requests would show it.
+ */
+const WORKER_SECRET_VARIABLES = ['CCS_CODEC_KEYS', 'EVIDENCE_DATABASE_URL', 'TEMPORAL_API_KEY', 'CODEC_SERVER_TOKEN'];
+const WORKER_SECRET_PREFIXES = ['TEMPORAL_TLS_'];
+
+function isWorkerSecret(variable: string): boolean {
+  return WORKER_SECRET_VARIABLES.includes(variable) || WORKER_SECRET_PREFIXES.some((prefix) => variable.startsWith(prefix));
 }
 
 function readCa(name: string, caFile: string | undefined, problems: string[]): string | undefined {
@@ -197,7 +211,9 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     const passwordEnv = str('passwordEnv');
     if (passwordFile && passwordEnv) problems.push(`${at}: set only one of passwordFile and passwordEnv`);
     else if (passwordFile) password = readPassword(`${at}.passwordFile`, passwordFile, problems);
-    else if (passwordEnv) {
+    else if (passwordEnv && isWorkerSecret(passwordEnv)) {
+      problems.push(`${at}.passwordEnv names ${passwordEnv}, one of the worker's own secrets (${[...WORKER_SECRET_VARIABLES, ...WORKER_SECRET_PREFIXES.map((p) => `${p}*`)].join(', ')}); name a variable that holds only this server's CCS password`);
+    } else if (passwordEnv) {
       password = env[passwordEnv];
       if (!password) problems.push(`${at}.passwordEnv names ${passwordEnv}, which is not set`);
     } else problems.push(`${at}: passwordFile or passwordEnv is required`);
