@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SearchAttribute, WorkflowName, adoptionWorkflowId, maintenanceStatusQuery, maintenanceWorkflowId, pauseSignal, resumeSignal, type PauseInput } from '../domain/contract';
 import type { MaintenanceWindowView } from '../domain/maintenance';
+import type { ClosedTracker } from '../domain/reconcile';
 
 /** At most this many runs are signalled by one sweep (a sweep repeats while a window is open). */
 export const MAX_SWEEP = 10_000;
@@ -56,12 +57,12 @@ export function createFleetActivities({ client }: FleetDeps) {
 
     /**
      * The workflows that follow (or followed) a CCS run, by `CcsJobRunId`: the running ones, and the
-     * closed ones with how they closed (a `Terminated` one left its run behind). At most 20 of each.
+     * closed ones with how and when they closed (a `Terminated` one left its run behind). At most 20 of each.
      */
-    async trackersOfRun(input: { jobId: string; jobRunId: string }): Promise<{ running: string[]; closed: { workflowId: string; status: string }[] }> {
+    async trackersOfRun(input: { jobId: string; jobRunId: string }): Promise<{ running: string[]; closed: ClosedTracker[] }> {
       const id = input.jobRunId.replace(/[^0-9a-fA-F-]/g, '');
       const running: string[] = [];
-      const closed: { workflowId: string; status: string }[] = [];
+      const closed: ClosedTracker[] = [];
       // A workflow of the job still starting has executed but not yet named its run: it may be this
       // run's owner, so the run counts as followed (the next reconcile will know).
       const starting = `WorkflowType = '${WorkflowName.runCcsJob}' AND ExecutionStatus = 'Running' AND ${SearchAttribute.jobId.name} = '${input.jobId.replace(/[^0-9a-fA-F-]/g, '')}' AND ${SearchAttribute.jobRunId.name} IS NULL`;
@@ -73,7 +74,7 @@ export function createFleetActivities({ client }: FleetDeps) {
         if (wf.status.name === 'RUNNING') {
           if (running.length < 20) running.push(wf.workflowId);
         }
-        else if (closed.length < 20) closed.push({ workflowId: wf.workflowId, status: wf.status.name });
+        else if (closed.length < 20) closed.push({ workflowId: wf.workflowId, status: wf.status.name, closeTime: wf.closeTime?.toISOString() ?? null });
         if (running.length >= 20 && closed.length >= 20) break;
       }
       return { running, closed };

@@ -6,7 +6,7 @@
  * executed or aborted.
  */
 import { CcsError, ErrorType } from '../domain/errors';
-import { hasEnded } from '../domain/job-run';
+import { latestRunInProgress, newestFirst, type JobRun } from '../domain/job-run';
 import { normalizeGuid } from '../domain/validation';
 import { CcsClient, type CcsClientOptions } from './client';
 import { MESSAGE_TEXT_FIELDS, field, parseJob, parseJobRuns } from './parse';
@@ -65,6 +65,15 @@ function statusFinding(sample: unknown): Finding {
 function guidFinding(sample: string): Finding {
   const dress = sample.startsWith('{') ? 'in braces' : !sample.includes('-') ? 'without hyphens' : sample === sample.toUpperCase() ? 'in upper case' : 'in lower case';
   return { area: 'guids', verdict: 'ok', saw: `GUIDs ${dress} (${sample})`, action: 'compared in one canonical form' };
+}
+
+/** In which order this CCS lists runs, by their start times; null when fewer than two runs have one. */
+function orderFinding(runs: JobRun[]): Finding | null {
+  const timed = runs.filter((r) => r.startTime !== null);
+  if (timed.length < 2) return null;
+  const newest = newestFirst(timed);
+  const order = timed.every((r, i) => r === newest[i]) ? 'newest first' : timed.every((r, i) => r === newest[newest.length - 1 - i]) ? 'oldest first' : 'in no order of their start times';
+  return { area: 'jobruns', verdict: 'ok', saw: `runs listed ${order}`, action: 'runs are ordered by their own start and end times, never by their place in the answer' };
 }
 
 /** Where a jobruns answer keeps its runs: the raw runs and a description of the shape. */
@@ -227,9 +236,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     if (messages) findings.push(messages);
     const unreadable = runs.flatMap((r) => Object.entries(r.unreadable ?? {}).filter(([k]) => k !== 'Messages'));
     if (unreadable.length > 0) findings.push({ area: 'fields', verdict: 'note', saw: `display fields that could not be read: ${unreadable.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('; ')}`, action: 'kept raw and flagged in the run; they never decide anything' });
-    const latest = runs[0];
-    if (latest && !hasEnded(latest)) {
-      findings.push({ area: 'run', verdict: 'note', saw: `run ${latest.jobRunId} is ${latest.status} now`, action: 'ccs-jobs run fails with CcsJobAlreadyRunning while it runs, unless --if-running attach follows it' });
+    const order = orderFinding(runs);
+    if (order) findings.push(order);
+    const going = latestRunInProgress(runs);
+    if (going) {
+      findings.push({ area: 'run', verdict: 'note', saw: `run ${going.jobRunId} is ${going.status} now`, action: 'ccs-jobs run fails with CcsJobAlreadyRunning while it runs, unless --if-running attach follows it' });
     }
     return result;
   } finally {

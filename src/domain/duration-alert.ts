@@ -2,7 +2,7 @@
  * Duration alerts from a job's own history: how long a run of this job is expected to take, so a run
  * that goes on longer is flagged (never aborted: the hard `timeout` does that). Pure: workflows import it.
  */
-import type { JobRun } from './job-run';
+import { newestFirst, type JobRun } from './job-run';
 import { formatDuration } from './validation';
 
 /** `"auto"` needs at least this many completed runs with both times among the last ones read. */
@@ -25,13 +25,23 @@ export interface LateInfo {
   basis: string;
 }
 
-/** Durations in milliseconds of the Completed runs among `runs` whose start and end are both known. */
+/**
+ * `"auto"` reads at most this many completed runs, the ones that ended last by their own end times
+ * (whatever order CCS lists them in, and however many it answers).
+ */
+export const HISTORY_RUNS = 10;
+
+/**
+ * Durations in milliseconds of the last {@link HISTORY_RUNS} Completed runs among `runs` (by end
+ * time) whose start and end are both known.
+ */
 export function completedDurations(runs: readonly JobRun[]): number[] {
   const durations: number[] = [];
-  for (const run of runs) {
+  for (const run of newestFirst(runs, 'endTime')) {
     if (run.status !== 'Completed' || !run.startTime || !run.endTime) continue;
     const ms = Date.parse(run.endTime) - Date.parse(run.startTime);
     if (Number.isFinite(ms) && ms >= 0) durations.push(ms);
+    if (durations.length === HISTORY_RUNS) break;
   }
   return durations;
 }
@@ -43,7 +53,7 @@ export function p95(values: readonly number[]): number {
 }
 
 /**
- * The expected duration `"auto"` derives from the job's latest runs: their completed runs' p95 ×
+ * The expected duration `"auto"` derives from the job's latest runs: their last completed runs' p95 ×
  * `factor`; null when fewer than {@link MIN_HISTORY_RUNS} completed runs are known (no basis for an alert).
  */
 export function expectedFromHistory(runs: readonly JobRun[], factor: number): ExpectedDuration | null {

@@ -4,6 +4,7 @@
  * are invisible to the orchestrator. A reconcile reads the latest runs of a set of jobs and finds every
  * run still going that no running workflow follows (by `CcsJobRunId`). Pure: workflows import it.
  */
+import { hasEnded, newestFirst, newestFirstBy, type JobRun } from './job-run';
 import { formatDuration, invalidInput, isGuid, parseDuration, preview, validateServerName } from './validation';
 
 export type ReconcilePolicy = 'report' | 'adopt' | 'abort';
@@ -108,4 +109,28 @@ export function describeSelection(select: ValidReconcileInput['select']): string
   if ('jobs' in select) return `${select.jobs.length} job(s)`;
   if ('search' in select) return `jobs matching ${JSON.stringify(select.search)}`;
   return `jobs run in the last ${formatDuration(select.recentMs)}`;
+}
+
+/**
+ * The runs of one job a reconcile looks at: its latest `runsPerJob` by start time (whatever order CCS
+ * listed them in, and however many it answered), those still going, newest first.
+ */
+export function runsToReconcile(runs: readonly JobRun[], runsPerJob: number): JobRun[] {
+  return newestFirst(runs).slice(0, runsPerJob).filter((run) => !hasEnded(run));
+}
+
+/** A closed workflow that followed a run, as the fleet activities describe it. */
+export interface ClosedTracker {
+  workflowId: string;
+  status: string;
+  /** ISO time it closed; absent in results recorded before it was read. */
+  closeTime?: string | null;
+}
+
+/**
+ * The closed workflow that left a run behind: the one that closed last (a continued-as-new
+ * predecessor closed before its continuation), whatever order Temporal's visibility listed them in.
+ */
+export function lastToClose<T extends ClosedTracker>(closed: readonly T[]): T | undefined {
+  return newestFirstBy(closed, (wf) => wf.closeTime, (wf) => wf.workflowId)[0];
 }

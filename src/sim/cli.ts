@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_JOBS } from './default-scenario';
-import { EMPTY_RUNS_FORMS } from './job-service';
+import { EMPTY_RUNS_FORMS, JOBRUNS_ORDERS } from './job-service';
 import { startSimulator, validateJob, type SimUser, type SimulatorOptions } from './server';
 
 const USAGE = `Usage: ccs-sim [options]
@@ -26,6 +26,7 @@ const USAGE = `Usage: ccs-sim [options]
 Dialects (what the documents leave open; README "The CCS simulator"):
   --password-encoding E base64 (default, the vendor's current page) or plain (older samples)
   --jobruns-shape S     array (default), wrapped ({"JobRuns": [...]}) or flat (one run as a bare object)
+  --jobruns-order O     newest (default) or oldest: the order jobruns lists the count most recent runs in
   --date-format F       iso7 (default, the vendor sample), iso, msjson (/Date(ms)/) or local (no offset)
   --time-zone TZ        the server's zone for --date-format local (default UTC)
   --guid-format G       lower (default), upper, braces or nohyphens
@@ -58,7 +59,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
         'ca-out': { type: 'string' }, 'tls-names': { type: 'string' }, 'cert-name': { type: 'string' }, 'self-signed': { type: 'boolean' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
         'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
         'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
+        'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'jobruns-order': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
         'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'message-fields': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' }, 'search-page-size': { type: 'string' },
       },
     }));
@@ -102,6 +103,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
   };
   const passwordEncoding = oneOf('password-encoding', ['base64', 'plain'] as const);
   const jobrunsShape = oneOf('jobruns-shape', ['array', 'wrapped', 'flat'] as const);
+  const jobrunsOrder = oneOf('jobruns-order', JOBRUNS_ORDERS);
   const dateFormat = oneOf('date-format', ['iso7', 'iso', 'msjson', 'local'] as const);
   const guidFormat = oneOf('guid-format', ['lower', 'upper', 'braces', 'nohyphens'] as const);
   const emptyRuns = oneOf('empty-runs', EMPTY_RUNS_FORMS);
@@ -133,6 +135,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
     ...(searchPageSize ? { searchPageSize: Number(searchPageSize), maxSearchPageSize: Math.max(100, Number(searchPageSize)) } : {}),
     ...(passwordEncoding ? { passwordEncoding } : {}),
     ...(jobrunsShape ? { jobrunsShape } : {}),
+    ...(jobrunsOrder ? { jobrunsOrder } : {}),
     ...(dateFormat ? { dateFormat } : {}),
     ...(guidFormat ? { guidFormat } : {}),
     ...(emptyRuns ? { emptyRuns } : {}),

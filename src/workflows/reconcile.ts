@@ -5,8 +5,7 @@
  * reconcile. Only reads unless the policy says otherwise.
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
-import { hasEnded } from '../domain/job-run';
-import { describeSelection, validateReconcileInput, type ReconcileFinding, type ReconcileInput, type ReconcileResult } from '../domain/reconcile';
+import { describeSelection, lastToClose, runsToReconcile, validateReconcileInput, type ReconcileFinding, type ReconcileInput, type ReconcileResult } from '../domain/reconcile';
 import { ErrorType } from '../domain/errors';
 import { ccsCall, fleetCall } from './activity-options';
 
@@ -72,14 +71,14 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
       continue;
     }
     result.jobsChecked++;
-    for (const run of runs.filter((r) => !hasEnded(r))) {
+    for (const run of runsToReconcile(runs, runsPerJob)) {
       result.runsInProgress++;
       const trackers = await fleetCall.trackersOfRun({ jobId, jobRunId: run.jobRunId });
       if (trackers.running.length > 0) {
         result.tracked++;
         continue;
       }
-      const owner = trackers.closed[0];
+      const owner = lastToClose(trackers.closed);
       const finding: ReconcileFinding = {
         jobId,
         jobRunId: run.jobRunId,

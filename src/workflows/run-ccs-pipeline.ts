@@ -30,6 +30,7 @@ import {
   type PipelineReport,
 } from '../domain/pipeline';
 import { pipelineEvidence } from '../domain/evidence';
+import { lastCompletedRun } from '../domain/job-run';
 import { pauseFrom } from '../domain/pause';
 import { formatDuration, parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
@@ -111,7 +112,7 @@ async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<v
   );
 }
 
-/** Runs read per collection job by the stale-data gate, looking for its latest Completed run. */
+/** Runs read per collection job by the stale-data gate, looking for the Completed one that ended last. */
 const FRESHNESS_RUNS = 20;
 
 /**
@@ -127,7 +128,7 @@ async function staleCollection(definition: PipelineDefinition, index: number): P
     : stageJobs(definition, definition.stages.find((s) => s.name === fresh.fromStage)!).map((j) => ({ jobId: j.jobId, ccs: fresh.ccs ?? j.ccs ?? 'default' }));
   for (const { jobId, ccs } of checks) {
     const runs = await ccsCall.listJobRuns({ jobId, count: FRESHNESS_RUNS, ccs });
-    const good = runs.find((r) => r.status === 'Completed' && r.endTime !== null && Number.isFinite(Date.parse(r.endTime)));
+    const good = lastCompletedRun(runs);
     const where = `stage ${JSON.stringify(stage.name)} requires collection job ${jobId} to have completed within ${formatDuration(withinMs)}`;
     if (!good) return `${where}, but it has no Completed run among its last ${FRESHNESS_RUNS}; its jobs did not run`;
     const ageMs = Date.now() - Date.parse(good.endTime!);

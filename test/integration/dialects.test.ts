@@ -14,11 +14,13 @@ import { addJob, eventually, failureOf, recordHistory, startRun, startSim, start
 
 const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
-const DIALECTS: [string, SimulatorOptions, Parameters<typeof startWorker>[1]][] = [
+/** `history`: every job has an earlier run (the adopted one's still going), so a listing's order can mislead. */
+const DIALECTS: [string, SimulatorOptions, Parameters<typeof startWorker>[1], { history?: boolean }?][] = [
   ['the defaults (Base64 password, array, iso7 dates, status codes, lower-case GUIDs)', {}, {}],
   ['password plain', { passwordEncoding: 'plain' }, { passwordEncoding: 'plain' }],
   ['jobruns wrapped', { jobrunsShape: 'wrapped' }, {}],
   ['jobruns flat', { jobrunsShape: 'flat' }, {}],
+  ['jobruns oldest first, after earlier runs', { jobrunsOrder: 'oldest' }, {}, { history: true }],
   ['execute answer flat', { responseShape: 'flat' }, {}],
   ['dates iso', { dateFormat: 'iso' }, {}],
   ['dates msjson', { dateFormat: 'msjson' }, {}],
@@ -32,7 +34,7 @@ const DIALECTS: [string, SimulatorOptions, Parameters<typeof startWorker>[1]][] 
 ];
 
 describe('runCcsJob in every CCS dialect', () => {
-  it.each(DIALECTS)('%s: complete, fault, cancel and adoption end as CCS says', async (_name, simOptions, ccsOptions) => {
+  it.each(DIALECTS)('%s: complete, fault, cancel and adoption end as CCS says', async (_name, simOptions, ccsOptions, { history = false } = {}) => {
     const sim = await startSim(simOptions);
     const w = await startWorker(sim, ccsOptions);
     try {
@@ -40,6 +42,10 @@ describe('runCcsJob in every CCS dialect', () => {
       const faults = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'boom', messages: [{ Message: 'host down' }] });
       const cancelled = addJob(sim, [['Executing', 600]]);
       const adopted = addJob(sim, [['Executing', 2], ['Completed', 0]]);
+      if (history) {
+        for (const jobId of [completes, faults, cancelled]) sim.state.addPastRun(jobId, Date.now() - 2 * 3_600_000, [['Executing', 60], ['Completed', 0]]);
+        sim.state.addPastRun(adopted, Date.now() - 3_600_000, [['Executing', 6 * 3600], ['Completed', 0]]);
+      }
       const running = sim.state.startRun(sim.state.jobs.get(adopted)!);
       const [complete, fault, cancel, adopt] = await Promise.all([
         startRun(w, { jobId: completes, ...FAST }),
@@ -48,6 +54,7 @@ describe('runCcsJob in every CCS dialect', () => {
         startRun(w, { jobId: adopted, ...FAST, ifRunning: 'attach' }),
       ]);
       await eventually(async () => (await cancel.query(statusQuery)).phase === 'running', 20_000, 'the run to cancel to be followed');
+      expect(await eventually(async () => (await adopt.query(statusQuery)).jobRunId, 20_000, 'the adopted run')).toBe(running.JobRunID);
       await cancel.signal(cancelSignal, { reason: 'dialect test' });
 
       const completed = await complete.result();
@@ -58,7 +65,7 @@ describe('runCcsJob in every CCS dialect', () => {
       expect(failed.details?.[0]).toMatchObject({ exception: 'boom', messages: [{ text: 'host down' }] });
       expect(await cancel.result()).toMatchObject({ status: 'Aborted', cancelled: { by: 'signal' } });
       expect(await adopt.result()).toMatchObject({ status: 'Completed', adopted: true, jobRunId: running.JobRunID });
-      for (const jobId of [completes, faults, cancelled, adopted]) expect(sim.state.runsOf(jobId), jobId).toHaveLength(1);
+      for (const jobId of [completes, faults, cancelled, adopted]) expect(sim.state.runsOf(jobId), jobId).toHaveLength(history ? 2 : 1);
     } finally {
       await w.stop();
       await sim.close();

@@ -103,6 +103,7 @@ describe('the client against each simulator dialect', () => {
   const dialects: [string, SimulatorOptions, Parameters<typeof clientFor>[1]][] = [
     ['jobruns wrapped', { jobrunsShape: 'wrapped' }, {}],
     ['jobruns flat', { jobrunsShape: 'flat' }, {}],
+    ['jobruns oldest first', { jobrunsOrder: 'oldest' }, {}],
     ['dates iso', { dateFormat: 'iso' }, {}],
     ['dates msjson', { dateFormat: 'msjson' }, {}],
     ['dates local (Europe/Paris)', { dateFormat: 'local', timeZone: 'Europe/Paris' }, { timeZone: 'Europe/Paris' }],
