@@ -42,6 +42,11 @@ export const ErrorType = Object.freeze({
   PipelineFailed: 'CcsPipelineFailed',
   /** A pipeline stage's required collection has no Completed run recent enough (`requireFresh`); its jobs did not run. Not retryable. */
   StaleData: 'CcsStaleData',
+  /**
+   * Attention only, never thrown: a followed run has reported a status outside the documented codes
+   * 0–7 for longer than its `unknownStatusAttentionAfter`. It is still followed; a known status clears it.
+   */
+  UnknownStatus: 'CcsUnknownStatus',
   /** Benign: a poll saw no change yet. Used as retry-as-poll; never the final outcome. */
   RunUnchanged: 'CcsRunUnchanged',
   /** Benign: the worker holding a wait is stopping; the wait continues on another worker a second later. Never an abort. */

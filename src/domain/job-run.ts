@@ -24,6 +24,53 @@ export function hasEnded(run: Pick<JobRun, 'status' | 'endTime'> | undefined): b
   return run !== undefined && (isTerminalStatus(run.status) || run.endTime !== null);
 }
 
+/**
+ * True while a run goes with a status outside the documented codes 0–7 (an undocumented integer or
+ * name, kept as text with `statusCode` null): followed, and flagged once it lasts (`CcsUnknownStatus`).
+ */
+export function hasUndocumentedStatus(run: Pick<JobRun, 'status' | 'statusCode' | 'endTime'>): boolean {
+  return run.statusCode === null && !hasEnded(run);
+}
+
+/** A time as milliseconds, or null when it is missing or cannot be read. */
+function instantOf(time: string | null | undefined): number | null {
+  if (time === null || time === undefined) return null;
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * `items` newest first by `timeOf`; a missing or unreadable time sorts last, equal times by `idOf`,
+ * so the order is the same whatever order the items came in. Pure and deterministic: workflows use it.
+ */
+export function newestFirstBy<T>(items: readonly T[], timeOf: (item: T) => string | null | undefined, idOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, at: instantOf(timeOf(item)), id: idOf(item) }));
+  keyed.sort((a, b) => {
+    if (a.at !== b.at) return a.at === null ? 1 : b.at === null ? -1 : b.at - a.at;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  return keyed.map((k) => k.item);
+}
+
+/**
+ * The runs newest first by their own `by` time (start time unless said otherwise), JobRunID breaking
+ * ties. CCS's list order is not documented (the reference infers newest first), so nothing picks
+ * "the latest" by its position in an answer.
+ */
+export function newestFirst(runs: readonly JobRun[], by: 'startTime' | 'endTime' = 'startTime'): JobRun[] {
+  return newestFirstBy(runs, (run) => run[by], (run) => run.jobRunId);
+}
+
+/** The latest run still going (by start time), or undefined when every run has ended. */
+export function latestRunInProgress(runs: readonly JobRun[]): JobRun | undefined {
+  return newestFirst(runs).find((run) => !hasEnded(run));
+}
+
+/** The last good run: the Completed run that ended last (by its end time), or undefined when none has a readable end. */
+export function lastCompletedRun(runs: readonly JobRun[]): JobRun | undefined {
+  return newestFirst(runs.filter((run) => run.status === 'Completed' && instantOf(run.endTime) !== null), 'endTime')[0];
+}
+
 /** One message of a run, read with `showmessages=true`. */
 export interface JobRunMessage {
   time: string | null;

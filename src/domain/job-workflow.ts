@@ -42,6 +42,12 @@ export interface RunCcsJobInput {
    * change (default 4; 0: only at the end). New ones appear in `status` (`messages`, `messageCount`).
    */
   liveMessagesEvery?: number;
+  /**
+   * How long the run may report a status outside the documented codes 0–7 (an undocumented integer
+   * or name) before it is flagged for attention (`CcsUnknownStatus`); it is still followed, and a
+   * known status clears the flag. Default "15m".
+   */
+  unknownStatusAttentionAfter?: DurationInput;
   /** Who asked for the run (a person or a system), for the evidence record; at most 200 characters. */
   requestedBy?: string;
   /** Internal: state carried across continue-as-new. Never set it yourself. */
@@ -59,6 +65,8 @@ export interface RunCcsJobResume {
   statusCode: number | null;
   customStatusText: string | null;
   lastChangeAt: string;
+  /** Since when (ISO-8601) the run has reported a status outside 0–7; absent while its status is known. */
+  unknownStatusSince?: string;
   /** When the run is expected to have ended (epoch ms), and on what basis; absent without an expectation. */
   expected?: { endAt: number; ms: number; basis: string };
   late?: LateInfo;
@@ -153,6 +161,7 @@ export interface ValidRunCcsJobInput {
   heartbeatTimeoutMs: number;
   /** Every how many reads messages are read while the run goes (0: never). */
   liveMessagesEvery: number;
+  unknownStatusAttentionAfterMs: number;
   /** A fixed expectation, "auto" with its factor, or none. */
   expected: { ms: number } | { auto: number } | null;
   resume: RunCcsJobResume | null;
@@ -162,6 +171,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_POLL_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_ABORT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+export const DEFAULT_UNKNOWN_STATUS_ATTENTION_AFTER_MS = 15 * 60_000;
 const MIN_HEARTBEAT_TIMEOUT_MS = 5_000;
 const MAX_HEARTBEAT_TIMEOUT_MS = 10 * 60_000;
 // Temporal schedules activity retries (our polls) with about one second of resolution.
@@ -174,7 +184,7 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'requestedBy', 'resume'];
+const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'unknownStatusAttentionAfter', 'requestedBy', 'resume'];
 export const DEFAULT_LIVE_MESSAGES_EVERY = 4;
 
 function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): ValidRunCcsJobInput['expected'] {
@@ -262,10 +272,12 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
     throw invalidInput(`liveMessagesEvery must be a whole number from 0 (messages only at the end) to 1000; got ${preview(every)}`);
   }
   const liveMessagesEvery = every ?? DEFAULT_LIVE_MESSAGES_EVERY;
+  const unknownStatusAttentionAfterMs =
+    optionalDuration('unknownStatusAttentionAfter', input.unknownStatusAttentionAfter, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? DEFAULT_UNKNOWN_STATUS_ATTENTION_AFTER_MS;
   if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || input.requestedBy.length > 200)) {
     throw invalidInput(`requestedBy must be text of at most 200 characters (who asked for the run); got ${preview(input.requestedBy)}`);
   }
-  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, liveMessagesEvery, expected, resume: validateResume(input.resume) };
+  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, liveMessagesEvery, unknownStatusAttentionAfterMs, expected, resume: validateResume(input.resume) };
 }
 
 /**

@@ -100,6 +100,21 @@ const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure', 'requireFresh'];
 const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
 
+/**
+ * Caps on a pipeline's size (README, "Pipelines"), refused before anything starts. A stage's jobs
+ * are child workflows pending at once, and every job adds its entry to the report the pipeline
+ * returns (one Temporal payload) and its events to the pipeline's history; the caps also bound
+ * validation itself (a stage over its cap is not checked job by job).
+ */
+export const MAX_STAGES = 20;
+export const MAX_JOBS_PER_STAGE = 50;
+export const MAX_PIPELINE_JOBS = 200;
+/** Name lengths: a pipeline's and a stage's names are shown in reports, logs and the CLI; job names are CCS's (MAX_JOB_NAME). */
+export const MAX_PIPELINE_NAME = 200;
+export const MAX_STAGE_NAME = 100;
+/** Who asked for the pipeline, as for a job run (`requestedBy`). */
+const MAX_REQUESTED_BY = 200;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -128,7 +143,10 @@ export function pipelineProblems(input: unknown): string[] {
   if (!isObject(input)) return [`(top): a pipeline must be an object with "name" and "stages"; got ${preview(input)}`];
   unknownKeys(input, PIPELINE_KEYS, '');
   if (typeof input.name !== 'string' || input.name.trim() === '') problems.push('name: required, a non-empty string');
-  else if (input.name.length > 200) problems.push('name: at most 200 characters');
+  else if (input.name.length > MAX_PIPELINE_NAME) problems.push(`name: at most ${MAX_PIPELINE_NAME} characters; got ${input.name.length}: shorten it`);
+  if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || input.requestedBy.length > MAX_REQUESTED_BY)) {
+    problems.push(`requestedBy: must be text of at most ${MAX_REQUESTED_BY} characters (who asked for the pipeline); got ${preview(input.requestedBy)}`);
+  }
   server(input.ccs, 'ccs');
   duration(input.timeout, 'timeout');
   duration(input.pollInterval, 'pollInterval');
@@ -137,6 +155,12 @@ export function pipelineProblems(input: unknown): string[] {
     problems.push('stages: required, a non-empty list of stages');
     return problems;
   }
+  if (input.stages.length > MAX_STAGES) {
+    problems.push(`stages: ${input.stages.length} stages; at most ${MAX_STAGES}: merge stages, or split the scan into several pipelines`);
+    return problems;
+  }
+  const jobCount = input.stages.reduce((sum: number, stage: unknown) => sum + (isObject(stage) && Array.isArray(stage.jobs) ? stage.jobs.length : 0), 0);
+  if (jobCount > MAX_PIPELINE_JOBS) problems.push(`stages: ${jobCount} jobs in all; at most ${MAX_PIPELINE_JOBS} per pipeline: split the scan into several pipelines`);
   const seenJobs = new Map<string, string>();
   const seenStages = new Set<string>();
   input.stages.forEach((stage: unknown, i) => {
@@ -147,6 +171,7 @@ export function pipelineProblems(input: unknown): string[] {
     }
     unknownKeys(stage, STAGE_KEYS, at);
     if (typeof stage.name !== 'string' || stage.name.trim() === '') problems.push(`${at}.name: required, a non-empty string`);
+    else if (stage.name.length > MAX_STAGE_NAME) problems.push(`${at}.name: at most ${MAX_STAGE_NAME} characters; got ${stage.name.length}: shorten it`);
     else if (seenStages.has(stage.name)) problems.push(`${at}.name: duplicate stage name ${preview(stage.name)}`);
     else seenStages.add(stage.name);
     if (stage.continueOnFailure !== undefined && typeof stage.continueOnFailure !== 'boolean') problems.push(`${at}.continueOnFailure: must be true or false`);
@@ -168,6 +193,10 @@ export function pipelineProblems(input: unknown): string[] {
     }
     if (!Array.isArray(stage.jobs) || stage.jobs.length === 0) {
       problems.push(`${at}.jobs: required, a non-empty list of job GUIDs`);
+      return;
+    }
+    if (stage.jobs.length > MAX_JOBS_PER_STAGE) {
+      problems.push(`${at}.jobs: ${stage.jobs.length} jobs; at most ${MAX_JOBS_PER_STAGE} per stage: move some to another stage`);
       return;
     }
     stage.jobs.forEach((job: unknown, j) => {

@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CcsActivities, LiveMessages, WaitForJobRunChangeResult } from '../activities';
+import type { CcsActivities, LiveMessages, WaitForJobRunChangeInput, WaitForJobRunChangeResult } from '../activities';
 import { SearchAttribute, pauseSignal, resumeSignal, statusQuery, type LiveMessage, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobResult, type RunCcsJobStatus } from '../domain/contract';
 import { ErrorType, type Attention } from '../domain/errors';
 import { invalidInputFailure, jobAlreadyRunning } from '../domain/failures';
@@ -27,7 +27,7 @@ import { jobEvidence } from '../domain/evidence';
 import { pauseFrom, type PauseState } from '../domain/pause';
 import { expectedFromHistory, MIN_HISTORY_RUNS, type LateInfo } from '../domain/duration-alert';
 import { formatDuration, invalidInput } from '../domain/validation';
-import { hasEnded, isTerminalStatus, type JobRun } from '../domain/job-run';
+import { hasEnded, hasUndocumentedStatus, isTerminalStatus, newestFirst, type JobRun } from '../domain/job-run';
 import {
   CCS_CALL,
   CONFIRM_MAX_POLL_MS,
@@ -162,6 +162,8 @@ class JobRunFollower {
   /** Waits may hold (HELD_WATCH_PATCH); false when replaying a history recorded before it. */
   private readonly holding: boolean;
   private attention: Attention | undefined;
+  /** Since when (ISO-8601) the run has shown a status outside 0–7; undefined while its status is known. */
+  private unknownStatusSince: string | undefined;
   /** The job's latest runs as listed before executing: the history an "auto" expectation reads. */
   private history: JobRun[] = [];
   /** When the run is expected to have ended, once known. */
@@ -196,6 +198,8 @@ class JobRunFollower {
     this.pollsAtStart = this.polls;
     this.adopted = resume?.adopted ?? false;
     this.lastChangeAt = resume?.lastChangeAt;
+    // A continuation handed over before this field existed: the status has been what it is since its last change.
+    this.unknownStatusSince = resume?.unknownStatusSince ?? (resume?.statusCode === null ? resume.lastChangeAt : undefined);
     if (resume) {
       this.current = {
         jobId: input.jobId,
@@ -433,9 +437,9 @@ class JobRunFollower {
     this.recordStart(await ccsCall.executeJob({ jobId, knownRunIds: known.map((r) => r.jobRunId), ccs: this.server }));
   }
 
-  /** Follows the job's run in progress when the input allows it (true); fails when it does not. */
+  /** Follows the job's latest run in progress (by start time) when the input allows it (true); fails when it does not. */
   private adoptInProgress(known: JobRun[]): boolean {
-    const inProgress = known.find((r) => !this.ended(r));
+    const inProgress = newestFirst(known).find((r) => !this.ended(r));
     if (!inProgress) return false;
     if (this.input.ifRunning === 'fail') throw jobAlreadyRunning(this.input.jobId, inProgress);
     this.adopted = true;
@@ -586,21 +590,26 @@ class JobRunFollower {
         statusCode: current.statusCode,
         customStatusText: current.customStatusText,
         lastChangeAt: this.lastChangeAt ?? new Date().toISOString(),
+        ...(this.unknownStatusSince ? { unknownStatusSince: this.unknownStatusSince } : {}),
         ...(this.expected ? { expected: this.expected } : {}),
         ...(this.late ? { late: this.late } : {}),
         ...(this.pause ? { paused: this.pause } : {}),
         ...(this.messageTotal > 0 ? { messages: { total: this.messageTotal, recent: this.recentMessages } } : {}),
       },
       ...(this.raw.liveMessagesEvery === undefined ? {} : { liveMessagesEvery: this.raw.liveMessagesEvery }),
+      ...(this.raw.unknownStatusAttentionAfter === undefined ? {} : { unknownStatusAttentionAfter: this.raw.unknownStatusAttentionAfter }),
       ...(this.raw.requestedBy === undefined ? {} : { requestedBy: this.raw.requestedBy }),
       ...(this.raw.expectedDuration === undefined ? {} : { expectedDuration: this.raw.expectedDuration }),
       ...(this.raw.expectedDurationFactor === undefined ? {} : { expectedDurationFactor: this.raw.expectedDurationFactor }),
     });
   }
 
-  /** What a watched read tells the activity: the attention the workflow flags now. */
-  private watchInput(): { watch?: { attention: string | null } } {
-    return this.watching ? { watch: { attention: this.attention?.type ?? null } } : {};
+  /** What a watched read tells the activity: the attention the workflow flags now, and since when the status has been unknown. */
+  private watchInput(): { watch?: WaitForJobRunChangeInput['watch'] } {
+    if (!this.watching) return {};
+    const since = this.unknownStatusSince;
+    const unknownStatus = since === undefined ? {} : { unknownStatus: { since, afterMs: this.input.unknownStatusAttentionAfterMs } };
+    return { watch: { attention: this.attention?.type ?? null, ...unknownStatus } };
   }
 
   /** One read of an ended run, with its messages, repeated while it needs attention. */
@@ -676,11 +685,10 @@ class JobRunFollower {
   private record<T extends WaitOutcome>(change: T): T {
     this.polls += change.polls;
     if (change.live && change.live.total > this.messageTotal) this.learnMessages(change.live);
+    // A read that failed carries attention and no run; a read of a run whose status stayed outside 0–7 too long, both.
     if (change.attention) this.raiseAttention(change.attention, change.observedAt);
-    else if (change.run) {
-      if (this.attention) this.clearAttention();
-      this.observe(change.run, change.observedAt);
-    }
+    else if (change.run && this.attention) this.clearAttention();
+    if (change.run) this.observe(change.run, change.observedAt);
     return change;
   }
 
@@ -721,6 +729,7 @@ class JobRunFollower {
     const first = previous === undefined || previous.jobRunId !== next.jobRunId;
     const changed = first || previous?.status !== next.status || previous?.customStatusText !== next.customStatusText;
     this.current = next;
+    this.unknownStatusSince = hasUndocumentedStatus(next) ? (this.unknownStatusSince ?? observedAt) : undefined;
     if (!changed) return;
     this.lastChangeAt = observedAt;
     log.info('CCS run status', { jobId: this.input.jobId, jobRunId: next.jobRunId, status: next.status, customStatusText: next.customStatusText });

@@ -7,7 +7,7 @@ const JOB = '24f58e54-5d94-45f8-97a8-ccb6d959233a';
 describe('runCcsJob input', () => {
   it('applies defaults and lower-cases the GUID', () => {
     expect(validateRunCcsJobInput({ jobId: JOB.toUpperCase() })).toEqual({
-      jobId: JOB, ccs: 'default', pollIntervalMs: 30_000, maxPollIntervalMs: 300_000, timeoutMs: null, ifRunning: 'fail', abortConfirmTimeoutMs: 300_000, heartbeatTimeoutMs: 60_000, liveMessagesEvery: 4, expected: null, resume: null,
+      jobId: JOB, ccs: 'default', pollIntervalMs: 30_000, maxPollIntervalMs: 300_000, timeoutMs: null, ifRunning: 'fail', abortConfirmTimeoutMs: 300_000, heartbeatTimeoutMs: 60_000, liveMessagesEvery: 4, unknownStatusAttentionAfterMs: 900_000, expected: null, resume: null,
     });
     expect(validateRunCcsJobInput({ jobId: JOB, pollInterval: '10m', timeout: '8h', ifRunning: 'attach' })).toMatchObject({
       pollIntervalMs: 600_000, maxPollIntervalMs: 600_000, timeoutMs: 8 * 3_600_000, ifRunning: 'attach',
