@@ -6,16 +6,40 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CcsClient } from '../ccs/client';
 import { pause } from '../ccs/http';
-import { RUN_LIMITS, hasEnded, isTerminalStatus, type JobRun, type JobRunMessage } from '../domain/job-run';
+import { RUN_LIMITS, hasEnded, hasUndocumentedStatus, isTerminalStatus, latestRunInProgress, newestFirst, type JobRun, type JobRunMessage } from '../domain/job-run';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
 import { MAX_CANDIDATES, type JobCandidate } from '../domain/job-names';
+import { formatDuration } from '../domain/validation';
 import { boundedRun, runSummary } from './bounded-run';
 import { toFailure } from './to-failure';
 
 /** How many of the latest runs are recorded before executing, to recognise a run our execute created. */
 export const RUN_SNAPSHOT_SIZE = 10;
 const POLL_GROWTH = 1.25;
+
+/**
+ * How long an execute attempt keeps listing the job for the run CCS started when no answer names it
+ * (an accepted execute whose answer has no readable JobRunID; a retried execute refused as already
+ * running): long enough for a listing that lags new runs by tens of seconds (a replica, a cache, a job
+ * service that registers runs asynchronously). The looks start a second apart and grow to five.
+ */
+export const STARTED_RUN_LOOK_MS = 40_000;
+const STARTED_RUN_FIRST_PAUSE_MS = 1_000;
+const STARTED_RUN_MAX_PAUSE_MS = 5_000;
+/** The looks end this long before the attempt's start-to-close timeout, so the attempt ends by itself. */
+export const ATTEMPT_END_MARGIN_MS = 5_000;
+
+/**
+ * What an execute attempt heartbeats, so that later attempts know what earlier ones did: each new
+ * heartbeat replaces the last, so it carries everything known so far.
+ */
+interface ExecuteProgress {
+  /** An execute was sent that may have reached CCS (false: every one sent was clearly refused). */
+  executeSent?: boolean;
+  /** CCS accepted an execute (2xx) whose answer named no readable run: the run exists. */
+  executeAccepted?: boolean;
+}
 
 export interface ActivityDeps {
   /** The `default` CCS server (shorthand for `servers: { default: client }`). */
@@ -110,14 +134,22 @@ export interface WaitForJobRunChangeInput extends OnServer {
    * The run exists and must not be dropped (workflows from the attention change on): errors that need a
    * person are reported once as `attention` and then retried, never final. `attention` is the type the
    * workflow flags now (null when clear): the same error again is retried quietly, a read clears it.
+   * `unknownStatus` (while the workflow's last read showed a status outside 0–7): since when, and for
+   * how long that is allowed before the wait returns the `CcsUnknownStatus` attention with the run.
    */
-  watch?: { attention: string | null };
+  watch?: { attention: string | null; unknownStatus?: UnknownStatusWatch };
   /**
    * Live messages (workflows from the live-messages change on): every `every`-th read of the run
    * (counted over the whole run: `pollsBefore` were made before this wait) asks for its messages, and
    * so does a read that sees a change; when CCS lists more than the `known` ones, the wait returns them.
    */
   live?: { known: number; every: number; pollsBefore: number };
+}
+
+/** A run's status outside 0–7: first seen at `since` (ISO-8601), flagged once it has lasted `afterMs`. */
+export interface UnknownStatusWatch {
+  since: string;
+  afterMs: number;
 }
 
 /** Messages CCS listed beyond the ones the workflow knew: how many in all, and the newest new ones. */
@@ -136,8 +168,11 @@ export interface WaitForJobRunChangeResult {
   /** Status reads this wait made (its attempt number). */
   polls: number;
   observedAt: string;
-  /** In watch mode: null when the read succeeded (attention cleared). */
-  attention?: null;
+  /**
+   * In watch mode: null when the read succeeded (attention cleared), or the `CcsUnknownStatus`
+   * attention the run read calls for (its status has been outside 0–7 for too long).
+   */
+  attention?: { type: string; message: string } | null;
 }
 
 /** In watch mode: the run could not be read for a reason that needs a person; the workflow flags it and asks again. */
@@ -169,6 +204,22 @@ export function liveMessages(messages: readonly JobRunMessage[], known: number):
     text: m.text.length > RUN_LIMITS.messageChars ? `${m.text.slice(0, RUN_LIMITS.messageChars)}… (${m.text.length - RUN_LIMITS.messageChars} more characters)` : m.text,
   }));
   return { total: messages.length, fresh };
+}
+
+/**
+ * The attention a run just read calls for in watch mode: `CcsUnknownStatus` once its status has been
+ * outside the documented codes 0–7 for at least `unknown.afterMs`; null otherwise.
+ */
+function unknownStatusAttention(run: JobRun, unknown: UnknownStatusWatch | undefined, now: number): { type: string; message: string } | null {
+  if (!unknown || !hasUndocumentedStatus(run)) return null;
+  const lastedMs = now - Date.parse(unknown.since);
+  if (!(lastedMs >= unknown.afterMs)) return null;
+  return {
+    type: ErrorType.UnknownStatus,
+    message:
+      `job run ${run.jobRunId} has reported status ${JSON.stringify(run.status)}, outside the documented codes 0–7, for ${formatDuration(lastedMs)} ` +
+      `(unknownStatusAttentionAfter ${formatDuration(unknown.afterMs)}); it is still followed: ask the CCS administrator what this status means for the job`,
+  };
 }
 
 /** The poll interval after `attempt - 1` unchanged polls: grows from the start value toward the maximum. */
@@ -247,20 +298,34 @@ export function createActivities({ client: defaultClient, servers = {}, events =
     });
   }
 
-  /** The run an accepted execute started: listed again a few times, a second apart, as CCS may be slow to list it. */
-  async function findStartedRun(client: CcsClient, jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
-    for (let look = 0; look < 5; look++) {
-      const found = await newRunSince(client, jobId, knownRunIds, signal).catch(() => undefined);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-    return undefined;
+  /**
+   * The run an execute started that no answer names: the job is listed until a run not in
+   * `knownRunIds` appears or `until` (epoch ms) passes, at growing intervals, heartbeating `progress`
+   * (a listing may lag new runs). A failed look is looked past; a cancellation ends the wait at once.
+   */
+  async function findStartedRun(client: CcsClient, jobId: string, knownRunIds: string[], until: number, progress: () => ExecuteProgress): Promise<JobRun | undefined> {
+    const ctx = Context.current();
+    const signal = ctx.cancellationSignal;
+    return heartbeating(async () => {
+      for (let pauseMs = STARTED_RUN_FIRST_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 1.5, STARTED_RUN_MAX_PAUSE_MS)) {
+        const found = await newRunSince(client, jobId, knownRunIds, signal).catch(() => undefined);
+        if (found) return found;
+        if (Date.now() + pauseMs > until) return undefined;
+        try {
+          await pause(pauseMs, signal);
+        } catch (err) {
+          throw stopped(ctx, err);
+        }
+      }
+    }, progress);
   }
 
   async function newRunSince(client: CcsClient, jobId: string, knownRunIds: string[], signal: AbortSignal): Promise<JobRun | undefined> {
     const known = new Set(knownRunIds);
     const runs = await client.getJobRuns(jobId, { count: knownRunIds.length + 5, signal });
-    return runs.find((r) => !known.has(r.jobRunId));
+    // The first run started after the snapshot is the one our execute started (by start time, not by
+    // list position: CCS's order is undocumented); a later one can only follow it once it ended.
+    return newestFirst(runs.filter((r) => !known.has(r.jobRunId))).at(-1);
   }
 
   return {
@@ -314,7 +379,7 @@ export function createActivities({ client: defaultClient, servers = {}, events =
       }
     },
 
-    /** The latest runs of a job, newest first. Safe to retry. */
+    /** The job's `count` most recent runs, in CCS's order (undocumented: order them with `newestFirst`). Safe to retry. */
     async listJobRuns(input: ListJobRunsInput): Promise<JobRun[]> {
       const { jobId, count = RUN_SNAPSHOT_SIZE } = input;
       const client = serverOf(input);
@@ -326,45 +391,63 @@ export function createActivities({ client: defaultClient, servers = {}, events =
     },
 
     /**
-     * Starts a run of the job. CCS has no idempotency key, so a retry first looks for a run that an
-     * earlier attempt may have started (one not in `knownRunIds`) and adopts it instead of executing
-     * again. Raises `CcsJobAlreadyRunning` when CCS refuses because a run is in progress.
+     * Starts a run of the job. CCS has no idempotency key, so an attempt after one whose execute may
+     * have reached CCS first looks for a run that is not in `knownRunIds` and adopts it instead of
+     * executing again; when its own execute is then refused (400) while that run is not listed yet, it
+     * keeps looking for up to STARTED_RUN_LOOK_MS and adopts the run when it appears. Raises
+     * `CcsJobAlreadyRunning` when CCS refuses because a run is in progress that is not this workflow's.
      */
     async executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
       const { jobId, knownRunIds } = input;
       const client = serverOf(input);
       const ctx = Context.current();
       const signal = ctx.cancellationSignal;
-      // An earlier attempt whose execute CCS accepted (200) but whose answer named no readable run:
-      // the run exists, so this attempt only looks for it and never executes again.
-      const accepted = (ctx.info.heartbeatDetails as { executeAccepted?: boolean } | undefined)?.executeAccepted === true;
+      const lookMs = Math.min(STARTED_RUN_LOOK_MS, ctx.info.startToCloseTimeoutMs - ATTEMPT_END_MARGIN_MS);
+      const lookUntil = Date.now() + lookMs;
+      const prior = ctx.info.heartbeatDetails as ExecuteProgress | undefined;
+      // Attempt numbers count this activity's attempts (a workflow schedules one execute), so the first
+      // attempt follows no execute of this workflow. A later one assumes an earlier execute may have
+      // reached CCS unless a heartbeat said none did: an attempt on a worker that died may not have had
+      // its heartbeat delivered, and one on an older worker sent none.
+      const earlierMayHaveStarted = ctx.info.attempt > 1 && prior?.executeSent !== false;
+      let progress: ExecuteProgress = { executeSent: earlierMayHaveStarted, ...(prior?.executeAccepted === true ? { executeAccepted: true } : {}) };
+      const record = (change: ExecuteProgress): void => {
+        progress = { ...progress, ...change };
+        ctx.heartbeat(progress);
+      };
+      const adopt = (found: JobRun, why: string): ExecuteJobResult => {
+        ctx.log.info(why, { jobId, jobRunId: found.jobRunId });
+        return { run: boundedRun(found), adopted: true };
+      };
       try {
-        if (ctx.info.attempt > 1) {
+        if (earlierMayHaveStarted) {
           const earlier = await newRunSince(client, jobId, knownRunIds, signal);
-          if (earlier) {
-            ctx.log.info('adopted the run an earlier execute attempt started', { jobId, jobRunId: earlier.jobRunId });
-            return { run: boundedRun(earlier), adopted: true };
-          }
+          if (earlier) return adopt(earlier, 'adopted the run an earlier execute attempt started');
         }
-        if (accepted) throw new CcsError(ErrorType.ProtocolError, `CCS accepted the execute of job ${jobId} but its run is not listed yet; looking again (never executing twice)`);
+        // An earlier attempt's execute CCS accepted (2xx) with no readable run in its answer: the run
+        // exists, so this attempt only looks for it and never executes again.
+        if (progress.executeAccepted) throw new CcsError(ErrorType.ProtocolError, `CCS accepted the execute of job ${jobId} but its run is not listed yet; looking again (never executing twice)`);
         // Not cut short by a cancellation: once sent, the POST runs to its answer (bounded by the request
         // deadline), so a workflow cancelled meanwhile learns the run it started instead of orphaning it.
         let run: JobRun;
         try {
           noteExecute(jobId, true);
-          run = await heartbeating(() => client.executeJob(jobId));
+          // Sent before the POST: an attempt's first heartbeat goes to the server at once.
+          record({ executeSent: true });
+          run = await heartbeating(() => client.executeJob(jobId), () => progress);
           noteExecute(jobId, false);
         } catch (err) {
           const clearRefusal = err instanceof CcsError && (!err.mayHaveReachedServer || (err.status !== undefined && err.status >= 400 && err.status < 500));
-          if (clearRefusal) noteExecute(jobId, false);
+          if (clearRefusal) {
+            // This execute started nothing; whether an earlier attempt's did is as open as before.
+            noteExecute(jobId, earlierMayHaveStarted);
+            record({ executeSent: earlierMayHaveStarted });
+          }
           if (err instanceof CcsError && err.type === ErrorType.ProtocolError && err.status !== undefined && err.status >= 200 && err.status < 300) {
             // CCS said yes, but the answer names no run we can read: find it by listing, like an ambiguous execute.
-            ctx.heartbeat({ executeAccepted: true });
-            const started = await findStartedRun(client, jobId, knownRunIds, signal);
-            if (started) {
-              ctx.log.info('execute answered without a readable JobRunID; adopted the new run', { jobId, jobRunId: started.jobRunId });
-              return { run: boundedRun(started), adopted: true };
-            }
+            record({ executeAccepted: true });
+            const started = await findStartedRun(client, jobId, knownRunIds, lookUntil, () => progress);
+            if (started) return adopt(started, 'execute answered without a readable JobRunID; adopted the new run');
           }
           throw err;
         }
@@ -372,14 +455,19 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         return { run: boundedRun(run), adopted: false };
       } catch (err) {
         if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
+          if (earlierMayHaveStarted) {
+            // Refused while the run an earlier attempt started may be going, listed late or not yet.
+            const ours = await findStartedRun(client, jobId, knownRunIds, lookUntil, () => progress);
+            if (ours) return adopt(ours, 'execute refused as already running; adopted the run an earlier execute attempt started');
+            throw toFailure(new CcsError(ErrorType.BadRequest, `CCS refused the execute of job ${jobId} (400) after an earlier attempt's execute may have started a run, and no new run of the job was listed within ${Math.max(0, Math.round(lookMs / 1000))} s; look for a run of the job in CCS (${err.message})`, { status: 400, cause: err }));
+          }
           // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
           // A failed look is retried (its own, retryable error), never mistaken for a final 400.
-          const [latest] = await client.getJobRuns(jobId, { count: 1, signal }).catch((lookErr: unknown) => {
+          const runs = await client.getJobRuns(jobId, { count: RUN_SNAPSHOT_SIZE, signal }).catch((lookErr: unknown) => {
             throw toFailure(lookErr);
           });
-          if (latest && !hasEnded(latest)) {
-            throw jobAlreadyRunning(jobId, latest);
-          }
+          const inProgress = latestRunInProgress(runs);
+          if (inProgress) throw jobAlreadyRunning(jobId, inProgress);
         }
         throw toFailure(err);
       }
@@ -449,10 +537,12 @@ export function createActivities({ client: defaultClient, servers = {}, events =
         }
         polls = n;
         const fresh = live && run.messages && run.messages.length > live.known ? liveMessages(run.messages, live.known) : undefined;
-        if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== null) || fresh) {
+        // What this read calls for: the workflow hears of it when it differs from what it flags now.
+        const flagged = watch ? unknownStatusAttention(run, watch.unknownStatus, Date.now()) : null;
+        if (ended(run) || run.status !== input.lastStatus || run.customStatusText !== input.lastCustomStatusText || (watch && watch.attention !== (flagged?.type ?? null)) || fresh) {
           // A run still going carries its messages in `live` only: the full list is read once, at the end.
           const shown = ended(run) ? run : { ...run, messages: undefined };
-          return { run: boundedRun(shown), polls, observedAt: observedAt(), ...(watch ? { attention: null } : {}), ...(fresh ? { live: fresh } : {}) };
+          return { run: boundedRun(shown), polls, observedAt: observedAt(), ...(watch ? { attention: flagged } : {}), ...(fresh ? { live: fresh } : {}) };
         }
         if (!held(polls + 1)) throw unchanged(`run ${run.jobRunId} still ${run.status}`, next(polls + 1));
         progress = { polls, attempt, status: run.status };

@@ -43,6 +43,13 @@ export interface SimFaults {
   tokenForm?: boolean;
   /** Hostile: the token endpoint refuses every grant, password and refresh alike (400 invalid_grant): a rotated or locked account. */
   refuseGrants?: boolean;
+  /**
+   * Every jobruns read (the only way to read a run) leaves out runs started less than this many seconds
+   * ago, whatever `endpoints` says: a listing served by a replica, a cache or a job service that
+   * registers runs asynchronously. Execute (refusing while such a run goes), abort and the job read
+   * see every run at once. Runs already listed show their current status.
+   */
+  listingLagSeconds?: number;
 }
 
 export type FaultKind = 'reset' | 'error' | 'ratelimit' | 'corrupt';
@@ -55,11 +62,12 @@ export function validateFaults(input: unknown): SimFaults {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) throw new HttpError(400, `${key} must be a number from 0 to 1`);
   }
-  for (const key of ['startInSeconds', 'activeForSeconds', 'oversizeBytes', 'activityStatusBytes', 'dripBytesPerSecond', 'latencyMs', 'retryAfterSeconds'] as const) {
+  for (const key of ['startInSeconds', 'activeForSeconds', 'oversizeBytes', 'activityStatusBytes', 'dripBytesPerSecond', 'latencyMs', 'retryAfterSeconds', 'listingLagSeconds'] as const) {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new HttpError(400, `${key} must be a number ≥ 0`);
   }
   if ((f.oversizeBytes ?? 0) > 1024 ** 3) throw new HttpError(400, 'oversizeBytes must be at most 1 GiB');
+  if ((f.listingLagSeconds ?? 0) > 3600) throw new HttpError(400, 'listingLagSeconds must be at most 3600 (an hour)');
   return { ...f };
 }
 

@@ -5,7 +5,7 @@
  */
 import type http from 'node:http';
 import type { TokenAuthority } from './auth';
-import { isTerminal, type SimState } from './state';
+import { isTerminal, type SimRun, type SimState } from './state';
 import type { SimFaults } from './faults';
 import { searchJobs } from './job-search';
 import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Dialect, type Endpoint, type Reply, type RunRendering } from './wire';
@@ -35,6 +35,11 @@ export interface JobServiceOptions extends Dialect {
   /** jobruns answers an array (default), `{"JobRuns": [...], "Count": n}`, or a single run as a bare object. */
   jobrunsShape?: 'array' | 'wrapped' | 'flat';
   /**
+   * jobruns lists the `count` most recent runs (documented) newest first (default; the reference's
+   * inference) or oldest first (the order is not documented; the client must not depend on it).
+   */
+  jobrunsOrder?: JobRunsOrder;
+  /**
    * How "no runs" is answered, each form one a CCS or proxy may use: `[]` (default; `{"JobRuns": [], "Count": 0}`
    * when wrapped), `null`, 204 No Content, 200 with an empty body, `{}`, or the wrapper with an empty list.
    */
@@ -49,6 +54,8 @@ export interface JobServiceOptions extends Dialect {
 }
 
 export const EMPTY_RUNS_FORMS = ['array', 'null', 'no-content', 'empty-body', 'object', 'wrapped'] as const;
+export const JOBRUNS_ORDERS = ['newest', 'oldest'] as const;
+export type JobRunsOrder = (typeof JOBRUNS_ORDERS)[number];
 export type EmptyRunsForm = (typeof EMPTY_RUNS_FORMS)[number];
 
 /** The answer to a jobruns request when the job has no runs (in the window asked for). */
@@ -105,6 +112,15 @@ export class JobService {
   private rendering(): RunRendering {
     const f = this.faults();
     return { malformedDates: f.malformedDates, activityStatusBytes: f.activityStatusBytes };
+  }
+
+  /** The job's runs a jobruns read shows, newest first: with `listingLagSeconds`, none started more recently than that. */
+  private listedRuns(id: string): SimRun[] {
+    const lagMs = (this.faults().listingLagSeconds ?? 0) * 1000;
+    const runs = this.state.runsOf(id);
+    if (lagMs === 0) return runs;
+    const now = Date.now();
+    return runs.filter((run) => now - run.startedAt >= lagMs);
   }
 
   private execute(id: string): Reply {
@@ -169,9 +185,11 @@ export class JobService {
           const countText = query.get('count') ?? '1';
           if (!/^\d+$/.test(countText)) throw new HttpError(400, 'The count parameter must be a non-negative integer.');
           const n = Number(countText);
-          const runs = state.runsOf(id);
+          const runs = this.listedRuns(id);
           const withMessages = (query.get('showmessages') ?? '').toLowerCase() === 'true';
-          const infos = (n === 0 ? runs : runs.slice(0, n)).map((r) => jobStatusInfo(state, r, withMessages, this.options, this.rendering()));
+          const window = n === 0 ? runs : runs.slice(0, n);
+          const listed = this.options.jobrunsOrder === 'oldest' ? [...window].reverse() : window;
+          const infos = listed.map((r) => jobStatusInfo(state, r, withMessages, this.options, this.rendering()));
           const shape = this.options.jobrunsShape ?? 'array';
           if (infos.length === 0) return noRuns(this.options.emptyRuns, shape);
           if (shape === 'wrapped') return { status: 200, body: { JobRuns: infos, Count: infos.length } };

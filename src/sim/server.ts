@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEFAULT_USERS, TokenAuthority } from './auth';
 import { generateSelfSignedMaterial, generateTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './cert';
-import { ControlApi, type RequestCounts } from './control';
+import { ControlApi, RequestRate, type RequestCounts } from './control';
 import { FaultInjector, type SimFaults } from './faults';
 import { JobService, type JobServiceOptions } from './job-service';
 import { SimState, type SimJob } from './state';
@@ -66,6 +66,8 @@ export interface Simulator {
   caPem: string | undefined;
   state: SimState;
   stats: () => Record<string, Record<string, number>>;
+  /** CCS requests answered in each of the latest whole seconds (the control API's GET /__sim/request-rate). */
+  requestRate: () => { second: string; requests: number }[];
   setFaults: (faults: SimFaults) => void;
   revokeTokens: () => void;
   /** Sets or rotates a user's password (the control API's POST /__sim/users). */
@@ -105,9 +107,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const state = new SimState(options.jobs ?? [], options.stateFile);
   const tokens = new TokenAuthority({ ...(options.users ?? DEFAULT_USERS) }, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000, options.passwordEncoding);
   const counts: RequestCounts = {};
+  const rate = new RequestRate();
   const faults = new FaultInjector();
   const jobs = new JobService(state, tokens, options, () => faults.current);
-  const control = new ControlApi(state, counts, faults, tokens);
+  const control = new ControlApi(state, counts, faults, tokens, rate);
   const useTls = options.tls !== false;
   const host = options.host ?? '127.0.0.1';
 
@@ -115,6 +118,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const count = (endpoint: Endpoint, outcome: number | 'reset', req?: http.IncomingMessage, id?: string): void => {
     const row = (counts[endpoint] ??= {});
     row[String(outcome)] = (row[String(outcome)] ?? 0) + 1;
+    rate.add();
     if (options.onRequest && req) options.onRequest({ endpoint, status: outcome, id, user: userOf.get(req), at: Date.now() });
   };
 
@@ -206,6 +210,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     caPem: tlsMaterial?.caPem,
     state,
     stats: () => structuredClone(counts),
+    requestRate: () => rate.perSecond(),
     setFaults: (f) => void faults.set(f),
     revokeTokens: () => tokens.revoke(),
     setUser: (name, user) => tokens.setUser(name, user),

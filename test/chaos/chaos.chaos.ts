@@ -106,6 +106,24 @@ describe.sequential('chaos', () => {
     }
   }, 400_000);
 
+  it('a listing that lags new runs by 5 s while half the execute answers are lost after CCS acted', async () => {
+    const r = await rig({}, { requestTimeoutMs: 5_000 });
+    const adoptionsBefore = logs.length;
+    try {
+      // Lost answers (resets, gateway errors) make the execute be retried; the retry cannot list the run
+      // its first attempt started yet, so CCS refuses it as already running: that run must be adopted.
+      r.sim.setFaults({ listingLagSeconds: 5, resetRate: 0.25, errorRate: 0.25, errorStatus: [502, 504], afterProcessing: true, endpoints: ['execute'] });
+      const summary = await scenario('listing lags new runs by 5 s; 50% of execute answers lost after CCS acted', r, undefined, 31);
+      const adoptedAfterRefusal = logs.slice(adoptionsBefore).filter((line) => line.startsWith('execute refused as already running; adopted')).length;
+      console.log(`listing lag: ${adoptedAfterRefusal} runs adopted after CCS refused the retried execute as already running; execute answers ${JSON.stringify(r.sim.stats().execute)}`);
+      expect({ ...(clean(summary) as object), failedBeforeRun: summary.failedBeforeRun }).toEqual({ ...ZERO, failedBeforeRun: 0 });
+      // The scenario exercises what it names: retried executes that met "already running".
+      expect(adoptedAfterRefusal).toBeGreaterThan(0);
+    } finally {
+      await r.stop();
+    }
+  }, 400_000);
+
   it('tokens revoked every 4 s (application-server restarts) with 5 s token lifetimes', async () => {
     const r = await rig({ tokenTtlSeconds: 5, refreshTtlSeconds: 8 }, { refreshLeadMs: 1000 });
     const revoker = setInterval(() => r.sim.revokeTokens(), 4000);

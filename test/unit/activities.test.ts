@@ -3,11 +3,12 @@
  * adoption on a retried execute, "already running" told apart by looking, the unknown-server refusal.
  * The CCS client is a scripted stand-in: what is tested here is what the activities do with its answers.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { createActivities, jittered, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
+import { ATTEMPT_END_MARGIN_MS, createActivities, jittered, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
@@ -38,8 +39,8 @@ function scripted(answers: Partial<Record<'getJobRun' | 'getJobRuns' | 'executeJ
   return { client, calls };
 }
 
-/** An activity context with the given attempt number, logging nothing below ERROR (failures are the point here). */
-function mockContext(info: { attempt?: number } = {}): MockActivityEnvironment {
+/** An activity context with the given attempt number (and other info), logging nothing below ERROR (failures are the point here). */
+function mockContext(info: Partial<Info> = {}): MockActivityEnvironment {
   return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 }
 
@@ -113,6 +114,83 @@ describe('executeJob', () => {
     expect(f.message).toContain(OTHER_RUN);
     const idle = scripted({ executeJob: refused, getJobRuns: () => [run('Completed')] });
     expect((await failure(mockContext().run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: idle.client }).executeJob(input), { jobId: JOB, knownRunIds: [] }))).type).toBe(ErrorType.BadRequest);
+  });
+});
+
+describe('executeJob when the listing lags new runs', () => {
+  const refused = (): Promise<never> => Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
+  const execute = (env: MockActivityEnvironment, input: Parameters<CcsActivities['executeJob']>[0], client: CcsClient): Promise<unknown> =>
+    env.run((i: typeof input) => createActivities({ client }).executeJob(i), input);
+  /** A second attempt after one whose execute may have reached CCS (its heartbeat said so), with a minute to run. */
+  const retried = (): MockActivityEnvironment => mockContext({ attempt: 2, heartbeatDetails: { executeSent: true }, startToCloseTimeoutMs: 60_000 });
+
+  it('a retried execute refused as already running keeps looking and adopts the run the earlier attempt started once it is listed', async () => {
+    let looks = 0;
+    // The run the first attempt started is listed from the third look on (the pre-look and one more miss it).
+    const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => (++looks >= 3 ? [run('Executing', OTHER_RUN), run('Completed')] : [run('Completed')]) });
+    const result = await execute(retried(), { jobId: JOB, knownRunIds: [RUN] }, client);
+    expect(result).toEqual({ run: run('Executing', OTHER_RUN), adopted: true });
+    expect(calls).toEqual(['getJobRuns', 'executeJob', 'getJobRuns', 'getJobRuns']);
+  });
+
+  it('keeps looking for a bounded time, then fails with the 400 naming the look', async () => {
+    const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Completed')] });
+    // Three seconds left to look before the attempt's own deadline: looks at 0, 1 and 2.5 s.
+    const env = mockContext({ attempt: 2, heartbeatDetails: { executeSent: true }, startToCloseTimeoutMs: ATTEMPT_END_MARGIN_MS + 3_000 });
+    const f = await failure(execute(env, { jobId: JOB, knownRunIds: [RUN] }, client));
+    expect(f.type).toBe(ErrorType.BadRequest);
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('no new run of the job was listed');
+    expect(calls.filter((c) => c === 'getJobRuns').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a first attempt refused while a run goes raises CcsJobAlreadyRunning at once, whether the run is in the snapshot or not', async () => {
+    for (const inProgress of [RUN, OTHER_RUN]) {
+      const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', inProgress)] });
+      const f = await failure(execute(mockContext({ startToCloseTimeoutMs: 60_000 }), { jobId: JOB, knownRunIds: [RUN] }, client));
+      expect(f.type).toBe(ErrorType.JobAlreadyRunning);
+      expect(f.message).toContain(inProgress);
+      expect(calls).toEqual(['executeJob', 'getJobRuns']);
+    }
+  });
+
+  it('a retry after an execute CCS clearly refused adopts nothing: a new run is someone else\'s', async () => {
+    const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', OTHER_RUN), run('Completed')] });
+    const env = mockContext({ attempt: 2, heartbeatDetails: { executeSent: false }, startToCloseTimeoutMs: 60_000 });
+    const f = await failure(execute(env, { jobId: JOB, knownRunIds: [RUN] }, client));
+    expect(f.type).toBe(ErrorType.JobAlreadyRunning);
+    expect(calls).toEqual(['executeJob', 'getJobRuns']);
+  });
+
+  it('says an execute may have reached CCS before sending it, and that none did after a clear refusal', async () => {
+    const beats: unknown[] = [];
+    const seen: unknown[] = [];
+    const env = mockContext({ startToCloseTimeoutMs: 60_000 });
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const { client } = scripted({
+      executeJob: () => {
+        seen.push(...beats);
+        return Promise.reject(new CcsError(ErrorType.RateLimited, 'POST /jobs was rate-limited (429)', { status: 429 }));
+      },
+    });
+    expect((await failure(execute(env, { jobId: JOB, knownRunIds: [] }, client))).type).toBe(ErrorType.RateLimited);
+    expect(seen).toEqual([{ executeSent: true }]);
+    expect(beats.at(-1)).toEqual({ executeSent: false });
+  });
+
+  it('a cancellation while it looks ends the look at once', async () => {
+    const env = retried();
+    let looks = 0;
+    const { client, calls } = scripted({
+      executeJob: refused,
+      getJobRuns: () => {
+        if (++looks === 2) env.cancel();
+        return [run('Completed')];
+      },
+    });
+    const err = await execute(env, { jobId: JOB, knownRunIds: [RUN] }, client).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect(calls).toEqual(['getJobRuns', 'executeJob', 'getJobRuns']);
   });
 });
 
