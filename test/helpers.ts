@@ -11,6 +11,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Logger } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
+import { startDevServer, type DevServer } from '../src/dev/dev-server';
 import { createWorker } from '../src/hosting/create-worker';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sim/server';
 import type { SimJob } from '../src/sim/state';
@@ -54,6 +55,24 @@ export function simAndWorker(): { readonly sim: Simulator; readonly w: TestWorke
   afterAll(async () => {
     await rig.w?.stop();
     await rig.sim?.close();
+  });
+  return rig;
+}
+
+/**
+ * A dev server of the file's own that suggests continue-as-new after `events` history events, so a
+ * short run crosses several executions, and a worker on it against `sim()`; started before the
+ * file's tests and stopped (worker first) after them. Read `rig.server` and `rig.w` inside tests.
+ */
+export function continueAsNewRig(sim: () => Simulator, events = 12): { readonly server: DevServer; readonly w: TestWorker } {
+  const rig = {} as { server: DevServer; w: TestWorker };
+  beforeAll(async () => {
+    rig.server = await startDevServer({ extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${events}`] });
+    rig.w = await startWorker(sim(), {}, rig.server.address);
+  });
+  afterAll(async () => {
+    await rig.w?.stop();
+    await rig.server?.stop();
   });
   return rig;
 }

@@ -126,10 +126,12 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
 }
 
 export async function changeSchedule(cli: Cli, verb: 'pause' | 'unpause' | 'trigger' | 'delete', name: string | undefined, note?: string): Promise<string> {
-  const { handle } = await handleOf(cli, name);
+  const { handle, description } = await handleOf(cli, name);
   if (verb === 'pause') await handle.pause(note ?? 'paused with ccs-jobs');
   if (verb === 'unpause') await handle.unpause(note ?? 'unpaused with ccs-jobs');
-  if (verb === 'trigger') await handle.trigger();
+  // The SDK triggers with overlap allow-all unless told: a trigger keeps the schedule's own policy, so
+  // a scan still running is not started a second time (skip) by someone pressing trigger.
+  if (verb === 'trigger') await handle.trigger(description.policies.overlap);
   if (verb === 'delete') await handle.delete();
   return { pause: `paused schedule ${name}`, unpause: `unpaused schedule ${name}`, trigger: `triggered schedule ${name} now`, delete: `deleted schedule ${name}` }[verb];
 }

@@ -206,4 +206,50 @@ describe('ccs-jobs schedule', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe(`ccs-jobs: no schedule named "${name}"; see ccs-jobs schedule list\n`);
   });
+
+  it('create --pipeline: a trigger starts the pipeline from the file, which runs its jobs', async () => {
+    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const evaluate = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const path = file('scheduled.yaml', `name: scheduled scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    jobs: [${evaluate}]\n`);
+    const name = `cli-sched-pipeline-${Date.now()}`;
+    const created = await cli(['schedule', 'create', name, '--cron', '0 3 * * *', '--pipeline', path]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toBe(`created schedule ${name}: runCcsPipeline pipeline ${path} at "0 3 * * *" UTC, overlap skip\n`);
+    try {
+      expect((await cli(['schedule', 'trigger', name])).stdout).toBe(`triggered schedule ${name} now\n`);
+      const schedule = rig.w.client.schedule.getHandle(name);
+      const started = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow, 20_000, 'the triggered start');
+      const pipeline = rig.w.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+      expect((await pipeline.describe()).type).toBe('runCcsPipeline');
+      expect(await pipeline.result()).toMatchObject({ name: 'scheduled scan', status: 'Completed', stages: [{ name: 'collect', state: 'completed' }, { name: 'evaluate', state: 'completed' }] });
+      expect(rig.sim.state.runsOf(collect)).toHaveLength(1);
+      expect(rig.sim.state.runsOf(evaluate)).toHaveLength(1);
+    } finally {
+      await cli(['schedule', 'delete', name]);
+    }
+  });
+
+  it('a second trigger while the scheduled run goes is skipped (overlap skip): one workflow, one CCS run', async () => {
+    const jobId = addJob(rig.sim, [['Executing', 30], ['Completed', 0]]);
+    const name = `cli-sched-overlap-${Date.now()}`;
+    expect((await cli(['schedule', 'create', name, '--cron', '0 4 * * *', '--job', jobId, '--poll', '1s'])).code).toBe(0);
+    const schedule = rig.w.client.schedule.getHandle(name);
+    try {
+      expect((await cli(['schedule', 'trigger', name])).code).toBe(0);
+      await eventually(() => rig.sim.state.runsOf(jobId).length === 1, 20_000, 'the first triggered run executing in CCS');
+      expect((await cli(['schedule', 'trigger', name])).stdout).toBe(`triggered schedule ${name} now\n`);
+      const described = await eventually(async () => {
+        const d = await schedule.describe();
+        return d.info.numActionsSkippedOverlap > 0 || d.info.recentActions.length > 1 ? d : undefined;
+      }, 20_000, 'the second trigger to be skipped or taken');
+      expect(described.info.numActionsSkippedOverlap).toBe(1);
+      expect(described.info.recentActions).toHaveLength(1);
+      expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
+      expect(rig.sim.state.runsOf(jobId)[0]?.executeRequests).toBe(1);
+    } finally {
+      const started = (await schedule.describe().catch(() => undefined))?.info.recentActions ?? [];
+      await cli(['schedule', 'delete', name]);
+      for (const a of started) await rig.w.client.workflow.getHandle(a.action.workflow.workflowId).terminate('test over').catch(() => undefined);
+    }
+  });
 });

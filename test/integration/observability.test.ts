@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
-import { SIM_USER, addJob, eventually, failureOf, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { statusQuery } from '../../src/domain/contract';
+import { SIM_USER, addJob, eventually, failureOf, searchAttributeHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { tempDir } from '../temp-dir';
 
 let defaultSim: Simulator;
@@ -154,6 +155,41 @@ describe('worker observability', () => {
     const output = w.proc.output();
     expect(output).not.toContain(SIM_USER.password);
     for (const token of [...defaultSim.issuedTokens(), ...emeaSim.issuedTokens()]) expect(output).not.toContain(token);
+  }, 90_000);
+
+  it('counts adopted, late and attention-flagged runs in its live /metrics', async () => {
+    const w = await deploy();
+    const on = { ...helper, taskQueue: w.taskQueue };
+    const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
+    // Adopted: a run started from the CCS console, attached to. Late: past its expected 2 s.
+    const consoleJob = addJob(defaultSim, [['Executing', 4], ['Completed', 0]]);
+    defaultSim.state.startRun(defaultSim.state.jobs.get(consoleJob)!);
+    const lateJob = addJob(defaultSim, [['Executing', 6], ['Completed', 0]]);
+    // Attention: its status reads are forbidden for a few seconds, then allowed again.
+    const forbiddenJob = addJob(emeaSim, [['Executing', 8], ['Completed', 0]]);
+    const adopted = await startRun(on, { jobId: consoleJob, ...FAST, ifRunning: 'attach' });
+    const late = await startRun(on, { jobId: lateJob, ...FAST, expectedDuration: '2s' });
+    const flagged = await startRun(on, { jobId: forbiddenJob, ccs: 'emea', ...FAST });
+    await eventually(async () => (await flagged.query(statusQuery)).phase === 'running', 20_000, 'the emea run to be followed');
+    emeaSim.setFaults({ errorRate: 1, errorStatus: [403], endpoints: ['jobruns'], activeForSeconds: 4 });
+    const results = await Promise.all([adopted.result(), late.result(), flagged.result()]);
+    expect(results.map((r) => r.status)).toEqual(['Completed', 'Completed', 'Completed']);
+    expect(results[0]).toMatchObject({ adopted: true });
+    expect(await searchAttributeHistory(flagged, 'CcsAttention')).toEqual(['CcsForbidden', null]);
+
+    // The workflow's counters reach the exporter shortly after its last task.
+    const scrape = await eventually(async () => {
+      const r = await get(w.metrics);
+      return sample(r.text, 'ccs_runs_ended_total', { ccs: 'emea', status: 'Completed' }) === 1 ? r.text : undefined;
+    }, 20_000, 'the run counters');
+    // Soft: each counter that is missing is named, not only the first.
+    expect.soft(sample(scrape, 'ccs_runs_adopted_total', { ccs: 'default' })).toBe(1);
+    expect.soft(sample(scrape, 'ccs_runs_late_total', { ccs: 'default' })).toBe(1);
+    expect.soft(sample(scrape, 'ccs_runs_attention_raised_total', { ccs: 'emea', type: 'CcsForbidden' })).toBe(1);
+    expect.soft(sample(scrape, 'ccs_runs_attention_cleared_total', { ccs: 'emea', type: 'CcsForbidden' })).toBe(1);
+    // Nothing else was adopted, late or flagged.
+    expect(sample(scrape, 'ccs_runs_adopted_total', { ccs: 'emea' })).toBeUndefined();
+    expect(sample(scrape, 'ccs_runs_attention_raised_total', { ccs: 'default' })).toBeUndefined();
   }, 90_000);
 
   it('reports current runs by CCS status, cluster-wide', async () => {

@@ -58,13 +58,23 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('a pause with until resumes by itself', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 4], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [['Executing', 12], ['Completed', 0]]);
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', heartbeatTimeout: '5s' });
-    await handle.signal(pauseSignal, { until: new Date(Date.now() + 3_000).toISOString() });
+    await eventually(async () => (await handle.query(statusQuery)).status === 'Executing');
+    const until = new Date(Date.now() + 6_000).toISOString();
+    await handle.signal(pauseSignal, { until });
+    // It was paused (not merely slow to notice the signal) ...
+    await pausedPhase(handle);
+    expect((await handle.query(statusQuery)).paused).toMatchObject({ by: 'signal', until });
+    // ... and its until ends the pause, with no resume signal: it reads CCS again and completes.
+    const pausedReads = readsOf(jobId);
+    await eventually(() => readsOf(jobId) > pausedReads, 20_000, 'polling again after until');
+    expect((await handle.query(statusQuery)).paused ?? null).toBeNull();
     expect((await handle.result()).status).toBe('Completed');
+    expect(await searchAttributeHistory(handle, 'CcsPaused')).toEqual(['signal', null]);
   });
 
-  it('cancel while paused aborts the run at CCS; a deadline keeps counting while paused', async () => {
+  it('cancel while paused aborts the run at CCS', async () => {
     const cancelled = addJob(rig.sim, [['Executing', 60], ['Completed', 0]]);
     const h1 = await startRun(rig.w, { jobId: cancelled, pollInterval: '1s', heartbeatTimeout: '5s' });
     await eventually(async () => (await h1.query(statusQuery)).jobRunId);
@@ -75,11 +85,18 @@ describe('pause and resume a runCcsJob', () => {
     expect(result.status).toBe('Aborted');
     expect(result.cancelled).toMatchObject({ by: 'signal', reason: 'scan called off' });
     expect(rig.sim.state.runsOf(cancelled)[0]?.abortRequests).toBe(1);
+  });
 
+  it('a deadline keeps counting while paused', async () => {
     const timed = addJob(rig.sim, [['Executing', 60], ['Completed', 0]]);
-    const h2 = await startRun(rig.w, { jobId: timed, pollInterval: '1s', heartbeatTimeout: '5s', timeout: '5s' });
+    const h2 = await startRun(rig.w, { jobId: timed, pollInterval: '1s', heartbeatTimeout: '5s', timeout: '12s' });
     await eventually(async () => (await h2.query(statusQuery)).jobRunId);
     await h2.signal(pauseSignal, {});
+    // Paused, with the deadline still ahead: it is the deadline, not a failed pause, that ends the run.
+    await pausedPhase(h2);
+    expect((await h2.query(statusQuery)).paused).toMatchObject({ holdDeadline: false });
+    expect((await h2.describe()).status.name).toBe('RUNNING');
+    await eventually(async () => (await h2.describe()).status.name !== 'RUNNING', 30_000, 'the deadline to end the paused run');
     const failure = await failureOf(h2.result());
     expect(failure.type).toBe('CcsJobTimedOut');
     expect(rig.sim.state.runsOf(timed)[0]?.abortRequests).toBe(1);

@@ -76,4 +76,26 @@ describe('requireFresh', () => {
     expect((await (await start(definition)).result()).status).toBe('CompletedWithFailures');
     expect(rig.sim.state.runsOf(evaluation)).toHaveLength(2);
   });
+
+  it('a faulted collection is not fresh: with no Completed run to fall back on, the evaluation does not run', async () => {
+    const collection = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 12 assets' });
+    const evaluation = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const blocked = await start({
+      name: 'faulted collection',
+      pollInterval: '1s',
+      stages: [
+        { name: 'collect', continueOnFailure: true, jobs: [collection] },
+        { name: 'evaluate', requireFresh: { fromStage: 'collect', within: '10m' }, jobs: [evaluation] },
+      ],
+    });
+    const failure = await failureOf(blocked.result());
+    expect(failure.type).toBe('CcsStaleData');
+    expect(failure.message).toContain(`requires collection job ${collection} to have completed within 10m, but it has no Completed run among its last 20`);
+    const report = failure.details?.[0] as PipelineReport;
+    expect(report.stages.map((s) => s.state)).toEqual(['failed', 'failed']);
+    expect(report.stages[1]?.jobs).toMatchObject([{ state: 'skipped', error: { type: 'CcsStaleData' } }]);
+    // The collection did run, once, and faulted; the gate read it and kept the evaluation from CCS.
+    expect(rig.sim.state.runsOf(collection)).toHaveLength(1);
+    expect(rig.sim.state.runsOf(evaluation)).toHaveLength(0);
+  });
 });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
 import type { Simulator } from '../../src/sim/server';
-import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { SIM_USER, addJob, eventually, recordHistory, searchAttributeHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { tempDir } from '../temp-dir';
 
 let sim: Simulator;
@@ -107,6 +107,35 @@ describe('worker process', () => {
     expect((await handle.result()).status).toBe('Completed');
     second.child.kill('SIGTERM');
     await second.exited;
+  }, 60_000);
+
+  it('CCS_PASSWORD_FILE is read again: after the file is rewritten on disk, the next grant sends the new password', async () => {
+    const passwordFile = join(tempDir('ccs-rotation-'), 'password');
+    writeFileSync(passwordFile, `${SIM_USER.password}\n`);
+    const proc = await spawnWorker({ CCS_PASSWORD_FILE: passwordFile });
+    const jobId = addJob(sim, [['Executing', 8], ['Completed', 0]]);
+    const handle = await start(jobId);
+    await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
+    // The operator rotates the password: the file on disk, then the account in AD (CCS), which also
+    // drops every token, so the next request needs a password grant.
+    const rotated = 'Rotated-On-Disk-2026';
+    writeFileSync(passwordFile, `${rotated}\n`);
+    sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
+    const grantsBefore = sim.stats().token?.['200'] ?? 0;
+    sim.revokeTokens();
+    try {
+      // A worker that kept the password read at start would be refused and hold the same password
+      // back for a minute (lockout protection): the run would be flagged and not end in time.
+      await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', 30_000, 'the run to end after the rotation');
+      expect((await handle.result()).status).toBe('Completed');
+      expect(sim.stats().token?.['200'] ?? 0).toBeGreaterThan(grantsBefore);
+      expect(await searchAttributeHistory(handle, 'CcsAttention')).toEqual([]);
+    } finally {
+      sim.setUser(SIM_USER.username, { password: SIM_USER.password, role: 'operator' });
+    }
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).not.toContain(rotated);
   }, 60_000);
 
   it('refuses to start on a broken configuration, naming every problem at once', async () => {
