@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { jsonBody } from '../../src/ccs/http';
+import { jsonBody } from '../../src/ccs/answer-errors';
 import { SecretSet } from '../../src/ccs/scrub';
 import { round } from '../util';
 

@@ -4,60 +4,31 @@
  */
 import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
-import { Transport, errorForStatus, jsonBody, type HttpResponse, type Operation, type RequestBudget, type RequestObserver } from './http';
+import { errorForStatus, jsonBody } from './answer-errors';
+import type { HttpResponse, Operation } from './requests';
+import { Transport, type TransportOptions } from './transport';
 import { withoutUserinfo } from './scrub';
 import { parseJob, parseJobRuns, parseJobs, parseJobStatusInfo, type ReadingContext } from './parse';
-import { TokenManager, type PasswordEncoding, type TokenStats } from './tokens';
+import { TokenManager, type TokenOptions, type TokenStats } from './tokens';
 import type { Job, JobRun } from '../domain/job-run';
 
 /** The documented default port of the CCS REST API. */
 export const DEFAULT_CCS_PORT = 12431;
 
-export interface CcsClientOptions {
-  /** `https://<host>:<port>/ccs/api/v1` */
-  baseUrl: string;
-  username: string;
-  /** The password, or how to read it now (e.g. from a password file, read again after a refusal). */
-  password: string | (() => string);
-  /** How the password travels in the grant: base64 (default, the vendor's current page) or plain. */
-  passwordEncoding?: PasswordEncoding | undefined;
+/**
+ * A client's options: the transport's (where CCS is, how its certificate is trusted, the bounds and
+ * budget of every request; the secrets to scrub are the client's own), the token grant's (who, with
+ * which password, how tokens are renewed), and the client's own below.
+ */
+export interface CcsClientOptions extends Omit<TransportOptions, 'secrets'>, TokenOptions {
   /** IANA zone in which CCS writes dates without an offset (server-local time). Default UTC. */
   timeZone?: string | undefined;
-  /** PEM of the CA that signed CCS's certificate. */
-  ca?: string | Buffer | undefined;
-  /** Skip certificate verification (explicit opt-in only; a warning is logged once). */
-  insecure?: boolean | undefined;
-  /** Check this name in CCS's certificate instead of the URL's host (CCS_TLS_SERVERNAME). */
-  servername?: string | undefined;
-  /** Accept exactly the certificates with these SHA-256 fingerprints, `AB:CD:…` (CCS_TLS_PIN_SHA256). */
-  pinSha256?: readonly string[] | undefined;
   /** Accept an `http://` base URL (the password and tokens in clear text): explicit opt-in only, warned. */
   allowPlaintext?: boolean | undefined;
-  connectTimeoutMs?: number | undefined;
-  headersTimeoutMs?: number | undefined;
-  bodyTimeoutMs?: number | undefined;
-  /** Bound on a whole request, headers and body (default 30 s). */
-  requestTimeoutMs?: number | undefined;
-  /** Bound on an answer's size (default 8 MiB): more is `CcsResponseTooLarge`. */
-  maxResponseBytes?: number | undefined;
-  /** Bound on a `Retry-After` (default 5 min). */
-  maxRetryAfterMs?: number | undefined;
-  /** First wait after a refused password (default 1 min, doubling to 15 min). */
-  refusalBackoffMs?: number | undefined;
-  connections?: number | undefined;
-  /** Client-side request budget for this server, requests per second; unset: unlimited. */
-  requestsPerSecond?: number | undefined;
-  /** A budget whose rate its owner changes (the worker's share of `requestsPerSecond`); replaces it. */
-  budget?: RequestBudget | undefined;
-  observer?: RequestObserver | undefined;
-  refreshLeadMs?: number | undefined;
-  /** Announced token lifetimes below this are raised to it (default 30 s, MIN_TOKEN_LIFETIME_MS). */
-  minTokenLifetimeMs?: number | undefined;
-  refreshTtlMs?: number | undefined;
   /** How many latest runs {@link CcsClient.getJobRun} reads before widening to all runs. Default 5. */
   runWindow?: number | undefined;
+  /** Where the client's start-up warnings go (plain HTTP, verification off). Default console.warn. */
   warn?: ((message: string) => void) | undefined;
-  now?: (() => number) | undefined;
 }
 
 export interface GetJobRunsOptions {

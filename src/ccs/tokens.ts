@@ -9,7 +9,9 @@
  * call a grant. A token CCS refuses sooner is renewed on the 401 and the call replayed once.
  */
 import { CcsError, ErrorType } from '../domain/errors';
-import { errorForStatus, jsonBody, serverText, type HttpResponse, type Transport } from './http';
+import { errorForStatus, jsonBody, serverText } from './answer-errors';
+import type { HttpResponse } from './requests';
+import type { Transport } from './transport';
 
 const TOKEN_PATH = '/oauth/tokens';
 const DEFAULT_ACCESS_TTL_MS = 60 * 60_000; // documented: 60 minutes

@@ -50,7 +50,7 @@ async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
   return err as ApplicationFailure;
 }
 
-const WAIT = { jobId: JOB, jobRunId: RUN, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000 };
+const WAIT = { jobId: JOB, jobRunId: RUN, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, attention: null };
 
 describe('waitForJobRunChange (retry-as-poll)', () => {
   it('grows the poll delay from the interval toward the maximum', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RequestBudget } from '../../src/ccs/http';
+import { RequestBudget } from '../../src/ccs/request-budget';
 import { POLLER_FRESH_MS, liveWorkers, shareBudgets, sharedBudgets, type Poller } from '../../src/hosting/budget-share';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');

@@ -85,11 +85,11 @@ describe('activity results stay far below the payload limit', () => {
     const { sim, client } = await rig();
     const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]], { messages: Array.from({ length: 500 }, (_, i) => ({ Message: `message ${i} ${'m'.repeat(3000)}` })) });
     const [started] = [await client.executeJob(jobId)];
+    await eventuallyEnded(client, jobId);
     sim.setFaults({ activityStatusBytes: 3 * 1024 * 1024 });
-    await new Promise((r) => setTimeout(r, 1_100));
     const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
     const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
-    const answer: unknown = await env.run(wait, { jobId, jobRunId: started.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 1000 });
+    const answer: unknown = await env.run(wait, { jobId, jobRunId: started.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 1000, attention: null });
     const result = answer as WaitForJobRunChangeResult;
     const size = Buffer.byteLength(JSON.stringify(result));
     expect(result.run.status).toBe('Completed');
@@ -199,7 +199,7 @@ describe('answers in other shapes', () => {
   });
 });
 
-describe('a followed run (watch mode) is never dropped', () => {
+describe('a followed run is never dropped', () => {
   it('reports an error that needs a person once as attention, then retries it quietly, and clears it on the next read', async () => {
     const { sim, client } = await rig();
     const jobId = addJob(sim, [['Executing', 60]]);
@@ -208,14 +208,12 @@ describe('a followed run (watch mode) is never dropped', () => {
     const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
     const base = { jobId, jobRunId: run.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 4000 };
     sim.setFaults({ errorRate: 1, errorStatus: [403], endpoints: ['jobruns'] });
-    expect(await env().run(wait, { ...base, watch: { attention: null } })).toMatchObject({ attention: { type: ErrorType.Forbidden }, polls: 2 });
-    const again = await env().run(wait, { ...base, watch: { attention: ErrorType.Forbidden } }).catch((e: unknown) => e);
+    expect(await env().run(wait, { ...base, attention: null })).toMatchObject({ attention: { type: ErrorType.Forbidden }, polls: 2 });
+    const again = await env().run(wait, { ...base, attention: ErrorType.Forbidden }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ApplicationFailure);
     expect(again).toMatchObject({ type: ErrorType.Forbidden, nonRetryable: false, nextRetryDelay: 1250 });
-    // Without watch mode (histories before the change), the same 403 is final, as it was.
-    expect(await env().run(wait, base).catch((e: unknown) => e)).toMatchObject({ type: ErrorType.Forbidden, nonRetryable: true });
     sim.setFaults({});
-    expect(await env().run(wait, { ...base, watch: { attention: ErrorType.Forbidden } })).toMatchObject({ run: { status: 'Executing' }, attention: null });
+    expect(await env().run(wait, { ...base, attention: ErrorType.Forbidden })).toMatchObject({ run: { status: 'Executing' }, attention: null });
   });
 });
 

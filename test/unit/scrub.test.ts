@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorForStatus, jsonBody, MAX_ANSWER_TEXT_CHARS, type HttpRequest, type HttpResponse, type Transport } from '../../src/ccs/http';
+import { errorForStatus, jsonBody, MAX_ANSWER_TEXT_CHARS } from '../../src/ccs/answer-errors';
+import type { HttpRequest, HttpResponse } from '../../src/ccs/requests';
+import type { Transport } from '../../src/ccs/transport';
 import { SecretSet, TOKEN_GRACE_MS } from '../../src/ccs/scrub';
 import { MAX_TOKEN_LIFETIME_MS, TokenManager } from '../../src/ccs/tokens';
 

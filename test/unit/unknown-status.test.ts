@@ -23,10 +23,10 @@ function runWith(status: string, statusCode: number | null): JobRun {
 }
 
 /** One wait attempt against a CCS that always answers `seen`, polled per attempt (never held), no jitter. */
-async function waitOnce(seen: JobRun, watch: NonNullable<WaitForJobRunChangeInput['watch']>): Promise<WaitForJobRunChangeResult | ApplicationFailure> {
+async function waitOnce(seen: JobRun, watch: Pick<WaitForJobRunChangeInput, 'attention' | 'unknownStatus'>): Promise<WaitForJobRunChangeResult | ApplicationFailure> {
   const client = { getJobRun: () => Promise.resolve(seen) } as unknown as CcsClient;
   const activities = createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } });
-  const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, watch };
+  const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, ...watch };
   const env = new MockActivityEnvironment({ attempt: 3 }, { logger: new DefaultLogger('ERROR') });
   return env.run((i: WaitForJobRunChangeInput) => activities.waitForJobRunChange(i), input).then(
     (result) => result as WaitForJobRunChangeResult,
@@ -73,7 +73,7 @@ describe('a status outside 0–7 for longer than unknownStatusAttentionAfter', (
   it('a read error while flagged replaces the flag by the error; the next read of the stuck run flags it again', async () => {
     const client = { getJobRun: () => Promise.reject(new CcsError(ErrorType.Forbidden, 'GET /Jobs forbidden (403)')) } as unknown as CcsClient;
     const env = new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
-    const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, watch: { attention: ErrorType.UnknownStatus, unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS } } };
+    const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, attention: ErrorType.UnknownStatus, unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS } };
     const refused: unknown = await env.run((i: WaitForJobRunChangeInput) => createActivities({ client }).waitForJobRunChange(i), input);
     expect((refused as WaitForJobRunAttention).attention.type).toBe(ErrorType.Forbidden);
     const again = (await waitOnce(runWith('9', null), { attention: ErrorType.Forbidden, unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS } })) as WaitForJobRunChangeResult;

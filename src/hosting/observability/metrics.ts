@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { ActivityEvents } from '../../activities';
-import type { RequestObserver } from '../../ccs/http';
+import type { RequestObserver } from '../../ccs/requests';
 import { JOB_STATUS_NAMES } from '../../domain/job-run';
 import { SearchAttribute, WorkflowName } from '../../domain/contract';
 
