@@ -4,10 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Logger } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { CcsClient, type CcsClientOptions } from '../src/ccs/client';
@@ -135,6 +136,16 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
+/**
+ * Whether a worker has started an activity of `activityType` for the workflow and it has not
+ * finished: the server's pending-activity record in state STARTED (a scheduled task no worker has
+ * taken yet does not count). What "an execute is in flight" means, read instead of guessed.
+ */
+export async function activityInFlight(handle: WorkflowHandle, activityType: string): Promise<boolean> {
+  const { raw } = await handle.describe();
+  return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === activityType && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+}
+
 /** Starts `runCcsJob` on the worker's task queue under a fresh workflow id. */
 export function startRun(w: TestWorker, input: RunCcsJobInput, workflowId = `t-${randomUUID()}`): Promise<WorkflowHandleWithFirstExecutionRunId<typeof runCcsJob>> {
   return w.client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue: w.taskQueue, workflowId, args: [input] });
@@ -164,22 +175,26 @@ export async function searchAttributeHistory(handle: WorkflowHandle, name: strin
 }
 
 const HISTORY_DIR = join(__dirname, 'fixtures', 'histories');
+/** The package version that records a fixture: it is the first part of the fixture's name. */
+const RECORDING_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture (unless one of that name
  * exists; RECORD_HISTORIES=overwrite replaces it) under
- * test/fixtures/histories/<name>.json (`npm run test:record-histories`) as `{ workflowId, history }`,
- * the history exported by the temporal CLI in the JSON format the SDK's replayer reads.
+ * test/fixtures/histories/<package version>-<name>.json (`npm run test:record-histories`) as
+ * `{ workflowId, history }`, the history exported by the temporal CLI in the JSON format the SDK's
+ * replayer reads. `name` is the scenario (test/unit/replay.test.ts names every one it requires).
  */
 export async function recordHistory(handle: WorkflowHandle, name: string, address = inject('temporalAddress')): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
+  const file = join(HISTORY_DIR, `${RECORDING_VERSION}-${name}.json`);
   // A committed history is what running executions look like: it is kept unless overwriting is asked for.
-  if (existsSync(join(HISTORY_DIR, `${name}.json`)) && process.env.RECORD_HISTORIES !== 'overwrite') return;
+  if (existsSync(file) && process.env.RECORD_HISTORIES !== 'overwrite') return;
   const runId = (await handle.describe()).runId;
   const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'], { encoding: 'utf8' });
   mkdirSync(HISTORY_DIR, { recursive: true });
   // The workflow id is kept beside the history: replaying commands that embed it (child ids) needs it.
-  writeFileSync(join(HISTORY_DIR, `${name}.json`), `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(json) as unknown })}\n`);
+  writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(json) as unknown })}\n`);
 }
 
 export interface WorkerProcess {

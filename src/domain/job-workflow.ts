@@ -6,7 +6,7 @@
 import { DEFAULT_EXPECTED_FACTOR, MAX_EXPECTED_FACTOR, MIN_EXPECTED_FACTOR, type LateInfo } from './duration-alert';
 import type { Attention } from './errors';
 import type { PauseState } from './pause';
-import type { JobRunMessage, OmittedFromRun } from './job-run';
+import type { JobRun, JobRunMessage, OmittedFromRun } from './job-run';
 import { formatDuration, invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
 
 export interface RunCcsJobInput {
@@ -56,14 +56,12 @@ export interface RunCcsJobInput {
 
 /** State a `runCcsJob` execution hands to its continuation. */
 export interface RunCcsJobResume {
-  jobRunId: string;
+  /** The run as last read from CCS: the one followed, handed over as it is, not rebuilt. */
+  run: JobRun;
   adopted: boolean;
   polls: number;
   /** Epoch milliseconds of the deadline, if any. */
   deadlineAt: number | null;
-  status: string;
-  statusCode: number | null;
-  customStatusText: string | null;
   lastChangeAt: string;
   /** Since when (ISO-8601) the run has reported a status outside 0–7; absent while its status is known. */
   unknownStatusSince?: string;
@@ -187,7 +185,7 @@ const MAX_INPUT_TEXT = 4_096;
 const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'unknownStatusAttentionAfter', 'requestedBy', 'resume'];
 export const DEFAULT_LIVE_MESSAGES_EVERY = 4;
 
-function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): ValidRunCcsJobInput['expected'] {
+function validateExpected(input: Partial<RunCcsJobInput>): ValidRunCcsJobInput['expected'] {
   const { expectedDuration, expectedDurationFactor } = input;
   if (expectedDurationFactor !== undefined) {
     if (expectedDuration !== 'auto') throw invalidInput('expectedDurationFactor applies only to expectedDuration "auto"; remove it or set expectedDuration to "auto"');
@@ -197,7 +195,7 @@ function validateExpected(input: Partial<RunCcsJobInput>, bounded: boolean): Val
   }
   if (expectedDuration === undefined) return null;
   if (expectedDuration === 'auto') return { auto: expectedDurationFactor ?? DEFAULT_EXPECTED_FACTOR };
-  const ms = optionalDuration('expectedDuration', expectedDuration, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity);
+  const ms = optionalDuration('expectedDuration', expectedDuration, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
   return ms === undefined ? null : { ms };
 }
 
@@ -229,7 +227,7 @@ function checkShape(raw: unknown): void {
 function validateResume(value: unknown): RunCcsJobResume | null {
   if (value === undefined || value === null) return null;
   const r = value as Partial<RunCcsJobResume>;
-  if (typeof value !== 'object' || !isGuid(r.jobRunId) || typeof r.polls !== 'number' || typeof r.status !== 'string') {
+  if (typeof value !== 'object' || typeof r.run !== 'object' || r.run === null || !isGuid(r.run.jobRunId) || typeof r.polls !== 'number' || typeof r.run.status !== 'string') {
     throw invalidInput('resume is internal to continue-as-new and must not be set by callers; remove it');
   }
   return value as RunCcsJobResume;
@@ -237,10 +235,11 @@ function validateResume(value: unknown): RunCcsJobResume | null {
 
 /**
  * Checks every field of a `runCcsJob` input; throws `CcsInvalidInput` naming the first bad field.
- * `bounded` adds the upper bounds and the shape check (workflows from INPUT_BOUNDS_PATCH on, the CLI).
+ * The shape check leaves out `resume`: only a continuation may carry it (the workflow refuses it from
+ * anyone else), and the run and messages it hands over are bounded where they were read.
  */
-export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bounded?: boolean } = {}): ValidRunCcsJobInput {
-  if (bounded) checkShape(raw);
+export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
+  checkShape(typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, resume: undefined } : raw);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalidInput(`input must be an object like {"jobId": "<GUID>"}; got ${preview(raw)}`);
   }
@@ -252,21 +251,21 @@ export function validateRunCcsJobInput(raw: unknown, { bounded = true }: { bound
   if (input.jobId === undefined) throw invalidInput('jobId is required: the GUID of the CCS job to run');
   const jobId = requireGuid('jobId', input.jobId);
   const ccs = validateServerName('ccs', input.ccs);
-  const maxPoll = bounded ? MAX_POLL_INTERVAL_MS : Infinity;
+  const maxPoll = MAX_POLL_INTERVAL_MS;
   const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? DEFAULT_POLL_INTERVAL_MS;
   const maxPollIntervalMs =
     optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
   if (maxPollIntervalMs < pollIntervalMs) {
     throw invalidInput(`maxPollInterval (${preview(input.maxPollInterval)}) must not be shorter than pollInterval (${preview(input.pollInterval ?? '30s')})`);
   }
-  const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? null;
+  const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? null;
   const ifRunning = input.ifRunning ?? 'fail';
   if (ifRunning !== 'fail' && ifRunning !== 'attach') {
     throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
   }
-  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, bounded ? MAX_TIMEOUT_MS : Infinity) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
+  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
   const heartbeatTimeoutMs = optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
-  const expected = validateExpected(input, bounded);
+  const expected = validateExpected(input);
   const every = input.liveMessagesEvery;
   if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 0 || every > 1000)) {
     throw invalidInput(`liveMessagesEvery must be a whole number from 0 (messages only at the end) to 1000; got ${preview(every)}`);

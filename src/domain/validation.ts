@@ -16,9 +16,13 @@ export type DurationInput = string | number;
 /** A CCS server name as the worker's configuration file may define it. */
 export const CCS_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
-/** Thrown for bad input: a {@link CcsError} of type `CcsInvalidInput`. */
-export function invalidInput(message: string): CcsError {
-  return new CcsError(ErrorType.InvalidInput, message, { mayHaveReachedServer: false });
+/**
+ * Thrown for bad input: a {@link CcsError} of type `CcsInvalidInput`. `field`, when given, names the
+ * input field at fault, so a caller can show it under its own name (the CLI's flags).
+ */
+export function invalidInput(message: string, field?: string): CcsError & { readonly field?: string } {
+  const err = new CcsError(ErrorType.InvalidInput, message, { mayHaveReachedServer: false });
+  return field === undefined ? err : Object.assign(err, { field });
 }
 
 /** A short, printable rendering of a bad value for error messages (huge strings are cut). */
@@ -36,7 +40,7 @@ export function preview(value: unknown): string {
 export function validateServerName(field: string, value: unknown): string {
   if (value === undefined) return 'default';
   if (typeof value !== 'string' || !CCS_SERVER_NAME.test(value)) {
-    throw invalidInput(`${field} must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "default" or "emea"); got ${preview(value)}`);
+    throw invalidInput(`${field} must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "default" or "emea"); got ${preview(value)}`, field);
   }
   return value;
 }
@@ -64,6 +68,7 @@ export function requireGuid(field: string, value: unknown): string {
   if (!isGuid(value)) {
     throw invalidInput(
       `${field} must be a GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a (36 characters, hyphenated, no braces); got ${preview(value)}`,
+      field,
     );
   }
   return value.toLowerCase();
@@ -75,7 +80,7 @@ export function requireGuid(field: string, value: unknown): string {
  */
 export function parseDuration(field: string, value: unknown): number {
   const fail = (): never => {
-    throw invalidInput(`${field} must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got ${preview(value)}`);
+    throw invalidInput(`${field} must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got ${preview(value)}`, field);
   };
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) fail();

@@ -3,14 +3,19 @@
  * error vocabulary) and the run counters it emits. Workflow code: deterministic, no I/O.
  */
 import { ActivityCancellationType, metricMeter, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
-import type { CcsActivities, WaitForJobRunAttention, WaitForJobRunChangeResult } from '../activities';
+import type { CcsActivities } from '../activities';
 import type { EvidenceActivities } from '../activities/evidence';
 import type { FleetActivities } from '../activities/fleet';
 import type { StartedBy } from '../domain/evidence';
+import type { POLL_GROWTH as CONTRACT_POLL_GROWTH, RUN_SNAPSHOT_SIZE as CONTRACT_RUN_SNAPSHOT_SIZE } from '../domain/activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 
-/** Runs recorded before executing; must match the activities' RUN_SNAPSHOT_SIZE (kept here: workflows import no activity code). */
-export const RUN_SNAPSHOT_SIZE = 10;
+/**
+ * The contract's constants (src/domain/activities), repeated here because the sandbox lint refuses a
+ * value import from a module named `activities`; their literal types keep them equal to the contract's.
+ */
+export const RUN_SNAPSHOT_SIZE: typeof CONTRACT_RUN_SNAPSHOT_SIZE = 10;
+export const POLL_GROWTH: typeof CONTRACT_POLL_GROWTH = 1.25;
 export const CONFIRM_POLL_MS = 2_000;
 export const CONFIRM_MAX_POLL_MS = 10_000;
 
@@ -26,42 +31,26 @@ export const CCS_CALL: ActivityOptions = { startToCloseTimeout: '1m', heartbeatT
 
 export const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
 
-/** Activities that poll: unchanged polls set their own delay (nextRetryDelay); this policy paces other failures. */
-export function pollActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
-  return proxyActivities<CcsActivities>({
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: '10s',
-    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
-    retry: { ...RETRY, initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs) },
-  });
-}
-
 /**
- * Activities that follow an existing run: every failure is retried (the activity reports errors that
- * need a person as attention first), at the poll's pace, growing to the longest poll interval.
+ * Waits for a run to change. Below the worker's hold threshold they poll inside one attempt, so an
+ * attempt may last as long as the run; the heartbeat timeout is how soon another worker takes over
+ * when the holding one dies. Every failure is retried (the activity reports errors that need a person
+ * as attention first), at the poll's pace, growing to the longest poll interval. A cancel waits until
+ * the attempt has stopped: a pause promises that nothing more is sent to CCS.
  */
-export function watchActivities(pollIntervalMs: number, maxPollIntervalMs: number, scheduleToCloseTimeout?: number) {
-  return proxyActivities<CcsActivities>({
-    startToCloseTimeout: '1m',
-    heartbeatTimeout: '10s',
-    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
-    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
-  });
-}
-
-/**
- * Waits that may hold (from the held-watch change on): below the worker's threshold they poll inside
- * one attempt, so an attempt may last as long as the run; the heartbeat timeout is how soon another
- * worker takes over when the holding one dies. Failures are retried as for `watchActivities`.
- */
-export function heldWatchActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number, waitForCancellation = false) {
+export function waitActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number, scheduleToCloseTimeout?: number) {
   return proxyActivities<CcsActivities>({
     startToCloseTimeout: '1d',
-    // A pause must know the wait has stopped polling; a held attempt hears of its cancel at a heartbeat.
-    ...(waitForCancellation ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
+    ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: heartbeatTimeoutMs,
-    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1.25, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
+    retry: { initialInterval: pollIntervalMs, backoffCoefficient: POLL_GROWTH, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
   });
+}
+
+/** The abort of a followed run: retried whatever the error until `scheduleToCloseTimeout` (the workflow's abortConfirmTimeout). */
+export function abortCall(scheduleToCloseTimeout: number) {
+  return proxyActivities<CcsActivities>({ ...CCS_CALL, retry: { ...RETRY, nonRetryableErrorTypes: [] }, scheduleToCloseTimeout });
 }
 
 /**
@@ -97,19 +86,21 @@ export function startedBy(requestedBy: unknown): StartedBy {
 /** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });
 
-/** The execute of a watched start: a cancel waits for the attempt in flight, so its run is known, not lost. */
-export const watchedExecute = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+/** The execute: a cancel waits for the attempt in flight, so its run is known, not lost. */
+export const executeCall = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 
-export type WaitOutcome = WaitForJobRunChangeResult | WaitForJobRunAttention;
+/** The run counters, by kind: name and description (unit: runs). */
+const RUN_COUNTERS = {
+  started: ['ccs_runs_started', 'CCS runs this orchestrator executed'],
+  adopted: ['ccs_runs_adopted', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'],
+  ended: ['ccs_runs_ended', 'CCS runs followed to their end, by final status'],
+  attentionRaised: ['ccs_runs_attention_raised', 'followed runs flagged for attention, by server and error type'],
+  late: ['ccs_runs_late', 'followed runs that outlasted their expected duration (flagged, not aborted), by server'],
+  attentionCleared: ['ccs_runs_attention_cleared', 'attention flags cleared (the run could be read again), by server and error type'],
+} as const;
 
-/** Run counts, here so each run counts once: the SDK emits nothing while a history is replayed. */
-export function runCounters() {
-  return {
-    started: metricMeter.createCounter('ccs_runs_started', 'runs', 'CCS runs this orchestrator executed'),
-    adopted: metricMeter.createCounter('ccs_runs_adopted', 'runs', 'CCS runs followed without executing (a retried execute, or ifRunning: attach)'),
-    ended: metricMeter.createCounter('ccs_runs_ended', 'runs', 'CCS runs followed to their end, by final status'),
-    attentionRaised: metricMeter.createCounter('ccs_runs_attention_raised', 'runs', 'followed runs flagged for attention, by server and error type'),
-    late: metricMeter.createCounter('ccs_runs_late', 'runs', 'followed runs that outlasted their expected duration (flagged, not aborted), by server'),
-    attentionCleared: metricMeter.createCounter('ccs_runs_attention_cleared', 'runs', 'attention flags cleared (the run could be read again), by server and error type'),
-  };
+/** Counts one run of `kind`, here so each run counts once: the SDK emits nothing while a history is replayed. */
+export function countRun(kind: keyof typeof RUN_COUNTERS, tags: Record<string, string>): void {
+  const [name, description] = RUN_COUNTERS[kind];
+  metricMeter.createCounter(name, 'runs', description).add(1, tags);
 }

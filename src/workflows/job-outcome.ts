@@ -45,8 +45,7 @@ export function outcomeOf(result: RunCcsJobResult, cancel: CancelledInfo | undef
     });
   }
   if (result.status !== 'Aborted') {
-    // Ended (its end time is set) in a status that is not a documented end (runs of histories recorded
-    // before WATCH_PATCH only end Completed, Faulted or Aborted and never come here).
+    // Ended (its end time is set) in a status that is not a documented end, e.g. Idle or Custom.
     throw ApplicationFailure.create({
       type: ErrorType.JobEndedUnexpectedly,
       nonRetryable: true,

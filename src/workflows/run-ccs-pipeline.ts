@@ -9,16 +9,13 @@ import {
   CancelledFailure,
   ChildWorkflowFailure,
   ParentClosePolicy,
-  condition,
   log,
-  patched,
   setHandler,
-  upsertSearchAttributes,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { SearchAttribute, cancelSignal, childWorkflowId, pauseSignal, pipelineStatusQuery, resumeSignal, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
+import { cancelSignal, childWorkflowId, pauseSignal, pipelineStatusQuery, resumeSignal, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import {
   namedJobs,
@@ -31,10 +28,11 @@ import {
 } from '../domain/pipeline';
 import { pipelineEvidence } from '../domain/evidence';
 import { lastCompletedRun } from '../domain/job-run';
-import { pauseFrom } from '../domain/pause';
 import { formatDuration, parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
 import { ccsCall, evidenceCall, startedBy } from './activity-options';
+import { Deadline } from './deadline';
+import { PauseControl, resumeReason } from './pause-control';
 import { resolveNames } from './job-names';
 import { runCcsJob } from './run-ccs-job';
 
@@ -66,21 +64,15 @@ function invalidPipeline(problems: string[]): ApplicationFailure {
   });
 }
 
-/** Pipelines with jobs given by name look them up first (only those: no other history changes). */
-const JOB_NAMES_PATCH = 'ccs-pipeline-job-names-v1';
-
-/** Pipelines from this change on write an evidence record when they close (any outcome). */
-const EVIDENCE_PATCH = 'ccs-evidence-v1';
-
 /** What the pipeline's evidence record is built from, filled in as the pipeline goes. */
 interface Closing {
   definition: PipelineDefinition;
   report?: PipelineReport;
-  deadlineAt: number | null;
+  deadline: Deadline;
 }
 
 export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
-  const closing: Closing = { definition: given, deadlineAt: null };
+  const closing: Closing = { definition: given, deadline: new Deadline(null) };
   let report: PipelineReport;
   try {
     report = await runPipeline(given, closing);
@@ -92,9 +84,9 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
   return report;
 }
 
-/** The pipeline's evidence record (EVIDENCE_PATCH), retried until written; only a pipeline that got as far as its report has one. */
+/** The pipeline's evidence record, retried until written; only a pipeline that got as far as its report has one. */
 async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<void> {
-  if (!closing.report || !patched(EVIDENCE_PATCH)) return;
+  if (!closing.report) return;
   const info = workflowInfo();
   const failure = err instanceof ApplicationFailure ? err : undefined;
   await CancellationScope.nonCancellable(() =>
@@ -106,7 +98,7 @@ async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<v
         definition: closing.definition,
         report: closing.report!,
         error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
-        deadlineAt: closing.deadlineAt,
+        deadlineAt: closing.deadline.at,
       }),
     ),
   );
@@ -146,7 +138,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   }
   let definition = given;
   const named = namedJobs(given);
-  if (named.length > 0 && patched(JOB_NAMES_PATCH)) {
+  if (named.length > 0) {
     // Once, before any stage: a name that is not exactly one job stops the pipeline before it starts anything.
     const resolved = withResolvedNames(given, await resolveNames(named));
     if (resolved.problems.length > 0) throw invalidPipeline(resolved.problems);
@@ -166,8 +158,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   };
   closing.definition = definition;
   closing.report = report;
-  let deadlineAt = definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout);
-  closing.deadlineAt = deadlineAt;
+  const deadline = new Deadline(definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout));
+  closing.deadline = deadline;
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
   let stoppedBy: string | undefined;
   /** The error type the pipeline fails with when stopped: a failed job's, or the stale-data gate's. */
@@ -196,50 +188,33 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   // A child that just finished cannot be signalled; its own result tells what happened.
   const quietly = (send: () => Promise<void>): void => void CancellationScope.nonCancellable(send).catch(() => undefined);
   const pauseChildren = (): void => {
-    const pause = report.paused;
+    const pause = pauses.state;
     if (!pause) return;
     const input = { ...(pause.reason === null ? {} : { reason: pause.reason }), ...(pause.until === null ? {} : { until: pause.until }), holdDeadline: pause.holdDeadline, by: pause.by };
     for (const child of running.values()) quietly(() => child.signal(pauseSignal, input));
   };
-  setHandler(pauseSignal, (arg) => {
-    if (report.status !== 'running' || cancelListener.info) return;
-    try {
-      const next = pauseFrom(arg, Date.now());
-      const was = report.paused;
-      report.paused = was ? { ...next, since: was.since } : next;
-      if (was?.by !== next.by) upsertSearchAttributes([{ key: SearchAttribute.paused, value: next.by }]);
-      log.info('pipeline paused: no new job starts; running jobs hold', { pipeline: definition.name, by: next.by, reason: next.reason, until: next.until });
+  const pauses = new PauseControl(deadline, {
+    accepting: () => report.status === 'running' && !cancelListener.info,
+    onPause: (pause) => {
+      report.paused = pause;
+      log.info('pipeline paused: no new job starts; running jobs hold', { pipeline: definition.name, by: pause.by, reason: pause.reason, until: pause.until });
       pauseChildren();
-    } catch (err) {
-      log.warn('pause signal ignored', { pipeline: definition.name, error: (err as Error).message });
-    }
+    },
+    onResume: (_was, why) => {
+      delete report.paused;
+      log.info('pipeline resumed', { pipeline: definition.name, why });
+      for (const child of running.values()) quietly(() => child.signal(resumeSignal, { reason: `pipeline resumed: ${why}` }));
+    },
+    onIgnored: (error) => log.warn('pause signal ignored', { pipeline: definition.name, error }),
   });
-  const endPause = (why: string): void => {
-    const was = report.paused;
-    if (!was) return;
-    if (was.holdDeadline && deadlineAt !== null) deadlineAt += Math.max(0, Date.now() - Date.parse(was.since));
-    delete report.paused;
-    upsertSearchAttributes([{ key: SearchAttribute.paused, value: null }]);
-    log.info('pipeline resumed', { pipeline: definition.name, why });
-    for (const child of running.values()) quietly(() => child.signal(resumeSignal, { reason: `pipeline resumed: ${why}` }));
-  };
-  setHandler(resumeSignal, (arg) => endPause(typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : 'resume signal'));
-  /** Holds before a stage while paused: until resumed, the pause's `until`, or a cancel. */
-  const holdWhilePaused = async (): Promise<void> => {
-    while (report.paused && !cancelListener.info) {
-      const pause = report.paused;
-      const woken = (): boolean => report.paused !== pause || cancelListener.info !== undefined;
-      const left = pause.until === null ? undefined : Math.max(1, Date.parse(pause.until) - Date.now());
-      const changed = left === undefined ? await condition(woken).then(() => true) : await condition(woken, left);
-      if (!changed) endPause(`until ${pause.until} passed`);
-    }
-  };
+  setHandler(pauseSignal, (arg) => pauses.request(arg));
+  setHandler(resumeSignal, (arg) => pauses.end(resumeReason(arg)));
 
   const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
     const { name: _byName, ...settings } = spec;
     const input: RunCcsJobInput = { ...settings };
-    if (deadlineAt !== null) {
-      const left = Math.max(MIN_JOB_TIMEOUT_MS, deadlineAt - Date.now());
+    if (deadline.at !== null) {
+      const left = Math.max(MIN_JOB_TIMEOUT_MS, deadline.at - Date.now());
       const own = spec.timeout === undefined ? Infinity : parseDuration('timeout', spec.timeout);
       input.timeout = Math.min(own, left);
     }
@@ -252,7 +227,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
     running.set(entry.workflowId, child);
     entry.state = 'running';
     if (cancelListener.info || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
-    else if (report.paused) pauseChildren();
+    else if (pauses.state) pauseChildren();
     try {
       const result = await child.result();
       record(entry, result);
@@ -276,8 +251,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   await CancellationScope.nonCancellable(async () => {
     for (const [i, stage] of definition.stages.entries()) {
       const stageReport = report.stages[i]!;
-      await holdWhilePaused();
-      if (!stoppedBy && deadlineAt !== null && deadlineAt - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
+      await pauses.hold(() => cancelListener.info !== undefined);
+      if (!stoppedBy && deadline.at !== null && deadline.at - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
       if (cancelListener.info || stoppedBy) {
         stageReport.state = 'skipped';
         for (const job of stageReport.jobs) job.state = 'skipped';

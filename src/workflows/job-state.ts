@@ -1,0 +1,99 @@
+/**
+ * The state of one `runCcsJob` execution, in small parts: the run it follows, the cancel, the
+ * deadline, the pause and the duration alert. The workflow function builds it and registers the
+ * handlers that read it; the steps (start, follow, abort) change it. Workflow code: deterministic, no I/O.
+ */
+import { log, upsertSearchAttributes } from '@temporalio/workflow';
+import { SearchAttribute, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobStatus } from '../domain/contract';
+import type { ValidRunCcsJobInput } from '../domain/job-workflow';
+import { maintenanceLookup } from './activity-options';
+import { CancelListener } from './cancellation';
+import { Deadline } from './deadline';
+import { DurationAlert } from './duration-alert';
+import { FollowedRun } from './followed-run';
+import { PauseControl } from './pause-control';
+
+export interface JobState {
+  readonly input: ValidRunCcsJobInput;
+  /** The input as given: a continuation passes on only the fields its caller set. */
+  readonly raw: RunCcsJobInput;
+  phase: RunCcsJobPhase;
+  readonly run: FollowedRun;
+  readonly cancel: CancelListener;
+  readonly deadline: Deadline;
+  readonly pause: PauseControl;
+  readonly alert: DurationAlert;
+}
+
+/** A new execution's state; a continuation's starts from what its predecessor handed over (`input.resume`). */
+export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): JobState {
+  const { resume, jobId } = input;
+  const run = new FollowedRun(input, resume);
+  const deadline = new Deadline(resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs);
+  const job: JobState = {
+    input,
+    raw,
+    phase: resume ? 'running' : 'starting',
+    run,
+    deadline,
+    cancel: new CancelListener({
+      accepting: () => job.phase !== 'finished',
+      onCancel: ({ by, reason }) => log.info('cancel requested', { jobId, jobRunId: run.current?.jobRunId, by, reason }),
+    }),
+    pause: new PauseControl(
+      deadline,
+      {
+        accepting: () => job.phase !== 'finished' && !job.cancel.info,
+        onPause: (p, was) => log.info(was ? 'pause updated' : 'pause requested: no CCS request until resumed', { jobId, jobRunId: run.current?.jobRunId, by: p.by, reason: p.reason, until: p.until }),
+        onResume: (was, why) => log.info('resumed', { jobId, jobRunId: run.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) }),
+        onIgnored: (error) => log.warn('pause signal ignored', { jobId, error }),
+      },
+      resume?.paused,
+    ),
+    alert: new DurationAlert(input.expected, resume),
+  };
+  return job;
+}
+
+/** What the `status` query answers; with `messagesSince`, only the messages after that number. */
+export function statusOf(job: JobState, messagesSince: unknown): RunCcsJobStatus {
+  const { current, lastChangeAt, polls, attention, messages } = job.run;
+  const cancel = job.cancel.info;
+  const paused = job.pause.state;
+  return {
+    phase: job.phase,
+    jobId: job.input.jobId,
+    ...(current ? { jobRunId: current.jobRunId, status: current.status, statusCode: current.statusCode, customStatusText: current.customStatusText } : {}),
+    ...(lastChangeAt ? { lastChangeAt } : {}),
+    polls,
+    ...(cancel ? { cancelReason: cancel.reason } : {}),
+    ...(attention ? { attention } : {}),
+    ...job.alert.view(),
+    ...(paused ? { paused } : {}),
+    ...messages.view(typeof messagesSince === 'number' ? messagesSince : 0),
+  };
+}
+
+/**
+ * Holds while a pause is in effect (phase `paused`): returns once resumed (or `until` passed), or at
+ * once on a cancel. A pause by maintenance also ends when its window is found closed.
+ */
+export async function holdWhilePaused(job: JobState): Promise<void> {
+  if (!job.pause.state || job.cancel.info) return;
+  const previous = job.phase;
+  job.phase = 'paused';
+  await job.pause.hold(
+    () => job.cancel.info !== undefined,
+    async () => (await maintenanceLookup.maintenanceWindowOf({ ccs: job.input.ccs })) === null,
+  );
+  job.phase = previous;
+}
+
+/** Names the run's server (`CcsServer`), and pauses first when the server's maintenance window is open. */
+export async function joinMaintenance(job: JobState): Promise<void> {
+  const { ccs } = job.input;
+  upsertSearchAttributes([{ key: SearchAttribute.server, value: ccs }]);
+  if (job.pause.state) return;
+  const window = await maintenanceLookup.maintenanceWindowOf({ ccs });
+  if (window) job.pause.request({ by: 'maintenance', ...(window.reason === null ? {} : { reason: window.reason }), ...(window.until === null ? {} : { until: window.until }) });
+}
