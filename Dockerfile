@@ -33,6 +33,10 @@ CMD ["node", "dist/src/sim/cli.js", "--host", "0.0.0.0", "--port", "12431", "--t
 
 # Debian slim, not Alpine: the Temporal SDK's native core is built for glibc.
 FROM ${NODE_IMAGE} AS worker
+# The commit this image is built from (`--build-arg CCS_BUILD_COMMIT=$(git rev-parse --short HEAD)`;
+# compose passes it): the worker's build id is <package version>+<commit>, and every build id is its
+# own Worker Deployment Version (docs/operations.md, "Versioned deploys"). Empty: `+dev`.
+ARG CCS_BUILD_COMMIT=
 # Health and metrics listen on loopback unless configured: set HEALTH_BIND_ADDRESS=0.0.0.0:8080 and
 # METRICS_BIND_ADDRESS=0.0.0.0:9464 where probes and Prometheus must reach them (docker-compose.yml does,
 # on its private network). Neither carries secrets; /readyz names error types only.
@@ -41,7 +45,8 @@ ENV NODE_ENV=production \
     METRICS_BIND_ADDRESS=127.0.0.1:9464 \
     HEALTH_BIND_ADDRESS=127.0.0.1:8080 \
     LOG_LEVEL=INFO \
-    EVIDENCE_DIR=/var/lib/ccs-evidence
+    EVIDENCE_DIR=/var/lib/ccs-evidence \
+    CCS_BUILD_COMMIT=${CCS_BUILD_COMMIT}
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist

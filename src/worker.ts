@@ -6,8 +6,9 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { CcsClient } from './ccs/client';
-import { tokenOutcomeType } from './ccs/http';
+import { tokenOutcomeType } from './ccs/answer-errors';
 import { createWorker } from './hosting/create-worker';
+import { ensureCurrentVersion, setCurrentCommand } from './hosting/deployment-version';
 import { namespaceAdmin, preflightNamespace } from './hosting/namespace-preflight';
 import { shareBudgets, sharedBudgets, taskQueuePollers, type BudgetShare } from './hosting/budget-share';
 import type { EvidenceContent } from './domain/evidence';
@@ -89,6 +90,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       servers: clients,
       events: metrics.activityEvents,
       tuning: config.tuning,
+      versioning: config.versioning,
       polling: config.polling,
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
@@ -118,9 +120,13 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
       metrics: config.metricsBindAddress ?? null,
+      deploymentVersion: config.versioning ? { deploymentName: config.versioning.deploymentName, buildId: config.versioning.buildId } : null,
     });
+    if (config.versioning?.localBuild) log.warn('no CCS_BUILD_COMMIT: every build of this version shares the build id; set it (or TEMPORAL_WORKER_BUILD_ID) for a deploy', { buildId: config.versioning.buildId });
     // The SDK stops polling on SIGINT/SIGTERM and resolves run() once in-flight tasks have finished.
-    await worker.run();
+    const running = worker.run();
+    if (config.versioning) await settleCurrentVersion(worker, connection, config, running);
+    await running;
     log.info('worker stopped');
   } finally {
     currentRuns?.stop();
@@ -128,6 +134,30 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     await health?.close();
     await Promise.all(Object.values(clients).map((c) => c.close()));
     await connection?.close();
+  }
+
+  /** The first deploy makes its version current (deployment-version.ts); a later one says how to. */
+  async function settleCurrentVersion(w: Worker, conn: NativeConnection, cfg: WorkerConfig, running: Promise<void>): Promise<void> {
+    const versioning = cfg.versioning!;
+    try {
+      const found = await ensureCurrentVersion({
+        service: conn.workflowService,
+        withDeadline: (deadline, fn) => conn.withDeadline(deadline, fn),
+        namespace: cfg.temporal.namespace,
+        versioning,
+        identity: w.options.identity,
+        stopped: () => ['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED'].includes(w.getState()),
+      });
+      const meta = { deploymentName: versioning.deploymentName, buildId: versioning.buildId, ...found };
+      if (found.outcome === 'made-current') log.info('made this deployment version current: the deployment had none', meta);
+      else if (found.outcome === 'already-current') log.info('this deployment version is current', meta);
+      else log.warn(`this deployment version is not current: it serves only runs pinned to it; to route new runs here: ${setCurrentCommand(versioning, cfg.temporal.namespace)}`, meta);
+    } catch (err) {
+      // The server cannot do versioning: stop polling, then say why (startup-error prints the one line).
+      w.shutdown();
+      await running.catch(() => undefined);
+      throw err;
+    }
   }
 
   async function checkCcs(name: string, client: CcsClient): Promise<void> {
@@ -152,6 +182,7 @@ if (require.main === module) {
   runWorker(process.env).catch((err: unknown) => {
     reportStartupError('ccs-jobs worker', err);
     // The SDK's native runtime can hold the event loop open after a failed start: end the process here.
+    // eslint-disable-next-line n/no-process-exit -- entry point: see the line above
     process.exit(1);
   });
 }

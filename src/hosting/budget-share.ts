@@ -9,7 +9,7 @@ import type { MetricMeter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
-import { RequestBudget } from '../ccs/http';
+import { RequestBudget } from '../ccs/request-budget';
 
 /** How often the workers polling the task queue are counted again. */
 export const SHARE_REFRESH_MS = 15_000;
@@ -37,25 +37,31 @@ export function liveWorkers(pollers: readonly Poller[], self: string, now: numbe
 }
 
 /**
- * Lists the activity pollers of `taskQueue`, one DescribeTaskQueue call bounded to 5 s. The
- * enhanced mode is asked because it merges every partition's pollers: the default mode lists only
- * the root partition's, which misses workers whose polls landed on the others.
+ * Lists the activity pollers of `taskQueue`: two DescribeTaskQueue calls, each bounded to 5 s, merged
+ * (a worker seen by both counts once, by identity). The enhanced mode merges every partition's
+ * unversioned pollers (the default mode lists only the root partition's, which misses workers whose
+ * polls landed on the others) but lists no Worker Deployment version's pollers; the default mode lists
+ * those. Without both, versioned workers would each count themselves alone and take the whole budget.
  */
 export function taskQueuePollers(connection: NativeConnection, namespace: string, taskQueue: string): () => Promise<Poller[]> {
   const { enums } = temporal.api;
+  const queue = { name: taskQueue, kind: enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
+  const describe = (request: Omit<temporal.api.workflowservice.v1.IDescribeTaskQueueRequest, 'namespace' | 'taskQueue'>) =>
+    connection.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () => connection.workflowService.describeTaskQueue({ namespace, taskQueue: queue, ...request }));
+  const poller = (p: temporal.api.taskqueue.v1.IPollerInfo): Poller => ({ identity: p.identity ?? '', lastAccessMs: optionalTsToMs(p.lastAccessTime) });
   return async () => {
-    const response = await connection.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () =>
-      connection.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name: taskQueue, kind: enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    const [enhanced, legacy] = await Promise.all([
+      describe({
         apiMode: enums.v1.DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED,
         taskQueueTypes: [enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
         reportPollers: true,
       }),
-    );
-    return Object.values(response.versionsInfo ?? {}).flatMap((version) =>
-      Object.values(version.typesInfo ?? {}).flatMap((type) => (type.pollers ?? []).map((p) => ({ identity: p.identity ?? '', lastAccessMs: optionalTsToMs(p.lastAccessTime) }))),
-    );
+      describe({ taskQueueType: enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY }),
+    ]);
+    return [
+      ...Object.values(enhanced.versionsInfo ?? {}).flatMap((version) => Object.values(version.typesInfo ?? {}).flatMap((type) => (type.pollers ?? []).map(poller))),
+      ...(legacy.pollers ?? []).map(poller),
+    ];
   };
 }
 

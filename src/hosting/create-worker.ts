@@ -3,7 +3,6 @@
  * the demo stack, the tests, the chaos suite and the benchmark, so none of them runs a worker
  * configured differently from production without saying so here.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -17,6 +16,7 @@ import { AesGcmCodec } from './codec';
 import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
 import type { CodecConfig } from './config/codec-keys';
 import type { WorkerTuning } from './config';
+import { PACKAGE_VERSION, type WorkerVersioningConfig } from './config/versioning';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -35,6 +35,13 @@ export interface CreateWorkerOptions {
   /** Payload encryption (CCS_CODEC_KEYS). */
   codec?: CodecConfig | undefined;
   tuning?: Partial<WorkerTuning> | undefined;
+  /**
+   * Worker Versioning: poll as this deployment version, every workflow PINNED to the build it started
+   * on (the worker's default behaviour; no workflow names its own, since a workflow that does is refused
+   * by an unversioned worker). Undefined: an unversioned
+   * worker (tests, and servers without Worker Deployments).
+   */
+  versioning?: WorkerVersioningConfig | undefined;
   /** A prebuilt workflow bundle (production, tests); without it the workflows are bundled at start-up. */
   workflowBundlePath?: string | undefined;
   /**
@@ -44,19 +51,6 @@ export interface CreateWorkerOptions {
    */
   failWorkflowOnBug?: boolean | undefined;
 }
-
-/** The version evidence records name: the package's (found from src/ and from the compiled dist/src/). */
-const WORKER_VERSION = ((): string => {
-  for (const path of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, path), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'ccs-job-orchestrator' && pkg.version) return pkg.version;
-    } catch {
-      // not at this depth
-    }
-  }
-  return 'unknown';
-})();
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   // The fleet activities signal this namespace's own workflows (maintenance windows) over the worker's
@@ -73,10 +67,22 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: {
       ...createFleetActivities({ client: fleetClient }),
-      ...createEvidenceActivities({ sink: evidence, workerVersion: WORKER_VERSION, starterOf: temporalStarterLookup(fleetClient) }),
+      ...createEvidenceActivities({ sink: evidence, workerVersion: PACKAGE_VERSION, starterOf: temporalStarterLookup(fleetClient) }),
       ...(options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling })),
     },
     ...options.tuning,
+    ...(options.versioning
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: options.versioning.deploymentName, buildId: options.versioning.buildId },
+            useWorkerVersioning: true,
+            // Every workflow type is pinned: replaying a history on another build's code is what pinning
+            // exists to avoid (docs/versioning.md, "Deployments"). Set here, not per workflow with
+            // setWorkflowOptions: an unversioned worker refuses every task of a workflow that names one.
+            defaultVersioningBehavior: 'PINNED',
+          },
+        }
+      : {}),
     // Heartbeats reach the server at most once per 80 % of the activity's heartbeat timeout; the SDK
     // caps that at 60 s unless told otherwise, which would make a held wait with a long timeout (a
     // run's heartbeatTimeout, chosen to spend fewer server requests) heartbeat every minute anyway.

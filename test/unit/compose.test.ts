@@ -44,7 +44,7 @@ describe('docker-compose.yml', () => {
 
   it('builds the worker from the Dockerfile, scalable (no container name, no host ports), after the init step', () => {
     const worker = services.worker!;
-    expect(worker.build).toEqual({ context: '.', target: 'worker' });
+    expect(worker.build).toEqual({ context: '.', target: 'worker', args: { CCS_BUILD_COMMIT: '${CCS_BUILD_COMMIT:-}' } });
     expect(worker.container_name).toBeUndefined();
     expect(worker.ports).toBeUndefined();
     expect(worker.depends_on?.['temporal-init']?.condition).toBe('service_completed_successfully');
@@ -55,7 +55,27 @@ describe('docker-compose.yml', () => {
     expect(services['ccs-sim']?.profiles).toEqual(['demo']);
     expect(services['ccs-sim']?.build).toEqual({ context: '.', target: 'simulator' });
     expect(services['ccs-sim']?.command).toEqual(expect.arrayContaining(['--tls-names', 'ccs-sim']));
-    for (const [name, service] of Object.entries(services)) if (name !== 'ccs-sim') expect(service.profiles, name).toBeUndefined();
+    for (const [name, service] of Object.entries(services)) if (name !== 'ccs-sim' && name !== 'worker-next') expect(service.profiles, name).toBeUndefined();
+  });
+
+  it('deploys a new build beside the old one: worker-next is the worker on another image tag, in the rollout profile only', () => {
+    const doc = readCompose();
+    const { image: nextImage, profiles, ...next } = doc.services['worker-next'] as Service & Record<string, unknown>;
+    const { image: workerImage, ...worker } = doc.services.worker as Service & Record<string, unknown>;
+    expect(profiles).toEqual(['rollout']);
+    expect(next).toEqual(worker);
+    expect(workerImage).toBe('ccs-job-orchestrator:${CCS_ORCHESTRATOR_VERSION:-latest}');
+    expect(nextImage).toBe('ccs-job-orchestrator:${CCS_ORCHESTRATOR_NEXT_VERSION:-next}');
+    // Versioning on unless turned off, and the build id from the commit the image was built from.
+    const env = serviceEnvironment(doc, 'worker', { POSTGRES_PASSWORD: 'pw' });
+    expect(env).toMatchObject({ TEMPORAL_WORKER_VERSIONING: 'true', TEMPORAL_DEPLOYMENT_NAME: 'ccs-job-orchestrator' });
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^ARG CCS_BUILD_COMMIT=$/m);
+  });
+
+  it('never puts the database password on a command line (the schema tool reads SQL_PASSWORD)', () => {
+    const script = serviceScript(readCompose(), 'temporal-schema', { POSTGRES_PASSWORD: 'pw' });
+    expect(script).not.toMatch(/--pw|--password|\bpw\b/);
+    expect(serviceEnvironment(readCompose(), 'temporal-schema', { POSTGRES_PASSWORD: 'pw' }).SQL_PASSWORD).toBe('pw');
   });
 
   it('exposes nothing beyond the host by default, requires a database password, and fixes the shard count', () => {
@@ -118,7 +138,10 @@ describe('reading docker-compose.yml for the local cluster (src/dev/cluster/comp
   });
 
   it('reads the worker stage ENV of the Dockerfile', () => {
-    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO', EVIDENCE_DIR: '/var/lib/ccs-evidence' });
+    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO', EVIDENCE_DIR: '/var/lib/ccs-evidence', CCS_BUILD_COMMIT: '' });
     expect(dockerfileWorkerEnv('FROM a AS b\nENV A=1\nFROM c AS worker\nENV B="two words" \\\n    C=3\nCMD x')).toEqual({ B: 'two words', C: '3' });
+    // ${ARG} in ENV is the stage's build argument: its default, or what the build passes.
+    expect(dockerfileWorkerEnv('FROM c AS worker\nARG X=7\nARG Y=\nENV A=${X} B=${Y} C=x${X}y\nCMD x')).toEqual({ A: '7', B: '', C: 'x7y' });
+    expect(dockerfileWorkerEnv('FROM c AS worker\nARG X=7\nENV A=${X}\nCMD x', { X: '8' })).toEqual({ A: '8' });
   });
 });

@@ -194,6 +194,37 @@ describe('worker tuning, logs, metrics and health settings', () => {
   });
 });
 
+describe('Worker Versioning', () => {
+  it('is on by default: deployment ccs-job-orchestrator, build id <package version>+<CCS_BUILD_COMMIT>', async () => {
+    const { PACKAGE_VERSION } = await import('../../src/hosting/config');
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(PACKAGE_VERSION).toBe(pkg.version);
+    expect(loadConfig({ ...BASE, CCS_BUILD_COMMIT: '1a2b3c4' }).versioning).toEqual({ deploymentName: 'ccs-job-orchestrator', buildId: `${pkg.version}+1a2b3c4`, localBuild: false });
+    // Without a commit the build id says so, and the worker warns at start (two such builds would share it).
+    expect(loadConfig(BASE).versioning).toEqual({ deploymentName: 'ccs-job-orchestrator', buildId: `${pkg.version}+dev`, localBuild: true });
+    expect(Object.isFrozen(loadConfig(BASE).versioning)).toBe(true);
+  });
+
+  it('takes an explicit deployment name and build id, and turns off for a server without Worker Deployments', () => {
+    expect(loadConfig({ ...BASE, TEMPORAL_DEPLOYMENT_NAME: 'ccs-emea', TEMPORAL_WORKER_BUILD_ID: '2.0.0+rc.1' }).versioning).toEqual({ deploymentName: 'ccs-emea', buildId: '2.0.0+rc.1', localBuild: false });
+    expect(loadConfig({ ...BASE, TEMPORAL_WORKER_VERSIONING: 'false' }).versioning).toBeUndefined();
+    expect(loadConfig({ ...BASE, TEMPORAL_WORKER_VERSIONING: 'TRUE' }).versioning?.deploymentName).toBe('ccs-job-orchestrator');
+  });
+
+  it('names what Temporal would refuse, every problem together, even with versioning off', () => {
+    expect(problemsOf({ ...BASE, TEMPORAL_WORKER_VERSIONING: 'maybe', TEMPORAL_DEPLOYMENT_NAME: 'ccs.jobs', TEMPORAL_WORKER_BUILD_ID: '__1.0' })).toEqual([
+      'TEMPORAL_WORKER_VERSIONING must be true or false; got "maybe"',
+      "TEMPORAL_DEPLOYMENT_NAME must be 1 to 100 letters, digits, '-' or '_' (no '.' or ':'; Temporal refuses them), not starting with '__'; got \"ccs.jobs\"",
+      "TEMPORAL_WORKER_BUILD_ID must be 1 to 100 letters, digits, '.', '+', '-' or '_', not starting with '__', e.g. 1.0.0+1a2b3c4; got \"__1.0\"",
+    ]);
+    expect(problemsOf({ ...BASE, TEMPORAL_WORKER_VERSIONING: 'false', TEMPORAL_DEPLOYMENT_NAME: 'a:b', CCS_BUILD_COMMIT: 'abc def' })).toEqual([
+      "TEMPORAL_DEPLOYMENT_NAME must be 1 to 100 letters, digits, '-' or '_' (no '.' or ':'; Temporal refuses them), not starting with '__'; got \"a:b\"",
+      "CCS_BUILD_COMMIT must be a commit id such as 1a2b3c4 (letters, digits, '.', '-', '_'); got \"abc def\"",
+    ]);
+    expect(problemsOf({ ...BASE, TEMPORAL_WORKER_BUILD_ID: 'x'.repeat(101) })).toHaveLength(1);
+  });
+});
+
 describe('Temporal Cloud', () => {
   it('connects with mTLS from the standard certificate variables', () => {
     const cert = join(dir, 'client.pem');

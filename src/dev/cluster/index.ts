@@ -8,7 +8,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { execFileSync } from 'node:child_process';
 import { DEFAULT_TASK_QUEUE } from '../../domain/contract';
+import { DEFAULT_DEPLOYMENT_NAME, PACKAGE_VERSION } from '../../hosting/config/versioning';
 import { DEFAULT_JOBS } from '../../sim/default-scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { ensureTemporalCli } from '../temporal-cli';
@@ -26,8 +28,8 @@ export const LOCAL_SERVER_KEYS = [
   'FRONTEND_GRPC_PORT', 'FRONTEND_HTTP_PORT', 'FRONTEND_MEMBERSHIP_PORT', 'MATCHING_GRPC_PORT', 'MATCHING_MEMBERSHIP_PORT',
   'HISTORY_GRPC_PORT', 'HISTORY_MEMBERSHIP_PORT', 'WORKER_GRPC_PORT', 'WORKER_MEMBERSHIP_PORT',
 ] as const;
-/** The worker variables the cluster sets itself. */
-export const LOCAL_WORKER_KEYS = ['TEMPORAL_ADDRESS', 'CCS_SERVERS_FILE', 'HEALTH_BIND_ADDRESS', 'METRICS_BIND_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'EVIDENCE_DIR'] as const;
+/** The worker variables the cluster sets itself (CCS_BUILD_COMMIT: the image's build argument, this checkout's commit). */
+export const LOCAL_WORKER_KEYS = ['TEMPORAL_ADDRESS', 'CCS_SERVERS_FILE', 'HEALTH_BIND_ADDRESS', 'METRICS_BIND_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'EVIDENCE_DIR', 'CCS_BUILD_COMMIT'] as const;
 
 /** Settings that name a real CCS: given any of them, the cluster starts no simulator and passes them on. */
 const REAL_CCS_KEYS = ['CCS_SERVERS_FILE', 'CCS_BASE_URL'];
@@ -60,12 +62,18 @@ export interface Cluster {
   temporal: ManagedProcess;
   workers: ClusterWorker[];
   sim?: Simulator;
+  /** The Worker Deployment the workers poll as, and the build id of the workers started with the cluster. */
+  deploymentName: string;
+  buildId: string;
   /** Seconds: builds done now (empty when cached), the compiled worker, and the whole start. */
   timings: { builds: Record<string, number>; compile: number; start: number };
   /** Where every process writes its log. */
   dir: string;
-  /** A further worker, started. */
-  addWorker: () => Promise<ClusterWorker>;
+  /**
+   * A further worker, started; `env` on top of the others' (a versioned deploy's new build:
+   * `{ TEMPORAL_WORKER_BUILD_ID: ... }`). It joins `workers`.
+   */
+  addWorker: (env?: Record<string, string>) => Promise<ClusterWorker>;
   stop: () => Promise<void>;
 }
 
@@ -76,8 +84,8 @@ async function portOr(preferred: number | undefined): Promise<number> {
 
 /** Runs one of compose's `/bin/sh -c` one-shot scripts with the tools of `binDir` first on PATH. */
 async function runScript(name: string, script: string, env: Record<string, string>, binDir: string, logFile: string): Promise<void> {
-  // HOME too: the Temporal CLI looks for its profile file there and fails without one.
-  const { ok, output } = await runShell(script, { HOME: process.env.HOME ?? '/tmp', ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, 180_000);
+  // HOME too: the Temporal CLI looks for its profile file there and fails without one (the run's own folder, not /tmp).
+  const { ok, output } = await runShell(script, { HOME: process.env.HOME ?? dirname(binDir), ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, 180_000);
   writeFileSync(logFile, output);
   if (!ok) throw new Error(`compose's ${name} step failed; the last lines of ${logFile}:\n  ${lastLines(logFile)}`);
 }
@@ -175,8 +183,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     } else if (!options.ccsEnv) {
       for (const [key, value] of Object.entries(env)) if (key.startsWith('CCS_') && value !== undefined) ccsEnv[key] = value;
     }
+    // The commit as `docker compose build` would pass it (CCS_BUILD_COMMIT): the workers' build id.
+    const commit = checkoutCommit();
     const workerEnv: Record<string, string> = {
-      ...dockerfileWorkerEnv(),
+      ...dockerfileWorkerEnv(undefined, { CCS_BUILD_COMMIT: commit }),
       ...serviceEnvironment(compose, 'worker', vars),
       ...ccsEnv,
       TEMPORAL_ADDRESS: address,
@@ -187,8 +197,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     // Compose's path of the mounted servers file means nothing here when CCS is given by CCS_BASE_URL.
     if (!sim && !ccsEnv.CCS_SERVERS_FILE) delete workerEnv.CCS_SERVERS_FILE;
     const workers: ClusterWorker[] = [];
-    const addWorker = async (): Promise<ClusterWorker> => {
-      const worker = await workerProcess(workers.length + 1, compiled, workerEnv, dir);
+    let workerCount = 0;
+    const addWorker = async (extra: Record<string, string> = {}): Promise<ClusterWorker> => {
+      const worker = await workerProcess(++workerCount, compiled, { ...workerEnv, ...extra }, dir);
       workers.push(worker);
       await worker.start();
       return worker;
@@ -210,6 +221,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       temporal,
       workers,
       sim,
+      deploymentName: workerEnv.TEMPORAL_DEPLOYMENT_NAME || DEFAULT_DEPLOYMENT_NAME,
+      buildId: workerEnv.TEMPORAL_WORKER_BUILD_ID || `${PACKAGE_VERSION}+${commit}`,
       timings: { builds: binaries.built, compile: compiled.seconds, start: Math.round((Date.now() - started) / 1000) },
       dir,
       addWorker,
@@ -218,6 +231,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** This checkout's short commit, `-dirty` with uncommitted changes (read-only git); `local` outside git. */
+function checkoutCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return `${head}${dirty ? '-dirty' : ''}`;
+  } catch {
+    return 'local';
   }
 }
 

@@ -12,7 +12,7 @@ import { ensureTemporalBinaries } from './temporal-server';
 
 const USAGE = 'usage: npm run cluster [-- --workers N] [--no-ui] [--build-only]';
 
-function options(argv: string[]): { workers: number; ui: boolean; buildOnly: boolean } {
+function options(argv: string[]): { workers: number; ui: boolean; buildOnly: boolean; help: boolean } {
   let workers = 3;
   let ui = true;
   let buildOnly = false;
@@ -25,11 +25,10 @@ function options(argv: string[]): { workers: number; ui: boolean; buildOnly: boo
       workers = Number(value);
       if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error(`--workers must be a whole number from 1 to 16, got ${value ?? 'nothing'}`);
     } else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
+      return { workers, ui, buildOnly, help: true };
     } else throw new Error(`unknown option ${arg}; ${USAGE}`);
   }
-  return { workers, ui, buildOnly };
+  return { workers, ui, buildOnly, help: false };
 }
 
 /** --build-only: what the cluster needs on this machine (CI runs it as an install step), timed. */
@@ -44,7 +43,8 @@ async function buildOnly(ui: boolean, say: (line: string) => void): Promise<void
 
 async function main(): Promise<void> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const { workers, ui, buildOnly: onlyBuild } = options(process.argv.slice(2));
+  const { workers, ui, buildOnly: onlyBuild, help } = options(process.argv.slice(2));
+  if (help) return say(USAGE);
   if (onlyBuild) return buildOnly(ui, say);
   const cluster = await startCluster({ workers, ui, preferDefaultPorts: true, log: say });
   // Ctrl-C, a supervisor's SIGTERM, or the terminal going away: stop everything (PostgreSQL runs as
@@ -61,6 +61,9 @@ In another shell:
   export TEMPORAL_ADDRESS=${cluster.address}
   npx ccs-jobs run ${cluster.sim ? DEFAULT_JOBS[0]!.JobID : '<JobID>'} --wait
   npx ccs-jobs pipeline run examples/nightly-scan.yaml --wait
+The workers poll as Worker Deployment ${cluster.deploymentName}, build ${cluster.buildId}; a new build goes beside it and is made current with
+  temporal worker deployment set-current-version --address ${cluster.address} --deployment-name ${cluster.deploymentName} --build-id <new build> --yes
+(docs/operations.md, "Versioned deploys").
 Ctrl-C stops everything.`);
   if (cluster.uiUrl) say(`TEMPORAL_UI=${cluster.uiUrl}`);
   say(`TEMPORAL_ADDRESS=${cluster.address}`);

@@ -49,7 +49,8 @@ export function ensurePostgresBinaries(log: (line: string) => void): string {
   if (!isRoot() || !executable('/usr/bin/apt-get')) {
     throw new Error('PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set PG_BIN_DIR to the folder holding postgres and initdb');
   }
-  const logFile = join(tmpdir(), 'postgresql-install.log');
+  // A private folder of its own (mkdtemp), not a fixed name in /tmp another user could have planted.
+  const logFile = join(mkdtempSync(join(tmpdir(), 'ccs-postgresql-install-')), 'install.log');
   log(`PostgreSQL not found: installing Debian's postgresql package (output in ${logFile})...`);
   const started = Date.now();
   const fd = openSync(logFile, 'w');

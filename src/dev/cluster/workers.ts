@@ -40,12 +40,19 @@ export function compileWorker(out: string): CompiledWorker {
   return { dist, bundle, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
-/** The `ENV` of the Dockerfile's worker stage (the last one), as a map. */
-export function dockerfileWorkerEnv(dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')): Record<string, string> {
+/**
+ * The `ENV` of the Dockerfile's worker stage (the last one), as a map; `${NAME}` is the stage's
+ * `ARG NAME=default`, or `buildArgs.NAME` when given (as `docker build --build-arg` would pass it).
+ */
+export function dockerfileWorkerEnv(dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), buildArgs: Record<string, string> = {}): Record<string, string> {
   const stage = dockerfile.split(/^FROM /m).at(-1) ?? '';
+  const args: Record<string, string> = {};
+  for (const [, key, value] of stage.matchAll(/^ARG ([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/gm)) args[key!] = buildArgs[key!] ?? value?.trim() ?? '';
   const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(stage)?.[1] ?? '';
   const env: Record<string, string> = {};
-  for (const [, key, value] of block.replace(/\\\n/g, ' ').matchAll(/([A-Z_][A-Z0-9_]*)=("[^"]*"|\S*)/g)) env[key!] = value!.replace(/^"|"$/g, '');
+  for (const [, key, value] of block.replace(/\\\n/g, ' ').matchAll(/([A-Z_][A-Z0-9_]*)=("[^"]*"|\S*)/g)) {
+    env[key!] = value!.replace(/^"|"$/g, '').replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => args[name] ?? '');
+  }
   return env;
 }
 

@@ -10,9 +10,11 @@ import { formatDuration, parseDuration } from '../../domain/validation';
 import { serverFromEnv, serversFromFile, type CcsServerConfig } from './ccs-servers';
 import { loadCodecConfig, type CodecConfig } from './codec-keys';
 import { bindAddress, parseBoolean, parsePositive, type Env } from './values';
+import { loadVersioning, type WorkerVersioningConfig } from './versioning';
 
 export { passwordSource, type CcsServerConfig } from './ccs-servers';
 export { loadCodecConfig, type CodecConfig } from './codec-keys';
+export { DEFAULT_DEPLOYMENT_NAME, PACKAGE_VERSION, type WorkerVersioningConfig } from './versioning';
 
 /** Worker limits; the defaults are justified in docs/performance.md. */
 export interface WorkerTuning {
@@ -49,6 +51,11 @@ export interface WorkerConfig {
   /** TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: at start, register the search attributes the namespace lacks instead of refusing it. */
   registerSearchAttributes: boolean;
   taskQueue: string;
+  /**
+   * Worker Versioning (TEMPORAL_WORKER_VERSIONING, default on): this worker's deployment name and build
+   * id (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID or `<version>+<CCS_BUILD_COMMIT>`); undefined: off.
+   */
+  versioning: WorkerVersioningConfig | undefined;
   /** CCS servers by name; `default` serves runs that name none. */
   ccsServers: Readonly<Record<string, CcsServerConfig>>;
   /** A prebuilt workflow bundle (skips webpack at start-up), from WORKFLOW_BUNDLE_PATH. */
@@ -84,7 +91,7 @@ export const CONFIG_VARIABLES = [
   'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
   'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_ALLOW_PLAINTEXT', 'CCS_REQUEST_TIMEOUT', 'CCS_MAX_RESPONSE_BYTES', 'CCS_MAX_RETRY_AFTER',
   'CCS_WATCH_THRESHOLD', 'CCS_POLL_JITTER', 'CCS_BUDGET_ASSUMED_WORKERS',
-  'TEMPORAL_TASK_QUEUE', 'TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
+  'TEMPORAL_TASK_QUEUE', 'TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', 'TEMPORAL_WORKER_VERSIONING', 'TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_WORKER_BUILD_ID', 'CCS_BUILD_COMMIT', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
   'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
   'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR', 'EVIDENCE_DATABASE_URL',
@@ -173,6 +180,7 @@ export function loadConfig(env: Env): WorkerConfig {
   const tuning = loadTuning(env, problems);
   const polling = loadPolling(env, problems);
   const budgetAssumedWorkers = parsePositive('CCS_BUDGET_ASSUMED_WORKERS', env.CCS_BUDGET_ASSUMED_WORKERS, problems, true) ?? DEFAULT_BUDGET_ASSUMED_WORKERS;
+  const versioning = loadVersioning(env, problems);
   const registerSearchAttributes = parseBoolean('TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES, problems);
   const logLevel = (get('LOG_LEVEL')?.toUpperCase() ?? 'INFO') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
@@ -193,6 +201,7 @@ export function loadConfig(env: Env): WorkerConfig {
     temporal,
     registerSearchAttributes,
     taskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    versioning,
     ccsServers,
     workflowBundlePath: get('WORKFLOW_BUNDLE_PATH'),
     codec,
