@@ -12,9 +12,10 @@ export default defineConfig({
       // No Temporal server or binary: parsing, validation, config, the client against the in-process
       // simulator, activities in a mock environment, lint rules, bundling and history replay.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/setup/bundle.ts'] } },
-      // A real dev server: workflows with scripted activities, then the whole system (simulator over
-      // real sockets, worker processes, CLI, demo, image build).
-      { extends: true, test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'] } },
+      // Temporal's time-skipping test server (a server per file): workflows with scripted activities,
+      // hours of timers in milliseconds.
+      { extends: true, test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: ['test/setup/time-skipping.ts'] } },
+      // A real dev server: the whole system (simulator over real sockets, worker processes, CLI, demo, image build).
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'], setupFiles: ['test/setup/typescript-require.ts'] } },
     ],
   },
