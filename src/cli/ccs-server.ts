@@ -12,6 +12,8 @@ import { inspectNamespace, namespaceAdmin, namespaceProblem } from '../hosting/n
 import { connect } from './connect';
 import { CliError, ExitCode } from './output';
 import type { Out } from './progress';
+import type { CommandSpec } from './spec';
+import { printable as p } from './terminal-text';
 
 export interface CcsCommandOptions {
   ccs?: string | undefined;
@@ -25,7 +27,7 @@ export interface CcsCommandOptions {
 const LABEL: Record<Finding['verdict'], string> = { ok: 'ok', note: 'note', blocker: 'BLOCKER' };
 
 function findingText(f: Finding): string {
-  return `  ${LABEL[f.verdict].padEnd(8)}${f.area.padEnd(11)}${f.saw}\n${' '.repeat(19)}→ ${f.action}\n`;
+  return `  ${LABEL[f.verdict].padEnd(8)}${f.area.padEnd(11)}${p(f.saw)}\n${' '.repeat(19)}→ ${p(f.action)}\n`;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function checkTemporal(env: Record<string, string | undefined>, con
 
 function temporalText(t: TemporalCheck): string {
   const label = t.verdict === 'ok' ? LABEL.ok : t.verdict === 'blocker' ? LABEL.blocker : LABEL.note;
-  return `Temporal namespace ${t.namespace} at ${t.address}\n  ${label.padEnd(8)}${'temporal'.padEnd(11)}${t.detail}\n`;
+  return `Temporal namespace ${p(t.namespace)} at ${p(t.address)}\n  ${label.padEnd(8)}${'temporal'.padEnd(11)}${p(t.detail)}\n`;
 }
 
 /** The human report of a diagnosis, with the Temporal side when it was checked. */
@@ -124,10 +126,10 @@ export async function ccsCheck(env: Record<string, string | undefined>, options:
 
 function certificateText(c: PresentedCertificate, i: number): string {
   return [
-    `  certificate ${i + 1}: ${c.subject || '(no subject)'}`,
-    `    SANs:    ${c.subjectAltNames.length > 0 ? c.subjectAltNames.join(', ') : 'none'}`,
-    `    issuer:  ${c.selfSigned ? 'itself (self-signed)' : c.issuer}`,
-    `    valid:   ${c.validFrom} to ${c.validTo}`,
+    `  certificate ${i + 1}: ${p(c.subject) || '(no subject)'}`,
+    `    SANs:    ${c.subjectAltNames.length > 0 ? p(c.subjectAltNames.join(', ')) : 'none'}`,
+    `    issuer:  ${c.selfSigned ? 'itself (self-signed)' : p(c.issuer)}`,
+    `    valid:   ${p(c.validFrom)} to ${p(c.validTo)}`,
     `    SHA-256: ${c.sha256}`,
   ].join('\n');
 }
@@ -169,12 +171,43 @@ export async function ccsInspect(url: string | undefined, options: CcsCommandOpt
     ...seen.chain.map(certificateText),
     seen.trustedByStore
       ? `Trusted as it is, by ${ca ? options.ca : 'the system store'}, for ${target.hostname}: no setting needed.`
-      : `Not trusted as it is, by ${ca ? options.ca : 'the system store'}, for ${target.hostname}: ${seen.refusal?.detail ?? 'untrusted'}.`,
+      : `Not trusted as it is, by ${ca ? options.ca : 'the system store'}, for ${target.hostname}: ${p(seen.refusal?.detail ?? 'untrusted')}.`,
     'To trust it:',
-    `  ${settings.pin}   exactly this certificate (self-signed included; a comma-separated list when CCS's certificate is renewed)`,
-    ...(settings.servername ? [`  ${settings.servername}   the chain verified, this name checked instead of ${target.hostname}`] : []),
+    `  ${p(settings.pin)}   exactly this certificate (self-signed included; a comma-separated list when CCS's certificate is renewed)`,
+    ...(settings.servername ? [`  ${p(settings.servername)}   the chain verified, this name checked instead of ${target.hostname}`] : []),
     ...(options.pem && seen.pem ? ['', seen.pem.trimEnd()] : []),
   ];
   out.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }
+
+export const ccsCommand: CommandSpec = {
+  name: 'ccs',
+  synopsis: 'ccs check|inspect',
+  summary: 'first contact with a CCS server: trust, token, dialect; check also reads the Temporal namespace',
+  verbs: ['check', 'inspect'],
+  usage: ['ccs-jobs ccs check [--ccs <server>] [--job <JobID> | --name <JobName>] [--json]', 'ccs-jobs ccs inspect <https://host:12431> [--ca <PEM file>] [--pem] [--json]'],
+  description: `check: a read-only diagnosis of a configured CCS server (the worker's CCS_* or CCS_SERVERS_FILE):
+its certificate and whether it is trusted, one token grant (one only: a refused password counts
+toward the account's lockout), how it writes a job and its latest runs (wrapped or flat, dates,
+status, GUIDs, message fields), and what the orchestrator will do with each; when Temporal answers,
+whether its namespace has every search attribute the worker sets (not answering is only a note).
+Exit 0 when a run could be orchestrated; 2 naming the first blocker. It never executes or aborts anything.
+inspect: the certificate chain a server presents, and the setting that trusts it
+(CCS_TLS_PIN_SHA256, or CCS_TLS_SERVERNAME with CCS_CA_FILE). Sends nothing but a TLS handshake.`,
+  flags: [
+    { name: 'ccs', type: 'string', value: 'SERVER', verbs: ['check'], help: 'the configured CCS server to check (default: default)' },
+    { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['check'], help: 'read this job and its latest runs too' },
+    { name: 'name', type: 'string', value: 'NAME', verbs: ['check'], help: 'find the job by its exact name instead' },
+    { name: 'ca', type: 'string', value: 'PEM_FILE', verbs: ['inspect'], help: 'check the chain against these CA certificates instead of the system store' },
+    { name: 'pem', type: 'boolean', verbs: ['inspect'], help: 'print the certificates as PEM too' },
+    { name: 'json', type: 'boolean', help: 'machine-readable output' },
+  ],
+  examples: ['ccs-jobs ccs inspect https://ccs-app01.corp.example:12431', 'ccs-jobs ccs check --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', 'ccs-jobs ccs check --ccs emea --name "Nightly CER" --json'],
+  run({ args, flags, env, out }) {
+    const json = flags.boolean('json');
+    if (args[0] === 'check') return ccsCheck(env, { ccs: flags.string('ccs'), job: flags.string('job'), name: flags.string('name'), json }, out);
+    if (args[0] === 'inspect') return ccsInspect(args[1], { ca: flags.string('ca'), pem: flags.boolean('pem'), json }, out);
+    throw new CliError('use ccs-jobs ccs check [--ccs NAME] [--job ID|--name NAME] or ccs-jobs ccs inspect <url> (see ccs-jobs ccs --help)');
+  },
+};

@@ -9,6 +9,8 @@ import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import { PostgresEvidenceSink } from '../evidence/postgres-sink';
 import { CliError, ExitCode, table } from './output';
 import type { Out } from './progress';
+import type { CommandSpec } from './spec';
+import { printable } from './terminal-text';
 
 type Sealed = EvidenceContent & Chained;
 
@@ -98,7 +100,7 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       if (o.json) out.write(`${JSON.stringify(records, null, 2)}\n`);
       else if (records.length === 0) out.write(`no evidence records in ${dir}${o.since || o.job || o.status ? ' match' : ''}\n`);
       else {
-        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-']);
+        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-'].map(printable));
         out.write(`${table(['SEQ', 'RECORDED', 'KIND', 'WORKFLOW ID', 'JOB ID', 'STATUS', 'OUTCOME', 'STARTED BY'], rows)}\n`);
       }
       return ExitCode.ok;
@@ -124,7 +126,7 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       if (archived) throw new CliError(`--anchor ${archived.seq} is in the archived part (up to --after ${after!.seq}): verify it against the archive`);
       const result = await sink.verify(anchors, after);
       if (result.broken) {
-        out.write(o.json ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n` : `evidence chain in ${dir} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${result.broken.detail}\n`);
+        out.write(o.json ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n` : `evidence chain in ${printable(dir)} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${printable(result.broken.detail)}\n`);
         return ExitCode.failed;
       }
       // The head as SEQ:HASH: written down elsewhere, it is what a later `verify --anchor` checks.
@@ -152,3 +154,53 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
       throw new CliError('use ccs-jobs evidence list|show|verify|export (see ccs-jobs evidence --help)');
   }
 }
+
+export const evidenceCommand: CommandSpec = {
+  name: 'evidence',
+  synopsis: 'evidence list|show|verify|export',
+  summary: 'the tamper-evident record of every closed run (EVIDENCE_DIR)',
+  verbs: ['list', 'show', 'verify', 'export'],
+  usage: [
+    'ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--dir DIR]',
+    'ccs-jobs evidence show <workflowId> [--dir DIR]',
+    'ccs-jobs evidence verify [--anchor SEQ:HASH]... [--after SEQ:HASH] [--json] [--dir DIR]',
+    'ccs-jobs evidence export --format json|csv|html [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]',
+  ],
+  description: `Every runCcsJob and runCcsPipeline writes one record when it closes, whatever the outcome, into a
+SHA-256 hash chain (each record carries the previous record's hash) of JSON Lines files in the
+workers' EVIDENCE_DIR (--dir, default ./evidence), or PostgreSQL with EVIDENCE_DATABASE_URL. verify
+walks the chain: exit 0 when intact, 2 naming the first edited, removed or reordered record. It
+prints the head as SEQ:HASH: keep it elsewhere (a ticket, another system) and pass it later as
+--anchor, which also finds the newest records removed (a shorter chain is valid in itself). --after
+starts at the record following an archived head (older month files moved away after a passing verify).`,
+  flags: [
+    { name: 'dir', type: 'string', value: 'DIR', help: 'the evidence directory (default EVIDENCE_DIR or ./evidence; given, it is read instead of EVIDENCE_DATABASE_URL)' },
+    { name: 'since', type: 'string', value: '30d', verbs: ['list', 'export'], help: 'only records of this long ago or later' },
+    { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['list', 'export'], help: 'only records of this job (or pipelines that ran it)' },
+    { name: 'status', type: 'string', value: 'STATUS', verbs: ['list', 'export'], help: 'only records of this final status, e.g. Faulted' },
+    { name: 'json', type: 'boolean', verbs: ['list', 'verify'], help: 'machine-readable output' },
+    { name: 'anchor', type: 'string', multiple: true, value: 'SEQ:HASH', verbs: ['verify'], help: 'a head written down earlier: verify fails when it is no longer in the chain' },
+    { name: 'after', type: 'string', value: 'SEQ:HASH', verbs: ['verify'], help: 'the head of archived records: verify starts at the record after it' },
+    { name: 'format', type: 'string', value: 'json|csv|html', verbs: ['export'], help: 'the file format (default json; html: the pipeline runs as report pages)' },
+    { name: 'out', type: 'string', value: 'FILE', verbs: ['export'], help: 'the file to write (required)' },
+  ],
+  examples: [
+    'ccs-jobs evidence list --since 30d --status Faulted',
+    'ccs-jobs evidence verify --anchor 1042:<the 64 hex digits verify printed last week>',
+    'ccs-jobs evidence export --format csv --since 366d --out scans-2026.csv',
+  ],
+  run({ args, flags, env, out }) {
+    const options: EvidenceOptions = {
+      dir: flags.string('dir'),
+      since: flags.string('since'),
+      job: flags.string('job'),
+      status: flags.string('status'),
+      format: flags.string('format'),
+      out: flags.string('out'),
+      json: flags.boolean('json'),
+      anchor: flags.list('anchor'),
+      after: flags.string('after'),
+    };
+    return evidence(args[0], args[1], options, env, out);
+  },
+};

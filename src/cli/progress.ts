@@ -9,6 +9,7 @@ import { ErrorType } from '../domain/errors';
 import type { PipelineReport } from '../domain/pipeline';
 import { formatDuration } from '../domain/validation';
 import { ExitCode, elapsed } from './output';
+import { printable } from './terminal-text';
 
 const REFRESH_MS = 1000;
 
@@ -48,10 +49,32 @@ async function follow(out: Out, done: Promise<unknown>, line: () => Promise<Prog
   if (out.isTTY && last) out.write('\r\x1b[2K');
 }
 
+/** A CCS status with its custom text, e.g. `Executing (collecting 3 of 12)`; empty before the first read. */
+export function ccsStatusText(status: string | null | undefined, customStatusText: string | null | undefined): string {
+  if (!status) return '';
+  return `${printable(status)}${customStatusText ? ` (${printable(customStatusText)})` : ''}`;
+}
+
+/** The parts of a job's progress line, in order; the absent ones are left out. */
+function jobLineParts(s: RunCcsJobStatus): string[] {
+  return [
+    s.phase,
+    ccsStatusText(s.status, s.customStatusText),
+    `polls ${s.polls}`,
+    `run ${s.jobRunId ? printable(s.jobRunId) : '(starting)'}`,
+    s.attention ? `NEEDS ATTENTION: ${printable(s.attention.type)}` : '',
+    s.late ? `LATE (expected ${formatDuration(s.late.expectedMs)})` : '',
+  ].filter(Boolean);
+}
+
+/** A job's progress line: `[1m05s] running · Executing · polls 4 · run <JobRunID>`. */
 export function jobLine(s: RunCcsJobStatus, startedAt: Date | undefined): string {
-  const status = s.status ? `${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}` : '';
-  const late = s.late ? ` · LATE (expected ${formatDuration(s.late.expectedMs)})` : '';
-  return `[${elapsed(startedAt)}] ${s.phase}${status ? ` · ${status}` : ''} · polls ${s.polls} · run ${s.jobRunId ?? '(starting)'}${s.attention ? ` · NEEDS ATTENTION: ${s.attention.type}` : ''}${late}`;
+  return `[${elapsed(startedAt)}] ${jobLineParts(s).join(' · ')}`;
+}
+
+/** One CCS message as printed: `message <time> <text>`, its text made printable. */
+function messageLine(m: { time?: string | null | undefined; text: string }): string {
+  return `message ${m.time ? `${printable(m.time)} ` : ''}${printable(m.text)}`;
 }
 
 /** CCS messages newer than `seen`, one line each, saying how many were skipped when more came than are kept. */
@@ -59,17 +82,18 @@ function messageNotes(s: RunCcsJobStatus, seen: number, indent: string): string[
   const fresh = (s.messages ?? []).filter((m) => m.seq > seen);
   if (fresh.length === 0) return [];
   const skipped = fresh[0]!.seq - seen - 1;
-  return [...(skipped > 0 ? [`${indent}(${skipped} earlier message(s) not shown)`] : []), ...fresh.map((m) => `${indent}message${m.time ? ` ${m.time}` : ''} ${m.text}`)];
+  return [...(skipped > 0 ? [`${indent}(${skipped} earlier message(s) not shown)`] : []), ...fresh.map((m) => `${indent}${messageLine(m)}`)];
 }
 
 function describeRun(r: RunCcsJobResult): string[] {
-  const lines = [`${r.status}: job ${r.jobId} run ${r.jobRunId}`, `  started ${r.startTime ?? '-'}  ended ${r.endTime ?? '-'}  polls ${r.polls}${r.adopted ? '  (adopted an existing run)' : ''}`];
-  if (r.summary) lines.push(`  summary: ${r.summary}`);
-  if (r.customStatusText) lines.push(`  status text: ${r.customStatusText}`);
-  if (r.exception) lines.push(`  exception: ${r.exception}`);
-  for (const m of r.messages ?? []) lines.push(`  message ${m.time ?? ''} ${m.text}`.trimEnd());
-  if (r.late) lines.push(`  late: ran longer than expected (${formatDuration(r.late.expectedMs)}, ${r.late.basis}) since ${r.late.since}`);
-  if (r.cancelled) lines.push(`  cancelled by ${r.cancelled.by}${r.cancelled.reason ? `: ${r.cancelled.reason}` : ''} at ${r.cancelled.at}`);
+  const p = printable;
+  const lines = [`${p(r.status)}: job ${p(r.jobId)} run ${p(r.jobRunId)}`, `  started ${p(r.startTime) || '-'}  ended ${p(r.endTime) || '-'}  polls ${r.polls}${r.adopted ? '  (adopted an existing run)' : ''}`];
+  if (r.summary) lines.push(`  summary: ${p(r.summary)}`);
+  if (r.customStatusText) lines.push(`  status text: ${p(r.customStatusText)}`);
+  if (r.exception) lines.push(`  exception: ${p(r.exception)}`);
+  for (const m of r.messages ?? []) lines.push(`  ${messageLine(m)}`);
+  if (r.late) lines.push(`  late: ran longer than expected (${formatDuration(r.late.expectedMs)}, ${p(r.late.basis)}) since ${p(r.late.since)}`);
+  if (r.cancelled) lines.push(`  cancelled by ${p(r.cancelled.by)}${r.cancelled.reason ? `: ${p(r.cancelled.reason)}` : ''} at ${p(r.cancelled.at)}`);
   return lines;
 }
 
@@ -82,9 +106,12 @@ const EXIT_BY_TYPE: Record<string, number> = {
   [ErrorType.JobEndedUnexpectedly]: ExitCode.failed,
 };
 
-/** Waits for a `runCcsJob` workflow, showing progress unless `json`; prints the outcome; returns the exit code. */
-export async function waitForJob(handle: WorkflowHandle, out: Out, json: boolean): Promise<number> {
-  const startedAt = (await handle.describe()).startTime;
+/**
+ * Waits for a `runCcsJob` workflow, showing progress unless `json`; prints the outcome; returns the
+ * exit code. `startedAt` (for the elapsed time) is read from Temporal when the caller does not know it.
+ */
+export async function waitForJob(handle: WorkflowHandle, out: Out, json: boolean, startedAt?: Date): Promise<number> {
+  startedAt ??= (await handle.describe()).startTime;
   const done = handle.result() as Promise<RunCcsJobResult>;
   let seen = 0;
   if (!json) {
@@ -118,7 +145,7 @@ function reportFailure(err: unknown, out: Out, json: boolean, describe: (details
   const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
   if (json) out.write(`${JSON.stringify({ error: { type, message }, ...(details ? { details } : {}) }, null, 2)}\n`);
   else {
-    out.write(`${type}: ${message}\n`);
+    out.write(`${printable(type)}: ${printable(message)}\n`);
     if (details && typeof details === 'object' && ('jobRunId' in details || 'stages' in details)) out.write(`${describe(details).join('\n')}\n`);
   }
   return EXIT_BY_TYPE[type] ?? ExitCode.error;
@@ -126,28 +153,32 @@ function reportFailure(err: unknown, out: Out, json: boolean, describe: (details
 
 /** The pipeline report as text, with the live CCS status of each running job when `client` is given. */
 export async function pipelineText(report: PipelineReport, client?: Client): Promise<string[]> {
-  const lines = [`pipeline ${report.name}: ${report.status} (started ${report.startedAt}${report.endedAt ? `, ended ${report.endedAt}` : ''})`];
+  const p = printable;
+  const lines = [`pipeline ${p(report.name)}: ${p(report.status)} (started ${p(report.startedAt)}${report.endedAt ? `, ended ${p(report.endedAt)}` : ''})`];
   for (const [i, stage] of report.stages.entries()) {
-    lines.push(`  stage ${i + 1} ${stage.name}: ${stage.state}`);
+    lines.push(`  stage ${i + 1} ${p(stage.name)}: ${p(stage.state)}`);
     for (const job of stage.jobs) {
       let live = '';
       if (client && job.state === 'running') {
         const s = await client.workflow.getHandle(job.workflowId).query(statusQuery).catch(() => undefined);
-        if (s?.status) live = ` · ${s.status}${s.customStatusText ? ` (${s.customStatusText})` : ''}`;
+        live = ccsStatusText(s?.status, s?.customStatusText);
       }
-      const ccs = job.status ? ` · ${job.status}` : '';
-      const times = job.startTime ? ` · ${job.startTime} → ${job.endTime ?? '…'}` : '';
-      lines.push(`    ${job.jobId}  ${job.state}${live || ccs}${job.jobRunId ? ` · run ${job.jobRunId}` : ''}${times}`);
-      if (job.error) lines.push(`      ${job.error.type}: ${job.error.message}`);
-      for (const m of job.messages ?? []) lines.push(`      message ${m.time ?? ''} ${m.text}`.trimEnd());
+      const status = live || (job.status ? p(job.status) : '');
+      const times = job.startTime ? ` · ${p(job.startTime)} → ${job.endTime ? p(job.endTime) : '…'}` : '';
+      lines.push(`    ${p(job.jobId)}  ${p(job.state)}${status ? ` · ${status}` : ''}${job.jobRunId ? ` · run ${p(job.jobRunId)}` : ''}${times}`);
+      if (job.error) lines.push(`      ${p(job.error.type)}: ${p(job.error.message)}`);
+      for (const m of job.messages ?? []) lines.push(`      ${messageLine(m)}`);
     }
   }
   return lines;
 }
 
-/** Waits for a `runCcsPipeline` workflow, showing progress unless `json`; prints the report; returns the exit code. */
-export async function waitForPipeline(handle: WorkflowHandle, client: Client, out: Out, json: boolean): Promise<number> {
-  const startedAt = (await handle.describe()).startTime;
+/**
+ * Waits for a `runCcsPipeline` workflow, showing progress unless `json`; prints the report; returns
+ * the exit code. `startedAt` is read from Temporal when the caller does not know it.
+ */
+export async function waitForPipeline(handle: WorkflowHandle, client: Client, out: Out, json: boolean, startedAt?: Date): Promise<number> {
+  startedAt ??= (await handle.describe()).startTime;
   const done = handle.result() as Promise<PipelineReport>;
   if (!json) {
     const seen = new Map<string, number>();
@@ -161,14 +192,14 @@ export async function waitForPipeline(handle: WorkflowHandle, client: Client, ou
           const since = seen.get(j.workflowId) ?? 0;
           const s = j.state === 'running' ? await client.workflow.getHandle(j.workflowId).query(statusQuery, { messagesSince: since }).catch(() => undefined) : undefined;
           if (s) {
-            const fresh = messageNotes(s, since, `  ${j.jobId.slice(0, 8)} `);
+            const fresh = messageNotes(s, since, `  ${printable(j.jobId.slice(0, 8))} `);
             notes.push(...fresh);
             seen.set(j.workflowId, s.messageCount ?? since);
           }
-          return `${j.jobId.slice(0, 8)} ${s?.phase === 'paused' ? 'paused' : (s?.status ?? j.status ?? j.state)}`;
+          return `${printable(j.jobId.slice(0, 8))} ${s?.phase === 'paused' ? 'paused' : printable(s?.status ?? j.status ?? j.state)}`;
         }),
       );
-      return { text: `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${stage.name}: ${jobs.join(', ')}${report.paused ? ' · PAUSED' : ''}`, notes };
+      return { text: `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${printable(stage.name)}: ${jobs.join(', ')}${report.paused ? ' · PAUSED' : ''}`, notes };
     });
   }
   try {

@@ -5,8 +5,14 @@ import { checkedRunCcsJobInput } from '../domain/job-workflow';
 import { parseDuration, requireGuid } from '../domain/validation';
 import type { Cli } from './connect';
 import { validateCron } from './cron';
+import { checkedByField } from './flag-errors';
 import { loadPipelineFile } from './pipeline-file';
-import { CliError, table } from './output';
+import { CliError, ExitCode, table } from './output';
+import type { CommandSpec } from './spec';
+import { printable } from './terminal-text';
+
+/** runCcsJob input field → the `schedule create` flag that sets it. */
+const SCHEDULED_JOB_FLAGS = Object.freeze({ jobId: '--job', pollInterval: '--poll', timeout: '--timeout' });
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -45,7 +51,7 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
     ? {
         workflowType: WorkflowName.runCcsJob,
         workflowId: jobWorkflowId(requireGuid('--job', o.job)),
-        args: [checkedRunCcsJobInput({ jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) })],
+        args: [checkedByField({ jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) }, ['jobId', 'pollInterval', 'timeout'], checkedRunCcsJobInput, SCHEDULED_JOB_FLAGS)],
       }
     : (() => {
         const definition = loadPipelineFile(o.pipeline!);
@@ -69,7 +75,7 @@ export async function createSchedule(cli: Cli, name: string | undefined, o: Crea
     if ((err as Error).name === 'ScheduleAlreadyRunning') throw new CliError(`a schedule named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
     throw err;
   }
-  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${o.pipeline}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}`;
+  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}`;
 }
 
 function cronOf(d: ScheduleDescription): string {
@@ -88,7 +94,7 @@ export async function listSchedules(cli: Cli): Promise<string> {
   const rows: string[][] = [];
   for await (const s of cli.client.schedule.list()) {
     const d = await cli.client.schedule.getHandle(s.scheduleId).describe();
-    rows.push([s.scheduleId, target(d), cronOf(d), d.state.paused ? 'paused' : 'active', d.info.nextActionTimes[0]?.toISOString() ?? '-']);
+    rows.push([printable(s.scheduleId), printable(target(d)), printable(cronOf(d)), d.state.paused ? 'paused' : 'active', d.info.nextActionTimes[0]?.toISOString() ?? '-']);
   }
   return rows.length ? table(['NAME', 'STARTS', 'CRON', 'STATE', 'NEXT RUN'], rows) : 'no schedules';
 }
@@ -121,7 +127,7 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
   };
   if (json) return JSON.stringify(summary, null, 2);
   return Object.entries(summary)
-    .map(([k, v]) => `${k.padEnd(16)} ${Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-')}`)
+    .map(([k, v]) => `${k.padEnd(16)} ${printable(Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-'))}`)
     .join('\n');
 }
 
@@ -133,5 +139,73 @@ export async function changeSchedule(cli: Cli, verb: 'pause' | 'unpause' | 'trig
   // a scan still running is not started a second time (skip) by someone pressing trigger.
   if (verb === 'trigger') await handle.trigger(description.policies.overlap);
   if (verb === 'delete') await handle.delete();
-  return { pause: `paused schedule ${name}`, unpause: `unpaused schedule ${name}`, trigger: `triggered schedule ${name} now`, delete: `deleted schedule ${name}` }[verb];
+  const shown = printable(name);
+  return { pause: `paused schedule ${shown}`, unpause: `unpaused schedule ${shown}`, trigger: `triggered schedule ${shown} now`, delete: `deleted schedule ${shown}` }[verb];
 }
+
+const SCHEDULE_VERBS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
+
+export const scheduleCommand: CommandSpec = {
+  name: 'schedule',
+  synopsis: 'schedule ...',
+  summary: 'create, list, describe, pause, unpause, trigger, delete schedules',
+  verbs: SCHEDULE_VERBS,
+  usage: [
+    'ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>) [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h] [--poll 30s] [--timeout 8h]',
+    'ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> [--note TEXT] | trigger <name> | delete <name>',
+  ],
+  description: `Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
+trigger follows the schedule's overlap policy: with the default skip, a trigger while its run goes is skipped.`,
+  flags: [
+    { name: 'cron', type: 'string', value: '"0 2 * * *"', verbs: ['create'], help: 'when, five cron fields or an @-macro (required)' },
+    { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['create'], help: 'start runCcsJob for this job' },
+    { name: 'pipeline', type: 'string', value: 'FILE', verbs: ['create'], help: 'start runCcsPipeline from this file (read and checked now)' },
+    { name: 'timezone', type: 'string', value: 'ZONE', verbs: ['create'], help: 'the IANA time zone of the cron (default UTC)' },
+    { name: 'overlap', type: 'string', value: 'skip|buffer-one|allow', verbs: ['create'], help: 'when the previous run still goes (default skip)' },
+    { name: 'catchup-window', type: 'string', value: '1h', verbs: ['create'], help: 'how late a missed run may still start (at least 1m)' },
+    { name: 'poll', type: 'string', value: '30s', verbs: ['create'], help: "the job's first wait between status reads" },
+    { name: 'timeout', type: 'string', value: '8h', verbs: ['create'], help: "the job's timeout" },
+    { name: 'json', type: 'boolean', verbs: ['describe'], help: 'machine-readable output' },
+    { name: 'note', type: 'string', value: 'TEXT', verbs: ['pause', 'unpause'], help: "why, kept in the schedule's state" },
+  ],
+  examples: [
+    'ccs-jobs schedule create nightly-cer --cron "0 2 * * *" --timezone Europe/Paris --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16',
+    'ccs-jobs schedule create weekly-scan --cron "0 3 * * SUN" --pipeline scans/weekly.yaml',
+    'ccs-jobs schedule trigger nightly-cer',
+  ],
+  async run({ args, flags, out, cli }) {
+    const [verb, name] = args;
+    const say = (text: string): number => {
+      out.write(`${text}\n`);
+      return ExitCode.ok;
+    };
+    switch (verb) {
+      case 'create': {
+        const options: CreateScheduleOptions = {
+          cron: flags.string('cron'),
+          job: flags.string('job'),
+          pipeline: flags.string('pipeline'),
+          timezone: flags.string('timezone'),
+          overlap: flags.string('overlap'),
+          catchupWindow: flags.string('catchup-window'),
+          poll: flags.string('poll'),
+          timeout: flags.string('timeout'),
+        };
+        scheduleSpec(name, options); // all checks before connecting
+        return say(await createSchedule(await cli(), name, options));
+      }
+      case 'list':
+        return say(await listSchedules(await cli()));
+      case 'describe':
+        return say(await describeSchedule(await cli(), name, flags.boolean('json')));
+      case 'pause':
+      case 'unpause':
+        return say(await changeSchedule(await cli(), verb, name, flags.string('note')));
+      case 'trigger':
+      case 'delete':
+        return say(await changeSchedule(await cli(), verb, name));
+      default:
+        throw new CliError('use ccs-jobs schedule create|list|describe|pause|unpause|trigger|delete (see ccs-jobs schedule --help)');
+    }
+  },
+};

@@ -53,6 +53,25 @@ describe('ccs-jobs run --wait', () => {
     expect(r.stdout).toMatch(/message .*lnx-07 unreachable/);
   });
 
+  it('escape sequences and line breaks from CCS print as text: the title-setting OSC in a message, a forged line in the exception', async () => {
+    const jobId = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], {
+      exception: 'scan stopped\nCompleted: job forged',
+      customStatusText: '\u001b[2Jwiped',
+      messages: [{ Message: '\u001b]0;pwned\u0007' }],
+    });
+    const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
+    expect(r.code).toBe(2);
+    // eslint-disable-next-line no-control-regex -- looking for raw control characters is the point
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stdout).toMatch(/message .*\\u001b\]0;pwned\\u0007$/m);
+    expect(r.stdout).toContain('exception: scan stopped\\u000aCompleted: job forged');
+    expect(r.stdout).not.toMatch(/^Completed: job forged/m);
+    // JSON output stays JSON, with the text as CCS sent it (JSON escapes it by itself).
+    const status = await cli(['status', `ccs-job-${jobId}`, '--json']);
+    expect(status.stdout).not.toContain('\u001b');
+    expect(JSON.parse(status.stdout)).toMatchObject({ customStatusText: '\u001b[2Jwiped' });
+  });
+
   it('a failure in an activity prints the root Ccs* type and message, not "Activity task failed"', async () => {
     const unknownJob = randomUUID(); // CCS answers 400: the job does not exist
     const r = await cli(['run', unknownJob, '--wait', '--poll', '1s']);
@@ -121,6 +140,8 @@ describe('ccs-jobs errors', () => {
     [['list', '--status', "x' OR 1=1"], /^ccs-jobs: --status must be a CCS status/],
     [['frobnicate'], /^ccs-jobs: unknown command "frobnicate"/],
     [['run', '--retries', '3'], /^ccs-jobs: Unknown option '--retries'/],
+    [['cancel', 'X', '--cron', '* * * * *'], /^ccs-jobs: cancel does not take --cron; its options: --reason \(see ccs-jobs cancel --help\)\n$/],
+    [['schedule', 'trigger', 'nightly', '--note', 'now'], /^ccs-jobs: schedule trigger does not take --note/],
   ])('%j fails with one clear line and exit 1', async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(1);
@@ -137,7 +158,7 @@ describe('ccs-jobs errors', () => {
   });
 
   it('--help on every command, with examples', async () => {
-    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'evidence', 'report', 'list', 'pipeline', 'schedule', 'worker']) {
+    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'evidence', 'report', 'list', 'pipeline', 'schedule', 'ccs', 'worker']) {
       const r = await cli([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`ccs-jobs ${command}`);
