@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import { noCycleConfig, sandboxConfig } from './eslint.sandbox.mjs';
+import { privateTempConfig, processExitConfig } from './eslint.tooling.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', 'bin/', '.build-test/', '.cluster/'] },
@@ -20,6 +21,9 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // Only entry points end the process (each says why); development tooling writes to private temp directories.
+  ...processExitConfig,
+  ...privateTempConfig,
   // Workflow code runs in Temporal's deterministic sandbox: no I/O, no environment, no clocks of its own.
   ...sandboxConfig,
   ...noCycleConfig,

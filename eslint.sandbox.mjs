@@ -30,7 +30,7 @@ function restrictedImports(extraGroups = [], activityTypes = true) {
       { regex: '^(?!\\.{1,2}/|@temporalio/(workflow|common)$)', message: 'Sandboxed code imports only @temporalio/workflow, @temporalio/common and the sandboxed folders.' },
       { regex: '^node:', message: NO_IO },
       { group: ['**/ccs', '**/ccs/**', '**/sim', '**/sim/**', '**/dev', '**/dev/**', '**/cli', '**/cli/**', '**/hosting', '**/hosting/**', '**/worker', '**/bench/**'], message: RUNTIME },
-      ...(activityTypes ? [{ group: ['**/activities', '**/activities/**'], message: 'Import activities as types only: import type { ... }.', allowTypeImports: true }] : []),
+      ...(activityTypes ? [{ regex: '(^|/)(?<!domain/)activities(/|$)', message: 'Import activities as types only: import type { ... }.', allowTypeImports: true }] : []),
       ...extraGroups,
     ],
   }];

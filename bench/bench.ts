@@ -228,7 +228,7 @@ if (require.main === module && process.argv[2] === '--render') {
     (results) => console.log(phases.scrubTable(results)),
     (err: unknown) => {
       console.error(err);
-      process.exit(1);
+      process.exitCode = 1;
     },
   );
 } else if (require.main === module) {
@@ -236,10 +236,14 @@ if (require.main === module && process.argv[2] === '--render') {
   process.on('uncaughtException', (err) => {
     if (err.message === 'Channel has been shut down') return;
     console.error(err);
+    // eslint-disable-next-line n/no-process-exit -- entry point: after an unexpected uncaught exception the run must not go on
     process.exit(1);
   });
   main().catch((err: unknown) => {
     console.error(err);
+    // A failure before main's try (a worker that never became ready) leaves the children already started
+    // holding the event loop open; exiting runs the 'exit' hooks (processes.ts) that kill them.
+    // eslint-disable-next-line n/no-process-exit -- entry point: ends a failed run whose children hold the loop open
     process.exit(1);
   });
 }

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executable } from './go-install';
+import { privateTempFile } from './private-temp';
 
 export interface ChromiumBinaries {
   chromium: string;
@@ -33,7 +33,8 @@ export function ensureChromium(log: (line: string) => void): ChromiumBinaries {
   if (process.getuid?.() !== 0 || !executable('/usr/bin/apt-get')) {
     throw new Error('Chromium and chromedriver not found: install them (Debian: apt-get install chromium chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN');
   }
-  const logFile = join(tmpdir(), 'chromium-install.log');
+  const logTo = privateTempFile('chromium-install.log');
+  const logFile = logTo.path;
   log(`Chromium not found: installing Debian's chromium and chromium-driver packages (output in ${logFile})...`);
   const fd = openSync(logFile, 'w');
   try {
@@ -46,6 +47,7 @@ export function ensureChromium(log: (line: string) => void): ChromiumBinaries {
   } finally {
     closeSync(fd);
   }
+  logTo.remove();
   const installed = findChromium();
   if (!installed) throw new Error('the chromium packages were installed but chromium or chromedriver is still not found');
   return installed;

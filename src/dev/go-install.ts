@@ -5,8 +5,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { privateTempFile } from './private-temp';
 
 export function executable(path: string): boolean {
   try {
@@ -34,13 +34,15 @@ export interface GoInstall {
   label: string;
   /** Install into this directory instead of Go's bin folder (GOBIN). */
   gobin?: string;
-  /** Name of the log file in the temp directory. */
+  /** Name of the log file, written in a private temp directory (kept, and named, only on failure). */
   logName: string;
 }
 
 /** Runs `go install`, resolving with the seconds it took. */
 export async function goInstall(what: GoInstall, log: (line: string) => void): Promise<number> {
-  const logFile = join(tmpdir(), what.logName);
+  const logTo = privateTempFile(what.logName);
+  const logFile = logTo.path;
+  log(`  go's output for ${what.label} in ${logFile}`);
   const started = Date.now();
   const fd = openSync(logFile, 'w');
   try {
@@ -62,6 +64,7 @@ export async function goInstall(what: GoInstall, log: (line: string) => void): P
   } finally {
     closeSync(fd);
   }
+  logTo.remove();
   return Math.round((Date.now() - started) / 1000);
 }
 

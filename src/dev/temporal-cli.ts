@@ -2,7 +2,6 @@
  * Finds the `temporal` CLI, or builds it from its Go module when it is missing (it cannot be
  * downloaded as a binary here). Order: TEMPORAL_CLI_PATH, PATH, Go's bin folder, then `go install`.
  */
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { executable, goBinDir, goInstall } from './go-install';
 
@@ -28,7 +27,7 @@ export async function ensureTemporalCli(log: (line: string) => void = (l) => con
   if (found) return found;
   const goBin = goBinDir();
   if (!goBin) throw new Error('the Temporal CLI is missing and Go is not installed to build it; install Go, or set TEMPORAL_CLI_PATH');
-  log(`Temporal CLI not found: building it with "go install ${TEMPORAL_CLI_MODULE}" (a few minutes the first time; output in ${join(tmpdir(), 'temporal-cli-build.log')})...`);
+  log(`Temporal CLI not found: building it with "go install ${TEMPORAL_CLI_MODULE}" (a few minutes the first time)...`);
   const seconds = await goInstall({ module: TEMPORAL_CLI_MODULE, label: 'the Temporal CLI', logName: 'temporal-cli-build.log' }, log);
   const built = join(goBin, 'temporal');
   if (!executable(built)) throw new Error(`go install finished but ${built} is missing`);

@@ -48,8 +48,11 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
   return n;
 }
 
+/** What the command line asks for: simulator options, where to write the CA, or only the usage (`help`). */
+export type SimArgs = SimulatorOptions & { caOut?: string; help?: true };
+
 /** Turns command-line arguments into simulator options; throws one clear line on a bad flag. */
-export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: string } {
+export function parseSimArgs(argv: string[]): SimArgs {
   let values;
   try {
     ({ values } = parseArgs({
@@ -66,10 +69,7 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
   } catch (err) {
     fail((err as Error).message);
   }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  if (values.help) return { help: true };
   const port = values.port === undefined ? 12431 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535; got ${JSON.stringify(values.port)}`);
   let jobs = DEFAULT_JOBS;
@@ -162,12 +162,21 @@ export function parseSimArgs(argv: string[]): SimulatorOptions & { caOut?: strin
 }
 
 async function serve(): Promise<void> {
-  const { caOut, ...options } = parseSimArgs(process.argv.slice(2));
+  const { caOut, help, ...options } = parseSimArgs(process.argv.slice(2));
+  if (help) {
+    console.log(USAGE);
+    return;
+  }
   const sim = await startSimulator(options);
   if (caOut && sim.caPem) writeFileSync(caOut, sim.caPem);
   console.log(`ccs-sim listening on ${sim.baseUrl}`);
+  // close() ends the listener and every open socket, so the process then ends by itself with code 0.
+  // A second signal while closing gets Node's default handling (process.once) and ends it at once.
   const stop = (): void => {
-    void sim.close().then(() => process.exit(0));
+    sim.close().catch((err: unknown) => {
+      console.error(`ccs-sim: closing failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
