@@ -1,12 +1,11 @@
 /**
- * Jobs by name (issue 18, part 5): the simulator's Search Jobs and Search Job by Name over real
- * sockets, `ccs-jobs run --name` resolved by a worker, and pipeline entries `{ name: … }` resolved
- * once before any stage.
+ * Jobs by name (issue 18, part 5): `ccs-jobs run --name` resolved by a worker, and pipeline entries
+ * `{ name: … }` resolved once before any stage. The simulator's Search Jobs and Search Job by Name,
+ * which need no Temporal, are unit tests (test/unit/job-search.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { CcsError } from '../../src/domain/errors';
-import { pipelineProblems, type PipelineDefinition, type PipelineReport } from '../../src/domain/pipeline';
+import type { PipelineDefinition, PipelineReport } from '../../src/domain/pipeline';
 import type { runCcsJob, runCcsPipeline } from '../../src/workflows';
 import { addJob, type CliRun, failureOf, recordHistory, runCli, simAndWorker } from '../helpers';
 
@@ -18,43 +17,6 @@ function cli(args: string[]): Promise<CliRun> {
 
 /** A name no other test uses. */
 const uniqueName = (label: string): string => `${label} ${randomUUID().slice(0, 8)}`;
-
-describe('Search Jobs (GET /Jobs?Attributes=…&page=&pagesize=)', () => {
-  it('pages through every match once, in a stable order, across more than one page', async () => {
-    const prefix = `Paged ${randomUUID().slice(0, 6)}`;
-    const ids = Array.from({ length: 7 }, (_, i) => addJob(rig.sim, [['Completed', 0]], { JobName: `${prefix} ${i}` }));
-    addJob(rig.sim, [['Completed', 0]], { JobName: `Other ${prefix}` });
-    const seen: string[] = [];
-    for (let page = 0; page < 10; page++) {
-      const jobs = await rig.w.ccs.searchJobs(`JobName StartsWith ${prefix}`, { page, pageSize: 3 });
-      seen.push(...jobs.map((j) => j.jobId));
-      if (jobs.length < 3) break;
-    }
-    expect(seen.sort()).toEqual([...ids].sort());
-    expect(rig.sim.stats().jobsearch?.['200']).toBeGreaterThanOrEqual(3);
-  });
-
-  it('reads AND, OR, Contains, = with a wildcard and JobType; refuses an unknown attribute with a 400', async () => {
-    const tag = randomUUID().slice(0, 6);
-    const a = addJob(rig.sim, [['Completed', 0]], { JobName: `Nightly ${tag} Linux`, JobType: 'EvaluationJob' });
-    const b = addJob(rig.sim, [['Completed', 0]], { JobName: `Nightly ${tag} Windows`, JobType: 'CollectionJob' });
-    const search = async (terms: string): Promise<string[]> => (await rig.w.ccs.searchJobs(terms, { page: 0, pageSize: 50 })).map((j) => j.jobId).sort();
-    expect(await search(`JobName Contains ${tag}, JobType = EvaluationJob`)).toEqual([a]);
-    expect(await search(`(JobName = nightly ${tag} *)`)).toEqual([a, b].sort());
-    expect(await search(`JobName = Nightly ${tag} Linux | JobName = Nightly ${tag} Windows`)).toEqual([a, b].sort());
-    const refused = await rig.w.ccs.searchJobs('Colour = blue', { page: 0, pageSize: 5 }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(CcsError);
-    expect((refused as CcsError).type).toBe('CcsBadRequest');
-    await expect(rig.w.ccs.searchJobs('  ', { page: 0, pageSize: 5 })).rejects.toThrow(/a job search needs terms/);
-  });
-
-  it('Search Job by Name answers the vendor sample’s GET /Jobs?jobname=… with the exact matches', async () => {
-    const name = uniqueName('Vendor sample');
-    const id = addJob(rig.sim, [['Completed', 0]], { JobName: name });
-    expect((await rig.w.ccs.findJobsByName(name)).map((j) => j.jobId)).toEqual([id]);
-    expect(await rig.w.ccs.findJobsByName(`${name} (copy)`)).toEqual([]);
-  });
-});
 
 describe('ccs-jobs run --name', () => {
   it('resolves the name once through the worker; the workflow records the JobID', async () => {
@@ -97,19 +59,6 @@ describe('ccs-jobs run --name', () => {
 describe('pipeline entries { name: … }', () => {
   const startPipeline = (definition: PipelineDefinition) =>
     rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: rig.w.taskQueue, workflowId: `p-${randomUUID()}`, args: [definition] });
-
-  it('validation: name or jobId, not both; duplicates by name; a bad name', () => {
-    expect(
-      pipelineProblems({
-        name: 'p',
-        stages: [{ name: 's', jobs: [{ name: 'A' }, { name: 'A' }, { name: 'B', jobId: randomUUID() }, { name: '' }] }],
-      }),
-    ).toEqual([
-      'stages[0].jobs[1].name: duplicate job "A" (also at stages[0].jobs[0].name); a job can run once per pipeline',
-      'stages[0].jobs[2]: give jobId or name, not both',
-      'stages[0].jobs[3].name: must be a CCS job name of 1 to 256 characters (the exact name, as in the CCS console); got ""',
-    ]);
-  });
 
   it('resolves names before the first stage and reports each job under its name', async () => {
     const collectName = uniqueName('Collect by name');

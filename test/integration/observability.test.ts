@@ -219,9 +219,11 @@ describe('worker observability', () => {
     expect((await get(`${w.health}/livez`)).status).toBe(200);
     // Readiness keeps checking (1, 2, 4 s...), but the refused password is not sent again within its
     // back-off window (1 min at first): one refused login, not one per check, so no account lockout.
+    // Two later checks are watched in the worker's log, each held back without asking CCS.
     const refusedBefore = emeaSim.stats().token?.['400'] ?? 0;
-    await new Promise((r) => setTimeout(r, 8_000));
     expect(refusedBefore).toBeGreaterThanOrEqual(1);
+    const heldBack = (): number => w.proc.output().split('\n').filter((l) => l.includes('"msg":"CCS not reachable yet"') && l.includes('"ccs":"emea"') && l.includes('is not sent again before')).length;
+    await eventually(() => heldBack() >= 2, 20_000, 'two readiness checks of emea held back');
     expect(emeaSim.stats().token?.['400']).toBe(refusedBefore);
   }, 60_000);
 });

@@ -9,17 +9,27 @@ import type { Simulator } from '../../src/sim/server';
 import { cancelSignal, pauseSignal, pipelineStatusQuery, resumeSignal, statusQuery } from '../../src/domain/contract';
 import type { PipelineReport } from '../../src/domain/pipeline';
 import type { PauseInput } from '../../src/domain/pause';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { runCcsJob, runCcsPipeline } from '../../src/workflows';
 import { addJob, eventually, failureOf, recordHistory, searchAttributeHistory, startRun, startSim, startWorker, type TestWorker } from '../helpers';
 
+/**
+ * A poll every second, never growing: the pace of the witness below and of the runs whose silence it
+ * measures, so the witness's reads are the reads they would have made.
+ */
+const EVERY_SECOND = { pollInterval: '1s', maxPollInterval: '1s' };
+
 /** Every jobruns request the simulator answered, by JobID: what "no CCS request while paused" is counted on. */
 const reads: string[] = [];
-const rig = {} as { sim: Simulator; w: TestWorker };
+const rig = {} as { sim: Simulator; w: TestWorker; witness: WorkflowHandle; witnessJob: string };
 beforeAll(async () => {
   rig.sim = await startSim({ onRequest: (e) => void (e.endpoint === 'jobruns' && e.id && reads.push(e.id.toLowerCase())) });
   rig.w = await startWorker(rig.sim);
+  rig.witnessJob = addJob(rig.sim, [['Executing', 3600]]);
+  rig.witness = await startRun(rig.w, { jobId: rig.witnessJob, ...EVERY_SECOND, heartbeatTimeout: '5s' });
 });
 afterAll(async () => {
+  await rig.witness?.terminate('the test file is done');
   await rig.w?.stop();
   await rig.sim?.close();
 });
@@ -27,6 +37,16 @@ afterAll(async () => {
 /** Status reads of one job at the simulator so far. */
 function readsOf(jobId: string): number {
   return reads.filter((id) => id === jobId).length;
+}
+
+/**
+ * Waits while an unpaused run on the same worker, polling every second as the paused ones would, is
+ * read `polls` more times: the time in which a paused run that still polled would have been read as
+ * often. "No request while paused" is counted over that, not over a guessed sleep.
+ */
+async function whileTheWitnessIsRead(polls: number): Promise<void> {
+  const from = readsOf(rig.witnessJob);
+  await eventually(() => readsOf(rig.witnessJob) >= from + polls, 20_000, `${polls} more reads of the unpaused witness run`);
 }
 
 /** Waits until the workflow says it is paused (its wait in flight has stopped). */
@@ -37,15 +57,15 @@ async function pausedPhase(handle: { query: (q: typeof statusQuery) => Promise<{
 describe('pause and resume a runCcsJob', () => {
   it('no CCS request while paused, not aborted; resume goes on to Completed', async () => {
     const jobId = addJob(rig.sim, [['Executing', 14], ['Completed', 0]]);
-    const handle = await startRun(rig.w, { jobId, pollInterval: '1s', heartbeatTimeout: '5s' });
+    const handle = await startRun(rig.w, { jobId, ...EVERY_SECOND, heartbeatTimeout: '5s' });
     await eventually(async () => (await handle.query(statusQuery)).status === 'Executing');
     await handle.signal(pauseSignal, { reason: 'CCS patching CHG0012345' });
     await pausedPhase(handle);
     const status = await handle.query(statusQuery);
     expect(status.paused).toMatchObject({ reason: 'CCS patching CHG0012345', by: 'signal', until: null, holdDeadline: false });
     const before = readsOf(jobId);
-    await new Promise((r) => setTimeout(r, 5_000));
-    expect(readsOf(jobId)).toBe(before); // 0 requests in 5 s of a 1 s poll interval
+    await whileTheWitnessIsRead(4);
+    expect(readsOf(jobId)).toBe(before); // 0 requests while a run polled every second was read 4 times
     expect((await handle.query(statusQuery)).phase).toBe('paused');
     expect(await rig.w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsPaused = 'signal'`)).toMatchObject({ count: 1 });
     await handle.signal(resumeSignal, {});
@@ -103,12 +123,16 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('holdDeadline stops the timeout clock while paused', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 8], ['Completed', 0]]);
+    // The run ends at CCS while it is paused: once resumed, its first read completes it.
+    const jobId = addJob(rig.sim, [['Executing', 6], ['Completed', 0]]);
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', heartbeatTimeout: '5s', timeout: '6s' });
+    // A twin started just after it, with the same deadline and no pause: when the twin times out,
+    // the held run's unheld deadline has passed too.
+    const twin = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 60], ['Completed', 0]]), pollInterval: '1s', heartbeatTimeout: '5s', timeout: '6s' });
     await eventually(async () => (await handle.query(statusQuery)).jobRunId);
     await handle.signal(pauseSignal, { holdDeadline: true });
     await pausedPhase(handle);
-    await new Promise((r) => setTimeout(r, 7_000)); // past the unheld deadline
+    expect((await failureOf(twin.result())).type).toBe('CcsJobTimedOut'); // past the unheld deadline
     expect((await handle.query(statusQuery)).phase).toBe('paused');
     await handle.signal(resumeSignal, {});
     expect((await handle.result()).status).toBe('Completed');
@@ -120,12 +144,12 @@ describe('pause and resume a runCcsJob', () => {
     const handle = await rig.w.client.workflow.signalWithStart<typeof runCcsJob, [PauseInput?]>('runCcsJob', {
       taskQueue: rig.w.taskQueue,
       workflowId: `t-${randomUUID()}`,
-      args: [{ jobId, pollInterval: '1s' }],
+      args: [{ jobId, ...EVERY_SECOND }],
       signal: pauseSignal,
       signalArgs: [{ reason: 'not yet' }],
     });
     await pausedPhase(handle);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await whileTheWitnessIsRead(2);
     expect(readsOf(jobId)).toBe(0);
     expect(rig.sim.state.runsOf(jobId)).toHaveLength(0);
     expect((await handle.query(statusQuery)).jobRunId).toBeUndefined();
@@ -163,7 +187,7 @@ describe('pause and resume a runCcsPipeline', () => {
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
       workflowId: `p-${randomUUID()}`,
-      args: [{ name: 'paused scan', pollInterval: '1s', stages: [{ name: 'collect', jobs: [first] }, { name: 'evaluate', jobs: [second] }] }],
+      args: [{ name: 'paused scan', ...EVERY_SECOND, stages: [{ name: 'collect', jobs: [first] }, { name: 'evaluate', jobs: [second] }] }],
     });
     const running = await eventually(async () => {
       const r = await handle.query(pipelineStatusQuery);
@@ -172,7 +196,11 @@ describe('pause and resume a runCcsPipeline', () => {
     await handle.signal(pauseSignal, { reason: 'hold the evaluation' });
     const child = rig.w.client.workflow.getHandle(running.stages[0]!.jobs[0]!.workflowId);
     await eventually(async () => (await child.query(statusQuery)).paused?.reason === 'hold the evaluation', 20_000, 'child paused');
-    await new Promise((r) => setTimeout(r, 10_000)); // the first job's run has ended at CCS by now
+    // The first job's run ends at CCS, and the witness is read three more times: an unpaused child
+    // would have seen the end by then, and an unheld pipeline would have started the next stage.
+    const [firstRun] = rig.sim.state.runsOf(first);
+    await eventually(() => rig.sim.state.view(firstRun!).endedAt !== null, 20_000, "the first job's run to end at CCS");
+    await whileTheWitnessIsRead(3);
     const held: PipelineReport = await handle.query(pipelineStatusQuery);
     expect(held.paused?.reason).toBe('hold the evaluation');
     expect(held.stages[1]?.state).toBe('pending');

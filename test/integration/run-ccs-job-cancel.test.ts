@@ -1,7 +1,7 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { cancelSignal, statusQuery, type RunCcsJobResult } from '../../src/domain/contract';
-import { addJob, eventually, failureOf, recordHistory, simAndWorker, startRun, startSim, startWorker } from '../helpers';
+import { activityInFlight, addJob, eventually, failureOf, recordHistory, simAndWorker, startRun, startSim, startWorker } from '../helpers';
 
 const rig = simAndWorker();
 
@@ -50,8 +50,8 @@ describe('cancelling runCcsJob', () => {
       const jobId = addJob(s, [['Executing', 600]]);
       s.setFaults({ latencyMs: 2500, endpoints: ['execute'] });
       const handle = await startRun(worker, { jobId, ...FAST });
-      await eventually(() => s.stats().jobruns?.['200'] === 1, 10_000, 'the pre-execute listing'); // execute is now on its way
-      await new Promise((r) => setTimeout(r, 300));
+      // A worker has the execute in hand (the simulator holds its answer for 2.5 s): the cancel lands mid-execute.
+      await eventually(() => activityInFlight(handle, 'executeJob'), 10_000, 'the execute to be in flight');
       expect(s.state.runsOf(jobId)).toHaveLength(0);
       await handle.signal(cancelSignal, { reason: 'changed my mind' });
       const result = await handle.result();

@@ -64,7 +64,8 @@ describe('polling through trouble', () => {
   it('renews tokens revoked mid-run (an application-server restart) without failing the run', async () => {
     const jobId = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
     const handle = await startRun(rig.w, { jobId, ...FAST });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Mid-run: it is followed (its token in use) and has not yet read an end, so a read with the revoked token is still to come.
+    await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
     rig.sim.revokeTokens();
     const result = await handle.result();
     expect(result.status).toBe('Completed');

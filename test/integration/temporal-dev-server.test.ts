@@ -1,12 +1,12 @@
 /**
  * Smoke test of the provisioned Temporal CLI: the run's dev server (started by global setup with
  * `temporal server start-dev --headless` on a free port) answers, with the search attributes registered.
+ * How the CLI is found is a unit test (test/unit/temporal-cli.test.ts).
  */
 import { Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
-import { findTemporalCli } from '../../src/dev/temporal-cli';
 
 describe('Temporal dev server', () => {
   it('answers on its port with CcsJobId, CcsJobRunId, CcsJobStatus, CcsAttention, CcsLate, CcsPaused and CcsServer registered as Keyword', async () => {
@@ -20,11 +20,5 @@ describe('Temporal dev server', () => {
     } finally {
       await connection.close();
     }
-  });
-
-  it('finds the CLI through TEMPORAL_CLI_PATH first, and says so when that path is wrong', () => {
-    const cli = inject('temporalCliPath');
-    expect(findTemporalCli({ TEMPORAL_CLI_PATH: cli, PATH: '' })).toBe(cli);
-    expect(() => findTemporalCli({ TEMPORAL_CLI_PATH: '/nonexistent/temporal' })).toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file');
   });
 });

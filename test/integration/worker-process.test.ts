@@ -59,11 +59,11 @@ describe('worker process', () => {
   it('SIGKILL mid-execute: a new worker adopts the run the lost execute created', async () => {
     const first = await spawnWorker();
     const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
-    sim.setFaults({ latencyMs: 2500, endpoints: ['execute'] });
+    // CCS starts the run, then sends the execute's answer a byte every 100 ms: the worker dies
+    // between CCS acting and the answer arriving, the moment that makes an execute ambiguous.
+    sim.setFaults({ dripBytesPerSecond: 1, endpoints: ['execute'] });
     const handle = await start(jobId);
-    const listed = (sim.stats().jobruns?.['200'] ?? 0) + 1;
-    await eventually(() => (sim.stats().jobruns?.['200'] ?? 0) >= listed, 20_000, 'the pre-execute listing');
-    await new Promise((r) => setTimeout(r, 500)); // the execute request is now held by the simulator
+    await eventually(() => sim.state.runsOf(jobId).length === 1, 20_000, 'CCS to start the run');
     first.child.kill('SIGKILL');
     await first.exited;
     sim.setFaults({});
@@ -82,10 +82,10 @@ describe('worker process', () => {
     const jobs = Array.from({ length: 4 }, (_, i) => addJob(sim, [['Executing', 5 + i], [i % 2 ? 'Faulted' : 'Completed', 0]]));
     const handles = await Promise.all(jobs.map(start));
     await eventually(async () => (await Promise.all(handles.map((h) => h.query(statusQuery)))).every((s) => s.phase === 'running'), 30_000, 'all runs being followed');
-    await new Promise((r) => setTimeout(r, 2500)); // a few polls in
+    const polled = (sim.stats().jobruns?.['200'] ?? 0) + 2 * jobs.length;
+    await eventually(() => (sim.stats().jobruns?.['200'] ?? 0) >= polled, 20_000, 'two more polls a run'); // a few polls in
     first.child.kill('SIGKILL');
     await first.exited;
-    await new Promise((r) => setTimeout(r, 1000));
     const second = await spawnWorker();
     const outcomes = await Promise.all(handles.map((h) => h.result().then((r) => r.status, (e: { cause?: { type?: string } }) => e.cause?.type)));
     expect(outcomes).toEqual(['Completed', 'CcsJobFaulted', 'Completed', 'CcsJobFaulted']);
