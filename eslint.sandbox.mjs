@@ -13,35 +13,73 @@ export const SANDBOX_FILES = ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'be
 
 const builtins = builtinModules.filter((name) => !name.startsWith('_'));
 const NO_IO = 'Sandboxed code (src/workflows, src/domain) must not use Node builtins: call an activity.';
-const RUNTIME = 'Sandboxed code must not import runtime modules (CCS client, simulator, hosting, CLI, dev tooling, worker): call an activity.';
+const RUNTIME =
+  'Sandboxed code must not import runtime modules (CCS client, simulator, hosting, CLI, dev tooling, worker): call an activity.';
 
 /** Bans for every sandboxed file; `extraGroups` adds folder-specific ones. */
 function restrictedImports(extraGroups = [], activityTypes = true) {
-  return ['error', {
-    paths: [
-      ...builtins.flatMap((name) => [{ name, message: NO_IO }, { name: `node:${name}`, message: NO_IO }]),
-      { name: '@temporalio/activity', message: 'Activity APIs are not available in workflows.' },
-      { name: '@temporalio/client', message: 'Use child workflows or activities instead.' },
-      { name: '@temporalio/worker', message: 'Worker APIs are not available in workflows.' },
-      { name: '@temporalio/testing', message: 'Testing APIs are not available in workflows.' },
-    ],
-    patterns: [
-      // Only the two sandbox-safe SDK packages and relative modules: any other package may do I/O.
-      { regex: '^(?!\\.{1,2}/|@temporalio/(workflow|common)$)', message: 'Sandboxed code imports only @temporalio/workflow, @temporalio/common and the sandboxed folders.' },
-      { regex: '^node:', message: NO_IO },
-      { group: ['**/ccs', '**/ccs/**', '**/sim', '**/sim/**', '**/dev', '**/dev/**', '**/cli', '**/cli/**', '**/hosting', '**/hosting/**', '**/worker', '**/bench/**'], message: RUNTIME },
-      ...(activityTypes ? [{ regex: '(^|/)(?<!domain/)activities(/|$)', message: 'Import activities as types only: import type { ... }.', allowTypeImports: true }] : []),
-      ...extraGroups,
-    ],
-  }];
+  return [
+    'error',
+    {
+      paths: [
+        ...builtins.flatMap((name) => [
+          { name, message: NO_IO },
+          { name: `node:${name}`, message: NO_IO },
+        ]),
+        { name: '@temporalio/activity', message: 'Activity APIs are not available in workflows.' },
+        { name: '@temporalio/client', message: 'Use child workflows or activities instead.' },
+        { name: '@temporalio/worker', message: 'Worker APIs are not available in workflows.' },
+        { name: '@temporalio/testing', message: 'Testing APIs are not available in workflows.' },
+      ],
+      patterns: [
+        // Only the two sandbox-safe SDK packages and relative modules: any other package may do I/O.
+        {
+          regex: '^(?!\\.{1,2}/|@temporalio/(workflow|common)$)',
+          message: 'Sandboxed code imports only @temporalio/workflow, @temporalio/common and the sandboxed folders.',
+        },
+        { regex: '^node:', message: NO_IO },
+        {
+          group: [
+            '**/ccs',
+            '**/ccs/**',
+            '**/sim',
+            '**/sim/**',
+            '**/dev',
+            '**/dev/**',
+            '**/cli',
+            '**/cli/**',
+            '**/hosting',
+            '**/hosting/**',
+            '**/worker',
+            '**/bench/**',
+          ],
+          message: RUNTIME,
+        },
+        ...(activityTypes
+          ? [
+              {
+                regex: '(^|/)(?<!domain/)activities(/|$)',
+                message: 'Import activities as types only: import type { ... }.',
+                allowTypeImports: true,
+              },
+            ]
+          : []),
+        ...extraGroups,
+      ],
+    },
+  ];
 }
 
-const noAmbientIo = ['error',
+const noAmbientIo = [
+  'error',
   { selector: "Identifier[name='process']", message: 'Sandboxed code must not read process state or the environment.' },
-  { selector: "Identifier[name=/^(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval|queueMicrotask)$/]", message: 'Use sleep() or a condition from @temporalio/workflow.' },
+  {
+    selector: 'Identifier[name=/^(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval|queueMicrotask)$/]',
+    message: 'Use sleep() or a condition from @temporalio/workflow.',
+  },
   { selector: "CallExpression[callee.name='require']", message: 'Sandboxed code must not require modules at run time.' },
   { selector: 'ImportExpression', message: 'Sandboxed code must not import modules at run time.' },
-  { selector: "Identifier[name=/^(fetch|XMLHttpRequest|WebSocket)$/]", message: 'Sandboxed code does no I/O: call an activity.' },
+  { selector: 'Identifier[name=/^(fetch|XMLHttpRequest|WebSocket)$/]', message: 'Sandboxed code does no I/O: call an activity.' },
 ];
 
 /** The sandbox rules as flat-config entries (parser included, so they also work standalone). */
@@ -60,9 +98,15 @@ export const sandboxConfig = [
     // The domain is below the workflows: it never depends on them.
     files: ['src/domain/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': restrictedImports([
-        { group: ['**/workflows', '**/workflows/**', '**/activities', '**/activities/**'], message: 'src/domain is below workflows and activities: it must not import them.' },
-      ], false),
+      '@typescript-eslint/no-restricted-imports': restrictedImports(
+        [
+          {
+            group: ['**/workflows', '**/workflows/**', '**/activities', '**/activities/**'],
+            message: 'src/domain is below workflows and activities: it must not import them.',
+          },
+        ],
+        false,
+      ),
     },
   },
 ];

@@ -23,8 +23,9 @@ export const processExitConfig = [
 ];
 
 const TMPDIR_CALL = ":matches(CallExpression[callee.name='tmpdir'], CallExpression[callee.property.name='tmpdir'])";
-const JOIN_CALL = ":matches(CallExpression[callee.name=/^(join|resolve)$/], CallExpression[callee.property.name=/^(join|resolve)$/])";
-const FIXED_NAME = 'Development tooling writes to a private directory: mkdtempSync(join(tmpdir(), prefix)) or privateTempFile() (src/dev/private-temp.ts), never a fixed name in the temp folder.';
+const JOIN_CALL = ':matches(CallExpression[callee.name=/^(join|resolve)$/], CallExpression[callee.property.name=/^(join|resolve)$/])';
+const FIXED_NAME =
+  'Development tooling writes to a private directory: mkdtempSync(join(tmpdir(), prefix)) or privateTempFile() (src/dev/private-temp.ts), never a fixed name in the temp folder.';
 
 /** A fixed name in the shared temp folder can be created first, linked elsewhere or read by another user. */
 export const privateTempConfig = [
@@ -32,11 +33,15 @@ export const privateTempConfig = [
     files: TOOLING_FILES,
     languageOptions: { parser: tseslint.parser },
     rules: {
-      'no-restricted-syntax': ['error',
+      'no-restricted-syntax': [
+        'error',
         // join(tmpdir(), 'name') anywhere but as mkdtemp's prefix.
-        { selector: `:not(CallExpression[callee.name=/^mkdtemp(Sync)?$/]) > ${JOIN_CALL}:has(> ${TMPDIR_CALL}:first-child)`, message: FIXED_NAME },
-        { selector: "Literal[value=/^\\/tmp\\//]", message: FIXED_NAME },
-        { selector: "TemplateLiteral > TemplateElement:first-child[value.raw=/^\\/tmp\\//]", message: FIXED_NAME },
+        {
+          selector: `:not(CallExpression[callee.name=/^mkdtemp(Sync)?$/]) > ${JOIN_CALL}:has(> ${TMPDIR_CALL}:first-child)`,
+          message: FIXED_NAME,
+        },
+        { selector: 'Literal[value=/^\\/tmp\\//]', message: FIXED_NAME },
+        { selector: 'TemplateLiteral > TemplateElement:first-child[value.raw=/^\\/tmp\\//]', message: FIXED_NAME },
       ],
     },
   },

@@ -16,7 +16,15 @@ export default defineConfig({
       // hours of timers in milliseconds.
       { extends: true, test: { name: 'workflow', include: ['test/workflow/**/*.test.ts'], globalSetup: ['test/setup/time-skipping.ts'] } },
       // A real dev server: the whole system (simulator over real sockets, worker processes, CLI, demo, image build).
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/setup/temporal.ts'], setupFiles: ['test/setup/typescript-require.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/temporal.ts'],
+          setupFiles: ['test/setup/typescript-require.ts'],
+        },
+      },
     ],
   },
 });

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   });
   const quick = values.quick ?? false;
   const levels = values.levels?.split(',').map(Number);
-  if (levels?.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--levels must be whole numbers like 1000,5000; got ${values.levels}`);
+  if (levels?.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`--levels must be whole numbers like 1000,5000; got ${values.levels}`);
   const s = settingsFor(quick, levels);
   const say = (line: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const began = Date.now();
@@ -51,25 +52,69 @@ async function main(): Promise<void> {
   const temporal = await startDevServer({ log: say });
   const log = new RequestLog();
   const users = Object.fromEntries(Object.values(USERS).map((u) => [u, { password: PASSWORD, role: 'operator' as const }]));
-  const sim = await startSimulator({ port: 0, users, tokenTtlSeconds: s.tokenTtlSeconds, refreshTtlSeconds: s.tokenTtlSeconds * 1.5, onRequest: log.onRequest });
+  const sim = await startSimulator({
+    port: 0,
+    users,
+    tokenTtlSeconds: s.tokenTtlSeconds,
+    refreshTtlSeconds: s.tokenTtlSeconds * 1.5,
+    onRequest: log.onRequest,
+  });
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, sim.caPem ?? '');
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+  });
   const bundlePath = join(dir, 'workflows.js');
   writeFileSync(bundlePath, bundle.code);
 
-  const tuningEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_') && e[1] !== undefined));
-  const baseEnv = { TEMPORAL_ADDRESS: temporal.address, CCS_BASE_URL: sim.baseUrl, CCS_PASSWORD: PASSWORD, CCS_CA_FILE: caFile, LOG_LEVEL: 'WARN', ...tuningEnv };
+  const tuningEnv = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_') && e[1] !== undefined),
+  );
+  const baseEnv = {
+    TEMPORAL_ADDRESS: temporal.address,
+    CCS_BASE_URL: sim.baseUrl,
+    CCS_PASSWORD: PASSWORD,
+    CCS_CA_FILE: caFile,
+    LOG_LEVEL: 'WARN',
+    ...tuningEnv,
+  };
   const healthPort = await freePort();
   // The benchmark's evidence chain stays in its own directory, not in the checkout's ./evidence.
-  const workerEnv = { ...baseEnv, TEMPORAL_TASK_QUEUE: QUEUE.ours, CCS_USERNAME: USERS.ours, WORKFLOW_BUNDLE_PATH: bundlePath, HEALTH_BIND_ADDRESS: `127.0.0.1:${healthPort}`, EVIDENCE_DIR: join(dir, 'evidence') };
+  const workerEnv = {
+    ...baseEnv,
+    TEMPORAL_TASK_QUEUE: QUEUE.ours,
+    CCS_USERNAME: USERS.ours,
+    WORKFLOW_BUNDLE_PATH: bundlePath,
+    HEALTH_BIND_ADDRESS: `127.0.0.1:${healthPort}`,
+    EVIDENCE_DIR: join(dir, 'evidence'),
+  };
   const workerTuning = loadConfig(workerEnv).tuning;
-  const ours = await spawnTs('src/worker.ts', workerEnv, () => fetch(`http://127.0.0.1:${healthPort}/readyz`).then((res) => res.ok, () => false), join(dir, 'worker.log'));
+  const ours = await spawnTs(
+    'src/worker.ts',
+    workerEnv,
+    () =>
+      fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      ),
+    join(dir, 'worker.log'),
+  );
   const retryHealthPort = await freePort();
   const retry = await spawnTs(
     'src/worker.ts',
-    { ...workerEnv, TEMPORAL_TASK_QUEUE: QUEUE.retry, CCS_USERNAME: USERS.retry, CCS_WATCH_THRESHOLD: '0', HEALTH_BIND_ADDRESS: `127.0.0.1:${retryHealthPort}` },
-    () => fetch(`http://127.0.0.1:${retryHealthPort}/readyz`).then((res) => res.ok, () => false),
+    {
+      ...workerEnv,
+      TEMPORAL_TASK_QUEUE: QUEUE.retry,
+      CCS_USERNAME: USERS.retry,
+      CCS_WATCH_THRESHOLD: '0',
+      HEALTH_BIND_ADDRESS: `127.0.0.1:${retryHealthPort}`,
+    },
+    () =>
+      fetch(`http://127.0.0.1:${retryHealthPort}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      ),
     join(dir, 'retry-worker.log'),
   );
   const timer = await spawnTs(
@@ -110,12 +155,17 @@ async function main(): Promise<void> {
         // Each level, this design then the previous one, side by side; recorded beside the full results.
         const side: ConcurrencyResult[] = [];
         for (const level of s.concurrencyLevels) for (const design of designs) side.push(await phases.concurrency(bench, level, design));
-        const file = join(values.out ?? join(ROOT, 'bench/results'), `${new Date().toISOString().slice(0, 10)}-concurrency${values['heartbeat-timeout'] ? `-heartbeat-${values['heartbeat-timeout']}` : ''}.json`);
+        const file = join(
+          values.out ?? join(ROOT, 'bench/results'),
+          `${new Date().toISOString().slice(0, 10)}-concurrency${values['heartbeat-timeout'] ? `-heartbeat-${values['heartbeat-timeout']}` : ''}.json`,
+        );
         mkdirSync(join(file, '..'), { recursive: true });
-        writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, heartbeatTimeout: values['heartbeat-timeout'] ?? '60s (default)', concurrency: side }, null, 2)}\n`);
+        writeFileSync(
+          file,
+          `${JSON.stringify({ date: new Date().toISOString(), settings: s, workerTuning, heartbeatTimeout: values['heartbeat-timeout'] ?? '60s (default)', concurrency: side }, null, 2)}\n`,
+        );
         say(`side by side written to ${file}`);
-      }
-      else if (phase === 'cluster') {
+      } else if (phase === 'cluster') {
         // Short-run throughput and the held concurrency levels, dev server then cluster, nothing else:
         // the side by side of docs/performance.md without the hour the other phases take.
         await phases.throughput(bench, quick ? 10 : 50);
@@ -125,14 +175,26 @@ async function main(): Promise<void> {
         const dev: ConcurrencyResult[] = [];
         for (const level of s.concurrencyLevels) dev.push(await phases.concurrency(bench, level, 'held'));
         const cluster = await measureOnCluster({ s, sim, log, caFile, tuningEnv, heartbeatTimeout: values['heartbeat-timeout'], say });
-        const side = { date: new Date().toISOString(), settings: s, workerTuning, throughput: { repetitions: reps, runsPerSecond: spread(reps.map((r) => r.runsPerSecond), 1) }, concurrency: dev, cluster };
+        const side = {
+          date: new Date().toISOString(),
+          settings: s,
+          workerTuning,
+          throughput: {
+            repetitions: reps,
+            runsPerSecond: spread(
+              reps.map((r) => r.runsPerSecond),
+              1,
+            ),
+          },
+          concurrency: dev,
+          cluster,
+        };
         const file = join(values.out ?? join(ROOT, 'bench/results'), `${side.date.slice(0, 10)}-cluster.json`);
         mkdirSync(join(file, '..'), { recursive: true });
         writeFileSync(file, `${JSON.stringify(side, null, 2)}\n`);
         console.log(`\n${clusterSection(side)}`);
         say(`side by side written to ${file}`);
-      }
-      else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor, concurrency or cluster');
+      } else throw new Error('--diagnose takes throughput, lag, ours, timer, vendor, concurrency or cluster');
       return;
     }
     say('warm-up');
@@ -155,7 +217,9 @@ async function main(): Promise<void> {
       for (const kind of ['ours', 'timer', 'vendor'] as const) {
         const result = await phases.approach(bench, kind);
         baselines[kind].push(result);
-        say(`baseline ${kind} ${r + 1}/${s.repetitions}: ${result.requestsPerRun} requests/run, ${result.historyEventsPerRun ?? '-'} events/run, ${result.clientCpuMsPerPoll} ms CPU/poll`);
+        say(
+          `baseline ${kind} ${r + 1}/${s.repetitions}: ${result.requestsPerRun} requests/run, ${result.historyEventsPerRun ?? '-'} events/run, ${result.clientCpuMsPerPoll} ms CPU/poll`,
+        );
       }
     }
 
@@ -172,7 +236,9 @@ async function main(): Promise<void> {
     say('waiting for the history runs');
     const history = await historyPromise;
     // The dev server's processes stay up but idle while the cluster is measured.
-    const cluster = values.cluster ? await measureOnCluster({ s, sim, log, caFile, tuningEnv, heartbeatTimeout: values['heartbeat-timeout'], say }) : undefined;
+    const cluster = values.cluster
+      ? await measureOnCluster({ s, sim, log, caFile, tuningEnv, heartbeatTimeout: values['heartbeat-timeout'], say })
+      : undefined;
 
     const workerHours = (Date.now() - oursStartedAt) / 3_600_000;
     const tokenRequests = log.snapshot(USERS.ours).token ?? 0;
@@ -190,8 +256,25 @@ async function main(): Promise<void> {
       },
       workerTuning,
       durationSeconds: Math.round((Date.now() - began) / 1000),
-      throughput: { repetitions: throughputReps, runsPerSecond: spread(throughputReps.map((r) => r.runsPerSecond), 1) },
-      detectionLag: { intervalMs: s.lagIntervalMs, repetitions: lagReps, p50Ms: spread(lagReps.map((r) => r.p50), 0), p99Ms: spread(lagReps.map((r) => r.p99), 0) },
+      throughput: {
+        repetitions: throughputReps,
+        runsPerSecond: spread(
+          throughputReps.map((r) => r.runsPerSecond),
+          1,
+        ),
+      },
+      detectionLag: {
+        intervalMs: s.lagIntervalMs,
+        repetitions: lagReps,
+        p50Ms: spread(
+          lagReps.map((r) => r.p50),
+          0,
+        ),
+        p99Ms: spread(
+          lagReps.map((r) => r.p99),
+          0,
+        ),
+      },
       baselines,
       history,
       concurrency,

@@ -40,7 +40,13 @@ export async function measureOnCluster(o: ClusterBenchOptions): Promise<ClusterR
   try {
     const worker = cluster.workers[0]!.child as ChildProcess;
     const procs: Processes = {
-      temporal: { address: cluster.address, metricsUrl: cluster.metricsUrl, uiUrl: undefined, process: cluster.temporal.child as ChildProcess, stop: () => Promise.resolve() },
+      temporal: {
+        address: cluster.address,
+        metricsUrl: cluster.metricsUrl,
+        uiUrl: undefined,
+        process: cluster.temporal.child as ChildProcess,
+        stop: () => Promise.resolve(),
+      },
       ours: worker,
       retry: worker,
       timer: worker,
@@ -60,10 +66,17 @@ export async function measureOnCluster(o: ClusterBenchOptions): Promise<ClusterR
       concurrency.push(await phases.concurrency(ctx, level, 'held'));
     }
     return {
-      layout: 'PostgreSQL 15 from Debian packages (fsync on), Temporal server built from go.temporal.io/server with docker-compose.yml settings (512 history shards), 1 worker from the compiled image build; same machine, same simulator',
+      layout:
+        'PostgreSQL 15 from Debian packages (fsync on), Temporal server built from go.temporal.io/server with docker-compose.yml settings (512 history shards), 1 worker from the compiled image build; same machine, same simulator',
       startSeconds: cluster.timings.start,
       builds: cluster.timings.builds,
-      throughput: { repetitions: reps, runsPerSecond: spread(reps.map((r) => r.runsPerSecond), 1) },
+      throughput: {
+        repetitions: reps,
+        runsPerSecond: spread(
+          reps.map((r) => r.runsPerSecond),
+          1,
+        ),
+      },
       concurrency,
     };
   } finally {

@@ -11,7 +11,13 @@ import type { Processes } from './processes';
 import type { RequestLog } from './request-log';
 import type { BenchSettings } from './settings';
 
-export const USERS = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer', vendor: 'bench-vendor', cluster: 'bench-cluster' } as const;
+export const USERS = {
+  ours: 'bench-ours',
+  retry: 'bench-retry',
+  timer: 'bench-timer',
+  vendor: 'bench-vendor',
+  cluster: 'bench-cluster',
+} as const;
 export const PASSWORD = 'bench-password';
 export const QUEUE = { ours: 'bench-ours', retry: 'bench-retry', timer: 'bench-timer' } as const;
 
@@ -43,12 +49,23 @@ export class BenchContext {
     return this.client.workflow.start(WorkflowName.runCcsJob, {
       taskQueue: design === 'held' ? QUEUE.ours : QUEUE.retry,
       workflowId: `bench-${jobId}`,
-      args: [{ jobId, pollInterval: intervalMs, maxPollInterval: intervalMs, ...(this.heartbeatTimeout ? { heartbeatTimeout: this.heartbeatTimeout } : {}) }],
+      args: [
+        {
+          jobId,
+          pollInterval: intervalMs,
+          maxPollInterval: intervalMs,
+          ...(this.heartbeatTimeout ? { heartbeatTimeout: this.heartbeatTimeout } : {}),
+        },
+      ],
     });
   }
 
   startTimerLoop(jobId: string, intervalMs: number): Promise<WorkflowHandle> {
-    return this.client.workflow.start('timerLoopRun', { taskQueue: QUEUE.timer, workflowId: `bench-timer-${jobId}`, args: [{ jobId, pollIntervalMs: intervalMs }] });
+    return this.client.workflow.start('timerLoopRun', {
+      taskQueue: QUEUE.timer,
+      workflowId: `bench-timer-${jobId}`,
+      args: [{ jobId, pollIntervalMs: intervalMs }],
+    });
   }
 
   /** When the simulator says the job's (only) run ended. */

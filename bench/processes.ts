@@ -31,7 +31,12 @@ workerDied.catch(() => undefined);
  * Starts a TypeScript entry point, its output kept in `logFile`; resolves when `ready` appears in
  * its output or `ready()` says so.
  */
-export function spawnTs(script: string, env: Record<string, string>, ready: string | (() => Promise<boolean>), logFile: string): Promise<ChildProcess> {
+export function spawnTs(
+  script: string,
+  env: Record<string, string>,
+  ready: string | (() => Promise<boolean>),
+  logFile: string,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },

@@ -12,7 +12,10 @@ function table(head: string[], rows: Row[]): string {
 }
 
 function over(reps: ApproachResult[], pick: (r: ApproachResult) => number | null, digits = 2): Spread {
-  return spread(reps.map((r) => pick(r) ?? NaN), digits);
+  return spread(
+    reps.map((r) => pick(r) ?? NaN),
+    digits,
+  );
 }
 
 function ratio(a: number, b: number): string {
@@ -33,15 +36,30 @@ export function renderMarkdown(r: BenchResults): string {
   const atTen = (ok: boolean): string => (maxLevel && maxLevel.level >= 10_000 ? yes(ok) : 'not judged below 10,000 runs');
 
   const targets: Row[] = [
-    ['History events per run, any run length', '≤ 60, constant', `${Math.min(...oursHistory.map((h) => h.historyEvents))}–${maxOursEvents} for ${oursHistory.map((h) => h.polls).join(' / ')} polls`, yes(maxOursEvents <= 60)],
+    [
+      'History events per run, any run length',
+      '≤ 60, constant',
+      `${Math.min(...oursHistory.map((h) => h.historyEvents))}–${maxOursEvents} for ${oursHistory.map((h) => h.polls).join(' / ')} polls`,
+      yes(maxOursEvents <= 60),
+    ],
     [
       'Token requests, whole run (one worker)',
       `≤ 1 per token lifetime (${r.tokens.lifetimesElapsed} lifetimes of ${r.tokens.tokenLifetimeSeconds} s elapsed)`,
       `${r.tokens.requests}`,
       yes(r.tokens.requests <= tokenTarget),
     ],
-    ['Detection lag p99', `≤ poll interval + 1 s = ${lagTarget} ms`, formatSpread(r.detectionLag.p99Ms, ' ms'), yes(r.detectionLag.p99Ms.median <= lagTarget)],
-    ['Short-run throughput', '≥ 50 runs/s', formatSpread(r.throughput.runsPerSecond, ' runs/s'), yes(r.throughput.runsPerSecond.median >= 50)],
+    [
+      'Detection lag p99',
+      `≤ poll interval + 1 s = ${lagTarget} ms`,
+      formatSpread(r.detectionLag.p99Ms, ' ms'),
+      yes(r.detectionLag.p99Ms.median <= lagTarget),
+    ],
+    [
+      'Short-run throughput',
+      '≥ 50 runs/s',
+      formatSpread(r.throughput.runsPerSecond, ' runs/s'),
+      yes(r.throughput.runsPerSecond.median >= 50),
+    ],
   ];
   if (maxLevel) {
     targets.push(
@@ -51,7 +69,12 @@ export function renderMarkdown(r: BenchResults): string {
         `${formatSpread(spread(maxLevel.windows.map((w) => w.latenessBeyondJitterMs?.p99 ?? NaN).filter(isNumber), 0), ' ms')} (${formatSpread(spread(maxLevel.windows.map((w) => w.latenessMs.p99).filter(isNumber), 0), ' ms')})`,
         atTen(spread(maxLevel.windows.map((w) => w.latenessBeyondJitterMs?.p99 ?? w.latenessMs.p99).filter(isNumber), 0).median < 2000),
       ],
-      [`${maxLevel.level} runs: worker peak RSS`, '< 1,024 MiB', `${maxLevel.workerPeakRssMiB} MiB`, atTen(maxLevel.workerPeakRssMiB < 1024)],
+      [
+        `${maxLevel.level} runs: worker peak RSS`,
+        '< 1,024 MiB',
+        `${maxLevel.workerPeakRssMiB} MiB`,
+        atTen(maxLevel.workerPeakRssMiB < 1024),
+      ],
       [
         `${maxLevel.level} runs: polls done of asked`,
         'all',
@@ -61,8 +84,12 @@ export function renderMarkdown(r: BenchResults): string {
       [
         `${maxLevel.level} runs: cancel signal → abort at CCS, p99`,
         '< 2,000 ms',
-        maxLevel.cancelToAbortMs ? `${maxLevel.cancelToAbortMs.p99} ms (${maxLevel.cancelToAbortMs.aborted} of ${maxLevel.cancelToAbortMs.sampled} sampled)` : 'not measured',
-        atTen((maxLevel.cancelToAbortMs?.p99 ?? Infinity) < 2000 && maxLevel.cancelToAbortMs?.aborted === maxLevel.cancelToAbortMs?.sampled),
+        maxLevel.cancelToAbortMs
+          ? `${maxLevel.cancelToAbortMs.p99} ms (${maxLevel.cancelToAbortMs.aborted} of ${maxLevel.cancelToAbortMs.sampled} sampled)`
+          : 'not measured',
+        atTen(
+          (maxLevel.cancelToAbortMs?.p99 ?? Infinity) < 2000 && maxLevel.cancelToAbortMs?.aborted === maxLevel.cancelToAbortMs?.sampled,
+        ),
       ],
       [
         `${maxLevel.level} runs: Temporal server requests per poll`,
@@ -93,11 +120,28 @@ export function renderMarkdown(r: BenchResults): string {
   const med = (reps: ApproachResult[], pick: (x: ApproachResult) => number | null): number => over(reps, pick, 4).median;
   const ratioRow = (name: string, theirs: ApproachResult[]): Row => [
     name,
-    ratio(med(ours, (x) => x.requestsPerRun), med(theirs, (x) => x.requestsPerRun)),
-    theirs[0]?.historyEventsPerRun === null ? '–' : ratio(med(ours, (x) => x.historyEventsPerRun), med(theirs, (x) => x.historyEventsPerRun)),
-    ratio(med(ours, (x) => x.clientCpuMsPerPoll), med(theirs, (x) => x.clientCpuMsPerPoll)),
-    ratio(med(ours, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll), med(theirs, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll)),
-    ratio(med(ours, (x) => x.simulatorCpuMsPerPoll), med(theirs, (x) => x.simulatorCpuMsPerPoll)),
+    ratio(
+      med(ours, (x) => x.requestsPerRun),
+      med(theirs, (x) => x.requestsPerRun),
+    ),
+    theirs[0]?.historyEventsPerRun === null
+      ? '–'
+      : ratio(
+          med(ours, (x) => x.historyEventsPerRun),
+          med(theirs, (x) => x.historyEventsPerRun),
+        ),
+    ratio(
+      med(ours, (x) => x.clientCpuMsPerPoll),
+      med(theirs, (x) => x.clientCpuMsPerPoll),
+    ),
+    ratio(
+      med(ours, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll),
+      med(theirs, (x) => x.clientCpuMsPerPoll + x.serverCpuMsPerPoll),
+    ),
+    ratio(
+      med(ours, (x) => x.simulatorCpuMsPerPoll),
+      med(theirs, (x) => x.simulatorCpuMsPerPoll),
+    ),
   ];
 
   return `# Benchmark ${r.date.slice(0, 10)}${s.quick ? ' (quick mode: a smoke test, not figures to quote)' : ''}
@@ -105,7 +149,9 @@ export function renderMarkdown(r: BenchResults): string {
 Machine: ${String(r.machine.cpus)} × ${String(r.machine.cpuModel)}, ${String(r.machine.memoryGiB)} GiB, ${String(r.machine.platform)}, Node ${String(r.machine.node)}.
 ${String(r.machine.layout)}. Took ${r.durationSeconds} s; ${s.repetitions} repetition(s): medians with (min–max).
 
-Worker settings: ${Object.entries(r.workerTuning).map(([k, v]) => `${k}=${v ?? 'unlimited'}`).join(', ')}.
+Worker settings: ${Object.entries(r.workerTuning)
+    .map(([k, v]) => `${k}=${v ?? 'unlimited'}`)
+    .join(', ')}.
 
 ## Targets
 
@@ -115,24 +161,43 @@ ${table(['Measure', 'Target', 'Measured', ''], targets)}
 
 ${s.throughputRuns} runs already Completed when executed (list, execute, one read), ${s.startConcurrency} starts in flight.
 
-${table(['Repetition', 'Runs/s', 'Start→close p50 ms', 'p99 ms'], r.throughput.repetitions.map((x, i) => [i + 1, x.runsPerSecond, x.latencyMs.p50, x.latencyMs.p99]))}
+${table(
+  ['Repetition', 'Runs/s', 'Start→close p50 ms', 'p99 ms'],
+  r.throughput.repetitions.map((x, i) => [i + 1, x.runsPerSecond, x.latencyMs.p50, x.latencyMs.p99]),
+)}
 
 ## Detection lag
 
 ${s.lagRuns} runs of ${s.lagDurationS[0]}–${s.lagDurationS[1]} s, polled every ${s.lagIntervalMs / 1000} s (no growth): time from the simulator's terminal transition to the workflow's close.
 
-${table(['Repetition', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.detectionLag.repetitions.map((x, i) => [i + 1, x.p50, x.p90, x.p99, x.max]))}
+${table(
+  ['Repetition', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+  r.detectionLag.repetitions.map((x, i) => [i + 1, x.p50, x.p90, x.p99, x.max]),
+)}
 
 ## Side by side: ours, a workflow timer loop, the vendor-sample script
 
 ${s.baselineRuns} runs of ${s.baselineDurationS} s each, polled every ${s.baselineIntervalMs / 1000} s, one approach at a time on the same simulator.
 CPU per poll: the client process (worker or script), the Temporal server, and the simulator (the load generator's process, i.e. the CCS side).
 
-${table(['Approach', 'Requests/run', 'Token requests/run', 'History events/run', 'Client CPU ms/poll', 'Temporal CPU ms/poll', 'CCS-side CPU ms/poll', 'Lag p50 ms', 'Lag p99 ms'], [
-  approachRow('ours (retry-as-poll activity)', ours),
-  approachRow('timer loop workflow', r.baselines.timer),
-  approachRow('vendor-sample script', r.baselines.vendor),
-])}
+${table(
+  [
+    'Approach',
+    'Requests/run',
+    'Token requests/run',
+    'History events/run',
+    'Client CPU ms/poll',
+    'Temporal CPU ms/poll',
+    'CCS-side CPU ms/poll',
+    'Lag p50 ms',
+    'Lag p99 ms',
+  ],
+  [
+    approachRow('ours (retry-as-poll activity)', ours),
+    approachRow('timer loop workflow', r.baselines.timer),
+    approachRow('vendor-sample script', r.baselines.vendor),
+  ],
+)}
 
 Ratios ours/theirs (medians; below 1× means ours uses less):
 
@@ -140,17 +205,79 @@ ${table(['Versus', 'Requests/run', 'History events/run', 'Client CPU/poll', 'Cli
 
 ## History length against run length (1 s polls)
 
-${table(['Approach', 'Polls asked', 'Polls made', 'History events'], r.history.map((h) => [h.approach === 'ours' ? 'ours' : 'timer loop', h.targetPolls, h.polls, h.historyEvents]))}
+${table(
+  ['Approach', 'Polls asked', 'Polls made', 'History events'],
+  r.history.map((h) => [h.approach === 'ours' ? 'ours' : 'timer loop', h.targetPolls, h.polls, h.historyEvents]),
+)}
 
 ## Runs tracked at once
 
-${table(['Runs', 'Polling', 'Interval', 'Start rate /s', 'All executed after s', 'Reads/s (expected)', 'Effective interval s', 'Lateness p50 / p99 / max ms', 'Worker CPU %', 'Temporal CPU %', 'Simulator CPU %', 'Worker peak RSS MiB', 'Server requests/poll', 'Cloud actions/run-hour', 'Drain s'], r.concurrency.map((c) => {
-  const w = c.windows;
-  const lat = (k: 'p50' | 'p99' | 'max'): string => formatSpread(spread(w.filter((x) => x.latenessMs.count > 0).map((x) => x.latenessMs[k]).filter(isNumber), 0));
-  const perPoll = w.map((x) => x.serverRequestsPerPoll).filter(isNumber);
-  const actions = w.map((x) => x.cloudActionsPerRunHour).filter(isNumber);
-  return [c.level, c.design === 'retry' ? 'retry-as-poll (previous)' : 'held', `${c.intervalSeconds} s`, c.startRatePerSecond, c.allExecutedAfterSeconds, `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`, formatSpread(spread(w.map((x) => c.level / x.readsPerSecond), 1)), `${lat('p50')} / ${lat('p99')} / ${lat('max')}`, formatSpread(c.workerCpuPercent), formatSpread(spread(w.map((x) => x.serverCpuPercent), 1)), formatSpread(spread(w.map((x) => x.simulatorCpuPercent), 1)), c.workerPeakRssMiB, perPoll.length ? formatSpread(spread(perPoll, 2)) : '–', actions.length ? formatSpread(spread(actions, 1)) : '–', c.drainSeconds];
-}))}
+${table(
+  [
+    'Runs',
+    'Polling',
+    'Interval',
+    'Start rate /s',
+    'All executed after s',
+    'Reads/s (expected)',
+    'Effective interval s',
+    'Lateness p50 / p99 / max ms',
+    'Worker CPU %',
+    'Temporal CPU %',
+    'Simulator CPU %',
+    'Worker peak RSS MiB',
+    'Server requests/poll',
+    'Cloud actions/run-hour',
+    'Drain s',
+  ],
+  r.concurrency.map((c) => {
+    const w = c.windows;
+    const lat = (k: 'p50' | 'p99' | 'max'): string =>
+      formatSpread(
+        spread(
+          w
+            .filter((x) => x.latenessMs.count > 0)
+            .map((x) => x.latenessMs[k])
+            .filter(isNumber),
+          0,
+        ),
+      );
+    const perPoll = w.map((x) => x.serverRequestsPerPoll).filter(isNumber);
+    const actions = w.map((x) => x.cloudActionsPerRunHour).filter(isNumber);
+    return [
+      c.level,
+      c.design === 'retry' ? 'retry-as-poll (previous)' : 'held',
+      `${c.intervalSeconds} s`,
+      c.startRatePerSecond,
+      c.allExecutedAfterSeconds,
+      `${formatSpread(c.readsPerSecond)} (${w[0]?.expectedReadsPerSecond ?? '–'})`,
+      formatSpread(
+        spread(
+          w.map((x) => c.level / x.readsPerSecond),
+          1,
+        ),
+      ),
+      `${lat('p50')} / ${lat('p99')} / ${lat('max')}`,
+      formatSpread(c.workerCpuPercent),
+      formatSpread(
+        spread(
+          w.map((x) => x.serverCpuPercent),
+          1,
+        ),
+      ),
+      formatSpread(
+        spread(
+          w.map((x) => x.simulatorCpuPercent),
+          1,
+        ),
+      ),
+      c.workerPeakRssMiB,
+      perPoll.length ? formatSpread(spread(perPoll, 2)) : '–',
+      actions.length ? formatSpread(spread(actions, 1)) : '–',
+      c.drainSeconds,
+    ];
+  }),
+)}
 
 The effective interval is runs ÷ reads per second: the poll interval the runs actually got. Where it
 exceeds the window, few runs are read twice within a window and the lateness percentiles only see
@@ -165,7 +292,9 @@ Our worker made ${r.tokens.requests} token requests in ${r.tokens.workerHours} w
 /** The level at which polls done fall below 98 % of those asked, or "none up to N". */
 function saturation(levels: ConcurrencyResult[]): string {
   const first = levels.find((c) => c.readsPerSecond.median < 0.98 * (c.windows[0]?.expectedReadsPerSecond ?? 0));
-  return first ? `${first.level} runs (${first.readsPerSecond.median} of ${first.windows[0]?.expectedReadsPerSecond} reads/s)` : `none up to ${levels.at(-1)?.level ?? 0} runs`;
+  return first
+    ? `${first.level} runs (${first.readsPerSecond.median} of ${first.windows[0]?.expectedReadsPerSecond} reads/s)`
+    : `none up to ${levels.at(-1)?.level ?? 0} runs`;
 }
 
 /** The same phases on the dev server and on the PostgreSQL cluster, side by side. */
@@ -191,7 +320,13 @@ export function clusterSection(r: Pick<BenchResults, 'throughput' | 'concurrency
   });
   return `## Dev server and PostgreSQL cluster, side by side
 
-${c.layout}. Cluster started in ${c.startSeconds} s${Object.keys(c.builds).length ? ` (built during this run: ${Object.entries(c.builds).map(([k, v]) => `${k} ${v} s`).join(', ')})` : ''}.
+${c.layout}. Cluster started in ${c.startSeconds} s${
+    Object.keys(c.builds).length
+      ? ` (built during this run: ${Object.entries(c.builds)
+          .map(([k, v]) => `${k} ${v} s`)
+          .join(', ')})`
+      : ''
+  }.
 Each cell is dev server / cluster. Temporal CPU is the server process alone (PostgreSQL's own processes are not counted).
 
 ${table(['Measure', 'Dev server', 'Cluster', 'Cluster ÷ dev'], [['Short-run throughput, runs/s', formatSpread(r.throughput.runsPerSecond), formatSpread(c.throughput.runsPerSecond), ratio(c.throughput.runsPerSecond.median, r.throughput.runsPerSecond.median)]])}

@@ -41,7 +41,14 @@ export class Histogram {
 
   summary(digits = 0): { count: number; p50: number; p90: number; p99: number; max: number; mean: number } {
     const r = (x: number): number => Number(x.toFixed(digits));
-    return { count: this.count, p50: r(this.percentile(50)), p90: r(this.percentile(90)), p99: r(this.percentile(99)), max: r(this.max), mean: r(this.mean()) };
+    return {
+      count: this.count,
+      p50: r(this.percentile(50)),
+      p90: r(this.percentile(90)),
+      p99: r(this.percentile(99)),
+      max: r(this.max),
+      mean: r(this.mean()),
+    };
   }
 }
 

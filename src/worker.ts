@@ -24,9 +24,21 @@ function installRuntime(config: WorkerConfig): void {
   Runtime.install({
     logger: jsonLogger(config.logLevel),
     telemetryOptions: {
-      logging: { forward: {}, filter: makeTelemetryFilterString({ core: config.logLevel === 'TRACE' ? 'DEBUG' : config.logLevel === 'DEBUG' ? 'INFO' : 'WARN' }) },
+      logging: {
+        forward: {},
+        filter: makeTelemetryFilterString({ core: config.logLevel === 'TRACE' ? 'DEBUG' : config.logLevel === 'DEBUG' ? 'INFO' : 'WARN' }),
+      },
       ...(config.metricsBindAddress
-        ? { metrics: { prometheus: { bindAddress: config.metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true, histogramBucketOverrides: { [REQUEST_DURATION_METRIC]: REQUEST_DURATION_BUCKETS } } } }
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: config.metricsBindAddress,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+                histogramBucketOverrides: { [REQUEST_DURATION_METRIC]: REQUEST_DURATION_BUCKETS },
+              },
+            },
+          }
         : {}),
     },
   });
@@ -65,9 +77,17 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     }
     if (config.healthBindAddress) {
       health = await startHealthServer(config.healthBindAddress, {
-        live: [{ name: 'worker', check: () => (worker && ['FAILED', 'STOPPED'].includes(worker.getState()) ? `worker ${worker.getState()}` : undefined) }],
+        live: [
+          {
+            name: 'worker',
+            check: () => (worker && ['FAILED', 'STOPPED'].includes(worker.getState()) ? `worker ${worker.getState()}` : undefined),
+          },
+        ],
         ready: [
-          { name: 'temporal', check: () => (worker?.getState() === 'RUNNING' ? undefined : `worker ${worker?.getState() ?? 'not created'}`) },
+          {
+            name: 'temporal',
+            check: () => (worker?.getState() === 'RUNNING' ? undefined : `worker ${worker?.getState() ?? 'not created'}`),
+          },
           ...Object.keys(clients).map((name) => ({ name: `ccs:${name}`, check: () => tokenOk[name] })),
         ],
       });
@@ -106,7 +126,12 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     });
     await budgetShare.refresh();
     if (config.metricsBindAddress) {
-      currentRuns = trackCurrentRuns(meter, new Client({ connection, namespace: config.temporal.namespace }), 30_000, (m) => void log.warn(m));
+      currentRuns = trackCurrentRuns(
+        meter,
+        new Client({ connection, namespace: config.temporal.namespace }),
+        30_000,
+        (m) => void log.warn(m),
+      );
       void currentRuns.refresh();
     }
     // Readiness needs CCS too: one token proves the server answers and accepts the credentials.
@@ -120,9 +145,14 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
       metrics: config.metricsBindAddress ?? null,
-      deploymentVersion: config.versioning ? { deploymentName: config.versioning.deploymentName, buildId: config.versioning.buildId } : null,
+      deploymentVersion: config.versioning
+        ? { deploymentName: config.versioning.deploymentName, buildId: config.versioning.buildId }
+        : null,
     });
-    if (config.versioning?.localBuild) log.warn('no CCS_BUILD_COMMIT: every build of this version shares the build id; set it (or TEMPORAL_WORKER_BUILD_ID) for a deploy', { buildId: config.versioning.buildId });
+    if (config.versioning?.localBuild)
+      log.warn('no CCS_BUILD_COMMIT: every build of this version shares the build id; set it (or TEMPORAL_WORKER_BUILD_ID) for a deploy', {
+        buildId: config.versioning.buildId,
+      });
     // The SDK stops polling on SIGINT/SIGTERM and resolves run() once in-flight tasks have finished.
     const running = worker.run();
     if (config.versioning) await settleCurrentVersion(worker, connection, config, running);
@@ -151,7 +181,11 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       const meta = { deploymentName: versioning.deploymentName, buildId: versioning.buildId, ...found };
       if (found.outcome === 'made-current') log.info('made this deployment version current: the deployment had none', meta);
       else if (found.outcome === 'already-current') log.info('this deployment version is current', meta);
-      else log.warn(`this deployment version is not current: it serves only runs pinned to it; to route new runs here: ${setCurrentCommand(versioning, cfg.temporal.namespace)}`, meta);
+      else
+        log.warn(
+          `this deployment version is not current: it serves only runs pinned to it; to route new runs here: ${setCurrentCommand(versioning, cfg.temporal.namespace)}`,
+          meta,
+        );
     } catch (err) {
       // The server cannot do versioning: stop polling, then say why (startup-error prints the one line).
       w.shutdown();

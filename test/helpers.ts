@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type Logger } from '@temporalio/worker';
@@ -106,7 +112,15 @@ export async function startWorker(
   // Each test worker keeps its evidence chain in a directory of its own.
   const evidence = tempDir('ccs-evidence-');
   // A bug in workflow code fails the test's workflow instead of retrying its task forever (a hang).
-  const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, polling, evidence });
+  const worker = await createWorker({
+    connection,
+    taskQueue,
+    servers: { default: ccs },
+    workflowBundlePath: inject('workflowBundlePath'),
+    failWorkflowOnBug: true,
+    polling,
+    evidence,
+  });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection });
@@ -126,7 +140,11 @@ export async function startWorker(
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -143,11 +161,17 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
  */
 export async function activityInFlight(handle: WorkflowHandle, activityType: string): Promise<boolean> {
   const { raw } = await handle.describe();
-  return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === activityType && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+  return (raw.pendingActivities ?? []).some(
+    (a) => a.activityType?.name === activityType && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+  );
 }
 
 /** Starts `runCcsJob` on the worker's task queue under a fresh workflow id. */
-export function startRun(w: TestWorker, input: RunCcsJobInput, workflowId = `t-${randomUUID()}`): Promise<WorkflowHandleWithFirstExecutionRunId<typeof runCcsJob>> {
+export function startRun(
+  w: TestWorker,
+  input: RunCcsJobInput,
+  workflowId = `t-${randomUUID()}`,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof runCcsJob>> {
   return w.client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue: w.taskQueue, workflowId, args: [input] });
 }
 
@@ -191,7 +215,11 @@ export async function recordHistory(handle: WorkflowHandle, name: string, addres
   // A committed history is what running executions look like: it is kept unless overwriting is asked for.
   if (existsSync(file) && process.env.RECORD_HISTORIES !== 'overwrite') return;
   const runId = (await handle.describe()).runId;
-  const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'], { encoding: 'utf8' });
+  const json = execFileSync(
+    inject('temporalCliPath'),
+    ['workflow', 'show', '--address', address, '-w', handle.workflowId, '-r', runId, '-o', 'json'],
+    { encoding: 'utf8' },
+  );
   mkdirSync(HISTORY_DIR, { recursive: true });
   // The workflow id is kept beside the history: replaying commands that embed it (child ids) needs it.
   writeFileSync(file, `${JSON.stringify({ workflowId: handle.workflowId, history: JSON.parse(json) as unknown })}\n`);
@@ -221,7 +249,11 @@ export function spawnWorkerProcess(env: Record<string, string>, waitReady = true
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const proc = { child, exited, output: () => output };
   if (!waitReady) return Promise.resolve(proc);
-  return eventually(() => (output.includes('"msg":"worker started"') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 60_000, 'the worker to start');
+  return eventually(
+    () => (output.includes('"msg":"worker started"') ? proc : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined),
+    60_000,
+    'the worker to start',
+  );
 }
 
 /** The CLI as users run it (`bin/ccs-jobs.js`). */

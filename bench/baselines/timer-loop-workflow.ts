@@ -13,7 +13,10 @@ const { startJob, readRunStatus } = proxyActivities<TimerLoopActivities>({
 
 const TERMINAL = ['Completed', 'Faulted', 'Aborted'];
 
-export async function timerLoopRun(input: { jobId: string; pollIntervalMs: number }): Promise<{ jobRunId: string; status: string; polls: number }> {
+export async function timerLoopRun(input: {
+  jobId: string;
+  pollIntervalMs: number;
+}): Promise<{ jobRunId: string; status: string; polls: number }> {
   const run = await startJob(input.jobId);
   let status = run.status;
   let polls = 0;

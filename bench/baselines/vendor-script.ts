@@ -43,7 +43,12 @@ async function token(): Promise<string> {
 const STATUS = ['None', 'Pending', 'Executing', 'Idle', 'Completed', 'Faulted', 'Custom', 'Aborted'];
 
 async function follow(jobId: string): Promise<{ jobId: string; status: string; polls: number; detectedAt: number }> {
-  const started = await call('POST', `/jobs/${jobId}`, { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' }, '{"Operation":"execute"}');
+  const started = await call(
+    'POST',
+    `/jobs/${jobId}`,
+    { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
+    '{"Operation":"execute"}',
+  );
   if (started.status !== 200) throw new Error(`execute failed: ${started.status}`);
   let polls = 0;
   for (;;) {

@@ -11,7 +11,12 @@ import { pool, round } from '../util';
 
 export async function approach(ctx: BenchContext, kind: 'ours' | 'timer' | 'vendor'): Promise<ApproachResult> {
   const { baselineRuns: runs, baselineDurationS: duration, baselineIntervalMs: interval } = ctx.s;
-  const jobs = Array.from({ length: runs }, () => ctx.job([['Executing', duration], ['Completed', 0]]));
+  const jobs = Array.from({ length: runs }, () =>
+    ctx.job([
+      ['Executing', duration],
+      ['Completed', 0],
+    ]),
+  );
   const user = USERS[kind];
   const before = ctx.log.snapshot(user);
   let vendor: ChildProcess | undefined;
@@ -27,7 +32,16 @@ export async function approach(ctx: BenchContext, kind: 'ours' | 'timer' | 'vend
     const out = await new Promise<string>((resolve, reject) => {
       vendor = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/baselines/vendor-script.ts')], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', BENCH_VENDOR: JSON.stringify({ baseUrl: ctx.sim.baseUrl, username: user, password: PASSWORD, jobIds: jobs, intervalMs: interval }) },
+        env: {
+          PATH: process.env.PATH ?? '',
+          BENCH_VENDOR: JSON.stringify({
+            baseUrl: ctx.sim.baseUrl,
+            username: user,
+            password: PASSWORD,
+            jobIds: jobs,
+            intervalMs: interval,
+          }),
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const meter = new CpuMeter(vendor.pid!);
@@ -45,7 +59,9 @@ export async function approach(ctx: BenchContext, kind: 'ours' | 'timer' | 'vend
       lag.record(r.detectedAt - ctx.endedAt(r.jobId));
     }
   } else {
-    const handles = await pool(jobs, ctx.s.startConcurrency, (jobId) => (kind === 'ours' ? ctx.startOurs(jobId, interval) : ctx.startTimerLoop(jobId, interval)));
+    const handles = await pool(jobs, ctx.s.startConcurrency, (jobId) =>
+      kind === 'ours' ? ctx.startOurs(jobId, interval) : ctx.startTimerLoop(jobId, interval),
+    );
     await pool(handles, runs, async (handle, i) => {
       const result = (await handle.result()) as RunCcsJobResult | { polls: number };
       polls += result.polls;

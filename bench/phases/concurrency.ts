@@ -72,7 +72,10 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
       workerRssMiB: rssMax,
       serverRequestsPerSecond: Object.fromEntries(Object.entries(requests).map(([op, n]) => [op, round(n / ((to - from) / 1000), 1)])),
       serverRequestsPerPoll: reads ? round(Object.values(requests).reduce((a, b) => a + b, 0) / reads, 2) : NaN,
-      cloudActionsPerRunHour: round((((requests.RespondActivityTaskFailed ?? 0) + (requests.RecordActivityTaskHeartbeat ?? 0)) / ((to - from) / 1000)) * 3600 / level, 1),
+      cloudActionsPerRunHour: round(
+        ((((requests.RespondActivityTaskFailed ?? 0) + (requests.RecordActivityTaskHeartbeat ?? 0)) / ((to - from) / 1000)) * 3600) / level,
+        1,
+      ),
     };
     windows.push(windowResult);
     ctx.say(
@@ -108,7 +111,9 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
     cancelLatency.record(at - sentAt.get(jobId)!);
   }
   ctx.log.aborts = undefined;
-  ctx.say(`  cancel → abort at CCS for ${aborted} of ${sample.length} sampled runs: p50 ${cancelLatency.summary().p50} ms, p99 ${cancelLatency.summary().p99} ms`);
+  ctx.say(
+    `  cancel → abort at CCS for ${aborted} of ${sample.length} sampled runs: p50 ${cancelLatency.summary().p50} ms, p99 ${cancelLatency.summary().p99} ms`,
+  );
 
   // End every other run now; the workflows notice at their next poll.
   const endAt = Date.now();
@@ -116,7 +121,13 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
   for (const jobId of jobs) {
     if (cancelled.has(jobId)) continue;
     const run = ctx.sim.state.runsOf(jobId)[0]!;
-    run.plan = { ...run.plan, steps: [['Executing', (endAt - run.startedAt) / 1000], ['Completed', 0]] };
+    run.plan = {
+      ...run.plan,
+      steps: [
+        ['Executing', (endAt - run.startedAt) / 1000],
+        ['Completed', 0],
+      ],
+    };
   }
   const query = `WorkflowType = '${WorkflowName.runCcsJob}' AND TaskQueue = '${design === 'held' ? QUEUE.ours : QUEUE.retry}' AND ExecutionStatus = 'Running'`;
   while ((await ctx.client.workflow.count(query)).count > (design === 'held' ? ctx.backgroundOurs : 0)) await sleep(2_000);
@@ -128,9 +139,18 @@ export async function concurrency(ctx: BenchContext, level: number, design: Poll
     startRatePerSecond: round(level / startSeconds, 1),
     allExecutedAfterSeconds: round(allExecutedSeconds, 1),
     windows,
-    latenessP99Ms: spread(windows.map((w) => w.latenessMs.p99).filter((x) => !Number.isNaN(x)), 0),
-    workerCpuPercent: spread(windows.map((w) => w.workerCpuPercent), 1),
-    readsPerSecond: spread(windows.map((w) => w.readsPerSecond), 1),
+    latenessP99Ms: spread(
+      windows.map((w) => w.latenessMs.p99).filter((x) => !Number.isNaN(x)),
+      0,
+    ),
+    workerCpuPercent: spread(
+      windows.map((w) => w.workerCpuPercent),
+      1,
+    ),
+    readsPerSecond: spread(
+      windows.map((w) => w.readsPerSecond),
+      1,
+    ),
     workerPeakRssMiB: memoryMiB(workerPid).peak,
     cancelToAbortMs: { sampled: sample.length, aborted, ...cancelLatency.summary() },
     drainSeconds: round(drainSeconds, 1),

@@ -6,7 +6,10 @@ export async function history(ctx: BenchContext, pollCounts: number[]): Promise<
   const rows = await Promise.all(
     pollCounts.flatMap((n) =>
       (['ours', 'timer'] as const).map(async (kind): Promise<HistoryRow> => {
-        const jobId = ctx.job([['Executing', n], ['Completed', 0]]);
+        const jobId = ctx.job([
+          ['Executing', n],
+          ['Completed', 0],
+        ]);
         if (kind === 'ours') ctx.backgroundOurs++;
         const handle = kind === 'ours' ? await ctx.startOurs(jobId, 1_000) : await ctx.startTimerLoop(jobId, 1_000);
         const result = (await handle.result().finally(() => kind === 'ours' && ctx.backgroundOurs--)) as { polls: number };

@@ -51,9 +51,13 @@ function answer(bytes: number, shape: ScrubResult['shape']): string {
     JobStartTime: '2026-01-01T00:00:00',
     JobEndTime: '2026-01-01T01:00:00',
     Exception: exception,
-    Messages: Array.from({ length: messages }, (_, i) => ({ Time: '2026-01-01T00:30:00', Message: `collected asset host-${i}.corp.example: 42 checks, 3 failed` })),
+    Messages: Array.from({ length: messages }, (_, i) => ({
+      Time: '2026-01-01T00:30:00',
+      Message: `collected asset host-${i}.corp.example: 42 checks, 3 failed`,
+    })),
   });
-  if (shape === 'one long text') return JSON.stringify([run('at Symantec.CSM.Collector.Run() '.repeat(Math.ceil(bytes / 32)).slice(0, bytes), 0)]);
+  if (shape === 'one long text')
+    return JSON.stringify([run('at Symantec.CSM.Collector.Run() '.repeat(Math.ceil(bytes / 32)).slice(0, bytes), 0)]);
   const one = JSON.stringify(run('', 100)).length;
   return JSON.stringify(Array.from({ length: Math.ceil(bytes / one) }, () => run('', 100)));
 }
@@ -62,7 +66,8 @@ function answer(bytes: number, shape: ScrubResult['shape']): string {
 export async function scrubCost(sizesMiB: number[] = [1, 8], rotations = 200): Promise<ScrubResult[]> {
   const secrets = rotatedSecrets(rotations);
   const results: ScrubResult[] = [];
-  const read = (text: string): unknown => jsonBody({ status: 200, headers: { 'content-type': 'application/json' }, text }, 'GET /Jobs/…/jobruns', secrets);
+  const read = (text: string): unknown =>
+    jsonBody({ status: 200, headers: { 'content-type': 'application/json' }, text }, 'GET /Jobs/…/jobruns', secrets);
   // Compiled code, not the first call's warm-up, is what a worker up for a while runs.
   for (let i = 0; i < 5; i++) read(answer(2 ** 18, 'many strings'));
   for (const shape of ['many strings', 'one long text'] as const) {
@@ -77,7 +82,14 @@ export async function scrubCost(sizesMiB: number[] = [1, 8], rotations = 200): P
       const readMs = performance.now() - started;
       await new Promise((r) => setTimeout(r, 30));
       delay.disable();
-      results.push({ shape, answerMiB: round(text.length / 2 ** 20, 2), rotations, secretsKept: secrets.size, readMs: round(readMs, 1), eventLoopDelayMaxMs: round(delay.max / 1e6, 1) });
+      results.push({
+        shape,
+        answerMiB: round(text.length / 2 ** 20, 2),
+        rotations,
+        secretsKept: secrets.size,
+        readMs: round(readMs, 1),
+        eventLoopDelayMaxMs: round(delay.max / 1e6, 1),
+      });
     }
   }
   return results;
@@ -85,6 +97,12 @@ export async function scrubCost(sizesMiB: number[] = [1, 8], rotations = 200): P
 
 /** The results as the Markdown table docs/performance.md quotes. */
 export function scrubTable(results: ScrubResult[]): string {
-  const rows = results.map((r) => `| ${r.shape} | ${r.answerMiB} | ${r.rotations} | ${r.secretsKept} | ${r.readMs} | ${r.eventLoopDelayMaxMs} |`);
-  return ['| answer | MiB | token rotations | secrets kept | parse + scrub, ms | event-loop delay max, ms |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = results.map(
+    (r) => `| ${r.shape} | ${r.answerMiB} | ${r.rotations} | ${r.secretsKept} | ${r.readMs} | ${r.eventLoopDelayMaxMs} |`,
+  );
+  return [
+    '| answer | MiB | token rotations | secrets kept | parse + scrub, ms | event-loop delay max, ms |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -3,7 +3,10 @@ import { Histogram } from '../stats';
 import type { BenchContext } from '../context';
 import { pool, round } from '../util';
 
-export async function throughput(ctx: BenchContext, runs: number): Promise<{ runsPerSecond: number; latencyMs: ReturnType<Histogram['summary']> }> {
+export async function throughput(
+  ctx: BenchContext,
+  runs: number,
+): Promise<{ runsPerSecond: number; latencyMs: ReturnType<Histogram['summary']> }> {
   const jobs = Array.from({ length: runs }, () => ctx.job([['Completed', 0]]));
   const latency = new Histogram();
   const t0 = performance.now();

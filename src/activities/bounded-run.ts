@@ -30,7 +30,9 @@ export function boundedRun(run: JobRun): JobRun {
     customStatusText: cutText(run.customStatusText, RUN_LIMITS.customStatusChars, 'customStatusText', truncated),
   };
   if (run.messages) {
-    bounded.messages = run.messages.slice(0, RUN_LIMITS.messages).map((m, i) => ({ ...m, text: cutText(m.text, RUN_LIMITS.messageChars, `messages[${i}].text`, truncated) ?? '' }));
+    bounded.messages = run.messages
+      .slice(0, RUN_LIMITS.messages)
+      .map((m, i) => ({ ...m, text: cutText(m.text, RUN_LIMITS.messageChars, `messages[${i}].text`, truncated) ?? '' }));
     if (run.messages.length > RUN_LIMITS.messages) omitted.messages = run.messages.length - RUN_LIMITS.messages;
   }
   if (truncated.length > 0) omitted.truncated = truncated.slice(0, 50);
@@ -41,5 +43,9 @@ export function boundedRun(run: JobRun): JobRun {
 
 /** A run as the pre-execute snapshot needs it: identity and status, nothing large. */
 export function runSummary(run: JobRun): JobRun {
-  return { ...boundedRun({ ...run, activities: [], messages: undefined }), activities: [], ...(run.activities.length ? { omitted: { activities: run.activities.length } } : {}) };
+  return {
+    ...boundedRun({ ...run, activities: [], messages: undefined }),
+    activities: [],
+    ...(run.activities.length ? { omitted: { activities: run.activities.length } } : {}),
+  };
 }

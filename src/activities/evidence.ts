@@ -31,7 +31,11 @@ const STARTER_LOOKUP_MS = 5_000;
 export function temporalStarterLookup(client: Client): (workflowId: string, runId: string) => Promise<string | undefined> {
   const firstEvent = async (workflowId: string, runId: string) => {
     const page = await client.withDeadline(Date.now() + STARTER_LOOKUP_MS, () =>
-      client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId, runId }, maximumPageSize: 1 }),
+      client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId, runId },
+        maximumPageSize: 1,
+      }),
     );
     return page.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
   };
@@ -48,7 +52,15 @@ export function temporalStarterLookup(client: Client): (workflowId: string, runI
   };
 }
 
-export function createEvidenceActivities({ sink, workerVersion, starterOf }: { sink: EvidenceSink; workerVersion: string; starterOf?: ((workflowId: string, runId: string) => Promise<string | undefined>) | undefined }) {
+export function createEvidenceActivities({
+  sink,
+  workerVersion,
+  starterOf,
+}: {
+  sink: EvidenceSink;
+  workerVersion: string;
+  starterOf?: ((workflowId: string, runId: string) => Promise<string | undefined>) | undefined;
+}) {
   return {
     async recordEvidence(draft: EvidenceDraft): Promise<EvidenceReceipt> {
       const { pipelineDefinition, ...rest } = draft;
@@ -72,7 +84,8 @@ export function createEvidenceActivities({ sink, workerVersion, starterOf }: { s
 function scrubStrings<V>(value: V): V {
   if (typeof value === 'string') return scrub(value) as V;
   if (Array.isArray(value)) return value.map((v) => scrubStrings(v as unknown)) as V;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubStrings(v as unknown)])) as V;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubStrings(v as unknown)])) as V;
   return value;
 }
 

@@ -55,7 +55,13 @@ async function newRunSince(client: CcsClient, jobId: string, knownRunIds: string
  * `knownRunIds` appears or `until` (epoch ms) passes, at growing intervals, heartbeating `progress`
  * (a listing may lag new runs). A failed look is looked past; a cancellation ends the wait at once.
  */
-async function findStartedRun(client: CcsClient, jobId: string, knownRunIds: string[], until: number, progress: () => ExecuteProgress): Promise<JobRun | undefined> {
+async function findStartedRun(
+  client: CcsClient,
+  jobId: string,
+  knownRunIds: string[],
+  until: number,
+  progress: () => ExecuteProgress,
+): Promise<JobRun | undefined> {
   const signal = Context.current().cancellationSignal;
   // One heartbeat timer for all the looks and pauses: each alone may be shorter than its period.
   return heartbeating(async () => {
@@ -75,7 +81,9 @@ function clearlyRefused(err: unknown): boolean {
 
 /** True for a 2xx execute answer that names no run this client can read: CCS started one. */
 function acceptedWithoutRun(err: unknown): boolean {
-  return err instanceof CcsError && err.type === ErrorType.ProtocolError && err.status !== undefined && err.status >= 200 && err.status < 300;
+  return (
+    err instanceof CcsError && err.type === ErrorType.ProtocolError && err.status !== undefined && err.status >= 200 && err.status < 300
+  );
 }
 
 /** `executeJob` and its settle look, over the clients `serverOf` picks. */
@@ -114,7 +122,10 @@ export function createExecuteActivities(serverOf: ServerOf) {
       // reached CCS unless a heartbeat said none did: an attempt on a worker that died may not have had
       // its heartbeat delivered.
       const earlierMayHaveStarted = ctx.info.attempt > 1 && prior?.executeSent !== false;
-      let progress: ExecuteProgress = { executeSent: earlierMayHaveStarted, ...(prior?.executeAccepted === true ? { executeAccepted: true } : {}) };
+      let progress: ExecuteProgress = {
+        executeSent: earlierMayHaveStarted,
+        ...(prior?.executeAccepted === true ? { executeAccepted: true } : {}),
+      };
       const record = (change: ExecuteProgress): void => {
         progress = { ...progress, ...change };
         ctx.heartbeat(progress);
@@ -130,7 +141,11 @@ export function createExecuteActivities(serverOf: ServerOf) {
         }
         // An earlier attempt's execute CCS accepted (2xx) with no readable run in its answer: the run
         // exists, so this attempt only looks for it and never executes again.
-        if (progress.executeAccepted) throw new CcsError(ErrorType.ProtocolError, `CCS accepted the execute of job ${jobId} but its run is not listed yet; looking again (never executing twice)`);
+        if (progress.executeAccepted)
+          throw new CcsError(
+            ErrorType.ProtocolError,
+            `CCS accepted the execute of job ${jobId} but its run is not listed yet; looking again (never executing twice)`,
+          );
         // Not cut short by a cancellation: once sent, the POST runs to its answer (bounded by the request
         // deadline), so a workflow cancelled meanwhile learns the run it started instead of orphaning it.
         let run: JobRun;
@@ -138,7 +153,10 @@ export function createExecuteActivities(serverOf: ServerOf) {
           noteExecute(jobId, true);
           // Sent before the POST: an attempt's first heartbeat goes to the server at once.
           record({ executeSent: true });
-          run = await heartbeating(() => client.executeJob(jobId), () => progress);
+          run = await heartbeating(
+            () => client.executeJob(jobId),
+            () => progress,
+          );
           noteExecute(jobId, false);
         } catch (err) {
           if (clearlyRefused(err)) {
@@ -162,7 +180,13 @@ export function createExecuteActivities(serverOf: ServerOf) {
             // Refused while the run an earlier attempt started may be going, listed late or not yet.
             const ours = await findStartedRun(client, jobId, knownRunIds, lookUntil, () => progress);
             if (ours) return adopt(ours, 'execute refused as already running; adopted the run an earlier execute attempt started');
-            throw toFailure(new CcsError(ErrorType.BadRequest, `CCS refused the execute of job ${jobId} (400) after an earlier attempt's execute may have started a run, and no new run of the job was listed within ${Math.max(0, Math.round(lookMs / 1000))} s; look for a run of the job in CCS (${err.message})`, { status: 400, cause: err }));
+            throw toFailure(
+              new CcsError(
+                ErrorType.BadRequest,
+                `CCS refused the execute of job ${jobId} (400) after an earlier attempt's execute may have started a run, and no new run of the job was listed within ${Math.max(0, Math.round(lookMs / 1000))} s; look for a run of the job in CCS (${err.message})`,
+                { status: 400, cause: err },
+              ),
+            );
           }
           // CCS's 400 texts are undocumented: tell "already running" apart by looking, not by wording.
           // A failed look is retried (its own, retryable error), never mistaken for a final 400.

@@ -5,7 +5,16 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SearchAttribute, WorkflowName, adoptionWorkflowId, maintenanceStatusQuery, maintenanceWorkflowId, pauseSignal, resumeSignal, type PauseInput } from '../domain/contract';
+import {
+  SearchAttribute,
+  WorkflowName,
+  adoptionWorkflowId,
+  maintenanceStatusQuery,
+  maintenanceWorkflowId,
+  pauseSignal,
+  resumeSignal,
+  type PauseInput,
+} from '../domain/contract';
 import type { MaintenanceWindowView } from '../domain/maintenance';
 import type { ClosedTracker } from '../domain/reconcile';
 
@@ -32,17 +41,17 @@ export function createFleetActivities({ client }: FleetDeps) {
      */
     async signalRunsOnServer(input: SignalRunsInput): Promise<number> {
       const ccs = input.ccs.replace(/'/g, '');
-      const filter =
-        input.action === 'pause'
-          ? `${SearchAttribute.paused.name} IS NULL`
-          : `${SearchAttribute.paused.name} = 'maintenance'`;
+      const filter = input.action === 'pause' ? `${SearchAttribute.paused.name} IS NULL` : `${SearchAttribute.paused.name} = 'maintenance'`;
       const query = `WorkflowType = '${WorkflowName.runCcsJob}' AND ExecutionStatus = 'Running' AND ${SearchAttribute.server.name} = '${ccs}' AND ${filter}`;
       const ctx = Context.current();
       let signalled = 0;
       for await (const wf of client.workflow.list({ query, pageSize: 500 })) {
         if (signalled >= MAX_SWEEP) break;
         const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
-        const sent = input.action === 'pause' ? handle.signal(pauseSignal, { ...input.pause, by: 'maintenance' }) : handle.signal(resumeSignal, { reason: `maintenance window of ${ccs} ended` });
+        const sent =
+          input.action === 'pause'
+            ? handle.signal(pauseSignal, { ...input.pause, by: 'maintenance' })
+            : handle.signal(resumeSignal, { reason: `maintenance window of ${ccs} ended` });
         // A run that closed since it was listed cannot be signalled, and needs nothing.
         await sent.then(
           () => signalled++,
@@ -73,8 +82,8 @@ export function createFleetActivities({ client }: FleetDeps) {
       for await (const wf of client.workflow.list({ query: `${SearchAttribute.jobRunId.name} = '${id}'`, pageSize: 50 })) {
         if (wf.status.name === 'RUNNING') {
           if (running.length < 20) running.push(wf.workflowId);
-        }
-        else if (closed.length < 20) closed.push({ workflowId: wf.workflowId, status: wf.status.name, closeTime: wf.closeTime?.toISOString() ?? null });
+        } else if (closed.length < 20)
+          closed.push({ workflowId: wf.workflowId, status: wf.status.name, closeTime: wf.closeTime?.toISOString() ?? null });
         if (running.length >= 20 && closed.length >= 20) break;
       }
       return { running, closed };

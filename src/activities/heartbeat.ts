@@ -37,7 +37,12 @@ function workerShuttingDown(ctx: Context): boolean {
  */
 export function stopped(err: unknown): Error {
   if (workerShuttingDown(Context.current())) {
-    return ApplicationFailure.create({ type: ErrorType.WorkerStopping, message: 'this worker is stopping; the wait continues on another worker', nextRetryDelay: 1_000, category: ApplicationFailureCategory.BENIGN });
+    return ApplicationFailure.create({
+      type: ErrorType.WorkerStopping,
+      message: 'this worker is stopping; the wait continues on another worker',
+      nextRetryDelay: 1_000,
+      category: ApplicationFailureCategory.BENIGN,
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -3,7 +3,13 @@
  * CCS call (a read), safe to retry.
  */
 import { Context } from '@temporalio/activity';
-import { RUN_SNAPSHOT_SIZE, type FindJobsByNameInput, type FindJobsByNameResult, type ListJobRunsInput, type SearchJobIdsInput } from '../domain/activities';
+import {
+  RUN_SNAPSHOT_SIZE,
+  type FindJobsByNameInput,
+  type FindJobsByNameResult,
+  type ListJobRunsInput,
+  type SearchJobIdsInput,
+} from '../domain/activities';
 import { MAX_CANDIDATES } from '../domain/job-names';
 import type { JobRun } from '../domain/job-run';
 import { runSummary } from './bounded-run';
@@ -18,7 +24,9 @@ export function createReadActivities(serverOf: ServerOf) {
       const client = serverOf(input);
       try {
         const jobs = await client.findJobsByName(input.name, Context.current().cancellationSignal);
-        const candidates = jobs.slice(0, MAX_CANDIDATES).map((job) => ({ jobId: job.jobId, name: job.name?.slice(0, 256) ?? null, type: job.type?.slice(0, 100) ?? null }));
+        const candidates = jobs
+          .slice(0, MAX_CANDIDATES)
+          .map((job) => ({ jobId: job.jobId, name: job.name?.slice(0, 256) ?? null, type: job.type?.slice(0, 100) ?? null }));
         return { candidates, total: jobs.length };
       } catch (err) {
         throw toFailure(err);
@@ -29,7 +37,11 @@ export function createReadActivities(serverOf: ServerOf) {
     async searchJobIds(input: SearchJobIdsInput): Promise<string[]> {
       const client = serverOf(input);
       try {
-        const jobs = await client.searchJobs(input.search, { page: input.page, pageSize: input.pageSize, signal: Context.current().cancellationSignal });
+        const jobs = await client.searchJobs(input.search, {
+          page: input.page,
+          pageSize: input.pageSize,
+          signal: Context.current().cancellationSignal,
+        });
         return jobs.map((job) => job.jobId);
       } catch (err) {
         throw toFailure(err);

@@ -36,5 +36,10 @@ export function jittered(ms: number, jitter: number, random: () => number = Math
 
 /** The benign `CcsRunUnchanged` failure that makes the server schedule the next poll after `delayMs`. */
 export function unchanged(message: string, delayMs: number): ApplicationFailure {
-  return ApplicationFailure.create({ type: ErrorType.RunUnchanged, message, nextRetryDelay: delayMs, category: ApplicationFailureCategory.BENIGN });
+  return ApplicationFailure.create({
+    type: ErrorType.RunUnchanged,
+    message,
+    nextRetryDelay: delayMs,
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }

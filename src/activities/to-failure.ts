@@ -24,6 +24,10 @@ export function toFailure(err: unknown, options: ToFailureOptions = {}): unknown
     nonRetryable: !err.retryable && !retryAnyway,
     details: [{ status: err.status ?? null, mayHaveReachedServer: err.mayHaveReachedServer }],
     cause: err,
-    ...(retryAfter !== undefined ? { nextRetryDelay: Math.max(retryAfter, typeof nextRetryDelay === 'number' ? nextRetryDelay : 0) } : nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
+    ...(retryAfter !== undefined
+      ? { nextRetryDelay: Math.max(retryAfter, typeof nextRetryDelay === 'number' ? nextRetryDelay : 0) }
+      : nextRetryDelay !== undefined
+        ? { nextRetryDelay }
+        : {}),
   });
 }

@@ -5,7 +5,14 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { LIVE_BATCH, type LiveMessages, type UnknownStatusWatch, type WaitForJobRunAttention, type WaitForJobRunChangeInput, type WaitForJobRunChangeResult } from '../domain/activities';
+import {
+  LIVE_BATCH,
+  type LiveMessages,
+  type UnknownStatusWatch,
+  type WaitForJobRunAttention,
+  type WaitForJobRunChangeInput,
+  type WaitForJobRunChangeResult,
+} from '../domain/activities';
 import { ATTENTION_ERROR_TYPES, CcsError, ErrorType, type ErrorTypeName } from '../domain/errors';
 import { RUN_LIMITS, hasEnded, hasUndocumentedStatus, type JobRun, type JobRunMessage } from '../domain/job-run';
 import { formatDuration } from '../domain/validation';
@@ -33,7 +40,10 @@ export interface ActivityEvents {
 export function liveMessages(messages: readonly JobRunMessage[], known: number): LiveMessages {
   const fresh = messages.slice(Math.max(known, messages.length - LIVE_BATCH)).map((m) => ({
     time: m.time,
-    text: m.text.length > RUN_LIMITS.messageChars ? `${m.text.slice(0, RUN_LIMITS.messageChars)}… (${m.text.length - RUN_LIMITS.messageChars} more characters)` : m.text,
+    text:
+      m.text.length > RUN_LIMITS.messageChars
+        ? `${m.text.slice(0, RUN_LIMITS.messageChars)}… (${m.text.length - RUN_LIMITS.messageChars} more characters)`
+        : m.text,
   }));
   return { total: messages.length, fresh };
 }
@@ -42,7 +52,11 @@ export function liveMessages(messages: readonly JobRunMessage[], known: number):
  * The attention a run just read calls for: `CcsUnknownStatus` once its status has been outside the
  * documented codes 0–7 for at least `unknown.afterMs`; null otherwise.
  */
-function unknownStatusAttention(run: JobRun, unknown: UnknownStatusWatch | undefined, now: number): { type: string; message: string } | null {
+function unknownStatusAttention(
+  run: JobRun,
+  unknown: UnknownStatusWatch | undefined,
+  now: number,
+): { type: string; message: string } | null {
   if (!unknown || !hasUndocumentedStatus(run)) return null;
   const lastedMs = now - Date.parse(unknown.since);
   if (!(lastedMs >= unknown.afterMs)) return null;
@@ -78,10 +92,14 @@ export function createWaitActivities(serverOf: ServerOf, polling: PollingSetting
       const prior = ctx.info.heartbeatDetails as WatchProgress | undefined;
       // Reads already made in this wait by earlier attempts: a held attempt heartbeats its count, and each
       // retry-as-poll attempt since then read once.
-      const before = prior && typeof prior.polls === 'number' ? prior.polls + Math.max(0, attempt - 1 - prior.attempt) : Math.max(0, attempt - 1 - (input.delayFirstPoll ? 1 : 0));
+      const before =
+        prior && typeof prior.polls === 'number'
+          ? prior.polls + Math.max(0, attempt - 1 - prior.attempt)
+          : Math.max(0, attempt - 1 - (input.delayFirstPoll ? 1 : 0));
       const first = input.delayFirstPoll === true && attempt === 1 && !prior;
       /** The wait before read number `n` of this wait (1-based). */
-      const waitBefore = (n: number): number => pollDelayMs(input.delayFirstPoll ? n : n - 1, input.pollIntervalMs, input.maxPollIntervalMs);
+      const waitBefore = (n: number): number =>
+        pollDelayMs(input.delayFirstPoll ? n : n - 1, input.pollIntervalMs, input.maxPollIntervalMs);
       const held = (n: number): boolean => waitBefore(n) < polling.holdBelowMs;
       const next = (n: number): number => jittered(waitBefore(n), polling.jitter, polling.random);
       const observedAt = (): string => new Date().toISOString();
@@ -102,16 +120,22 @@ export function createWaitActivities(serverOf: ServerOf, polling: PollingSetting
         try {
           const client = serverOf(input);
           events.poll?.(input.ccs ?? 'default');
-          run = await heartbeating(async () => {
-            const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal, ...(withMessages ? { showMessages: true } : {}) });
-            return hasEnded(seen) || (live && changed(seen, input) && !withMessages) ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true }) : seen;
-          }, () => progress);
+          run = await heartbeating(
+            async () => {
+              const seen = await client.getJobRun(input.jobId, input.jobRunId, { signal, ...(withMessages ? { showMessages: true } : {}) });
+              return hasEnded(seen) || (live && changed(seen, input) && !withMessages)
+                ? client.getJobRun(input.jobId, input.jobRunId, { signal, showMessages: true })
+                : seen;
+            },
+            () => progress,
+          );
         } catch (err) {
           if (signal.aborted && holding) throw stopped(err);
           const delay = next(n + 1);
           const type = err instanceof CcsError ? err.type : err instanceof ApplicationFailure ? err.type : undefined;
           if (type && ATTENTION_ERROR_TYPES.includes(type as ErrorTypeName)) {
-            if (type !== input.attention) return { attention: { type, message: (err as Error).message }, polls: n, observedAt: observedAt() };
+            if (type !== input.attention)
+              return { attention: { type, message: (err as Error).message }, polls: n, observedAt: observedAt() };
             if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type, message: err.message, nextRetryDelay: delay });
           }
           throw toFailure(err, { nextRetryDelay: delay, retryAnyway: true });

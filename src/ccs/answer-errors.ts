@@ -23,7 +23,11 @@ export function serverText(text: string, secrets: SecretSet = new SecretSet()): 
   let plain = text;
   try {
     const json = JSON.parse(text) as unknown;
-    const said = new Map(typeof json === 'object' && json !== null ? Object.entries(json as Record<string, unknown>).map(([key, value]) => [key.toLowerCase(), value]) : []);
+    const said = new Map(
+      typeof json === 'object' && json !== null
+        ? Object.entries(json as Record<string, unknown>).map(([key, value]) => [key.toLowerCase(), value])
+        : [],
+    );
     const msg = MESSAGE_KEYS.map((name) => said.get(name)).find((v) => typeof v === 'string');
     if (typeof msg === 'string') plain = msg;
   } catch {
@@ -35,7 +39,11 @@ export function serverText(text: string, secrets: SecretSet = new SecretSet()): 
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds, at most `maxMs`. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now(), maxMs = DEFAULT_MAX_RETRY_AFTER_MS): number | undefined {
+export function retryAfterMs(
+  value: string | string[] | undefined,
+  now = Date.now(),
+  maxMs = DEFAULT_MAX_RETRY_AFTER_MS,
+): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
   let ms: number;
@@ -63,7 +71,9 @@ export function errorForStatus(res: HttpResponse, where: string, reading: Answer
     return new CcsError(ErrorType.AuthenticationFailed, `${where} was refused with 401 after a fresh token${said}`, { status });
   }
   if (status === 403) {
-    return new CcsError(ErrorType.Forbidden, `${where} was forbidden (403)${said}. The CCS user needs ${JOB_OPERATION_PERMISSIONS}`, { status });
+    return new CcsError(ErrorType.Forbidden, `${where} was forbidden (403)${said}. The CCS user needs ${JOB_OPERATION_PERMISSIONS}`, {
+      status,
+    });
   }
   if (status === 404) return new CcsError(ErrorType.NotFound, `${where} found nothing (404)${said}`, { status });
   if (status === 429) {

@@ -10,7 +10,14 @@ import type { Operation } from './requests';
 
 /** Requests the circuit breaker pauses together. */
 type PauseGroup = 'read' | 'job operation' | 'token';
-const PAUSE_GROUPS: Record<Operation, PauseGroup> = { jobruns: 'read', job: 'read', jobsearch: 'read', execute: 'job operation', abort: 'job operation', token: 'token' };
+const PAUSE_GROUPS: Record<Operation, PauseGroup> = {
+  jobruns: 'read',
+  job: 'read',
+  jobsearch: 'read',
+  execute: 'job operation',
+  abort: 'job operation',
+  token: 'token',
+};
 
 /** Circuit-breaker counts: pauses begun, requests refused while paused. */
 export interface PauseStats {
@@ -40,10 +47,14 @@ export class CircuitBreaker {
     const pausedFor = pause ? pause.until - Date.now() : 0;
     if (!pause || pausedFor <= 0) return undefined;
     this.stats.refused++;
-    return new CcsError(ErrorType.RateLimited, `${where} not sent: ${group} requests to ${this.origin} are paused until ${new Date(pause.until).toISOString()} (CCS answered ${pause.status} with Retry-After)`, {
-      retryAfterMs: pausedFor,
-      mayHaveReachedServer: false,
-    });
+    return new CcsError(
+      ErrorType.RateLimited,
+      `${where} not sent: ${group} requests to ${this.origin} are paused until ${new Date(pause.until).toISOString()} (CCS answered ${pause.status} with Retry-After)`,
+      {
+        retryAfterMs: pausedFor,
+        mayHaveReachedServer: false,
+      },
+    );
   }
 
   /** Notes an answer to a request of `operation`: a 429 or 503 with a `Retry-After` pauses its group. */

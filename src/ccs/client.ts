@@ -53,8 +53,10 @@ export const MAX_SEARCH_LENGTH = 1_024;
  */
 export function checkedSearch(attributes: string): string {
   const text = typeof attributes === 'string' ? attributes.trim() : '';
-  if (text === '' || text === '()') throw new CcsError(ErrorType.InvalidInput, 'a job search needs terms like "JobName StartsWith Nightly, JobType = EvaluationJob"');
-  if (text.length > MAX_SEARCH_LENGTH) throw new CcsError(ErrorType.InvalidInput, `a job search is at most ${MAX_SEARCH_LENGTH} characters; got ${text.length}`);
+  if (text === '' || text === '()')
+    throw new CcsError(ErrorType.InvalidInput, 'a job search needs terms like "JobName StartsWith Nightly, JobType = EvaluationJob"');
+  if (text.length > MAX_SEARCH_LENGTH)
+    throw new CcsError(ErrorType.InvalidInput, `a job search is at most ${MAX_SEARCH_LENGTH} characters; got ${text.length}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text)) throw new CcsError(ErrorType.InvalidInput, 'a job search must not contain control characters');
   return text.startsWith('(') && text.endsWith(')') ? text : `(${text})`;
@@ -73,23 +75,36 @@ export class CcsClient {
     try {
       url = new URL(options.baseUrl);
     } catch {
-      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${JSON.stringify(withoutUserinfo(options.baseUrl))} is not a URL; expected https://<host>:${DEFAULT_CCS_PORT}/ccs/api/v1`);
+      throw new CcsError(
+        ErrorType.InvalidInput,
+        `CCS base URL ${JSON.stringify(withoutUserinfo(options.baseUrl))} is not a URL; expected https://<host>:${DEFAULT_CCS_PORT}/ccs/api/v1`,
+      );
     }
     if (url.username || url.password) {
       // It would travel in every request line and log; the client has its own username and password.
-      throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${url.host} must not carry a user name or password (https://user:…@host); pass them as username and password`);
+      throw new CcsError(
+        ErrorType.InvalidInput,
+        `CCS base URL ${url.host} must not carry a user name or password (https://user:…@host); pass them as username and password`,
+      );
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new CcsError(ErrorType.InvalidInput, `CCS base URL must start with https://; got ${url.protocol}`);
     }
     if (url.protocol === 'http:') {
       if (!options.allowPlaintext) {
-        throw new CcsError(ErrorType.InvalidInput, `CCS base URL ${url.origin} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`);
+        throw new CcsError(
+          ErrorType.InvalidInput,
+          `CCS base URL ${url.origin} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`,
+        );
       }
-      (options.warn ?? console.warn)(`CCS at ${url.origin} is reached over plain HTTP (CCS_ALLOW_PLAINTEXT=true): the password and tokens travel in clear text`);
+      (options.warn ?? console.warn)(
+        `CCS at ${url.origin} is reached over plain HTTP (CCS_ALLOW_PLAINTEXT=true): the password and tokens travel in clear text`,
+      );
     }
     if (options.insecure && url.protocol === 'https:') {
-      (options.warn ?? console.warn)(`TLS certificate verification is OFF for ${options.baseUrl} (CCS_TLS_INSECURE=true); use CCS_CA_FILE instead in production`);
+      (options.warn ?? console.warn)(
+        `TLS certificate verification is OFF for ${options.baseUrl} (CCS_TLS_INSECURE=true); use CCS_CA_FILE instead in production`,
+      );
     }
     this.transport = new Transport(options);
     this.baseUrl = this.transport.baseUrl;
@@ -123,7 +138,8 @@ export class CcsClient {
       return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`, this.transport.secrets), this.reading);
     } catch (err) {
       // Keep the status: a 2xx whose body names no run means CCS accepted the execute (a run exists).
-      if (err instanceof CcsError && err.status === undefined) throw new CcsError(err.type, err.message, { status: res.status, cause: err });
+      if (err instanceof CcsError && err.status === undefined)
+        throw new CcsError(err.type, err.message, { status: res.status, cause: err });
       throw err;
     }
   }
@@ -170,7 +186,8 @@ export class CcsClient {
 
   /** The jobs named exactly `name` (Search Job by Name); job names are not unique in CCS. Safe to retry. */
   async findJobsByName(name: string, signal?: AbortSignal): Promise<Job[]> {
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 256) throw new CcsError(ErrorType.InvalidInput, 'a job name is 1 to 256 characters');
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 256)
+      throw new CcsError(ErrorType.InvalidInput, 'a job name is 1 to 256 characters');
     const res = await this.call('jobsearch', 'GET', `/Jobs?jobname=${encodeURIComponent(name)}`, undefined, signal);
     if (res.status === 204 || res.text.trim() === '') return [];
     return parseJobs(jsonBody(res, 'GET /Jobs?jobname=', this.transport.secrets), this.reading);
@@ -185,7 +202,10 @@ export class CcsClient {
     const terms = checkedSearch(attributes);
     const { page, pageSize } = options;
     if (!Number.isInteger(page) || page < 0 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw new CcsError(ErrorType.InvalidInput, `search paging must be page ≥ 0 and 1 ≤ pagesize ≤ 1000; got page ${page}, pagesize ${pageSize}`);
+      throw new CcsError(
+        ErrorType.InvalidInput,
+        `search paging must be page ≥ 0 and 1 ≤ pagesize ≤ 1000; got page ${page}, pagesize ${pageSize}`,
+      );
     }
     const query = `Attributes=${encodeURIComponent(terms)}&page=${page}&pagesize=${pageSize}`;
     const res = await this.call('jobsearch', 'GET', `/Jobs?${query}`, undefined, options.signal);
@@ -197,11 +217,20 @@ export class CcsClient {
    * A read-only GET's answer as CCS wrote it (JSON parsed and scrubbed, not interpreted), for a
    * diagnosis of the server's dialect (`ccs-jobs ccs check`). Errors as for every call.
    */
-  async readAnswer(operation: 'job' | 'jobruns', path: string, signal?: AbortSignal): Promise<{ status: number; contentType: string; body: unknown; empty: boolean }> {
+  async readAnswer(
+    operation: 'job' | 'jobruns',
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; contentType: string; body: unknown; empty: boolean }> {
     const res = await this.call(operation, 'GET', path, undefined, signal);
     const contentType = String(res.headers['content-type'] ?? '');
     const empty = res.status === 204 || res.text.trim() === '';
-    return { status: res.status, contentType, body: empty ? undefined : jsonBody(res, `GET ${path.split('?')[0]}`, this.transport.secrets), empty };
+    return {
+      status: res.status,
+      contentType,
+      body: empty ? undefined : jsonBody(res, `GET ${path.split('?')[0]}`, this.transport.secrets),
+      empty,
+    };
   }
 
   /** Obtains a token (or confirms the cached one): proves CCS answers and accepts the credentials. */
@@ -213,7 +242,13 @@ export class CcsClient {
     await this.transport.close();
   }
 
-  private async call(operation: Operation, method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  private async call(
+    operation: Operation,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     const where = `${method} ${path.split('?')[0]}`;
     for (let attempt = 1; ; attempt++) {
       const token = await this.tokens.get(signal);
@@ -236,7 +271,8 @@ export class CcsClient {
         this.requestStats.replaysAfter401++;
         continue;
       }
-      if (res.status < 200 || res.status > 299) throw errorForStatus(res, where, { secrets: this.transport.secrets, maxRetryAfterMs: this.transport.maxRetryAfterMs });
+      if (res.status < 200 || res.status > 299)
+        throw errorForStatus(res, where, { secrets: this.transport.secrets, maxRetryAfterMs: this.transport.maxRetryAfterMs });
       return res;
     }
   }

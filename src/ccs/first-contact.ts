@@ -45,25 +45,47 @@ export interface DiagnoseOptions {
 
 /** How a run's raw date text is written, and how it will be read. */
 function dateFinding(sample: string, timeZone: string | undefined): Finding {
-  if (/^\/Date\(/.test(sample)) return { area: 'dates', verdict: 'ok', saw: `ASP.NET dates (${sample})`, action: 'read as the instants they encode' };
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(sample)) return { area: 'dates', verdict: 'ok', saw: `ISO 8601 dates with a zone (${sample})`, action: 'read as written' };
-  if (timeZone) return { area: 'dates', verdict: 'ok', saw: `ISO 8601 dates without a zone (${sample})`, action: `read as local time in ${timeZone} (CCS_TIME_ZONE)` };
+  if (/^\/Date\(/.test(sample))
+    return { area: 'dates', verdict: 'ok', saw: `ASP.NET dates (${sample})`, action: 'read as the instants they encode' };
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(sample))
+    return { area: 'dates', verdict: 'ok', saw: `ISO 8601 dates with a zone (${sample})`, action: 'read as written' };
+  if (timeZone)
+    return {
+      area: 'dates',
+      verdict: 'ok',
+      saw: `ISO 8601 dates without a zone (${sample})`,
+      action: `read as local time in ${timeZone} (CCS_TIME_ZONE)`,
+    };
   return {
     area: 'dates',
     verdict: 'note',
     saw: `ISO 8601 dates without a zone (${sample})`,
-    action: "read as UTC; if this CCS writes its own local time, set CCS_TIME_ZONE to its zone (e.g. Europe/Paris), or start and end times shift by the server's offset",
+    action:
+      "read as UTC; if this CCS writes its own local time, set CCS_TIME_ZONE to its zone (e.g. Europe/Paris), or start and end times shift by the server's offset",
   };
 }
 
 function statusFinding(sample: unknown): Finding {
-  if (typeof sample === 'number') return { area: 'status', verdict: 'ok', saw: `Status as a code (${sample})`, action: 'read by the documented codes (0 Pending … 7 Aborted)' };
-  if (typeof sample === 'string' && /^-?\d+$/.test(sample.trim())) return { area: 'status', verdict: 'ok', saw: `Status as a code in text ("${sample}")`, action: 'read by the documented codes' };
+  if (typeof sample === 'number')
+    return {
+      area: 'status',
+      verdict: 'ok',
+      saw: `Status as a code (${sample})`,
+      action: 'read by the documented codes (0 Pending … 7 Aborted)',
+    };
+  if (typeof sample === 'string' && /^-?\d+$/.test(sample.trim()))
+    return { area: 'status', verdict: 'ok', saw: `Status as a code in text ("${sample}")`, action: 'read by the documented codes' };
   return { area: 'status', verdict: 'ok', saw: `Status as a name (${JSON.stringify(sample)})`, action: 'read by name, any case' };
 }
 
 function guidFinding(sample: string): Finding {
-  const dress = sample.startsWith('{') ? 'in braces' : !sample.includes('-') ? 'without hyphens' : sample === sample.toUpperCase() ? 'in upper case' : 'in lower case';
+  const dress = sample.startsWith('{')
+    ? 'in braces'
+    : !sample.includes('-')
+      ? 'without hyphens'
+      : sample === sample.toUpperCase()
+        ? 'in upper case'
+        : 'in lower case';
   return { area: 'guids', verdict: 'ok', saw: `GUIDs ${dress} (${sample})`, action: 'compared in one canonical form' };
 }
 
@@ -72,15 +94,25 @@ function orderFinding(runs: JobRun[]): Finding | null {
   const timed = runs.filter((r) => r.startTime !== null);
   if (timed.length < 2) return null;
   const newest = newestFirst(timed);
-  const order = timed.every((r, i) => r === newest[i]) ? 'newest first' : timed.every((r, i) => r === newest[newest.length - 1 - i]) ? 'oldest first' : 'in no order of their start times';
-  return { area: 'jobruns', verdict: 'ok', saw: `runs listed ${order}`, action: 'runs are ordered by their own start and end times, never by their place in the answer' };
+  const order = timed.every((r, i) => r === newest[i])
+    ? 'newest first'
+    : timed.every((r, i) => r === newest[newest.length - 1 - i])
+      ? 'oldest first'
+      : 'in no order of their start times';
+  return {
+    area: 'jobruns',
+    verdict: 'ok',
+    saw: `runs listed ${order}`,
+    action: 'runs are ordered by their own start and end times, never by their place in the answer',
+  };
 }
 
 /** Where a jobruns answer keeps its runs: the raw runs and a description of the shape. */
 function runsOf(body: unknown, empty: boolean, status: number): { shape: string; raw: Record<string, unknown>[] } {
   if (empty) return { shape: status === 204 ? 'no runs as 204 No Content' : 'no runs as an empty body', raw: [] };
   if (body === null) return { shape: 'no runs as null', raw: [] };
-  const records = (list: unknown[]): Record<string, unknown>[] => list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x));
+  const records = (list: unknown[]): Record<string, unknown>[] =>
+    list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x));
   if (Array.isArray(body)) return { shape: body.length === 0 ? 'no runs as []' : 'an array of runs', raw: records(body) };
   if (typeof body === 'object') {
     const obj = body as Record<string, unknown>;
@@ -88,7 +120,10 @@ function runsOf(body: unknown, empty: boolean, status: number): { shape: string;
     const wrapped = Object.entries(obj).find(([, v]) => Array.isArray(v));
     if (wrapped) {
       const list = wrapped[1] as unknown[];
-      return { shape: list.length === 0 ? `no runs as a wrapper with an empty "${wrapped[0]}"` : `runs wrapped in "${wrapped[0]}"`, raw: records(list) };
+      return {
+        shape: list.length === 0 ? `no runs as a wrapper with an empty "${wrapped[0]}"` : `runs wrapped in "${wrapped[0]}"`,
+        raw: records(list),
+      };
     }
     if (Object.keys(obj).length === 0) return { shape: 'no runs as {}', raw: [] };
   }
@@ -103,7 +138,13 @@ function messageFinding(runs: Record<string, unknown>[]): Finding | null {
   if (items.length === 0) return null;
   const keys = [...new Set(items.flatMap((m) => Object.keys(m)))];
   const known = MESSAGE_TEXT_FIELDS.find((name) => keys.some((k) => k.toLowerCase() === name.toLowerCase()));
-  if (known) return { area: 'messages', verdict: 'ok', saw: `message text under "${known}" (fields: ${keys.join(', ')})`, action: 'messages kept with each run' };
+  if (known)
+    return {
+      area: 'messages',
+      verdict: 'ok',
+      saw: `message text under "${known}" (fields: ${keys.join(', ')})`,
+      action: 'messages kept with each run',
+    };
   return {
     area: 'messages',
     verdict: 'note',
@@ -120,14 +161,27 @@ function failed(area: Finding['area'], err: unknown, action: string): Finding {
 /** Runs the diagnosis. Never throws for what the server does: that is a finding. */
 export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   const findings: Finding[] = [];
-  const result: Diagnosis = { server: options.server, baseUrl: options.client.baseUrl, certificate: null, findings, blocker: null, tokenGrants: 0, jobId: null };
+  const result: Diagnosis = {
+    server: options.server,
+    baseUrl: options.client.baseUrl,
+    certificate: null,
+    findings,
+    blocker: null,
+    tokenGrants: 0,
+    jobId: null,
+  };
   const block = (finding: Finding): Diagnosis => {
     findings.push(finding);
     result.blocker = finding;
     return result;
   };
   const url = new URL(options.client.baseUrl);
-  const trust = { ca: options.client.ca, servername: options.client.servername, pinSha256: options.client.pinSha256, insecure: options.client.insecure };
+  const trust = {
+    ca: options.client.ca,
+    servername: options.client.servername,
+    pinSha256: options.client.pinSha256,
+    insecure: options.client.insecure,
+  };
 
   // 1. TLS, before anything is sent: the password never goes to an untrusted server.
   if (url.protocol === 'https:') {
@@ -135,11 +189,22 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     try {
       inspection = await inspectServer(url.href, trust, options.client.connectTimeoutMs ?? 10_000);
     } catch (err) {
-      return block({ area: 'connection', verdict: 'blocker', saw: `cannot connect to ${url.host}: ${(err as { code?: string }).code ?? (err as Error).message}`, action: 'check the host and port of CCS_BASE_URL (the REST API listens on 12431 by default), DNS and firewalls' });
+      return block({
+        area: 'connection',
+        verdict: 'blocker',
+        saw: `cannot connect to ${url.host}: ${(err as { code?: string }).code ?? (err as Error).message}`,
+        action: 'check the host and port of CCS_BASE_URL (the REST API listens on 12431 by default), DNS and firewalls',
+      });
     }
     const cert = inspection.chain[0] ?? null;
     result.certificate = cert;
-    if (inspection.refusal) return block({ area: 'tls', verdict: 'blocker', saw: untrustedMessage(inspection.origin, inspection.refusal), action: 'set one of the settings named above, then run this check again' });
+    if (inspection.refusal)
+      return block({
+        area: 'tls',
+        verdict: 'blocker',
+        saw: untrustedMessage(inspection.origin, inspection.refusal),
+        action: 'set one of the settings named above, then run this check again',
+      });
     const by = trust.insecure
       ? `nothing: ${TLS_SETTINGS.insecure}`
       : trust.pinSha256?.length
@@ -149,10 +214,17 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       area: 'tls',
       verdict: trust.insecure ? 'note' : 'ok',
       saw: `${inspection.protocol ?? 'TLS'}; certificate ${cert?.subject ?? '?'}${cert?.selfSigned ? ' (self-signed)' : `, issued by ${cert?.issuer ?? '?'}`}, valid to ${cert?.validTo ?? '?'}, SHA-256 ${cert?.sha256 ?? '?'}`,
-      action: trust.insecure ? `trusted by ${by}: anyone in the path can read the password; pin it instead with ${TLS_SETTINGS.pin}=${cert?.sha256 ?? ''}` : `trusted by ${by}`,
+      action: trust.insecure
+        ? `trusted by ${by}: anyone in the path can read the password; pin it instead with ${TLS_SETTINGS.pin}=${cert?.sha256 ?? ''}`
+        : `trusted by ${by}`,
     });
   } else {
-    findings.push({ area: 'tls', verdict: 'note', saw: 'plain HTTP (CCS_ALLOW_PLAINTEXT=true)', action: 'the password and tokens travel in clear text' });
+    findings.push({
+      area: 'tls',
+      verdict: 'note',
+      saw: 'plain HTTP (CCS_ALLOW_PLAINTEXT=true)',
+      action: 'the password and tokens travel in clear text',
+    });
   }
 
   let grants = 0;
@@ -167,16 +239,35 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     // 2. One token grant.
     try {
       await client.checkCredentials();
-      findings.push({ area: 'token', verdict: 'ok', saw: `a token for ${options.client.username} (password sent ${options.client.passwordEncoding ?? 'base64'})`, action: 'tokens are renewed before they expire, with the refresh token first' });
+      findings.push({
+        area: 'token',
+        verdict: 'ok',
+        saw: `a token for ${options.client.username} (password sent ${options.client.passwordEncoding ?? 'base64'})`,
+        action: 'tokens are renewed before they expire, with the refresh token first',
+      });
     } catch (err) {
-      return block(failed('token', err, err instanceof CcsError && err.type === ErrorType.AuthenticationFailed ? 'fix the credentials or CCS_PASSWORD_ENCODING as the message says; this check sent one grant and will not retry (account lockout)' : 'CCS did not grant a token; see the message'));
+      return block(
+        failed(
+          'token',
+          err,
+          err instanceof CcsError && err.type === ErrorType.AuthenticationFailed
+            ? 'fix the credentials or CCS_PASSWORD_ENCODING as the message says; this check sent one grant and will not retry (account lockout)'
+            : 'CCS did not grant a token; see the message',
+        ),
+      );
     } finally {
       result.tokenGrants = grants;
     }
 
     // 3. The job, by id or by name.
     let jobId = options.jobId === undefined ? null : normalizeGuid(options.jobId);
-    if (options.jobId !== undefined && !jobId) return block({ area: 'job', verdict: 'blocker', saw: `--job ${JSON.stringify(options.jobId)} is not a GUID`, action: 'pass the JobID as shown in the CCS console, e.g. 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16' });
+    if (options.jobId !== undefined && !jobId)
+      return block({
+        area: 'job',
+        verdict: 'blocker',
+        saw: `--job ${JSON.stringify(options.jobId)} is not a GUID`,
+        action: 'pass the JobID as shown in the CCS console, e.g. 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16',
+      });
     if (options.jobName !== undefined) {
       let found;
       try {
@@ -184,24 +275,60 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       } catch (err) {
         return block(failed('job', err, 'Search Job by Name needs the tasks View all jobs, View standards, View assets'));
       }
-      if (found.length === 0) return block({ area: 'job', verdict: 'blocker', saw: `no job named ${JSON.stringify(options.jobName)}`, action: 'names are matched exactly, case included; or pass --job <JobID>' });
-      if (found.length > 1) return block({ area: 'job', verdict: 'blocker', saw: `${found.length} jobs named ${JSON.stringify(options.jobName)}: ${found.map((j) => j.jobId).join(', ')}`, action: 'job names are not unique in CCS: pass --job <JobID>' });
+      if (found.length === 0)
+        return block({
+          area: 'job',
+          verdict: 'blocker',
+          saw: `no job named ${JSON.stringify(options.jobName)}`,
+          action: 'names are matched exactly, case included; or pass --job <JobID>',
+        });
+      if (found.length > 1)
+        return block({
+          area: 'job',
+          verdict: 'blocker',
+          saw: `${found.length} jobs named ${JSON.stringify(options.jobName)}: ${found.map((j) => j.jobId).join(', ')}`,
+          action: 'job names are not unique in CCS: pass --job <JobID>',
+        });
       jobId = found[0]!.jobId;
     }
     result.jobId = jobId;
     if (!jobId) {
-      findings.push({ area: 'job', verdict: 'note', saw: 'no job named', action: 'pass --job <JobID> or --name <JobName> to see how this CCS writes a job and its runs' });
+      findings.push({
+        area: 'job',
+        verdict: 'note',
+        saw: 'no job named',
+        action: 'pass --job <JobID> or --name <JobName> to see how this CCS writes a job and its runs',
+      });
       return result;
     }
     const reading = { timeZone: options.client.timeZone };
     try {
       const answer = await client.readAnswer('job', `/jobs/${jobId}`);
       const job = parseJob(answer.body, reading);
-      const shape = Array.isArray(answer.body) ? 'an array of one job' : typeof answer.body === 'object' && answer.body !== null && Object.keys(answer.body).some((k) => k.toLowerCase() === 'job') ? 'wrapped in "Job"' : 'a bare object';
-      findings.push({ area: 'job', verdict: 'ok', saw: `job ${job.jobId} ${JSON.stringify(job.name ?? '')}${job.type ? ` (${job.type})` : ''}, last run ${job.lastRunStatus ?? 'never'}${job.lastRunDate ? ` at ${job.lastRunDate}` : ''}; answered as ${shape}`, action: 'runs of it can be started with ccs-jobs run' });
+      const shape = Array.isArray(answer.body)
+        ? 'an array of one job'
+        : typeof answer.body === 'object' && answer.body !== null && Object.keys(answer.body).some((k) => k.toLowerCase() === 'job')
+          ? 'wrapped in "Job"'
+          : 'a bare object';
+      findings.push({
+        area: 'job',
+        verdict: 'ok',
+        saw: `job ${job.jobId} ${JSON.stringify(job.name ?? '')}${job.type ? ` (${job.type})` : ''}, last run ${job.lastRunStatus ?? 'never'}${job.lastRunDate ? ` at ${job.lastRunDate}` : ''}; answered as ${shape}`,
+        action: 'runs of it can be started with ccs-jobs run',
+      });
     } catch (err) {
       const type = err instanceof CcsError ? err.type : '';
-      return block(failed('job', err, type === ErrorType.Forbidden ? 'the CCS user needs the job permissions named above' : type === ErrorType.NotFound || type === ErrorType.BadRequest ? 'check the JobID: CCS does not know it' : 'see the message'));
+      return block(
+        failed(
+          'job',
+          err,
+          type === ErrorType.Forbidden
+            ? 'the CCS user needs the job permissions named above'
+            : type === ErrorType.NotFound || type === ErrorType.BadRequest
+              ? 'check the JobID: CCS does not know it'
+              : 'see the message',
+        ),
+      );
     }
 
     // 4. Its latest runs, as written and as read.
@@ -235,12 +362,23 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     const messages = messageFinding(raw);
     if (messages) findings.push(messages);
     const unreadable = runs.flatMap((r) => Object.entries(r.unreadable ?? {}).filter(([k]) => k !== 'Messages'));
-    if (unreadable.length > 0) findings.push({ area: 'fields', verdict: 'note', saw: `display fields that could not be read: ${unreadable.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('; ')}`, action: 'kept raw and flagged in the run; they never decide anything' });
+    if (unreadable.length > 0)
+      findings.push({
+        area: 'fields',
+        verdict: 'note',
+        saw: `display fields that could not be read: ${unreadable.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('; ')}`,
+        action: 'kept raw and flagged in the run; they never decide anything',
+      });
     const order = orderFinding(runs);
     if (order) findings.push(order);
     const going = latestRunInProgress(runs);
     if (going) {
-      findings.push({ area: 'run', verdict: 'note', saw: `run ${going.jobRunId} is ${going.status} now`, action: 'ccs-jobs run fails with CcsJobAlreadyRunning while it runs, unless --if-running attach follows it' });
+      findings.push({
+        area: 'run',
+        verdict: 'note',
+        saw: `run ${going.jobRunId} is ${going.status} now`,
+        action: 'ccs-jobs run fails with CcsJobAlreadyRunning while it runs, unless --if-running attach follows it',
+      });
     }
     return result;
   } finally {

@@ -41,7 +41,11 @@ function untrusted(err: unknown): TlsTrustError | undefined {
  */
 export function networkError(err: unknown, where: string, baseUrl: string): CcsError {
   const refused = untrusted(err);
-  if (refused) return new CcsError(ErrorType.TlsError, untrustedMessage(new URL(baseUrl).origin, refused), { cause: err, mayHaveReachedServer: false });
+  if (refused)
+    return new CcsError(ErrorType.TlsError, untrustedMessage(new URL(baseUrl).origin, refused), {
+      cause: err,
+      mayHaveReachedServer: false,
+    });
   const code = errorCode(err);
   if (TLS_CODE.test(code)) {
     return new CcsError(

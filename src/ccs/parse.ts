@@ -44,7 +44,16 @@ function optionalString(value: unknown): string | null {
 
 /** Milliseconds to add to a wall-clock time read as UTC to get the instant, in `timeZone`. */
 function zoneOffsetMs(utcGuess: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(utcGuess));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(utcGuess));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(utcGuess / 1000) * 1000;
@@ -167,7 +176,8 @@ export function parseJobStatusInfo(body: unknown, context: ReadingContext = {}):
     }
   };
   const activities = field(obj, 'ActivityStatusList');
-  if (activities !== undefined && activities !== null && !Array.isArray(activities)) unreadable.ActivityStatusList = (JSON.stringify(activities) ?? '').slice(0, MAX_RAW);
+  if (activities !== undefined && activities !== null && !Array.isArray(activities))
+    unreadable.ActivityStatusList = (JSON.stringify(activities) ?? '').slice(0, MAX_RAW);
   const run: JobRun = {
     jobRunId,
     jobId,
@@ -183,7 +193,8 @@ export function parseJobStatusInfo(body: unknown, context: ReadingContext = {}):
   if (messages) {
     run.messages = messages.messages;
     if (messages.raw) unreadable.Messages = `no message text under ${MESSAGE_TEXT_FIELDS.join(', ')}: kept raw`;
-  } else if (field(obj, 'Messages') !== undefined && field(obj, 'Messages') !== null) unreadable.Messages = (JSON.stringify(field(obj, 'Messages')) ?? '').slice(0, MAX_RAW);
+  } else if (field(obj, 'Messages') !== undefined && field(obj, 'Messages') !== null)
+    unreadable.Messages = (JSON.stringify(field(obj, 'Messages')) ?? '').slice(0, MAX_RAW);
   const errorCount = field(obj, 'ErrorCount');
   if (typeof errorCount === 'number') run.errorCount = errorCount;
   if (Object.keys(unreadable).length > 0) run.unreadable = unreadable;
@@ -216,7 +227,11 @@ export function parseJobRuns(body: unknown, jobId?: string, context: ReadingCont
     else if (ofRuns.length > 1) {
       // Two arrays of run-like objects: the runs are the ones of the requested job.
       const wanted = normalizeGuid(jobId);
-      const ofJob = ofRuns.filter((a) => a.some((r) => wanted !== null && isRecord(unwrap(r)) && normalizeGuid(field(unwrap(r) as Record<string, unknown>, 'JobID')) === wanted));
+      const ofJob = ofRuns.filter((a) =>
+        a.some(
+          (r) => wanted !== null && isRecord(unwrap(r)) && normalizeGuid(field(unwrap(r) as Record<string, unknown>, 'JobID')) === wanted,
+        ),
+      );
       if (ofJob.length !== 1) throw protocolError('the job runs answer holds several lists of runs');
       list = ofJob[0]!;
     } else if (Object.keys(body).length === 0 || arrays.length > 0) list = [];

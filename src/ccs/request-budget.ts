@@ -16,7 +16,10 @@ export class RequestBudget {
   private readonly line: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(perSecond: number, private readonly burst?: number) {
+  constructor(
+    perSecond: number,
+    private readonly burst?: number,
+  ) {
     this.setRate(perSecond);
   }
 
@@ -56,14 +59,17 @@ export class RequestBudget {
   /** One timer for the whole line: it gives the first caller its turn and sets itself for the next. */
   private wake(): void {
     if (this.timer || this.line.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const turn = this.line.shift();
-      if (turn) {
-        this.nextSlot = Math.max(this.nextSlot, performance.now()) + this.gapMs;
-        turn();
-      }
-      this.wake();
-    }, Math.max(0, this.nextSlot - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const turn = this.line.shift();
+        if (turn) {
+          this.nextSlot = Math.max(this.nextSlot, performance.now()) + this.gapMs;
+          turn();
+        }
+        this.wake();
+      },
+      Math.max(0, this.nextSlot - performance.now()),
+    );
   }
 }

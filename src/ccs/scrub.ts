@@ -166,7 +166,8 @@ export class SecretSet {
    * times slower on answers of many small strings).
    */
   scrubStrings<T>(value: T, maxTextChars: number): T {
-    const text = (s: string): string => (s.length <= maxTextChars ? this.scrub(s) : `${this.scrubPrefix(s, maxTextChars)}… (${s.length - maxTextChars} more characters)`);
+    const text = (s: string): string =>
+      s.length <= maxTextChars ? this.scrub(s) : `${this.scrubPrefix(s, maxTextChars)}… (${s.length - maxTextChars} more characters)`;
     if (typeof value === 'string') return text(value) as T;
     const pending: unknown[] = [value];
     for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
@@ -235,7 +236,14 @@ function anyEscaping(secret: string): string {
     // An astral character is two UTF-16 units in JSON: `\uD83D\uDE00`.
     const json = [...Array(char.length).keys()].map((i) => `\\\\u${hexAnyCase(char.charCodeAt(i).toString(16).padStart(4, '0'))}`).join('');
     const percent = [...Buffer.from(char, 'utf8')].map((byte) => `%${hexAnyCase(byte.toString(16).padStart(2, '0'))}`).join('');
-    const forms = [escapeRegExp(char), json, percent, `&#0*${code};`, `&#[xX]0*${hexAnyCase(code.toString(16))};`, ...(SHORT_ESCAPES[char] ?? []).map(escapeRegExp)];
+    const forms = [
+      escapeRegExp(char),
+      json,
+      percent,
+      `&#0*${code};`,
+      `&#[xX]0*${hexAnyCase(code.toString(16))};`,
+      ...(SHORT_ESCAPES[char] ?? []).map(escapeRegExp),
+    ];
     out += `(?:${forms.join('|')})`;
   }
   return out;

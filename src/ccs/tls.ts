@@ -67,7 +67,11 @@ export class TlsTrustError extends Error {
  * it) in the canonical `AB:CD:…` form, or null when it is not 32 bytes of hex.
  */
 export function normalizeFingerprint(text: string): string | null {
-  const hex = text.trim().replace(/^sha-?256\s*[:=/]?\s*(fingerprint\s*=\s*)?/i, '').replace(/[\s:]/g, '').toUpperCase();
+  const hex = text
+    .trim()
+    .replace(/^sha-?256\s*[:=/]?\s*(fingerprint\s*=\s*)?/i, '')
+    .replace(/[\s:]/g, '')
+    .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) return null;
   return hex.match(/../g)!.join(':');
 }
@@ -101,7 +105,8 @@ function refusalOf(code: string): TlsRefusal {
   if (code === 'CERT_HAS_EXPIRED') return 'expired';
   if (code === 'CERT_NOT_YET_VALID') return 'not-yet-valid';
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'self-signed';
-  if (code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || code === 'UNABLE_TO_GET_ISSUER_CERT') return 'unknown-issuer';
+  if (code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || code === 'UNABLE_TO_GET_ISSUER_CERT')
+    return 'unknown-issuer';
   return 'untrusted';
 }
 
@@ -166,7 +171,9 @@ export function untrustedMessage(origin: string, err: TlsTrustError): string {
       break;
     case 'name-mismatch': {
       const carried = cert.subjectAltNames[0] ?? /CN=([^,]+)/.exec(cert.subject)?.[1];
-      fix = carried ? `check the name it carries instead: ${TLS_SETTINGS.servername}=${carried}; or trust exactly this certificate: ${pin}` : `trust exactly this certificate: ${pin}`;
+      fix = carried
+        ? `check the name it carries instead: ${TLS_SETTINGS.servername}=${carried}; or trust exactly this certificate: ${pin}`
+        : `trust exactly this certificate: ${pin}`;
       break;
     }
     case 'expired':

@@ -144,7 +144,10 @@ export class TokenManager {
       return token;
     } catch (err) {
       if (err instanceof CcsError && err.type === ErrorType.AuthenticationFailed) {
-        const backoffMs = refusal?.password === password ? Math.min(refusal.backoffMs * 2, MAX_REFUSAL_BACKOFF_MS) : (this.options.refusalBackoffMs ?? DEFAULT_REFUSAL_BACKOFF_MS);
+        const backoffMs =
+          refusal?.password === password
+            ? Math.min(refusal.backoffMs * 2, MAX_REFUSAL_BACKOFF_MS)
+            : (this.options.refusalBackoffMs ?? DEFAULT_REFUSAL_BACKOFF_MS);
         this.refusal = { password, until: this.now() + backoffMs, backoffMs, message: err.message };
       }
       throw err;
@@ -177,7 +180,7 @@ export class TokenManager {
       const hint = isRefresh
         ? ''
         : encoding === 'base64'
-          ? '; the password was sent Base64-encoded (CCS_PASSWORD_ENCODING=base64, as the vendor\'s current page says): if this CCS expects it as typed, set CCS_PASSWORD_ENCODING=plain'
+          ? "; the password was sent Base64-encoded (CCS_PASSWORD_ENCODING=base64, as the vendor's current page says): if this CCS expects it as typed, set CCS_PASSWORD_ENCODING=plain"
           : '; the password was sent as typed (CCS_PASSWORD_ENCODING=plain): if this CCS expects it Base64-encoded, set CCS_PASSWORD_ENCODING=base64';
       throw new CcsError(
         ErrorType.AuthenticationFailed,
@@ -223,7 +226,10 @@ function tokenFields(res: HttpResponse, where: string): Record<string, unknown> 
   } catch {
     // reported below, without the body
   }
-  throw new CcsError(ErrorType.ProtocolError, `${where} answered 200 with a body that is neither JSON nor a form (${res.text.length} bytes, ${type.split(';')[0] || 'no content type'}); not quoted: it may hold tokens`);
+  throw new CcsError(
+    ErrorType.ProtocolError,
+    `${where} answered 200 with a body that is neither JSON nor a form (${res.text.length} bytes, ${type.split(';')[0] || 'no content type'}); not quoted: it may hold tokens`,
+  );
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

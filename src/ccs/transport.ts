@@ -107,7 +107,8 @@ export class Transport {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const where = `${req.method} ${this.basePath}${req.path.split('?')[0]}`;
     const started = performance.now();
-    const observe = (outcome: RequestObservation['outcome']): void => this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
+    const observe = (outcome: RequestObservation['outcome']): void =>
+      this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
     const refused = this.breaker.refusal(req.operation, where);
     if (refused) {
       // The circuit is open: CCS asked this worker to come back later; nothing of the kind is sent until then.
@@ -140,7 +141,11 @@ export class Transport {
       }
       if (deadline.aborted) {
         observe('network');
-        throw new CcsError(ErrorType.NetworkError, `${where} failed: no complete answer within ${this.requestTimeoutMs} ms (CCS may have received it)`, { cause: err, mayHaveReachedServer: true });
+        throw new CcsError(
+          ErrorType.NetworkError,
+          `${where} failed: no complete answer within ${this.requestTimeoutMs} ms (CCS may have received it)`,
+          { cause: err, mayHaveReachedServer: true },
+        );
       }
       const failure = networkError(err, where, this.baseUrl);
       observe(failure.type === ErrorType.TlsError ? 'tls' : 'network');
@@ -153,9 +158,13 @@ export class Transport {
     const limit = this.maxResponseBytes;
     const tooLarge = (seen: string): CcsError => {
       res.body.destroy();
-      return new CcsError(ErrorType.ResponseTooLarge, `${where} answered ${res.statusCode} with ${seen}, over the limit of ${limit} bytes (CCS_MAX_RESPONSE_BYTES); the answer was not read`, {
-        status: res.statusCode,
-      });
+      return new CcsError(
+        ErrorType.ResponseTooLarge,
+        `${where} answered ${res.statusCode} with ${seen}, over the limit of ${limit} bytes (CCS_MAX_RESPONSE_BYTES); the answer was not read`,
+        {
+          status: res.statusCode,
+        },
+      );
     };
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) throw tooLarge(`${declared} bytes`);

@@ -12,7 +12,10 @@ export const cancelCommand: CommandSpec = {
   usage: ['ccs-jobs cancel <workflowId> [--reason TEXT]'],
   description: 'Sends the cancel signal: the workflow aborts its CCS run(s) and waits until CCS confirms.',
   flags: [{ name: 'reason', type: 'string', value: 'TEXT', help: 'why, recorded in the result and the evidence' }],
-  examples: ['ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"', 'ccs-jobs cancel ccs-pipeline-nightly-scan'],
+  examples: [
+    'ccs-jobs cancel ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "maintenance window"',
+    'ccs-jobs cancel ccs-pipeline-nightly-scan',
+  ],
   async run({ args, flags, out, cli }) {
     const workflowId = args[0];
     if (!workflowId) throw new CliError('name the workflow: ccs-jobs cancel <workflowId>');

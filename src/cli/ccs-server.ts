@@ -67,7 +67,12 @@ function tcpAnswers(address: string): Promise<string | undefined> {
 export async function checkTemporal(env: Record<string, string | undefined>, config: WorkerConfig): Promise<TemporalCheck> {
   const address = String(config.temporal.connection.address ?? 'localhost:7233');
   const namespace = config.temporal.namespace;
-  const unchecked = (why: string): TemporalCheck => ({ address, namespace, verdict: 'unchecked', detail: `Temporal at ${address} ${why}: its namespace and search attributes were not checked` });
+  const unchecked = (why: string): TemporalCheck => ({
+    address,
+    namespace,
+    verdict: 'unchecked',
+    detail: `Temporal at ${address} ${why}: its namespace and search attributes were not checked`,
+  });
   const refused = await tcpAnswers(address);
   if (refused) return unchecked(`does not answer (${refused})`);
   let cli;
@@ -78,7 +83,9 @@ export async function checkTemporal(env: Record<string, string | undefined>, con
   }
   try {
     const problem = namespaceProblem(await inspectNamespace(namespaceAdmin(cli.client.connection), namespace), address);
-    return problem ? { address, namespace, verdict: 'blocker', detail: problem } : { address, namespace, verdict: 'ok', detail: 'the namespace exists with every search attribute the workflows set' };
+    return problem
+      ? { address, namespace, verdict: 'blocker', detail: problem }
+      : { address, namespace, verdict: 'ok', detail: 'the namespace exists with every search attribute the workflows set' };
   } catch (err) {
     return unchecked(`refused the check (${(err as Error).message.split('\n')[0]!.slice(0, 200)})`);
   } finally {
@@ -101,13 +108,14 @@ export function diagnosisText(d: Diagnosis, t?: TemporalCheck): string {
     : t?.verdict === 'blocker'
       ? `Blocked at temporal: a worker refuses this namespace until this is fixed (${grants}; nothing was executed).\n`
       : d.jobId
-      ? `A run of job ${d.jobId} can be orchestrated: ccs-jobs run ${d.jobId}${d.server === 'default' ? '' : ` --ccs ${d.server}`} (${grants}; nothing was executed).\n`
-      : `This server can be reached and grants a token (${grants}); name a job to check its answers.\n`;
+        ? `A run of job ${d.jobId} can be orchestrated: ccs-jobs run ${d.jobId}${d.server === 'default' ? '' : ` --ccs ${d.server}`} (${grants}; nothing was executed).\n`
+        : `This server can be reached and grants a token (${grants}); name a job to check its answers.\n`;
   return head + body + tail;
 }
 
 export async function ccsCheck(env: Record<string, string | undefined>, options: CcsCommandOptions, out: Out): Promise<number> {
-  if (options.job !== undefined && options.name !== undefined) throw new CliError('ccs check: give --job <JobID> or --name <JobName>, not both');
+  if (options.job !== undefined && options.name !== undefined)
+    throw new CliError('ccs check: give --job <JobID> or --name <JobName>, not both');
   let config;
   try {
     config = loadConfig(env);
@@ -117,8 +125,14 @@ export async function ccsCheck(env: Record<string, string | undefined>, options:
   }
   const name = options.ccs ?? 'default';
   const server = config.ccsServers[name];
-  if (!server) throw new CliError(`--ccs: no CCS server named ${JSON.stringify(name)} is configured (configured: ${Object.keys(config.ccsServers).join(', ')})`);
-  const [d, t] = await Promise.all([diagnose({ server: name, client: { ...server, password: passwordSource(server) }, jobId: options.job, jobName: options.name }), checkTemporal(env, config)]);
+  if (!server)
+    throw new CliError(
+      `--ccs: no CCS server named ${JSON.stringify(name)} is configured (configured: ${Object.keys(config.ccsServers).join(', ')})`,
+    );
+  const [d, t] = await Promise.all([
+    diagnose({ server: name, client: { ...server, password: passwordSource(server) }, jobId: options.job, jobName: options.name }),
+    checkTemporal(env, config),
+  ]);
   const blocked = d.blocker !== null || t.verdict === 'blocker';
   out.write(options.json ? `${JSON.stringify({ ...d, temporal: t, orchestrable: !blocked }, null, 2)}\n` : diagnosisText(d, t));
   return blocked ? ExitCode.failed : ExitCode.ok;
@@ -161,9 +175,12 @@ export async function ccsInspect(url: string | undefined, options: CcsCommandOpt
   if (!leaf) throw new CliError(`${target.host} presented no certificate`);
   const carried = leaf.subjectAltNames[0] ?? /CN=([^,]+)/.exec(leaf.subject)?.[1];
   const settings: Record<string, string> = { pin: `${TLS_SETTINGS.pin}=${leaf.sha256}` };
-  if (!seen.trustedByStore && carried && carried !== target.hostname && !leaf.selfSigned) settings.servername = `${TLS_SETTINGS.servername}=${carried}${ca ? '' : ` with ${TLS_SETTINGS.ca} holding ${leaf.issuer}`}`;
+  if (!seen.trustedByStore && carried && carried !== target.hostname && !leaf.selfSigned)
+    settings.servername = `${TLS_SETTINGS.servername}=${carried}${ca ? '' : ` with ${TLS_SETTINGS.ca} holding ${leaf.issuer}`}`;
   if (options.json) {
-    out.write(`${JSON.stringify({ origin: seen.origin, protocol: seen.protocol, chain: seen.chain, trusted: seen.trustedByStore, refusal: seen.refusal ? { reason: seen.refusal.refusal, detail: seen.refusal.detail } : null, settings, ...(options.pem ? { pem: seen.pem } : {}) }, null, 2)}\n`);
+    out.write(
+      `${JSON.stringify({ origin: seen.origin, protocol: seen.protocol, chain: seen.chain, trusted: seen.trustedByStore, refusal: seen.refusal ? { reason: seen.refusal.refusal, detail: seen.refusal.detail } : null, settings, ...(options.pem ? { pem: seen.pem } : {}) }, null, 2)}\n`,
+    );
     return ExitCode.ok;
   }
   const lines = [
@@ -186,7 +203,10 @@ export const ccsCommand: CommandSpec = {
   synopsis: 'ccs check|inspect',
   summary: 'first contact with a CCS server: trust, token, dialect; check also reads the Temporal namespace',
   verbs: ['check', 'inspect'],
-  usage: ['ccs-jobs ccs check [--ccs <server>] [--job <JobID> | --name <JobName>] [--json]', 'ccs-jobs ccs inspect <https://host:12431> [--ca <PEM file>] [--pem] [--json]'],
+  usage: [
+    'ccs-jobs ccs check [--ccs <server>] [--job <JobID> | --name <JobName>] [--json]',
+    'ccs-jobs ccs inspect <https://host:12431> [--ca <PEM file>] [--pem] [--json]',
+  ],
   description: `check: a read-only diagnosis of a configured CCS server (the worker's CCS_* or CCS_SERVERS_FILE):
 its certificate and whether it is trusted, one token grant (one only: a refused password counts
 toward the account's lockout), how it writes a job and its latest runs (wrapped or flat, dates,
@@ -199,15 +219,28 @@ inspect: the certificate chain a server presents, and the setting that trusts it
     { name: 'ccs', type: 'string', value: 'SERVER', verbs: ['check'], help: 'the configured CCS server to check (default: default)' },
     { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['check'], help: 'read this job and its latest runs too' },
     { name: 'name', type: 'string', value: 'NAME', verbs: ['check'], help: 'find the job by its exact name instead' },
-    { name: 'ca', type: 'string', value: 'PEM_FILE', verbs: ['inspect'], help: 'check the chain against these CA certificates instead of the system store' },
+    {
+      name: 'ca',
+      type: 'string',
+      value: 'PEM_FILE',
+      verbs: ['inspect'],
+      help: 'check the chain against these CA certificates instead of the system store',
+    },
     { name: 'pem', type: 'boolean', verbs: ['inspect'], help: 'print the certificates as PEM too' },
     { name: 'json', type: 'boolean', help: 'machine-readable output' },
   ],
-  examples: ['ccs-jobs ccs inspect https://ccs-app01.corp.example:12431', 'ccs-jobs ccs check --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', 'ccs-jobs ccs check --ccs emea --name "Nightly CER" --json'],
+  examples: [
+    'ccs-jobs ccs inspect https://ccs-app01.corp.example:12431',
+    'ccs-jobs ccs check --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16',
+    'ccs-jobs ccs check --ccs emea --name "Nightly CER" --json',
+  ],
   run({ args, flags, env, out }) {
     const json = flags.boolean('json');
-    if (args[0] === 'check') return ccsCheck(env, { ccs: flags.string('ccs'), job: flags.string('job'), name: flags.string('name'), json }, out);
+    if (args[0] === 'check')
+      return ccsCheck(env, { ccs: flags.string('ccs'), job: flags.string('job'), name: flags.string('name'), json }, out);
     if (args[0] === 'inspect') return ccsInspect(args[1], { ca: flags.string('ca'), pem: flags.boolean('pem'), json }, out);
-    throw new CliError('use ccs-jobs ccs check [--ccs NAME] [--job ID|--name NAME] or ccs-jobs ccs inspect <url> (see ccs-jobs ccs --help)');
+    throw new CliError(
+      'use ccs-jobs ccs check [--ccs NAME] [--job ID|--name NAME] or ccs-jobs ccs inspect <url> (see ccs-jobs ccs --help)',
+    );
   },
 };

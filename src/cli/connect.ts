@@ -24,7 +24,9 @@ export interface Cli {
 }
 
 export async function connect(options: GlobalOptions, env: Record<string, string | undefined>): Promise<Cli> {
-  const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined));
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
+  );
   const config = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
   const address = options.address ?? config.connectionOptions.address ?? 'localhost:7233';
   const namespace = options.namespace ?? config.namespace ?? 'default';
@@ -35,10 +37,17 @@ export async function connect(options: GlobalOptions, env: Record<string, string
   try {
     connection = await Connection.connect({ ...config.connectionOptions, address, connectTimeout: '5s' });
   } catch (err) {
-    throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}); start it or set TEMPORAL_ADDRESS / --address`);
+    throw new CliError(
+      `cannot reach Temporal at ${address} (${(err as Error).message.split('\n')[0]}); start it or set TEMPORAL_ADDRESS / --address`,
+    );
   }
   return {
-    client: new Client({ connection, namespace, identity: cliIdentity(), ...(codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(codec.keys, codec.activeKeyId)) } : {}) }),
+    client: new Client({
+      connection,
+      namespace,
+      identity: cliIdentity(),
+      ...(codec ? { dataConverter: encryptingDataConverter(new AesGcmCodec(codec.keys, codec.activeKeyId)) } : {}),
+    }),
     namespace,
     taskQueue: options.taskQueue,
     close: () => connection.close(),

@@ -25,13 +25,18 @@ export function validateCron(expression: string): string {
   const example = 'e.g. "0 2 * * *" (02:00 every day) or "30 1 * * MON-FRI"';
   if (MACROS.includes(expr.toLowerCase()) || /^@every \d+[smhd]$/i.test(expr)) return expr;
   const parts = expr.split(' ');
-  if (parts.length !== 5) throw invalidInput(`--cron must have 5 fields (minute hour day-of-month month day-of-week), ${example}; got ${JSON.stringify(expression)}`);
+  if (parts.length !== 5)
+    throw invalidInput(
+      `--cron must have 5 fields (minute hour day-of-month month day-of-week), ${example}; got ${JSON.stringify(expression)}`,
+    );
   parts.forEach((part, i) => {
     const [name, min, max, names] = FIELDS[i]!;
     for (const item of part.split(',')) {
       const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(item);
       const bad = (): never => {
-        throw invalidInput(`--cron ${name} field ${JSON.stringify(part)} is not valid (allowed ${min}-${max}${names ? ' or names' : ''}, *, lists, ranges, steps), ${example}`);
+        throw invalidInput(
+          `--cron ${name} field ${JSON.stringify(part)} is not valid (allowed ${min}-${max}${names ? ' or names' : ''}, *, lists, ranges, steps), ${example}`,
+        );
       };
       if (!m) bad();
       const [range = '', step] = [m![1], m![2]];

@@ -58,7 +58,28 @@ async function selected(sink: Pick<JsonlEvidenceSink<EvidenceContent>, 'records'
   return out;
 }
 
-const CSV_COLUMNS = ['seq', 'recordedAt', 'kind', 'workflowId', 'runId', 'ccs', 'jobId', 'jobRunId', 'startTime', 'endTime', 'status', 'outcome', 'exception', 'requestedBy', 'scheduleId', 'pipelineWorkflowId', 'startedByIdentity', 'workerVersion', 'hash', 'prevHash'] as const;
+const CSV_COLUMNS = [
+  'seq',
+  'recordedAt',
+  'kind',
+  'workflowId',
+  'runId',
+  'ccs',
+  'jobId',
+  'jobRunId',
+  'startTime',
+  'endTime',
+  'status',
+  'outcome',
+  'exception',
+  'requestedBy',
+  'scheduleId',
+  'pipelineWorkflowId',
+  'startedByIdentity',
+  'workerVersion',
+  'hash',
+  'prevHash',
+] as const;
 
 function csvCell(value: unknown): string {
   let text: string;
@@ -73,13 +94,25 @@ function csvCell(value: unknown): string {
 
 export function toCsv(records: Sealed[]): string {
   const rows = records.map((r) => {
-    const flat: Record<string, unknown> = { ...r, requestedBy: r.startedBy.requestedBy, scheduleId: r.startedBy.scheduleId, pipelineWorkflowId: r.startedBy.pipelineWorkflowId, startedByIdentity: r.startedBy.identity };
+    const flat: Record<string, unknown> = {
+      ...r,
+      requestedBy: r.startedBy.requestedBy,
+      scheduleId: r.startedBy.scheduleId,
+      pipelineWorkflowId: r.startedBy.pipelineWorkflowId,
+      startedByIdentity: r.startedBy.identity,
+    };
     return CSV_COLUMNS.map((c) => csvCell(flat[c])).join(',');
   });
   return `${CSV_COLUMNS.join(',')}\n${rows.join('\n')}${rows.length ? '\n' : ''}`;
 }
 
-export async function evidence(verb: string | undefined, arg: string | undefined, o: EvidenceOptions, env: Record<string, string | undefined>, out: Out): Promise<number> {
+export async function evidence(
+  verb: string | undefined,
+  arg: string | undefined,
+  o: EvidenceOptions,
+  env: Record<string, string | undefined>,
+  out: Out,
+): Promise<number> {
   const databaseUrl = o.dir === undefined ? env.EVIDENCE_DATABASE_URL : undefined;
   const dir = databaseUrl ? 'the PostgreSQL sink (EVIDENCE_DATABASE_URL)' : resolve(o.dir ?? env.EVIDENCE_DIR ?? 'evidence');
   const sink = databaseUrl ? new PostgresEvidenceSink<EvidenceContent>(databaseUrl) : new JsonlEvidenceSink<EvidenceContent>(dir);
@@ -93,14 +126,32 @@ export async function evidence(verb: string | undefined, arg: string | undefined
 /** Where records are read from: the JSON Lines directory or PostgreSQL. */
 type Source = Pick<JsonlEvidenceSink<EvidenceContent>, 'records' | 'verify'>;
 
-async function command(verb: string | undefined, arg: string | undefined, o: EvidenceOptions, sink: Source, dir: string, out: Out): Promise<number> {
+async function command(
+  verb: string | undefined,
+  arg: string | undefined,
+  o: EvidenceOptions,
+  sink: Source,
+  dir: string,
+  out: Out,
+): Promise<number> {
   switch (verb) {
     case 'list': {
       const records = await selected(sink, o);
       if (o.json) out.write(`${JSON.stringify(records, null, 2)}\n`);
       else if (records.length === 0) out.write(`no evidence records in ${dir}${o.since || o.job || o.status ? ' match' : ''}\n`);
       else {
-        const rows = records.map((r) => [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-'].map(printable));
+        const rows = records.map((r) =>
+          [
+            String(r.seq),
+            r.recordedAt,
+            r.kind,
+            r.workflowId,
+            r.jobId ?? '-',
+            r.status,
+            r.outcome,
+            r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-',
+          ].map(printable),
+        );
         out.write(`${table(['SEQ', 'RECORDED', 'KIND', 'WORKFLOW ID', 'JOB ID', 'STATUS', 'OUTCOME', 'STARTED BY'], rows)}\n`);
       }
       return ExitCode.ok;
@@ -123,28 +174,45 @@ async function command(verb: string | undefined, arg: string | undefined, o: Evi
         throw new CliError((err as Error).message);
       }
       const archived = after && anchors.find((a) => a.seq <= after.seq);
-      if (archived) throw new CliError(`--anchor ${archived.seq} is in the archived part (up to --after ${after!.seq}): verify it against the archive`);
+      if (archived)
+        throw new CliError(`--anchor ${archived.seq} is in the archived part (up to --after ${after!.seq}): verify it against the archive`);
       const result = await sink.verify(anchors, after);
       if (result.broken) {
-        out.write(o.json ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n` : `evidence chain in ${printable(dir)} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${printable(result.broken.detail)}\n`);
+        out.write(
+          o.json
+            ? `${JSON.stringify({ ok: false, dir, ...result }, null, 2)}\n`
+            : `evidence chain in ${printable(dir)} is BROKEN at record ${result.broken.position} (${result.broken.reason}): ${printable(result.broken.detail)}\n`,
+        );
         return ExitCode.failed;
       }
       // The head as SEQ:HASH: written down elsewhere, it is what a later `verify --anchor` checks.
       const head = `${result.lastSeq}:${result.lastHash}`;
       const anchored = `${after ? `, after archived record ${after.seq}` : ''}${anchors.length ? `; ${anchors.length} anchor(s) found` : ''}`;
-      const skipped = result.unreadable ? `; ${result.unreadable} unreadable line(s) skipped, the first at position ${result.firstUnreadable} (a write cut short by a crash, or text that is no record: it hides nothing, the links around it hold)` : '';
-      out.write(o.json ? `${JSON.stringify({ ok: true, dir, head, anchors: anchors.length, ...result }, null, 2)}\n` : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${head}${anchored}${skipped}\n`);
+      const skipped = result.unreadable
+        ? `; ${result.unreadable} unreadable line(s) skipped, the first at position ${result.firstUnreadable} (a write cut short by a crash, or text that is no record: it hides nothing, the links around it hold)`
+        : '';
+      out.write(
+        o.json
+          ? `${JSON.stringify({ ok: true, dir, head, anchors: anchors.length, ...result }, null, 2)}\n`
+          : `evidence chain in ${dir} is intact: ${result.count} record(s), head ${head}${anchored}${skipped}\n`,
+      );
       return ExitCode.ok;
     }
     case 'export': {
       const format = o.format ?? 'json';
-      if (format !== 'json' && format !== 'csv' && format !== 'html') throw new CliError(`--format must be json, csv or html; got ${JSON.stringify(format)}`);
+      if (format !== 'json' && format !== 'csv' && format !== 'html')
+        throw new CliError(`--format must be json, csv or html; got ${JSON.stringify(format)}`);
       if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv|html --out FILE');
       const records = await selected(sink, o);
       if (format === 'html') {
         const pages = records
           .filter((r) => r.kind === 'pipeline' && r.pipeline)
-          .map((r) => ({ workflowId: r.workflowId, report: r.pipeline!, generatedAt: new Date().toISOString(), source: `evidence record ${r.seq}, ${r.hash.slice(0, 16)}…` }));
+          .map((r) => ({
+            workflowId: r.workflowId,
+            report: r.pipeline!,
+            generatedAt: new Date().toISOString(),
+            source: `evidence record ${r.seq}, ${r.hash.slice(0, 16)}…`,
+          }));
         writeFileSync(o.out, renderReportPage(`CCS scan evidence (${pages.length} pipeline run(s))`, pages));
       } else writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
       out.write(`exported ${records.length} record(s) as ${format} to ${o.out}\n`);
@@ -174,14 +242,44 @@ prints the head as SEQ:HASH: keep it elsewhere (a ticket, another system) and pa
 --anchor, which also finds the newest records removed (a shorter chain is valid in itself). --after
 starts at the record following an archived head (older month files moved away after a passing verify).`,
   flags: [
-    { name: 'dir', type: 'string', value: 'DIR', help: 'the evidence directory (default EVIDENCE_DIR or ./evidence; given, it is read instead of EVIDENCE_DATABASE_URL)' },
+    {
+      name: 'dir',
+      type: 'string',
+      value: 'DIR',
+      help: 'the evidence directory (default EVIDENCE_DIR or ./evidence; given, it is read instead of EVIDENCE_DATABASE_URL)',
+    },
     { name: 'since', type: 'string', value: '30d', verbs: ['list', 'export'], help: 'only records of this long ago or later' },
-    { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['list', 'export'], help: 'only records of this job (or pipelines that ran it)' },
+    {
+      name: 'job',
+      type: 'string',
+      value: 'JOB_ID',
+      verbs: ['list', 'export'],
+      help: 'only records of this job (or pipelines that ran it)',
+    },
     { name: 'status', type: 'string', value: 'STATUS', verbs: ['list', 'export'], help: 'only records of this final status, e.g. Faulted' },
     { name: 'json', type: 'boolean', verbs: ['list', 'verify'], help: 'machine-readable output' },
-    { name: 'anchor', type: 'string', multiple: true, value: 'SEQ:HASH', verbs: ['verify'], help: 'a head written down earlier: verify fails when it is no longer in the chain' },
-    { name: 'after', type: 'string', value: 'SEQ:HASH', verbs: ['verify'], help: 'the head of archived records: verify starts at the record after it' },
-    { name: 'format', type: 'string', value: 'json|csv|html', verbs: ['export'], help: 'the file format (default json; html: the pipeline runs as report pages)' },
+    {
+      name: 'anchor',
+      type: 'string',
+      multiple: true,
+      value: 'SEQ:HASH',
+      verbs: ['verify'],
+      help: 'a head written down earlier: verify fails when it is no longer in the chain',
+    },
+    {
+      name: 'after',
+      type: 'string',
+      value: 'SEQ:HASH',
+      verbs: ['verify'],
+      help: 'the head of archived records: verify starts at the record after it',
+    },
+    {
+      name: 'format',
+      type: 'string',
+      value: 'json|csv|html',
+      verbs: ['export'],
+      help: 'the file format (default json; html: the pipeline runs as report pages)',
+    },
     { name: 'out', type: 'string', value: 'FILE', verbs: ['export'], help: 'the file to write (required)' },
   ],
   examples: [

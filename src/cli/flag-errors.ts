@@ -39,7 +39,12 @@ export function flagError(err: unknown, flags: FieldFlags, field = fieldOf(err))
  * about the field just added, whatever its message says, so it is reported under that field's flag.
  * Then validates the whole input and returns what `validate` returns for it. Throws `CliError`.
  */
-export function checkedByField<I extends object, R>(input: I, order: readonly (keyof I & string)[], validate: (input: I) => R, flags: FieldFlags): R {
+export function checkedByField<I extends object, R>(
+  input: I,
+  order: readonly (keyof I & string)[],
+  validate: (input: I) => R,
+  flags: FieldFlags,
+): R {
   const partial: Partial<I> = {};
   for (const field of order) {
     if (input[field] === undefined) continue;

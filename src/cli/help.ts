@@ -12,7 +12,9 @@ export function flagLines(flags: readonly FlagSpec[]): string[] {
   return flags.map((f) => {
     const label = flagLabel(f);
     const help = `${f.verbs ? `(${f.verbs.join(', ')}) ` : ''}${f.help}${f.multiple ? '; may be repeated' : ''}`;
-    return label.length < FLAG_COLUMN - 2 ? `  ${label.padEnd(FLAG_COLUMN - 2)}${help}` : `  ${label}\n  ${' '.repeat(FLAG_COLUMN - 2)}${help}`;
+    return label.length < FLAG_COLUMN - 2
+      ? `  ${label.padEnd(FLAG_COLUMN - 2)}${help}`
+      : `  ${label}\n  ${' '.repeat(FLAG_COLUMN - 2)}${help}`;
   });
 }
 

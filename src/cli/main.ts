@@ -23,7 +23,12 @@ function errorText(e: unknown): string {
 }
 
 /** Runs the CLI; returns the exit code. Never calls process.exit: the entry point sets process.exitCode. */
-export async function main(argv: string[], env: Record<string, string | undefined>, out: Out, err: (text: string) => void): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  out: Out,
+  err: (text: string) => void,
+): Promise<number> {
   let parsed: ParsedCommandLine;
   try {
     parsed = parseCommandLine(argv, COMMANDS);

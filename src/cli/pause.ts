@@ -12,7 +12,11 @@ import { signalRunning } from './workflow-calls';
 export function pauseInput(flags: FlagValues, nowMs = Date.now()): PauseInput {
   const reason = flags.string('reason');
   const until = untilFrom(flags.string('until'), nowMs);
-  const input: PauseInput = { ...(reason ? { reason } : {}), ...(until ? { until } : {}), ...(flags.boolean('hold-deadline') ? { holdDeadline: true } : {}) };
+  const input: PauseInput = {
+    ...(reason ? { reason } : {}),
+    ...(until ? { until } : {}),
+    ...(flags.boolean('hold-deadline') ? { holdDeadline: true } : {}),
+  };
   try {
     pauseFrom(input, nowMs);
   } catch (err) {
@@ -36,17 +40,27 @@ nothing more reaches CCS), does not abort its run, and shows phase paused and Cc
 pipeline starts no new stage or job and pauses its running jobs. A cancel while paused still aborts.`,
   flags: [
     { name: 'reason', type: 'string', value: 'TEXT', help: 'why, shown by status (at most 500 characters)' },
-    { name: 'until', type: 'string', value: '2h|ISO_TIME', help: 'resume by itself after this duration or at this time (default: until ccs-jobs resume)' },
+    {
+      name: 'until',
+      type: 'string',
+      value: '2h|ISO_TIME',
+      help: 'resume by itself after this duration or at this time (default: until ccs-jobs resume)',
+    },
     { name: 'hold-deadline', type: 'boolean', help: "stop the run's timeout clock while paused (default: deadlines keep counting)" },
   ],
-  examples: ['ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h', 'ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline'],
+  examples: [
+    'ccs-jobs pause ccs-job-0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --reason "CCS patching CHG0012345" --until 2h',
+    'ccs-jobs pause ccs-pipeline-nightly-scan --hold-deadline',
+  ],
   async run({ args, flags, out, cli }) {
     const workflowId = workflowIdOf(args, 'pause');
     const input = pauseInput(flags);
     const { description } = await signalRunning(await cli(), workflowId, pauseSignal, [input], { verb: 'pause' });
     const id = printable(workflowId);
     const what = description.type === WorkflowName.runCcsPipeline ? 'no CCS request and no new job' : 'no CCS request';
-    out.write(`pause requested for ${id}: ${what} until ${input.until ? `${input.until} or ` : ''}ccs-jobs resume ${id}; the run is not aborted${input.holdDeadline ? '; its deadline is held' : ''}\n`);
+    out.write(
+      `pause requested for ${id}: ${what} until ${input.until ? `${input.until} or ` : ''}ccs-jobs resume ${id}; the run is not aborted${input.holdDeadline ? '; its deadline is held' : ''}\n`,
+    );
     return ExitCode.ok;
   },
 };

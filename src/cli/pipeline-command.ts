@@ -33,7 +33,13 @@ stage, listing the candidates.`,
   flags: [
     { name: 'wait', type: 'boolean', verbs: ['run'], help: 'follow the pipeline until it ends; exit 0 when Completed, non-zero otherwise' },
     { name: 'id', type: 'string', value: 'WORKFLOW_ID', verbs: ['run'], help: 'the workflow id (default ccs-pipeline-<name as a slug>)' },
-    { name: 'requested-by', type: 'string', value: 'TEXT', verbs: ['run'], help: "who asks, for the evidence record, unless the file says (default $USER)" },
+    {
+      name: 'requested-by',
+      type: 'string',
+      value: 'TEXT',
+      verbs: ['run'],
+      help: 'who asks, for the evidence record, unless the file says (default $USER)',
+    },
     { name: 'json', type: 'boolean', verbs: ['run'], help: 'machine-readable output' },
   ],
   examples: ['ccs-jobs pipeline validate scans/nightly.yaml', 'ccs-jobs pipeline run scans/nightly.yaml --wait'],
@@ -53,9 +59,14 @@ stage, listing the candidates.`,
     const json = flags.boolean('json');
     const wait = flags.boolean('wait');
     const c = await cli();
-    const started = await startOrAttach(c, WorkflowName.runCcsPipeline, flags.string('id') ?? pipelineWorkflowId(definition.name), [definition]);
+    const started = await startOrAttach(c, WorkflowName.runCcsPipeline, flags.string('id') ?? pipelineWorkflowId(definition.name), [
+      definition,
+    ]);
     const { workflowId, attached } = started;
-    if (!json) out.write(`${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsPipeline} ${printable(workflowId)}: ${shape}, ${jobs} job(s)\n`);
+    if (!json)
+      out.write(
+        `${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsPipeline} ${printable(workflowId)}: ${shape}, ${jobs} job(s)\n`,
+      );
     else if (!wait) out.write(`${JSON.stringify({ workflowId, attached })}\n`);
     return wait ? waitForPipeline(started.handle, c.client, out, json, started.startTime) : ExitCode.ok;
   },

@@ -16,11 +16,15 @@ export function loadPipelineFile(path: string): PipelineDefinition {
     // JSON is YAML, but JSON.parse gives the better message for a .json file.
     data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
   } catch (err) {
-    throw new CliError(`pipeline file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new CliError(
+      `pipeline file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   const problems = pipelineProblems(data);
   if (problems.length > 0) {
-    throw new CliError(`pipeline file ${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`);
+    throw new CliError(
+      `pipeline file ${path} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+    );
   }
   return data as PipelineDefinition;
 }

@@ -82,18 +82,26 @@ function messageNotes(s: RunCcsJobStatus, seen: number, indent: string): string[
   const fresh = (s.messages ?? []).filter((m) => m.seq > seen);
   if (fresh.length === 0) return [];
   const skipped = fresh[0]!.seq - seen - 1;
-  return [...(skipped > 0 ? [`${indent}(${skipped} earlier message(s) not shown)`] : []), ...fresh.map((m) => `${indent}${messageLine(m)}`)];
+  return [
+    ...(skipped > 0 ? [`${indent}(${skipped} earlier message(s) not shown)`] : []),
+    ...fresh.map((m) => `${indent}${messageLine(m)}`),
+  ];
 }
 
 function describeRun(r: RunCcsJobResult): string[] {
   const p = printable;
-  const lines = [`${p(r.status)}: job ${p(r.jobId)} run ${p(r.jobRunId)}`, `  started ${p(r.startTime) || '-'}  ended ${p(r.endTime) || '-'}  polls ${r.polls}${r.adopted ? '  (adopted an existing run)' : ''}`];
+  const lines = [
+    `${p(r.status)}: job ${p(r.jobId)} run ${p(r.jobRunId)}`,
+    `  started ${p(r.startTime) || '-'}  ended ${p(r.endTime) || '-'}  polls ${r.polls}${r.adopted ? '  (adopted an existing run)' : ''}`,
+  ];
   if (r.summary) lines.push(`  summary: ${p(r.summary)}`);
   if (r.customStatusText) lines.push(`  status text: ${p(r.customStatusText)}`);
   if (r.exception) lines.push(`  exception: ${p(r.exception)}`);
   for (const m of r.messages ?? []) lines.push(`  ${messageLine(m)}`);
-  if (r.late) lines.push(`  late: ran longer than expected (${formatDuration(r.late.expectedMs)}, ${p(r.late.basis)}) since ${p(r.late.since)}`);
-  if (r.cancelled) lines.push(`  cancelled by ${p(r.cancelled.by)}${r.cancelled.reason ? `: ${p(r.cancelled.reason)}` : ''} at ${p(r.cancelled.at)}`);
+  if (r.late)
+    lines.push(`  late: ran longer than expected (${formatDuration(r.late.expectedMs)}, ${p(r.late.basis)}) since ${p(r.late.since)}`);
+  if (r.cancelled)
+    lines.push(`  cancelled by ${p(r.cancelled.by)}${r.cancelled.reason ? `: ${p(r.cancelled.reason)}` : ''} at ${p(r.cancelled.at)}`);
   return lines;
 }
 
@@ -137,7 +145,11 @@ function reportFailure(err: unknown, out: Out, json: boolean, describe: (details
   let cause = err.cause;
   while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = cause.cause;
   if (cause instanceof CancelledFailure) {
-    out.write(json ? `${JSON.stringify({ error: { type: 'Cancelled', message: cause.message } })}\n` : 'Cancelled: the workflow was cancelled; its CCS run was aborted\n');
+    out.write(
+      json
+        ? `${JSON.stringify({ error: { type: 'Cancelled', message: cause.message } })}\n`
+        : 'Cancelled: the workflow was cancelled; its CCS run was aborted\n',
+    );
     return ExitCode.aborted;
   }
   const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
@@ -146,7 +158,8 @@ function reportFailure(err: unknown, out: Out, json: boolean, describe: (details
   if (json) out.write(`${JSON.stringify({ error: { type, message }, ...(details ? { details } : {}) }, null, 2)}\n`);
   else {
     out.write(`${printable(type)}: ${printable(message)}\n`);
-    if (details && typeof details === 'object' && ('jobRunId' in details || 'stages' in details)) out.write(`${describe(details).join('\n')}\n`);
+    if (details && typeof details === 'object' && ('jobRunId' in details || 'stages' in details))
+      out.write(`${describe(details).join('\n')}\n`);
   }
   return EXIT_BY_TYPE[type] ?? ExitCode.error;
 }
@@ -154,18 +167,25 @@ function reportFailure(err: unknown, out: Out, json: boolean, describe: (details
 /** The pipeline report as text, with the live CCS status of each running job when `client` is given. */
 export async function pipelineText(report: PipelineReport, client?: Client): Promise<string[]> {
   const p = printable;
-  const lines = [`pipeline ${p(report.name)}: ${p(report.status)} (started ${p(report.startedAt)}${report.endedAt ? `, ended ${p(report.endedAt)}` : ''})`];
+  const lines = [
+    `pipeline ${p(report.name)}: ${p(report.status)} (started ${p(report.startedAt)}${report.endedAt ? `, ended ${p(report.endedAt)}` : ''})`,
+  ];
   for (const [i, stage] of report.stages.entries()) {
     lines.push(`  stage ${i + 1} ${p(stage.name)}: ${p(stage.state)}`);
     for (const job of stage.jobs) {
       let live = '';
       if (client && job.state === 'running') {
-        const s = await client.workflow.getHandle(job.workflowId).query(statusQuery).catch(() => undefined);
+        const s = await client.workflow
+          .getHandle(job.workflowId)
+          .query(statusQuery)
+          .catch(() => undefined);
         live = ccsStatusText(s?.status, s?.customStatusText);
       }
       const status = live || (job.status ? p(job.status) : '');
       const times = job.startTime ? ` · ${p(job.startTime)} → ${job.endTime ? p(job.endTime) : '…'}` : '';
-      lines.push(`    ${p(job.jobId)}  ${p(job.state)}${status ? ` · ${status}` : ''}${job.jobRunId ? ` · run ${p(job.jobRunId)}` : ''}${times}`);
+      lines.push(
+        `    ${p(job.jobId)}  ${p(job.state)}${status ? ` · ${status}` : ''}${job.jobRunId ? ` · run ${p(job.jobRunId)}` : ''}${times}`,
+      );
       if (job.error) lines.push(`      ${p(job.error.type)}: ${p(job.error.message)}`);
       for (const m of job.messages ?? []) lines.push(`      ${messageLine(m)}`);
     }
@@ -190,7 +210,13 @@ export async function waitForPipeline(handle: WorkflowHandle, client: Client, ou
       const jobs = await Promise.all(
         stage.jobs.map(async (j) => {
           const since = seen.get(j.workflowId) ?? 0;
-          const s = j.state === 'running' ? await client.workflow.getHandle(j.workflowId).query(statusQuery, { messagesSince: since }).catch(() => undefined) : undefined;
+          const s =
+            j.state === 'running'
+              ? await client.workflow
+                  .getHandle(j.workflowId)
+                  .query(statusQuery, { messagesSince: since })
+                  .catch(() => undefined)
+              : undefined;
           if (s) {
             const fresh = messageNotes(s, since, `  ${printable(j.jobId.slice(0, 8))} `);
             notes.push(...fresh);
@@ -199,7 +225,10 @@ export async function waitForPipeline(handle: WorkflowHandle, client: Client, ou
           return `${printable(j.jobId.slice(0, 8))} ${s?.phase === 'paused' ? 'paused' : printable(s?.status ?? j.status ?? j.state)}`;
         }),
       );
-      return { text: `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${printable(stage.name)}: ${jobs.join(', ')}${report.paused ? ' · PAUSED' : ''}`, notes };
+      return {
+        text: `[${elapsed(startedAt)}] stage ${report.stages.indexOf(stage) + 1}/${report.stages.length} ${printable(stage.name)}: ${jobs.join(', ')}${report.paused ? ' · PAUSED' : ''}`,
+        notes,
+      };
     });
   }
   try {

@@ -22,7 +22,8 @@ function reportOfFailure(err: unknown): PipelineReport | undefined {
 async function pipelineReportOf(cli: Cli, workflowId: string): Promise<PipelineReport> {
   const handle = cli.client.workflow.getHandle(workflowId);
   const d = await handle.describe().catch(notFound(workflowId, cli.namespace));
-  if (d.type !== WorkflowName.runCcsPipeline) throw new CliError(`workflow ${printable(workflowId)} is a ${printable(d.type)}, not a pipeline; ccs-jobs report draws pipelines`);
+  if (d.type !== WorkflowName.runCcsPipeline)
+    throw new CliError(`workflow ${printable(workflowId)} is a ${printable(d.type)}, not a pipeline; ccs-jobs report draws pipelines`);
   if (d.status.name === 'RUNNING') return handle.query(pipelineStatusQuery);
   try {
     return (await handle.result()) as PipelineReport;

@@ -80,7 +80,11 @@ async function resolveJobName(cli: Cli, name: string, ccs: string | undefined, o
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const root = rootCause(err);
-      throw new CliError(root instanceof TimeoutFailure ? `no worker on task queue ${cli.taskQueue} resolved the job name within 3 minutes; is a worker running?` : printable(root.message));
+      throw new CliError(
+        root instanceof TimeoutFailure
+          ? `no worker on task queue ${cli.taskQueue} resolved the job name within 3 minutes; is a worker running?`
+          : printable(root.message),
+      );
     }
     throw err;
   }
@@ -92,7 +96,10 @@ async function startJob(cli: Cli, input: RunCcsJobInput, flags: FlagValues, out:
   const started = await startOrAttach(cli, WorkflowName.runCcsJob, flags.string('id') ?? jobWorkflowId(input.jobId), [input]);
   const { workflowId, runId, attached } = started;
   if (json && !wait) out.write(`${JSON.stringify({ workflowId, runId, attached })}\n`);
-  else if (!json) out.write(`${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsJob} ${printable(workflowId)} (run ${runId}) on task queue ${printable(cli.taskQueue)}\n`);
+  else if (!json)
+    out.write(
+      `${attached ? 'attached to the running' : 'started'} ${WorkflowName.runCcsJob} ${printable(workflowId)} (run ${runId}) on task queue ${printable(cli.taskQueue)}\n`,
+    );
   return wait ? waitForJob(started.handle, out, json, started.startTime) : ExitCode.ok;
 }
 
@@ -106,17 +113,42 @@ export const runCommand: CommandSpec = {
   description: `Starts runCcsJob for the CCS job. The workflow id defaults to ccs-job-<JobID>: running a job that is
 already being orchestrated attaches to that workflow instead of starting a second run.`,
   flags: [
-    { name: 'name', type: 'string', value: 'NAME', help: "the job's exact name in CCS instead of its JobID: resolved once, by a worker (it holds the CCS credentials), before anything starts; exactly one job of that name, else an error listing them" },
+    {
+      name: 'name',
+      type: 'string',
+      value: 'NAME',
+      help: "the job's exact name in CCS instead of its JobID: resolved once, by a worker (it holds the CCS credentials), before anything starts; exactly one job of that name, else an error listing them",
+    },
     { name: 'wait', type: 'boolean', help: 'follow the run until it ends; exit 0 when Completed, non-zero otherwise' },
-    { name: 'ccs', type: 'string', value: 'SERVER', help: "the CCS server that runs the job, by its name in the worker's CCS_SERVERS_FILE (default: default)" },
+    {
+      name: 'ccs',
+      type: 'string',
+      value: 'SERVER',
+      help: "the CCS server that runs the job, by its name in the worker's CCS_SERVERS_FILE (default: default)",
+    },
     { name: 'poll', type: 'string', value: '30s', help: 'first wait between status reads (at least 1s)' },
     { name: 'max-poll', type: 'string', value: '5m', help: 'longest wait between status reads' },
     { name: 'timeout', type: 'string', value: '8h', help: 'abort the run and fail when it takes longer' },
-    { name: 'if-running', type: 'string', value: 'fail|attach', help: 'attach: follow a run of the job that is already executing instead of failing (default fail)' },
-    { name: 'expect', type: 'string', value: '45m|auto', help: "flag the run LATE (status, CcsLate, a metric, one WARN log) when it takes longer than this; auto: the p95 of the job's last completed runs × --expect-factor; never aborts" },
+    {
+      name: 'if-running',
+      type: 'string',
+      value: 'fail|attach',
+      help: 'attach: follow a run of the job that is already executing instead of failing (default fail)',
+    },
+    {
+      name: 'expect',
+      type: 'string',
+      value: '45m|auto',
+      help: "flag the run LATE (status, CcsLate, a metric, one WARN log) when it takes longer than this; auto: the p95 of the job's last completed runs × --expect-factor; never aborts",
+    },
     { name: 'expect-factor', type: 'string', value: '1.5', help: 'the margin over the p95 for --expect auto (default 1.5)' },
     { name: 'id', type: 'string', value: 'WORKFLOW_ID', help: 'the workflow id (default ccs-job-<JobID>)' },
-    { name: 'requested-by', type: 'string', value: 'TEXT', help: 'who asks, for the evidence record (default $USER; at most 200 characters)' },
+    {
+      name: 'requested-by',
+      type: 'string',
+      value: 'TEXT',
+      help: 'who asks, for the evidence record (default $USER; at most 200 characters)',
+    },
     { name: 'json', type: 'boolean', help: 'machine-readable output' },
   ],
   examples: [

@@ -33,7 +33,8 @@ export interface CreateScheduleOptions {
 
 /** Everything about a schedule is checked here, before Temporal is contacted. */
 export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions) {
-  if (!name || !/^[\w.-]{1,200}$/.test(name)) throw new CliError(`schedule name must be 1-200 letters, digits, '.', '-' or '_'; got ${JSON.stringify(name ?? '')}`);
+  if (!name || !/^[\w.-]{1,200}$/.test(name))
+    throw new CliError(`schedule name must be 1-200 letters, digits, '.', '-' or '_'; got ${JSON.stringify(name ?? '')}`);
   if (!o.cron) throw new CliError('--cron is required, e.g. --cron "0 2 * * *"');
   const cron = validateCron(o.cron);
   if (Boolean(o.job) === Boolean(o.pipeline)) throw new CliError('give exactly one of --job <JobID> and --pipeline <file>');
@@ -51,7 +52,14 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
     ? {
         workflowType: WorkflowName.runCcsJob,
         workflowId: jobWorkflowId(requireGuid('--job', o.job)),
-        args: [checkedByField({ jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) }, ['jobId', 'pollInterval', 'timeout'], checkedRunCcsJobInput, SCHEDULED_JOB_FLAGS)],
+        args: [
+          checkedByField(
+            { jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) },
+            ['jobId', 'pollInterval', 'timeout'],
+            checkedRunCcsJobInput,
+            SCHEDULED_JOB_FLAGS,
+          ),
+        ],
       }
     : (() => {
         const definition = loadPipelineFile(o.pipeline!);
@@ -72,7 +80,8 @@ export async function createSchedule(cli: Cli, name: string | undefined, o: Crea
       memo: { createdBy: 'ccs-jobs', cron: spec.cron },
     });
   } catch (err) {
-    if ((err as Error).name === 'ScheduleAlreadyRunning') throw new CliError(`a schedule named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
+    if ((err as Error).name === 'ScheduleAlreadyRunning')
+      throw new CliError(`a schedule named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
     throw err;
   }
   return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}`;
@@ -94,7 +103,13 @@ export async function listSchedules(cli: Cli): Promise<string> {
   const rows: string[][] = [];
   for await (const s of cli.client.schedule.list()) {
     const d = await cli.client.schedule.getHandle(s.scheduleId).describe();
-    rows.push([printable(s.scheduleId), printable(target(d)), printable(cronOf(d)), d.state.paused ? 'paused' : 'active', d.info.nextActionTimes[0]?.toISOString() ?? '-']);
+    rows.push([
+      printable(s.scheduleId),
+      printable(target(d)),
+      printable(cronOf(d)),
+      d.state.paused ? 'paused' : 'active',
+      d.info.nextActionTimes[0]?.toISOString() ?? '-',
+    ]);
   }
   return rows.length ? table(['NAME', 'STARTS', 'CRON', 'STATE', 'NEXT RUN'], rows) : 'no schedules';
 }
@@ -127,11 +142,19 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
   };
   if (json) return JSON.stringify(summary, null, 2);
   return Object.entries(summary)
-    .map(([k, v]) => `${k.padEnd(16)} ${printable(Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-'))}`)
+    .map(
+      ([k, v]) =>
+        `${k.padEnd(16)} ${printable(Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-'))}`,
+    )
     .join('\n');
 }
 
-export async function changeSchedule(cli: Cli, verb: 'pause' | 'unpause' | 'trigger' | 'delete', name: string | undefined, note?: string): Promise<string> {
+export async function changeSchedule(
+  cli: Cli,
+  verb: 'pause' | 'unpause' | 'trigger' | 'delete',
+  name: string | undefined,
+  note?: string,
+): Promise<string> {
   const { handle, description } = await handleOf(cli, name);
   if (verb === 'pause') await handle.pause(note ?? 'paused with ccs-jobs');
   if (verb === 'unpause') await handle.unpause(note ?? 'unpaused with ccs-jobs');
@@ -140,7 +163,12 @@ export async function changeSchedule(cli: Cli, verb: 'pause' | 'unpause' | 'trig
   if (verb === 'trigger') await handle.trigger(description.policies.overlap);
   if (verb === 'delete') await handle.delete();
   const shown = printable(name);
-  return { pause: `paused schedule ${shown}`, unpause: `unpaused schedule ${shown}`, trigger: `triggered schedule ${shown} now`, delete: `deleted schedule ${shown}` }[verb];
+  return {
+    pause: `paused schedule ${shown}`,
+    unpause: `unpaused schedule ${shown}`,
+    trigger: `triggered schedule ${shown} now`,
+    delete: `deleted schedule ${shown}`,
+  }[verb];
 }
 
 const SCHEDULE_VERBS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
@@ -159,9 +187,21 @@ trigger follows the schedule's overlap policy: with the default skip, a trigger 
   flags: [
     { name: 'cron', type: 'string', value: '"0 2 * * *"', verbs: ['create'], help: 'when, five cron fields or an @-macro (required)' },
     { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['create'], help: 'start runCcsJob for this job' },
-    { name: 'pipeline', type: 'string', value: 'FILE', verbs: ['create'], help: 'start runCcsPipeline from this file (read and checked now)' },
+    {
+      name: 'pipeline',
+      type: 'string',
+      value: 'FILE',
+      verbs: ['create'],
+      help: 'start runCcsPipeline from this file (read and checked now)',
+    },
     { name: 'timezone', type: 'string', value: 'ZONE', verbs: ['create'], help: 'the IANA time zone of the cron (default UTC)' },
-    { name: 'overlap', type: 'string', value: 'skip|buffer-one|allow', verbs: ['create'], help: 'when the previous run still goes (default skip)' },
+    {
+      name: 'overlap',
+      type: 'string',
+      value: 'skip|buffer-one|allow',
+      verbs: ['create'],
+      help: 'when the previous run still goes (default skip)',
+    },
     { name: 'catchup-window', type: 'string', value: '1h', verbs: ['create'], help: 'how late a missed run may still start (at least 1m)' },
     { name: 'poll', type: 'string', value: '30s', verbs: ['create'], help: "the job's first wait between status reads" },
     { name: 'timeout', type: 'string', value: '8h', verbs: ['create'], help: "the job's timeout" },

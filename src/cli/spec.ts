@@ -71,7 +71,8 @@ type ParseOptions = Record<string, { type: 'string' | 'boolean'; multiple?: bool
 
 function parseOptions(flags: readonly FlagSpec[]): ParseOptions {
   const options: ParseOptions = {};
-  for (const f of flags) options[f.name] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+  for (const f of flags)
+    options[f.name] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   return options;
 }
 
@@ -137,7 +138,12 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   let values: Parsed;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: parseOptions(allFlags(commands)), allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: parseOptions(allFlags(commands)),
+      allowPositionals: true,
+      strict: true,
+    }));
   } catch (e) {
     throw new CliError(`${(e as Error).message.split('\n')[0]} (see ccs-jobs --help)`);
   }
@@ -151,8 +157,16 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const foreign = Object.keys(values).find((k) => values[k] !== undefined && !allowed.some((f) => f.name === k));
   if (foreign !== undefined) {
     const own = allowed.filter((f) => !GLOBAL_FLAGS.includes(f)).map((f) => `--${f.name}`);
-    throw new CliError(`${where} does not take --${foreign}; ${own.length ? `its options: ${own.join(', ')}` : 'it has no options of its own'} (see ccs-jobs ${command.name} --help)`);
+    throw new CliError(
+      `${where} does not take --${foreign}; ${own.length ? `its options: ${own.join(', ')}` : 'it has no options of its own'} (see ccs-jobs ${command.name} --help)`,
+    );
   }
   // The handler may read any flag of its command: those its verb does not take were refused above.
-  return { command, unknownCommand: undefined, args, flags: valuesOf(values, [...GLOBAL_FLAGS, ...command.flags], `ccs-jobs ${where}`), help };
+  return {
+    command,
+    unknownCommand: undefined,
+    args,
+    flags: valuesOf(values, [...GLOBAL_FLAGS, ...command.flags], `ccs-jobs ${where}`),
+    help,
+  };
 }

@@ -22,12 +22,18 @@ function statusDetailLines(s: RunCcsJobStatus): string[] {
     s.expected ? `expected to take ${formatDuration(s.expected.ms)} (${p(s.expected.basis)}), by ${p(s.expected.endBy)}` : '',
     s.paused ? pausedLine(s.paused) : '',
     s.late ? `LATE since ${p(s.late.since)}: longer than expected; still followed (the timeout, if any, is the hard limit)` : '',
-    s.attention ? `needs attention since ${p(s.attention.since)}: ${p(s.attention.type)}: ${p(s.attention.message)}\n  (the run is still followed; the read is retried until the cause is fixed)` : '',
+    s.attention
+      ? `needs attention since ${p(s.attention.since)}: ${p(s.attention.type)}: ${p(s.attention.message)}\n  (the run is still followed; the read is retried until the cause is fixed)`
+      : '',
   ].filter(Boolean);
 }
 
 /** A job workflow's status as text: its id and workflow status, the progress line, the details. */
-export function jobStatusText(workflowId: string, d: Pick<WorkflowExecutionDescription, 'status' | 'startTime'>, s: RunCcsJobStatus): string {
+export function jobStatusText(
+  workflowId: string,
+  d: Pick<WorkflowExecutionDescription, 'status' | 'startTime'>,
+  s: RunCcsJobStatus,
+): string {
   return [`${p(workflowId)}  workflow ${d.status.name}`, jobLine(s, d.startTime), ...statusDetailLines(s)].map((l) => `${l}\n`).join('');
 }
 
@@ -37,13 +43,23 @@ async function showStatus(cli: Cli, workflowId: string | undefined, json: boolea
   const d = await handle.describe().catch(notFound(workflowId, cli.namespace));
   if (d.type === WorkflowName.runCcsPipeline) {
     const report = await handle.query(pipelineStatusQuery);
-    out.write(json ? `${JSON.stringify({ workflow: d.status.name, ...report }, null, 2)}\n` : `${(await pipelineText(report, cli.client)).join('\n')}\nworkflow ${d.status.name}\n`);
+    out.write(
+      json
+        ? `${JSON.stringify({ workflow: d.status.name, ...report }, null, 2)}\n`
+        : `${(await pipelineText(report, cli.client)).join('\n')}\nworkflow ${d.status.name}\n`,
+    );
     return ExitCode.ok;
   }
   const s = await handle.query(statusQuery).catch((err: unknown) => {
-    throw new CliError(`workflow ${p(workflowId)} (${d.status.name}) did not answer the status query: ${p((err as Error).message.split('\n')[0])}; is a worker running?`);
+    throw new CliError(
+      `workflow ${p(workflowId)} (${d.status.name}) did not answer the status query: ${p((err as Error).message.split('\n')[0])}; is a worker running?`,
+    );
   });
-  out.write(json ? `${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n` : jobStatusText(workflowId, d, s));
+  out.write(
+    json
+      ? `${JSON.stringify({ workflowId, workflow: d.status.name, startTime: d.startTime, ...s }, null, 2)}\n`
+      : jobStatusText(workflowId, d, s),
+  );
   return ExitCode.ok;
 }
 
@@ -69,13 +85,39 @@ async function list(cli: Cli, query: string, json: boolean, out: Out): Promise<n
   for await (const wf of cli.client.workflow.list({ query, pageSize: 100 })) {
     const sa = wf.searchAttributes as Record<string, string[] | undefined>;
     const first = (key: { name: string }): string | undefined => sa[key.name]?.[0];
-    const [jobId, jobRunId, ccsStatus, attention] = [first(SearchAttribute.jobId), first(SearchAttribute.jobRunId), first(SearchAttribute.jobStatus), first(SearchAttribute.attention)];
-    rows.push([p(wf.workflowId), p(jobId) || '-', p(jobRunId) || '-', p(ccsStatus) || '-', p(attention) || '-', wf.status.name, elapsed(wf.startTime)]);
-    items.push({ workflowId: wf.workflowId, jobId, jobRunId, ccsStatus, ...(attention ? { attention } : {}), workflow: wf.status.name, startTime: wf.startTime });
+    const [jobId, jobRunId, ccsStatus, attention] = [
+      first(SearchAttribute.jobId),
+      first(SearchAttribute.jobRunId),
+      first(SearchAttribute.jobStatus),
+      first(SearchAttribute.attention),
+    ];
+    rows.push([
+      p(wf.workflowId),
+      p(jobId) || '-',
+      p(jobRunId) || '-',
+      p(ccsStatus) || '-',
+      p(attention) || '-',
+      wf.status.name,
+      elapsed(wf.startTime),
+    ]);
+    items.push({
+      workflowId: wf.workflowId,
+      jobId,
+      jobRunId,
+      ccsStatus,
+      ...(attention ? { attention } : {}),
+      workflow: wf.status.name,
+      startTime: wf.startTime,
+    });
     if (rows.length >= MAX_LISTED) break;
   }
   if (json) out.write(`${JSON.stringify(items, null, 2)}\n`);
-  else out.write(rows.length ? `${table(['WORKFLOW ID', 'JOB ID', 'JOB RUN ID', 'CCS STATUS', 'ATTENTION', 'WORKFLOW', 'AGE'], rows)}\n` : `no job workflows match ${p(query)}\n`);
+  else
+    out.write(
+      rows.length
+        ? `${table(['WORKFLOW ID', 'JOB ID', 'JOB RUN ID', 'CCS STATUS', 'ATTENTION', 'WORKFLOW', 'AGE'], rows)}\n`
+        : `no job workflows match ${p(query)}\n`,
+    );
   return ExitCode.ok;
 }
 
@@ -93,11 +135,18 @@ of any run that needs attention (still followed, but CCS refuses to show it: cre
     { name: 'all', type: 'boolean', help: 'closed workflows too' },
     { name: 'json', type: 'boolean', help: 'machine-readable output' },
   ],
-  examples: ['ccs-jobs list --attention', 'ccs-jobs list --status Executing', 'ccs-jobs list --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --all'],
+  examples: [
+    'ccs-jobs list --attention',
+    'ccs-jobs list --status Executing',
+    'ccs-jobs list --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --all',
+  ],
   async run({ flags, out, cli }) {
     let query: string;
     try {
-      query = jobListQuery({ all: flags.boolean('all'), attention: flags.boolean('attention'), status: flags.string('status'), jobId: flags.string('job') }, { status: '--status', jobId: '--job' });
+      query = jobListQuery(
+        { all: flags.boolean('all'), attention: flags.boolean('attention'), status: flags.string('status'), jobId: flags.string('job') },
+        { status: '--status', jobId: '--job' },
+      );
     } catch (err) {
       throw flagError(err, {});
     }

@@ -24,9 +24,17 @@ export interface Started {
  * right when the earlier run ends in between. Throws what `start` throws.
  */
 export async function startOrAttach(cli: Cli, workflowType: string, workflowId: string, args: unknown[]): Promise<Started> {
-  const before = await cli.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const before = await cli.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
   const askedAt = new Date();
-  const handle = await cli.client.workflow.start(workflowType, { taskQueue: cli.taskQueue, workflowId, args, workflowIdConflictPolicy: 'USE_EXISTING' });
+  const handle = await cli.client.workflow.start(workflowType, {
+    taskQueue: cli.taskQueue,
+    workflowId,
+    args,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
   const runId = handle.firstExecutionRunId;
   const attached = before?.status.name === 'RUNNING' && before.runId === runId;
   return { handle, workflowId, runId, attached, startTime: attached ? before.startTime : askedAt };
@@ -45,11 +53,21 @@ export interface SignalRunningOptions {
  * Returns the handle and the description (its type tells a job from a pipeline). Not retried:
  * a signal sent twice arrives twice.
  */
-export async function signalRunning<Args extends unknown[]>(cli: Cli, workflowId: string, signal: SignalDefinition<Args>, args: Args, o: SignalRunningOptions): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+export async function signalRunning<Args extends unknown[]>(
+  cli: Cli,
+  workflowId: string,
+  signal: SignalDefinition<Args>,
+  args: Args,
+  o: SignalRunningOptions,
+): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
   const handle = cli.client.workflow.getHandle(workflowId);
-  const description = o.missing ? await handle.describe().catch(() => undefined) : await handle.describe().catch(notFound(workflowId, cli.namespace));
+  const description = o.missing
+    ? await handle.describe().catch(() => undefined)
+    : await handle.describe().catch(notFound(workflowId, cli.namespace));
   if (description?.status.name !== 'RUNNING') {
-    throw new CliError(o.missing ? o.missing() : `workflow ${printable(workflowId)} is ${description?.status.name ?? 'gone'}, nothing to ${o.verb}`);
+    throw new CliError(
+      o.missing ? o.missing() : `workflow ${printable(workflowId)} is ${description?.status.name ?? 'gone'}, nothing to ${o.verb}`,
+    );
   }
   await handle.signal(signal, ...args);
   return { handle, description };

@@ -31,7 +31,9 @@ export function ensureChromium(log: (line: string) => void): ChromiumBinaries {
   const found = findChromium();
   if (found) return found;
   if (process.getuid?.() !== 0 || !executable('/usr/bin/apt-get')) {
-    throw new Error('Chromium and chromedriver not found: install them (Debian: apt-get install chromium chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN');
+    throw new Error(
+      'Chromium and chromedriver not found: install them (Debian: apt-get install chromium chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN',
+    );
   }
   const logTo = privateTempFile('chromium-install.log');
   const logFile = logTo.path;
@@ -40,7 +42,10 @@ export function ensureChromium(log: (line: string) => void): ChromiumBinaries {
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update'], { stdio: ['ignore', fd, fd], env });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'chromium-driver'], { stdio: ['ignore', fd, fd], env });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'chromium-driver'], {
+      stdio: ['ignore', fd, fd],
+      env,
+    });
   } catch {
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ');
     throw new Error(`installing chromium failed; the last lines of ${logFile}:\n  ${tail}`);

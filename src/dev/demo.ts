@@ -40,8 +40,18 @@ async function writeEvidence(stack: Stack, workflowId: string, say: (line: strin
   const reports = join(stack.evidenceDir, 'reports');
   mkdirSync(reports, { recursive: true });
   const html = join(reports, `${workflowId}.html`);
-  writeFileSync(html, renderPipelineReport({ workflowId, report: record.pipeline, generatedAt: new Date().toISOString(), source: `evidence record ${record.seq}` }));
-  say(`evidence: record ${record.seq} (sha256 ${record.hash.slice(0, 16)}…) in ${stack.evidenceDir}; check it with: npx ccs-jobs evidence verify --dir ${stack.evidenceDir}`);
+  writeFileSync(
+    html,
+    renderPipelineReport({
+      workflowId,
+      report: record.pipeline,
+      generatedAt: new Date().toISOString(),
+      source: `evidence record ${record.seq}`,
+    }),
+  );
+  say(
+    `evidence: record ${record.seq} (sha256 ${record.hash.slice(0, 16)}…) in ${stack.evidenceDir}; check it with: npx ccs-jobs evidence verify --dir ${stack.evidenceDir}`,
+  );
   say(`report: ${html}`);
 }
 
@@ -62,15 +72,24 @@ async function demo(): Promise<number> {
   const main = async (): Promise<number> => {
     stack = await startStack(say);
     if (stopping) return 130;
-    say(`\nrunning pipeline "${DEMO_PIPELINE.name}": ${DEMO_PIPELINE.stages.map((s) => `${s.name} (${s.jobs.length} job${s.jobs.length > 1 ? 's' : ''})`).join(' → ')}`);
+    say(
+      `\nrunning pipeline "${DEMO_PIPELINE.name}": ${DEMO_PIPELINE.stages.map((s) => `${s.name} (${s.jobs.length} job${s.jobs.length > 1 ? 's' : ''})`).join(' → ')}`,
+    );
     const handle = await stack.client.workflow.start(WorkflowName.runCcsPipeline, {
       taskQueue: stack.taskQueue,
       workflowId: `demo-scan-${Date.now()}`,
       args: [DEMO_PIPELINE],
     });
     say(`  workflow ${handle.workflowId}: ${stack.temporal.uiUrl}/namespaces/default/workflows/${handle.workflowId}\n`);
-    const code = await waitForPipeline(handle, stack.client, { write: (t) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) }, false);
-    say(`\nthe evaluation that faulted is reported with its CCS exception and messages; exit code of "ccs-jobs pipeline run --wait" would be ${code}.`);
+    const code = await waitForPipeline(
+      handle,
+      stack.client,
+      { write: (t) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },
+      false,
+    );
+    say(
+      `\nthe evaluation that faulted is reported with its CCS exception and messages; exit code of "ccs-jobs pipeline run --wait" would be ${code}.`,
+    );
     await writeEvidence(stack, handle.workflowId, say);
     say(`Temporal UI (until the demo stops): ${stack.temporal.uiUrl}`);
     return 0;

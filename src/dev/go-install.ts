@@ -52,7 +52,11 @@ export async function goInstall(what: GoInstall, log: (line: string) => void): P
       const ticker = setInterval(() => log(`  still building ${what.label} (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
       child.on('error', (err) => {
         clearInterval(ticker);
-        reject(err.message.includes('ENOENT') ? new Error(`${what.label} must be built from its Go module and Go is not installed: install Go 1.2x`) : err);
+        reject(
+          err.message.includes('ENOENT')
+            ? new Error(`${what.label} must be built from its Go module and Go is not installed: install Go 1.2x`)
+            : err,
+        );
       });
       child.on('exit', (code) => {
         clearInterval(ticker);
@@ -70,7 +74,11 @@ export async function goInstall(what: GoInstall, log: (line: string) => void): P
 
 /** The directory of a module version in Go's module cache, downloading it when missing. */
 export function goModuleDir(moduleAtVersion: string): string {
-  const out = execFileSync('go', ['mod', 'download', '-json', moduleAtVersion], { encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('go', ['mod', 'download', '-json', moduleAtVersion], {
+    encoding: 'utf8',
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const dir = (JSON.parse(out) as { Dir?: string }).Dir;
   if (!dir) throw new Error(`go mod download ${moduleAtVersion} gave no directory`);
   return dir;

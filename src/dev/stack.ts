@@ -67,7 +67,12 @@ export async function startStack(say: (line: string) => void, options: { preferD
     const workerConnection = await NativeConnection.connect({ address: temporal.address });
     stops.push(() => workerConnection.close());
     const evidenceDir = resolve(process.env.EVIDENCE_DIR ?? 'evidence');
-    const worker = await createWorker({ connection: workerConnection, taskQueue: DEFAULT_TASK_QUEUE, servers: { default: ccs }, evidence: evidenceDir });
+    const worker = await createWorker({
+      connection: workerConnection,
+      taskQueue: DEFAULT_TASK_QUEUE,
+      servers: { default: ccs },
+      evidence: evidenceDir,
+    });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -115,7 +115,10 @@ export interface WaitForJobRunChangeInput extends OnServer {
  * What every wait on one followed run shares: the run's job and server, the pace and what the
  * workflow flags now. Built once per run; {@link waitForChangeInput} adds what changes per wait.
  */
-export type RunWatch = Pick<WaitForJobRunChangeInput, 'jobId' | 'ccs' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'attention' | 'unknownStatus'>;
+export type RunWatch = Pick<
+  WaitForJobRunChangeInput,
+  'jobId' | 'ccs' | 'pollIntervalMs' | 'maxPollIntervalMs' | 'attention' | 'unknownStatus'
+>;
 
 /**
  * The input of one wait: `watch` for the run last `seen` (the wait returns when CCS says anything
@@ -124,7 +127,8 @@ export type RunWatch = Pick<WaitForJobRunChangeInput, 'jobId' | 'ccs' | 'pollInt
 export function waitForChangeInput(
   watch: RunWatch,
   seen: { jobRunId: string; status: string; customStatusText: string | null },
-  options: Pick<WaitForJobRunChangeInput, 'delayFirstPoll' | 'live'> & Partial<Pick<WaitForJobRunChangeInput, 'pollIntervalMs' | 'maxPollIntervalMs'>> = {},
+  options: Pick<WaitForJobRunChangeInput, 'delayFirstPoll' | 'live'> &
+    Partial<Pick<WaitForJobRunChangeInput, 'pollIntervalMs' | 'maxPollIntervalMs'>> = {},
 ): WaitForJobRunChangeInput {
   // Options left undefined keep the watch's values (a spread would overwrite them with undefined).
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as typeof options;

@@ -13,7 +13,15 @@ import type { MaintenanceInput, MaintenanceStatus } from './maintenance';
 import { invalidInput, requireGuid, validateServerName } from './validation';
 
 export type { LiveMessage, StatusQueryInput } from './job-workflow';
-export type { CancelInput, CancelledInfo, RunCcsJobInput, RunCcsJobPhase, RunCcsJobResult, RunCcsJobResume, RunCcsJobStatus } from './job-workflow';
+export type {
+  CancelInput,
+  CancelledInfo,
+  RunCcsJobInput,
+  RunCcsJobPhase,
+  RunCcsJobResult,
+  RunCcsJobResume,
+  RunCcsJobStatus,
+} from './job-workflow';
 export type { DurationInput } from './validation';
 export type { PauseInput, PauseState, ResumeInput } from './pause';
 export type { MaintenanceInput, MaintenanceStatus } from './maintenance';
@@ -82,7 +90,10 @@ export const maintenanceStatusQuery = defineQuery<MaintenanceStatus>('status');
 
 /** The workflow id of a pipeline, `ccs-pipeline-<name as a slug>`. */
 export function pipelineWorkflowId(name: string): string {
-  return `ccs-pipeline-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  return `ccs-pipeline-${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}`;
 }
 
 /** The id of a pipeline's child: names the pipeline run, the stage and the job, the same on every replay. */
@@ -109,7 +120,8 @@ export function jobListQuery(filter: JobListFilter, field = { status: 'status', 
   if (!filter.all) terms.push(`ExecutionStatus='Running'`);
   if (filter.status !== undefined) {
     const s = filter.status;
-    if (!/^\w{1,40}$/.test(s)) throw invalidInput(`${field.status} must be a CCS status such as Executing or Pending; got ${JSON.stringify(s)}`);
+    if (!/^\w{1,40}$/.test(s))
+      throw invalidInput(`${field.status} must be a CCS status such as Executing or Pending; got ${JSON.stringify(s)}`);
     terms.push(`${SearchAttribute.jobStatus.name}='${s.charAt(0).toUpperCase()}${s.slice(1).toLowerCase()}'`);
   }
   if (filter.attention) terms.push(`${SearchAttribute.attention.name} IS NOT NULL`);

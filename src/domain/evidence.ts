@@ -65,7 +65,9 @@ export interface EvidenceContent extends Omit<EvidenceDraft, 'pipelineDefinition
 }
 
 function boundedMessages(messages: readonly JobRunMessage[] | undefined): JobRunMessage[] {
-  return (messages ?? []).slice(-EVIDENCE_MESSAGES).map((m) => ({ time: m.time, text: m.text.length > 1024 ? `${m.text.slice(0, 1024)}…` : m.text }));
+  return (messages ?? [])
+    .slice(-EVIDENCE_MESSAGES)
+    .map((m) => ({ time: m.time, text: m.text.length > 1024 ? `${m.text.slice(0, 1024)}…` : m.text }));
 }
 
 /** The record of a `runCcsJob` from what it knows when it closes. */

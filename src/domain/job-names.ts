@@ -21,7 +21,9 @@ export const MAX_CANDIDATES = 20;
 export function requireJobName(field: string, value: unknown): string {
   // eslint-disable-next-line no-control-regex
   if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_JOB_NAME || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw invalidInput(`${field} must be a CCS job name of 1 to ${MAX_JOB_NAME} characters (the exact name, as in the CCS console); got ${preview(value)}`);
+    throw invalidInput(
+      `${field} must be a CCS job name of 1 to ${MAX_JOB_NAME} characters (the exact name, as in the CCS console); got ${preview(value)}`,
+    );
   }
   return value;
 }
@@ -33,11 +35,16 @@ export function requireJobName(field: string, value: unknown): string {
 export function resolveJobName(name: string, server: string, found: JobCandidate[], total = found.length): string {
   const exact = found.filter((job) => job.name === name);
   if (exact.length === 1) return exact[0]!.jobId;
-  const describe = (list: JobCandidate[]): string => list.map((job) => `${job.jobId} (${job.name ?? 'no name'}${job.type ? `, ${job.type}` : ''})`).join('; ');
+  const describe = (list: JobCandidate[]): string =>
+    list.map((job) => `${job.jobId} (${job.name ?? 'no name'}${job.type ? `, ${job.type}` : ''})`).join('; ');
   if (exact.length === 0) {
     const near = found.length > 0 ? `; CCS answered with differently written names: ${describe(found)}` : '';
-    throw invalidInput(`no CCS job on server ${JSON.stringify(server)} is named exactly ${JSON.stringify(name)}${near}; check the name in the CCS console or pass the JobID`);
+    throw invalidInput(
+      `no CCS job on server ${JSON.stringify(server)} is named exactly ${JSON.stringify(name)}${near}; check the name in the CCS console or pass the JobID`,
+    );
   }
   const more = total > found.length ? ` and ${total - found.length} more` : '';
-  throw invalidInput(`${exact.length}${more} CCS jobs on server ${JSON.stringify(server)} are named ${JSON.stringify(name)}: ${describe(exact)}; pass the JobID of the one you mean`);
+  throw invalidInput(
+    `${exact.length}${more} CCS jobs on server ${JSON.stringify(server)} are named ${JSON.stringify(name)}: ${describe(exact)}; pass the JobID of the one you mean`,
+  );
 }

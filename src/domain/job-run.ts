@@ -58,7 +58,11 @@ export function newestFirstBy<T>(items: readonly T[], timeOf: (item: T) => strin
  * "the latest" by its position in an answer.
  */
 export function newestFirst(runs: readonly JobRun[], by: 'startTime' | 'endTime' = 'startTime'): JobRun[] {
-  return newestFirstBy(runs, (run) => run[by], (run) => run.jobRunId);
+  return newestFirstBy(
+    runs,
+    (run) => run[by],
+    (run) => run.jobRunId,
+  );
 }
 
 /** The latest run still going (by start time), or undefined when every run has ended. */
@@ -68,7 +72,10 @@ export function latestRunInProgress(runs: readonly JobRun[]): JobRun | undefined
 
 /** The last good run: the Completed run that ended last (by its end time), or undefined when none has a readable end. */
 export function lastCompletedRun(runs: readonly JobRun[]): JobRun | undefined {
-  return newestFirst(runs.filter((run) => run.status === 'Completed' && instantOf(run.endTime) !== null), 'endTime')[0];
+  return newestFirst(
+    runs.filter((run) => run.status === 'Completed' && instantOf(run.endTime) !== null),
+    'endTime',
+  )[0];
 }
 
 /** One message of a run, read with `showmessages=true`. */

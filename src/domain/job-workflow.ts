@@ -7,7 +7,16 @@ import { DEFAULT_EXPECTED_FACTOR, MAX_EXPECTED_FACTOR, MIN_EXPECTED_FACTOR, type
 import type { Attention } from './errors';
 import type { PauseState } from './pause';
 import type { JobRun, JobRunMessage, OmittedFromRun } from './job-run';
-import { formatDuration, invalidInput, isGuid, parseDuration, preview, requireGuid, validateServerName, type DurationInput } from './validation';
+import {
+  formatDuration,
+  invalidInput,
+  isGuid,
+  parseDuration,
+  preview,
+  requireGuid,
+  validateServerName,
+  type DurationInput,
+} from './validation';
 
 export interface RunCcsJobInput {
   /** The CCS job to run (GUID). */
@@ -182,15 +191,36 @@ export const MAX_TIMEOUT_MS = 366 * 86_400_000; // 1 year
 const MAX_INPUT_DEPTH = 6;
 const MAX_INPUT_NODES = 200;
 const MAX_INPUT_TEXT = 4_096;
-const KNOWN_FIELDS = ['jobId', 'ccs', 'pollInterval', 'maxPollInterval', 'timeout', 'ifRunning', 'abortConfirmTimeout', 'heartbeatTimeout', 'expectedDuration', 'expectedDurationFactor', 'liveMessagesEvery', 'unknownStatusAttentionAfter', 'requestedBy', 'resume'];
+const KNOWN_FIELDS = [
+  'jobId',
+  'ccs',
+  'pollInterval',
+  'maxPollInterval',
+  'timeout',
+  'ifRunning',
+  'abortConfirmTimeout',
+  'heartbeatTimeout',
+  'expectedDuration',
+  'expectedDurationFactor',
+  'liveMessagesEvery',
+  'unknownStatusAttentionAfter',
+  'requestedBy',
+  'resume',
+];
 export const DEFAULT_LIVE_MESSAGES_EVERY = 4;
 
 function validateExpected(input: Partial<RunCcsJobInput>): ValidRunCcsJobInput['expected'] {
   const { expectedDuration, expectedDurationFactor } = input;
   if (expectedDurationFactor !== undefined) {
-    if (expectedDuration !== 'auto') throw invalidInput('expectedDurationFactor applies only to expectedDuration "auto"; remove it or set expectedDuration to "auto"');
-    if (typeof expectedDurationFactor !== 'number' || !(expectedDurationFactor >= MIN_EXPECTED_FACTOR && expectedDurationFactor <= MAX_EXPECTED_FACTOR)) {
-      throw invalidInput(`expectedDurationFactor must be a number from ${MIN_EXPECTED_FACTOR} to ${MAX_EXPECTED_FACTOR} (the margin over the p95 of past runs); got ${preview(expectedDurationFactor)}`);
+    if (expectedDuration !== 'auto')
+      throw invalidInput('expectedDurationFactor applies only to expectedDuration "auto"; remove it or set expectedDuration to "auto"');
+    if (
+      typeof expectedDurationFactor !== 'number' ||
+      !(expectedDurationFactor >= MIN_EXPECTED_FACTOR && expectedDurationFactor <= MAX_EXPECTED_FACTOR)
+    ) {
+      throw invalidInput(
+        `expectedDurationFactor must be a number from ${MIN_EXPECTED_FACTOR} to ${MAX_EXPECTED_FACTOR} (the margin over the p95 of past runs); got ${preview(expectedDurationFactor)}`,
+      );
     }
   }
   if (expectedDuration === undefined) return null;
@@ -216,10 +246,17 @@ function checkShape(raw: unknown): void {
   let nodes = 0;
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
-    if (++nodes > MAX_INPUT_NODES) throw invalidInput(`input is too large (more than ${MAX_INPUT_NODES} values); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`);
-    if (typeof value === 'string' && value.length > MAX_INPUT_TEXT) throw invalidInput(`input holds a text of ${value.length} characters (at most ${MAX_INPUT_TEXT})`);
+    if (++nodes > MAX_INPUT_NODES)
+      throw invalidInput(
+        `input is too large (more than ${MAX_INPUT_NODES} values); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`,
+      );
+    if (typeof value === 'string' && value.length > MAX_INPUT_TEXT)
+      throw invalidInput(`input holds a text of ${value.length} characters (at most ${MAX_INPUT_TEXT})`);
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_INPUT_DEPTH) throw invalidInput(`input is nested too deeply (more than ${MAX_INPUT_DEPTH} levels); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`);
+    if (depth >= MAX_INPUT_DEPTH)
+      throw invalidInput(
+        `input is nested too deeply (more than ${MAX_INPUT_DEPTH} levels); a runCcsJob input is a few fields like {"jobId": "<GUID>"}`,
+      );
     for (const child of Object.values(value as Record<string, unknown>)) stack.push([child, depth + 1]);
   }
 }
@@ -227,7 +264,14 @@ function checkShape(raw: unknown): void {
 function validateResume(value: unknown): RunCcsJobResume | null {
   if (value === undefined || value === null) return null;
   const r = value as Partial<RunCcsJobResume>;
-  if (typeof value !== 'object' || typeof r.run !== 'object' || r.run === null || !isGuid(r.run.jobRunId) || typeof r.polls !== 'number' || typeof r.run.status !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    typeof r.run !== 'object' ||
+    r.run === null ||
+    !isGuid(r.run.jobRunId) ||
+    typeof r.polls !== 'number' ||
+    typeof r.run.status !== 'string'
+  ) {
     throw invalidInput('resume is internal to continue-as-new and must not be set by callers; remove it');
   }
   return value as RunCcsJobResume;
@@ -246,7 +290,9 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   const input = raw as Record<string, unknown> & Partial<RunCcsJobInput>;
   const unknown = Object.keys(input).filter((k) => !KNOWN_FIELDS.includes(k));
   if (unknown.length > 0) {
-    throw invalidInput(`unknown field ${preview(unknown[0])} in input; allowed fields: ${KNOWN_FIELDS.filter((f) => f !== 'resume').join(', ')}`);
+    throw invalidInput(
+      `unknown field ${preview(unknown[0])} in input; allowed fields: ${KNOWN_FIELDS.filter((f) => f !== 'resume').join(', ')}`,
+    );
   }
   if (input.jobId === undefined) throw invalidInput('jobId is required: the GUID of the CCS job to run');
   const jobId = requireGuid('jobId', input.jobId);
@@ -254,17 +300,23 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   const maxPoll = MAX_POLL_INTERVAL_MS;
   const pollIntervalMs = optionalDuration('pollInterval', input.pollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? DEFAULT_POLL_INTERVAL_MS;
   const maxPollIntervalMs =
-    optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ?? Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
+    optionalDuration('maxPollInterval', input.maxPollInterval, MIN_POLL_INTERVAL_MS, maxPoll) ??
+    Math.max(pollIntervalMs, DEFAULT_MAX_POLL_INTERVAL_MS);
   if (maxPollIntervalMs < pollIntervalMs) {
-    throw invalidInput(`maxPollInterval (${preview(input.maxPollInterval)}) must not be shorter than pollInterval (${preview(input.pollInterval ?? '30s')})`);
+    throw invalidInput(
+      `maxPollInterval (${preview(input.maxPollInterval)}) must not be shorter than pollInterval (${preview(input.pollInterval ?? '30s')})`,
+    );
   }
   const timeoutMs = optionalDuration('timeout', input.timeout, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? null;
   const ifRunning = input.ifRunning ?? 'fail';
   if (ifRunning !== 'fail' && ifRunning !== 'attach') {
     throw invalidInput(`ifRunning must be "fail" or "attach"; got ${preview(input.ifRunning)}`);
   }
-  const abortConfirmTimeoutMs = optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
-  const heartbeatTimeoutMs = optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const abortConfirmTimeoutMs =
+    optionalDuration('abortConfirmTimeout', input.abortConfirmTimeout, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? DEFAULT_ABORT_CONFIRM_TIMEOUT_MS;
+  const heartbeatTimeoutMs =
+    optionalDuration('heartbeatTimeout', input.heartbeatTimeout, MIN_HEARTBEAT_TIMEOUT_MS, MAX_HEARTBEAT_TIMEOUT_MS) ??
+    DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const expected = validateExpected(input);
   const every = input.liveMessagesEvery;
   if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 0 || every > 1000)) {
@@ -272,11 +324,25 @@ export function validateRunCcsJobInput(raw: unknown): ValidRunCcsJobInput {
   }
   const liveMessagesEvery = every ?? DEFAULT_LIVE_MESSAGES_EVERY;
   const unknownStatusAttentionAfterMs =
-    optionalDuration('unknownStatusAttentionAfter', input.unknownStatusAttentionAfter, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ?? DEFAULT_UNKNOWN_STATUS_ATTENTION_AFTER_MS;
+    optionalDuration('unknownStatusAttentionAfter', input.unknownStatusAttentionAfter, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS) ??
+    DEFAULT_UNKNOWN_STATUS_ATTENTION_AFTER_MS;
   if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || input.requestedBy.length > 200)) {
     throw invalidInput(`requestedBy must be text of at most 200 characters (who asked for the run); got ${preview(input.requestedBy)}`);
   }
-  return { jobId, ccs, pollIntervalMs, maxPollIntervalMs, timeoutMs, ifRunning, abortConfirmTimeoutMs, heartbeatTimeoutMs, liveMessagesEvery, unknownStatusAttentionAfterMs, expected, resume: validateResume(input.resume) };
+  return {
+    jobId,
+    ccs,
+    pollIntervalMs,
+    maxPollIntervalMs,
+    timeoutMs,
+    ifRunning,
+    abortConfirmTimeoutMs,
+    heartbeatTimeoutMs,
+    liveMessagesEvery,
+    unknownStatusAttentionAfterMs,
+    expected,
+    resume: validateResume(input.resume),
+  };
 }
 
 /**

@@ -38,9 +38,15 @@ const MAX_TEXT = 500;
 const MAX_WINDOW_MS = 31 * 86_400_000;
 
 /** A checked maintenance input; throws `CcsInvalidInput` naming the field. */
-export function checkedMaintenance(input: unknown, nowMs: number): { reason: string | null; until: string | null; requestedBy: string | null } {
+export function checkedMaintenance(
+  input: unknown,
+  nowMs: number,
+): { reason: string | null; until: string | null; requestedBy: string | null } {
   const given = (input ?? {}) as Record<string, unknown>;
-  if (typeof given !== 'object' || Array.isArray(given)) throw invalidInput(`maintenance input must be an object like {"reason": "patching", "until": "2026-12-01T06:00:00Z"}; got ${preview(input)}`);
+  if (typeof given !== 'object' || Array.isArray(given))
+    throw invalidInput(
+      `maintenance input must be an object like {"reason": "patching", "until": "2026-12-01T06:00:00Z"}; got ${preview(input)}`,
+    );
   const text = (field: string): string | null => {
     const value = given[field];
     if (value === undefined || value === null) return null;
@@ -50,7 +56,8 @@ export function checkedMaintenance(input: unknown, nowMs: number): { reason: str
   let until: string | null = null;
   if (given.until !== undefined && given.until !== null) {
     const at = typeof given.until === 'string' && given.until.length <= 40 ? Date.parse(given.until) : NaN;
-    if (!Number.isFinite(at)) throw invalidInput(`maintenance until must be an ISO-8601 time such as "2026-12-01T06:00:00Z"; got ${preview(given.until)}`);
+    if (!Number.isFinite(at))
+      throw invalidInput(`maintenance until must be an ISO-8601 time such as "2026-12-01T06:00:00Z"; got ${preview(given.until)}`);
     if (at <= nowMs) throw invalidInput(`maintenance until must be in the future; got ${preview(given.until)}`);
     if (at - nowMs > MAX_WINDOW_MS) throw invalidInput(`maintenance until must be within 31 days; got ${preview(given.until)}`);
     until = new Date(at).toISOString();

@@ -34,17 +34,24 @@ const MAX_PAUSE_MS = 366 * 86_400_000;
 /** The pause a signal asks for, at `nowMs`; throws `CcsInvalidInput` naming the field. */
 export function pauseFrom(input: unknown, nowMs: number): PauseState {
   const given = (input ?? {}) as Record<string, unknown>;
-  if (typeof given !== 'object' || Array.isArray(given)) throw invalidInput(`pause input must be an object like {"reason": "CCS patching", "until": "2026-12-01T06:00:00Z"}; got ${preview(input)}`);
+  if (typeof given !== 'object' || Array.isArray(given))
+    throw invalidInput(
+      `pause input must be an object like {"reason": "CCS patching", "until": "2026-12-01T06:00:00Z"}; got ${preview(input)}`,
+    );
   const unknown = Object.keys(given).filter((k) => !['reason', 'until', 'holdDeadline', 'by'].includes(k));
-  if (unknown.length > 0) throw invalidInput(`unknown field ${preview(unknown[0])} in pause input; allowed: reason, until, holdDeadline, by`);
+  if (unknown.length > 0)
+    throw invalidInput(`unknown field ${preview(unknown[0])} in pause input; allowed: reason, until, holdDeadline, by`);
   const { reason, until, holdDeadline, by } = given;
   if (reason !== undefined && typeof reason !== 'string') throw invalidInput(`pause reason must be text; got ${preview(reason)}`);
-  if (holdDeadline !== undefined && typeof holdDeadline !== 'boolean') throw invalidInput(`pause holdDeadline must be true or false; got ${preview(holdDeadline)}`);
-  if (by !== undefined && by !== 'signal' && by !== 'maintenance') throw invalidInput(`pause by must be "signal" or "maintenance"; got ${preview(by)}`);
+  if (holdDeadline !== undefined && typeof holdDeadline !== 'boolean')
+    throw invalidInput(`pause holdDeadline must be true or false; got ${preview(holdDeadline)}`);
+  if (by !== undefined && by !== 'signal' && by !== 'maintenance')
+    throw invalidInput(`pause by must be "signal" or "maintenance"; got ${preview(by)}`);
   let untilIso: string | null = null;
   if (until !== undefined && until !== null) {
     const at = typeof until === 'string' && until.length <= 40 ? Date.parse(until) : NaN;
-    if (!Number.isFinite(at)) throw invalidInput(`pause until must be an ISO-8601 time such as "2026-12-01T06:00:00Z"; got ${preview(until)}`);
+    if (!Number.isFinite(at))
+      throw invalidInput(`pause until must be an ISO-8601 time such as "2026-12-01T06:00:00Z"; got ${preview(until)}`);
     if (at - nowMs > MAX_PAUSE_MS) throw invalidInput(`pause until must be within a year; got ${preview(until)}`);
     untilIso = new Date(at).toISOString();
   }

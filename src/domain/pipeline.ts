@@ -143,9 +143,12 @@ export function pipelineProblems(input: unknown): string[] {
   if (!isObject(input)) return [`(top): a pipeline must be an object with "name" and "stages"; got ${preview(input)}`];
   unknownKeys(input, PIPELINE_KEYS, '');
   if (typeof input.name !== 'string' || input.name.trim() === '') problems.push('name: required, a non-empty string');
-  else if (input.name.length > MAX_PIPELINE_NAME) problems.push(`name: at most ${MAX_PIPELINE_NAME} characters; got ${input.name.length}: shorten it`);
+  else if (input.name.length > MAX_PIPELINE_NAME)
+    problems.push(`name: at most ${MAX_PIPELINE_NAME} characters; got ${input.name.length}: shorten it`);
   if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || input.requestedBy.length > MAX_REQUESTED_BY)) {
-    problems.push(`requestedBy: must be text of at most ${MAX_REQUESTED_BY} characters (who asked for the pipeline); got ${preview(input.requestedBy)}`);
+    problems.push(
+      `requestedBy: must be text of at most ${MAX_REQUESTED_BY} characters (who asked for the pipeline); got ${preview(input.requestedBy)}`,
+    );
   }
   server(input.ccs, 'ccs');
   duration(input.timeout, 'timeout');
@@ -159,8 +162,12 @@ export function pipelineProblems(input: unknown): string[] {
     problems.push(`stages: ${input.stages.length} stages; at most ${MAX_STAGES}: merge stages, or split the scan into several pipelines`);
     return problems;
   }
-  const jobCount = input.stages.reduce((sum: number, stage: unknown) => sum + (isObject(stage) && Array.isArray(stage.jobs) ? stage.jobs.length : 0), 0);
-  if (jobCount > MAX_PIPELINE_JOBS) problems.push(`stages: ${jobCount} jobs in all; at most ${MAX_PIPELINE_JOBS} per pipeline: split the scan into several pipelines`);
+  const jobCount = input.stages.reduce(
+    (sum: number, stage: unknown) => sum + (isObject(stage) && Array.isArray(stage.jobs) ? stage.jobs.length : 0),
+    0,
+  );
+  if (jobCount > MAX_PIPELINE_JOBS)
+    problems.push(`stages: ${jobCount} jobs in all; at most ${MAX_PIPELINE_JOBS} per pipeline: split the scan into several pipelines`);
   const seenJobs = new Map<string, string>();
   const seenStages = new Set<string>();
   input.stages.forEach((stage: unknown, i) => {
@@ -171,19 +178,27 @@ export function pipelineProblems(input: unknown): string[] {
     }
     unknownKeys(stage, STAGE_KEYS, at);
     if (typeof stage.name !== 'string' || stage.name.trim() === '') problems.push(`${at}.name: required, a non-empty string`);
-    else if (stage.name.length > MAX_STAGE_NAME) problems.push(`${at}.name: at most ${MAX_STAGE_NAME} characters; got ${stage.name.length}: shorten it`);
+    else if (stage.name.length > MAX_STAGE_NAME)
+      problems.push(`${at}.name: at most ${MAX_STAGE_NAME} characters; got ${stage.name.length}: shorten it`);
     else if (seenStages.has(stage.name)) problems.push(`${at}.name: duplicate stage name ${preview(stage.name)}`);
     else seenStages.add(stage.name);
-    if (stage.continueOnFailure !== undefined && typeof stage.continueOnFailure !== 'boolean') problems.push(`${at}.continueOnFailure: must be true or false`);
+    if (stage.continueOnFailure !== undefined && typeof stage.continueOnFailure !== 'boolean')
+      problems.push(`${at}.continueOnFailure: must be true or false`);
     if (stage.requireFresh !== undefined) {
       const fresh = stage.requireFresh as Record<string, unknown>;
       const fat = `${at}.requireFresh`;
-      if (!isObject(fresh)) problems.push(`${fat}: must be an object like { job: <collection JobID>, within: 24h } or { fromStage: collect, within: 24h }`);
+      if (!isObject(fresh))
+        problems.push(`${fat}: must be an object like { job: <collection JobID>, within: 24h } or { fromStage: collect, within: 24h }`);
       else {
         unknownKeys(fresh, ['job', 'fromStage', 'within', 'ccs'], fat);
-        if ((fresh.job === undefined) === (fresh.fromStage === undefined)) problems.push(`${fat}: give exactly one of job (a collection JobID) and fromStage (an earlier stage's name)`);
-        if (fresh.job !== undefined && !isGuid(fresh.job)) problems.push(`${fat}.job: must be a job GUID like 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16; got ${preview(fresh.job)}`);
-        if (fresh.fromStage !== undefined && !(input.stages as unknown[]).slice(0, i).some((earlier) => isObject(earlier) && earlier.name === fresh.fromStage)) {
+        if ((fresh.job === undefined) === (fresh.fromStage === undefined))
+          problems.push(`${fat}: give exactly one of job (a collection JobID) and fromStage (an earlier stage's name)`);
+        if (fresh.job !== undefined && !isGuid(fresh.job))
+          problems.push(`${fat}.job: must be a job GUID like 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16; got ${preview(fresh.job)}`);
+        if (
+          fresh.fromStage !== undefined &&
+          !(input.stages as unknown[]).slice(0, i).some((earlier) => isObject(earlier) && earlier.name === fresh.fromStage)
+        ) {
           problems.push(`${fat}.fromStage: must name an earlier stage; got ${preview(fresh.fromStage)}`);
         }
         if (fresh.within === undefined) problems.push(`${fat}.within: required, how recent the collection must be, e.g. "24h"`);
@@ -220,7 +235,8 @@ export function pipelineProblems(input: unknown): string[] {
             const name = requireJobName(`${jobAt}.name`, job.name);
             const key = `name:${typeof job.ccs === 'string' ? job.ccs : typeof input.ccs === 'string' ? input.ccs : 'default'}:${name}`;
             const first = seenJobs.get(key);
-            if (first) problems.push(`${jobAt}.name: duplicate job ${JSON.stringify(name)} (also at ${first}); a job can run once per pipeline`);
+            if (first)
+              problems.push(`${jobAt}.name: duplicate job ${JSON.stringify(name)} (also at ${first}); a job can run once per pipeline`);
             else seenJobs.set(key, `${jobAt}.name`);
           } catch (err) {
             problems.push((err as Error).message.replace(`${jobAt}.name `, `${jobAt}.name: `));
@@ -264,7 +280,10 @@ export function namedJobs(definition: PipelineDefinition): { name: string; ccs: 
  * The definition with every named entry given its resolved JobID (the name kept beside it, for the
  * report), and the problems resolution reveals: a name standing for a job the pipeline already has.
  */
-export function withResolvedNames(definition: PipelineDefinition, resolved: { name: string; ccs: string; jobId: string }[]): { definition: PipelineDefinition; problems: string[] } {
+export function withResolvedNames(
+  definition: PipelineDefinition,
+  resolved: { name: string; ccs: string; jobId: string }[],
+): { definition: PipelineDefinition; problems: string[] } {
   const ids = new Map(resolved.map((r) => [`${r.ccs}\u0000${r.name}`, r.jobId.toLowerCase()]));
   const stages = definition.stages.map((stage) => ({
     ...stage,
@@ -282,7 +301,10 @@ export function withResolvedNames(definition: PipelineDefinition, resolved: { na
       if (id === undefined) return;
       const at = `stages[${i}].jobs[${j}]`;
       const first = seen.get(id);
-      if (first) problems.push(`${at}: job ${id}${typeof job === 'object' && job.name ? ` (named ${JSON.stringify(job.name)})` : ''} is also at ${first}; a job can run once per pipeline`);
+      if (first)
+        problems.push(
+          `${at}: job ${id}${typeof job === 'object' && job.name ? ` (named ${JSON.stringify(job.name)})` : ''} is also at ${first}; a job can run once per pipeline`,
+        );
       else seen.set(id, at);
     }),
   );
@@ -296,7 +318,8 @@ export function withResolvedNames(definition: PipelineDefinition, resolved: { na
 export function stageJobs(definition: PipelineDefinition, stage: PipelineStage): PipelineJobSpec[] {
   return stage.jobs.map((job) => {
     const spec = typeof job === 'string' ? { jobId: job } : job;
-    if (spec.jobId === undefined) throw new Error(`job ${JSON.stringify(spec.name)} was not resolved to a JobID before the pipeline started`);
+    if (spec.jobId === undefined)
+      throw new Error(`job ${JSON.stringify(spec.name)} was not resolved to a JobID before the pipeline started`);
     return {
       ...(definition.ccs === undefined ? {} : { ccs: definition.ccs }),
       ...(definition.pollInterval === undefined ? {} : { pollInterval: definition.pollInterval }),

@@ -73,22 +73,29 @@ const MAX_RECENT_MS = 366 * 86_400_000;
 
 /** Checks a reconcile input; throws `CcsInvalidInput` naming the field and the fix. */
 export function validateReconcileInput(raw: unknown): ValidReconcileInput {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidInput(`reconcile input must be an object like {"jobs": ["<JobID>"], "policy": "report"}; got ${preview(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalidInput(`reconcile input must be an object like {"jobs": ["<JobID>"], "policy": "report"}; got ${preview(raw)}`);
   const input = raw as Record<string, unknown>;
   const allowed = ['ccs', 'jobs', 'search', 'recent', 'policy', 'maxRequests', 'runsPerJob'];
   const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) throw invalidInput(`unknown field ${preview(unknown[0])} in reconcile input; allowed: ${allowed.join(', ')}`);
   const ccs = validateServerName('ccs', input.ccs);
   const given = ['jobs', 'search', 'recent'].filter((k) => input[k] !== undefined);
-  if (given.length !== 1) throw invalidInput(`reconcile needs exactly one of jobs (a list of JobIDs), search (Search Jobs attributes) or recent (e.g. "7d"); got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+  if (given.length !== 1)
+    throw invalidInput(
+      `reconcile needs exactly one of jobs (a list of JobIDs), search (Search Jobs attributes) or recent (e.g. "7d"); got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+    );
   let select: ValidReconcileInput['select'];
   if (input.jobs !== undefined) {
-    if (!Array.isArray(input.jobs) || input.jobs.length === 0 || input.jobs.length > MAX_JOBS) throw invalidInput(`jobs must be a list of 1 to ${MAX_JOBS} JobIDs`);
+    if (!Array.isArray(input.jobs) || input.jobs.length === 0 || input.jobs.length > MAX_JOBS)
+      throw invalidInput(`jobs must be a list of 1 to ${MAX_JOBS} JobIDs`);
     const bad: unknown = (input.jobs as unknown[]).find((j) => !isGuid(j));
-    if (bad !== undefined) throw invalidInput(`jobs holds ${preview(bad)}, which is not a JobID (a GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a)`);
+    if (bad !== undefined)
+      throw invalidInput(`jobs holds ${preview(bad)}, which is not a JobID (a GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a)`);
     select = { jobs: [...new Set((input.jobs as string[]).map((j) => j.toLowerCase()))] };
   } else if (input.search !== undefined) {
-    if (typeof input.search !== 'string' || input.search.trim() === '' || input.search.length > 1024) throw invalidInput('search must be Search Jobs attributes of 1 to 1024 characters, e.g. "JobName StartsWith Nightly"');
+    if (typeof input.search !== 'string' || input.search.trim() === '' || input.search.length > 1024)
+      throw invalidInput('search must be Search Jobs attributes of 1 to 1024 characters, e.g. "JobName StartsWith Nightly"');
     select = { search: input.search };
   } else {
     const recentMs = parseDuration('recent', input.recent);
@@ -96,11 +103,14 @@ export function validateReconcileInput(raw: unknown): ValidReconcileInput {
     select = { recentMs };
   }
   const policy = input.policy ?? 'report';
-  if (!RECONCILE_POLICIES.includes(policy as ReconcilePolicy)) throw invalidInput(`policy must be report, adopt or abort; got ${preview(input.policy)}`);
+  if (!RECONCILE_POLICIES.includes(policy as ReconcilePolicy))
+    throw invalidInput(`policy must be report, adopt or abort; got ${preview(input.policy)}`);
   const maxRequests = input.maxRequests ?? DEFAULT_MAX_REQUESTS;
-  if (typeof maxRequests !== 'number' || !Number.isInteger(maxRequests) || maxRequests < 1 || maxRequests > 100_000) throw invalidInput(`maxRequests must be a whole number from 1 to 100000; got ${preview(input.maxRequests)}`);
+  if (typeof maxRequests !== 'number' || !Number.isInteger(maxRequests) || maxRequests < 1 || maxRequests > 100_000)
+    throw invalidInput(`maxRequests must be a whole number from 1 to 100000; got ${preview(input.maxRequests)}`);
   const runsPerJob = input.runsPerJob ?? 5;
-  if (typeof runsPerJob !== 'number' || !Number.isInteger(runsPerJob) || runsPerJob < 1 || runsPerJob > 50) throw invalidInput(`runsPerJob must be a whole number from 1 to 50; got ${preview(input.runsPerJob)}`);
+  if (typeof runsPerJob !== 'number' || !Number.isInteger(runsPerJob) || runsPerJob < 1 || runsPerJob > 50)
+    throw invalidInput(`runsPerJob must be a whole number from 1 to 50; got ${preview(input.runsPerJob)}`);
   return { ccs, select, policy: policy as ReconcilePolicy, maxRequests, runsPerJob };
 }
 
@@ -116,7 +126,9 @@ export function describeSelection(select: ValidReconcileInput['select']): string
  * listed them in, and however many it answered), those still going, newest first.
  */
 export function runsToReconcile(runs: readonly JobRun[], runsPerJob: number): JobRun[] {
-  return newestFirst(runs).slice(0, runsPerJob).filter((run) => !hasEnded(run));
+  return newestFirst(runs)
+    .slice(0, runsPerJob)
+    .filter((run) => !hasEnded(run));
 }
 
 /** A closed workflow that followed a run, as the fleet activities describe it. */
@@ -132,5 +144,9 @@ export interface ClosedTracker {
  * predecessor closed before its continuation), whatever order Temporal's visibility listed them in.
  */
 export function lastToClose<T extends ClosedTracker>(closed: readonly T[]): T | undefined {
-  return newestFirstBy(closed, (wf) => wf.closeTime, (wf) => wf.workflowId)[0];
+  return newestFirstBy(
+    closed,
+    (wf) => wf.closeTime,
+    (wf) => wf.workflowId,
+  )[0];
 }

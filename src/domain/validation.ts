@@ -40,7 +40,10 @@ export function preview(value: unknown): string {
 export function validateServerName(field: string, value: unknown): string {
   if (value === undefined) return 'default';
   if (typeof value !== 'string' || !CCS_SERVER_NAME.test(value)) {
-    throw invalidInput(`${field} must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "default" or "emea"); got ${preview(value)}`, field);
+    throw invalidInput(
+      `${field} must name a configured CCS server (letters, digits, '.', '_' or '-', e.g. "default" or "emea"); got ${preview(value)}`,
+      field,
+    );
   }
   return value;
 }
@@ -56,7 +59,11 @@ export function isGuid(value: unknown): value is string {
  */
 export function normalizeGuid(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const hex = value.trim().replace(/^\{(.*)\}$/, '$1').replace(/-/g, '').toLowerCase();
+  const hex = value
+    .trim()
+    .replace(/^\{(.*)\}$/, '$1')
+    .replace(/-/g, '')
+    .toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) return null;
   const dashed = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   // Hyphens, when present, must be where a GUID has them.
@@ -80,7 +87,10 @@ export function requireGuid(field: string, value: unknown): string {
  */
 export function parseDuration(field: string, value: unknown): number {
   const fail = (): never => {
-    throw invalidInput(`${field} must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got ${preview(value)}`, field);
+    throw invalidInput(
+      `${field} must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got ${preview(value)}`,
+      field,
+    );
   };
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) fail();
@@ -106,7 +116,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const parts: string[] = [];
   let rest = Math.round(ms / 1000);
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;

@@ -59,7 +59,10 @@ export interface Anchor {
 /** `SEQ:HASH` as `verify` prints the head, e.g. `42:3f9a…` (the full 64 hex digits). */
 export function parseAnchor(text: string, flag = '--anchor'): Anchor {
   const match = /^(\d{1,15}):([0-9a-f]{64})$/i.exec(text.trim());
-  if (!match || Number(match[1]) < 1) throw new Error(`${flag} must be SEQ:HASH as verify prints the head (e.g. 42:<64 hex digits>); got ${JSON.stringify(text.slice(0, 100))}`);
+  if (!match || Number(match[1]) < 1)
+    throw new Error(
+      `${flag} must be SEQ:HASH as verify prints the head (e.g. 42:<64 hex digits>); got ${JSON.stringify(text.slice(0, 100))}`,
+    );
   return { seq: Number(match[1]), hash: match[2]!.toLowerCase() };
 }
 
@@ -115,7 +118,13 @@ export class ChainWalker {
     if (this.broken) return false;
     this.position++;
     const record = value as Partial<Chained> & Record<string, unknown>;
-    if (typeof record !== 'object' || record === null || typeof record.hash !== 'string' || typeof record.prevHash !== 'string' || typeof record.seq !== 'number') {
+    if (
+      typeof record !== 'object' ||
+      record === null ||
+      typeof record.hash !== 'string' ||
+      typeof record.prevHash !== 'string' ||
+      typeof record.seq !== 'number'
+    ) {
       this.unreadable++;
       this.firstUnreadable ??= this.position;
       return true;
@@ -129,18 +138,38 @@ export class ChainWalker {
     const position = this.position;
     const { hash, ...unsealed } = record;
     if (sha256(canonicalJson(unsealed)) !== hash) {
-      return { position, seq: record.seq, reason: 'edited', detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed` };
+      return {
+        position,
+        seq: record.seq,
+        reason: 'edited',
+        detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed`,
+      };
     }
     if (record.prevHash !== this.previous) {
       const reason = record.seq > this.expectedSeq ? 'missing before' : 'out of order';
-      return { position, seq: record.seq, reason, detail: `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${this.previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - this.expectedSeq} record(s) removed before it` : ''}` };
+      return {
+        position,
+        seq: record.seq,
+        reason,
+        detail: `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${this.previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - this.expectedSeq} record(s) removed before it` : ''}`,
+      };
     }
     if (record.seq !== this.expectedSeq) {
-      return { position, seq: record.seq, reason: 'out of order', detail: `record numbered ${record.seq} where ${this.expectedSeq} was expected` };
+      return {
+        position,
+        seq: record.seq,
+        reason: 'out of order',
+        detail: `record numbered ${record.seq} where ${this.expectedSeq} was expected`,
+      };
     }
     const anchor = this.anchored.get(record.seq);
     if (anchor !== undefined && anchor !== hash) {
-      return { position, seq: record.seq, reason: 'anchor', detail: `record ${record.seq} hashes to ${hash.slice(0, 12)}…, not to the anchored ${anchor.slice(0, 12)}…: the chain was rewritten up to this record` };
+      return {
+        position,
+        seq: record.seq,
+        reason: 'anchor',
+        detail: `record ${record.seq} hashes to ${hash.slice(0, 12)}…, not to the anchored ${anchor.slice(0, 12)}…: the chain was rewritten up to this record`,
+      };
     }
     this.previous = hash;
     this.expectedSeq++;
@@ -153,10 +182,22 @@ export class ChainWalker {
       const beyond = this.anchors.filter((a) => a.seq >= this.expectedSeq).sort((a, b) => a.seq - b.seq)[0];
       if (beyond) {
         const last = this.expectedSeq - 1;
-        this.broken = { position: this.position + 1, seq: beyond.seq, reason: 'anchor', detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed` };
+        this.broken = {
+          position: this.position + 1,
+          seq: beyond.seq,
+          reason: 'anchor',
+          detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed`,
+        };
       }
     }
-    return { count: this.count, lastSeq: this.expectedSeq - 1, lastHash: this.previous, broken: this.broken, unreadable: this.unreadable, firstUnreadable: this.firstUnreadable };
+    return {
+      count: this.count,
+      lastSeq: this.expectedSeq - 1,
+      lastHash: this.previous,
+      broken: this.broken,
+      unreadable: this.unreadable,
+      firstUnreadable: this.firstUnreadable,
+    };
   }
 }
 
@@ -168,7 +209,11 @@ export function verifyChain(records: Iterable<unknown>, anchors: readonly Anchor
 }
 
 /** Walks records as a sink yields them, without holding them (see ChainWalker). */
-export async function verifyStream(records: AsyncIterable<unknown>, anchors: readonly Anchor[] = [], after?: Anchor): Promise<ChainVerdict> {
+export async function verifyStream(
+  records: AsyncIterable<unknown>,
+  anchors: readonly Anchor[] = [],
+  after?: Anchor,
+): Promise<ChainVerdict> {
   const walker = new ChainWalker(anchors, after);
   for await (const record of records) if (!walker.add(record)) break;
   return walker.finish();

@@ -75,7 +75,9 @@ function pipelineSection(page: ReportPage): string {
       const start = time(job.startTime);
       const end = time(job.endTime);
       const duration = start !== undefined && end !== undefined ? formatDuration(end - start) : '–';
-      const messages = (job.messages ?? []).map((m) => `<li>${m.time ? `<time>${escape(m.time)}</time> ` : ''}${escape(m.text)}</li>`).join('');
+      const messages = (job.messages ?? [])
+        .map((m) => `<li>${m.time ? `<time>${escape(m.time)}</time> ` : ''}${escape(m.text)}</li>`)
+        .join('');
       return `<tr data-job-id="${escape(job.jobId)}" data-outcome="${outcome}">
   <td>${escape(stage)}</td><td><code>${escape(job.jobId)}</code>${job.name ? `<br>${escape(job.name)}` : ''}</td>
   <td><span class="dot" style="background:${OUTCOME_COLOURS[outcome]}"></span>${escape(outcome)}${job.status ? ` (${escape(job.status)})` : ''}</td>
@@ -87,7 +89,9 @@ function pipelineSection(page: ReportPage): string {
 
   const counts = new Map<Outcome, number>();
   for (const { job } of jobs) counts.set(outcomeOf(job), (counts.get(outcomeOf(job)) ?? 0) + 1);
-  const summary = [...counts.entries()].map(([o, n]) => `<li><span class="dot" style="background:${OUTCOME_COLOURS[o]}"></span>${n} ${escape(o)}</li>`).join('');
+  const summary = [...counts.entries()]
+    .map(([o, n]) => `<li><span class="dot" style="background:${OUTCOME_COLOURS[o]}"></span>${n} ${escape(o)}</li>`)
+    .join('');
   const elapsed = Number.isFinite(from) && Number.isFinite(to) ? formatDuration(to - from) : '–';
 
   return `<section class="pipeline" data-workflow-id="${escape(page.workflowId)}">

@@ -37,7 +37,10 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
       if (err.code === 'ENOENT') return [] as string[];
       throw err;
     });
-    return names.filter((n) => /^evidence-\d{4}-\d{2}\.jsonl$/.test(n)).sort().map((n) => join(this.dir, n));
+    return names
+      .filter((n) => /^evidence-\d{4}-\d{2}\.jsonl$/.test(n))
+      .sort()
+      .map((n) => join(this.dir, n));
   }
 
   /** Appends one record (sealed onto the chain), or returns the record already there for its key. */
@@ -50,7 +53,10 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
       if (existing) return { ...existing, duplicate: true };
       const record = seal(content, (tail.head?.seq ?? 0) + 1, tail.head?.hash ?? GENESIS);
       const file = this.fileFor(content.recordedAt);
-      const size = await stat(file).then((st) => st.size, () => 0);
+      const size = await stat(file).then(
+        (st) => st.size,
+        () => 0,
+      );
       const handle = await open(file, 'a+');
       try {
         // After a crash mid-append the file may not end with a newline: start on a line of our own.
@@ -124,7 +130,12 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
           // JSON.stringify escapes quotes inside strings, so `"key":"<key>"` only occurs as a property;
           // the lines that hold it are parsed to tell the record's own key from a nested one.
           const needle = `"key":${JSON.stringify(key)}`;
-          return lines.filter((l) => l.includes(needle)).map((l) => parseRecord<T>(l)).find((r) => r?.key === key) ?? undefined;
+          return (
+            lines
+              .filter((l) => l.includes(needle))
+              .map((l) => parseRecord<T>(l))
+              .find((r) => r?.key === key) ?? undefined
+          );
         },
       };
     }
@@ -142,9 +153,13 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
         return () => rm(path, { force: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await stat(path).then((s) => this.now() - s.mtimeMs, () => 0);
+        const age = await stat(path).then(
+          (s) => this.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > STALE_LOCK_MS) await rm(path, { force: true });
-        else if (this.now() > deadline) throw new Error(`evidence directory ${this.dir} stayed locked (${path}) for ${2 * STALE_LOCK_MS / 1000} s`);
+        else if (this.now() > deadline)
+          throw new Error(`evidence directory ${this.dir} stayed locked (${path}) for ${(2 * STALE_LOCK_MS) / 1000} s`);
         else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
       }
     }

@@ -40,7 +40,9 @@ export class PostgresEvidenceSink<T extends KeyedContent> {
   /** Applies the migrations not yet applied (under the same lock, so concurrent workers apply each once). */
   migrate(): Promise<void> {
     this.migrated ??= this.transaction(async (db) => {
-      await db.query('CREATE TABLE IF NOT EXISTS ccs_evidence_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await db.query(
+        'CREATE TABLE IF NOT EXISTS ccs_evidence_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
       const done = new Set((await db.query<{ version: number }>('SELECT version FROM ccs_evidence_migrations')).rows.map((r) => r.version));
       for (const m of EVIDENCE_MIGRATIONS) {
         if (done.has(m.version)) continue;
@@ -95,7 +97,10 @@ export class PostgresEvidenceSink<T extends KeyedContent> {
     await this.migrate();
     let after = 0;
     for (;;) {
-      const page = await this.pool.query<{ seq: string; record: string }>('SELECT seq, record FROM ccs_evidence WHERE seq > $1 ORDER BY seq LIMIT 500', [after]);
+      const page = await this.pool.query<{ seq: string; record: string }>(
+        'SELECT seq, record FROM ccs_evidence WHERE seq > $1 ORDER BY seq LIMIT 500',
+        [after],
+      );
       for (const row of page.rows) {
         after = Number(row.seq);
         try {

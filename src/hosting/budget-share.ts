@@ -47,8 +47,13 @@ export function taskQueuePollers(connection: NativeConnection, namespace: string
   const { enums } = temporal.api;
   const queue = { name: taskQueue, kind: enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
   const describe = (request: Omit<temporal.api.workflowservice.v1.IDescribeTaskQueueRequest, 'namespace' | 'taskQueue'>) =>
-    connection.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () => connection.workflowService.describeTaskQueue({ namespace, taskQueue: queue, ...request }));
-  const poller = (p: temporal.api.taskqueue.v1.IPollerInfo): Poller => ({ identity: p.identity ?? '', lastAccessMs: optionalTsToMs(p.lastAccessTime) });
+    connection.withDeadline(Date.now() + DESCRIBE_TIMEOUT_MS, () =>
+      connection.workflowService.describeTaskQueue({ namespace, taskQueue: queue, ...request }),
+    );
+  const poller = (p: temporal.api.taskqueue.v1.IPollerInfo): Poller => ({
+    identity: p.identity ?? '',
+    lastAccessMs: optionalTsToMs(p.lastAccessTime),
+  });
   return async () => {
     const [enhanced, legacy] = await Promise.all([
       describe({
@@ -59,7 +64,9 @@ export function taskQueuePollers(connection: NativeConnection, namespace: string
       describe({ taskQueueType: enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY }),
     ]);
     return [
-      ...Object.values(enhanced.versionsInfo ?? {}).flatMap((version) => Object.values(version.typesInfo ?? {}).flatMap((type) => (type.pollers ?? []).map(poller))),
+      ...Object.values(enhanced.versionsInfo ?? {}).flatMap((version) =>
+        Object.values(version.typesInfo ?? {}).flatMap((type) => (type.pollers ?? []).map(poller)),
+      ),
       ...(legacy.pollers ?? []).map(poller),
     ];
   };
@@ -72,7 +79,10 @@ export type SharedBudgets = Readonly<Record<string, { perSecond: number; budget:
  * A budget for each server that has one, starting at the conservative share (divided by
  * `assumedWorkers`) until the first count: pass each to its server's client as `budget`.
  */
-export function sharedBudgets(servers: Readonly<Record<string, { requestsPerSecond?: number | undefined }>>, assumedWorkers: number): SharedBudgets {
+export function sharedBudgets(
+  servers: Readonly<Record<string, { requestsPerSecond?: number | undefined }>>,
+  assumedWorkers: number,
+): SharedBudgets {
   const out: Record<string, { perSecond: number; budget: RequestBudget }> = {};
   for (const [name, { requestsPerSecond }] of Object.entries(servers)) {
     if (requestsPerSecond) out[name] = { perSecond: requestsPerSecond, budget: new RequestBudget(requestsPerSecond / assumedWorkers) };
@@ -112,7 +122,12 @@ export interface BudgetShare {
 export function shareBudgets(options: BudgetShareOptions): BudgetShare {
   const servers = Object.entries(options.budgets);
   const now = options.now ?? Date.now;
-  const gauge = options.meter?.createGauge('ccs_request_budget_share', 'float', 'requests/s', "This worker's share of each CCS server's request budget: requestsPerSecond divided by the workers polling the task queue");
+  const gauge = options.meter?.createGauge(
+    'ccs_request_budget_share',
+    'float',
+    'requests/s',
+    "This worker's share of each CCS server's request budget: requestsPerSecond divided by the workers polling the task queue",
+  );
   let workers = 0;
   let listed: boolean | undefined;
   const apply = (count: number): void => {
@@ -122,7 +137,10 @@ export function shareBudgets(options: BudgetShareOptions): BudgetShare {
       budget.setRate(perSecond / count);
       gauge?.set(perSecond / count, { ccs });
     }
-    options.log.info('CCS request budget shared', { workers: count, share: Object.fromEntries(servers.map(([ccs, { perSecond }]) => [ccs, Math.round((perSecond / count) * 100) / 100])) });
+    options.log.info('CCS request budget shared', {
+      workers: count,
+      share: Object.fromEntries(servers.map(([ccs, { perSecond }]) => [ccs, Math.round((perSecond / count) * 100) / 100])),
+    });
   };
   const refresh = async (): Promise<void> => {
     if (servers.length === 0) return;
@@ -132,13 +150,16 @@ export function shareBudgets(options: BudgetShareOptions): BudgetShare {
       // the server caches the list for 5 s), missing workers started with it: count at least the assumed.
       const listedItself = pollers.some((p) => p.identity === options.identity);
       const count = Math.max(liveWorkers(pollers, options.identity, now()), listedItself ? 0 : options.assumedWorkers);
-      if (listed === false) options.log.info('the workers on the task queue can be counted again: each CCS request budget is shared among them');
+      if (listed === false)
+        options.log.info('the workers on the task queue can be counted again: each CCS request budget is shared among them');
       listed = true;
       apply(count);
     } catch (err) {
       const count = Math.max(options.assumedWorkers, workers);
       if (listed !== false) {
-        options.log.warn(`cannot count the workers on the task queue from Temporal (${(err as Error).message}): each CCS request budget is divided by ${count} workers (CCS_BUDGET_ASSUMED_WORKERS) until it can`);
+        options.log.warn(
+          `cannot count the workers on the task queue from Temporal (${(err as Error).message}): each CCS request budget is divided by ${count} workers (CCS_BUDGET_ASSUMED_WORKERS) until it can`,
+        );
       }
       listed = false;
       apply(count);

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
   const codec = loadCodecConfig(process.env, problems);
   if (!codec) problems.push('CCS_CODEC_KEYS is required');
   const token = process.env.CODEC_SERVER_TOKEN;
-  if (!token || token.length < 16) problems.push('CODEC_SERVER_TOKEN is required (16+ characters): the UI users present it as a bearer token');
+  if (!token || token.length < 16)
+    problems.push('CODEC_SERVER_TOKEN is required (16+ characters): the UI users present it as a bearer token');
   const port = Number(process.env.CODEC_SERVER_PORT ?? 8888);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('CODEC_SERVER_PORT must be 0-65535');
   if (problems.length > 0 || !codec || !token) throw new Error(`invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -36,7 +36,8 @@ export class AesGcmCodec implements PayloadCodec {
   ) {
     this.keys = new Map(keys.map((k) => [k.id, k.key]));
     if (!activeKeyId || !this.keys.has(activeKeyId)) throw new CodecError(`no encryption key with id ${JSON.stringify(activeKeyId)}`);
-    for (const [id, key] of this.keys) if (key.length !== 32) throw new CodecError(`encryption key ${id} must be 32 bytes (AES-256); got ${key.length}`);
+    for (const [id, key] of this.keys)
+      if (key.length !== 32) throw new CodecError(`encryption key ${id} must be 32 bytes (AES-256); got ${key.length}`);
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {
@@ -59,7 +60,8 @@ export class AesGcmCodec implements PayloadCodec {
         if (Buffer.from(payload.metadata?.encoding ?? []).toString() !== ENCRYPTED_ENCODING) return payload;
         const id = Buffer.from(payload.metadata?.[KEY_ID_HEADER] ?? []).toString();
         const key = this.keys.get(id);
-        if (!key) throw new CodecError(`payload was encrypted with key ${JSON.stringify(id)}, which is not configured; add it to CCS_CODEC_KEYS`);
+        if (!key)
+          throw new CodecError(`payload was encrypted with key ${JSON.stringify(id)}, which is not configured; add it to CCS_CODEC_KEYS`);
         const data = Buffer.from(payload.data ?? []);
         if (data.length < IV_BYTES + TAG_BYTES) throw new CodecError('encrypted payload is truncated');
         const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));

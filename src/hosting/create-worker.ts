@@ -60,7 +60,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)] } } : {}),
   });
-  const evidence = typeof options.evidence === 'object' ? options.evidence : new JsonlEvidenceSink<EvidenceContent>(options.evidence ?? join(process.cwd(), 'evidence'));
+  const evidence =
+    typeof options.evidence === 'object'
+      ? options.evidence
+      : new JsonlEvidenceSink<EvidenceContent>(options.evidence ?? join(process.cwd(), 'evidence'));
   const workerOptions: WorkerOptions = {
     connection: options.connection,
     ...(options.namespace ? { namespace: options.namespace } : {}),
@@ -89,7 +92,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxHeartbeatThrottleInterval: '10m',
     // With encryption, failure messages and stack traces are encrypted too: they are CCS's words.
     ...(options.codec
-      ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)], failureConverterPath: ENCODED_FAILURES_CONVERTER_PATH } }
+      ? {
+          dataConverter: {
+            payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)],
+            failureConverterPath: ENCODED_FAILURES_CONVERTER_PATH,
+          },
+        }
       : {}),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: bundleToLoad(options.workflowBundlePath, options.codec !== undefined) } }

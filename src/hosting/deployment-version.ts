@@ -26,7 +26,10 @@ export class WorkerVersioningUnavailableError extends Error {
 }
 
 /** The deployment RPCs this needs, as NativeConnection's workflowService offers them. */
-export type DeploymentService = Pick<NativeConnection['workflowService'], 'describeWorkerDeployment' | 'describeWorkerDeploymentVersion' | 'setWorkerDeploymentCurrentVersion'>;
+export type DeploymentService = Pick<
+  NativeConnection['workflowService'],
+  'describeWorkerDeployment' | 'describeWorkerDeploymentVersion' | 'setWorkerDeploymentCurrentVersion'
+>;
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_PERMISSION_DENIED = 7;
@@ -59,13 +62,20 @@ export async function ensureCurrentVersion(options: EnsureCurrentOptions): Promi
   let lastError = 'the deployment did not appear';
   // DescribeWorkerDeployment answers even where versions are disabled; DescribeWorkerDeploymentVersion says so.
   try {
-    await within(Date.now() + CALL_TIMEOUT_MS, () => service.describeWorkerDeploymentVersion({ namespace, deploymentVersion: { deploymentName: versioning.deploymentName, buildId: versioning.buildId } }));
+    await within(Date.now() + CALL_TIMEOUT_MS, () =>
+      service.describeWorkerDeploymentVersion({
+        namespace,
+        deploymentVersion: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
+      }),
+    );
   } catch (err) {
     unavailable(err);
   }
   for (let delay = 200; Date.now() < deadline && !options.stopped?.(); delay = Math.min(delay * 2, 2_000)) {
     try {
-      const described = await within(Date.now() + CALL_TIMEOUT_MS, () => service.describeWorkerDeployment({ namespace, deploymentName: versioning.deploymentName }));
+      const described = await within(Date.now() + CALL_TIMEOUT_MS, () =>
+        service.describeWorkerDeployment({ namespace, deploymentName: versioning.deploymentName }),
+      );
       const routing = described.workerDeploymentInfo?.routingConfig;
       const current = routing?.currentDeploymentVersion;
       if (current?.buildId) {
@@ -75,10 +85,18 @@ export async function ensureCurrentVersion(options: EnsureCurrentOptions): Promi
       }
       // Unversioned is current either by default (never set: no change time) or because someone chose it.
       if (routing?.currentVersionChangedTime) return { outcome: 'unversioned-chosen' };
-      const ours = (described.workerDeploymentInfo?.versionSummaries ?? []).some((v) => v.deploymentVersion?.buildId === versioning.buildId);
+      const ours = (described.workerDeploymentInfo?.versionSummaries ?? []).some(
+        (v) => v.deploymentVersion?.buildId === versioning.buildId,
+      );
       if (ours) {
         await within(Date.now() + CALL_TIMEOUT_MS, () =>
-          service.setWorkerDeploymentCurrentVersion({ namespace, deploymentName: versioning.deploymentName, buildId: versioning.buildId, identity, conflictToken: described.conflictToken }),
+          service.setWorkerDeploymentCurrentVersion({
+            namespace,
+            deploymentName: versioning.deploymentName,
+            buildId: versioning.buildId,
+            identity,
+            conflictToken: described.conflictToken,
+          }),
         );
         return { outcome: 'made-current' };
       }

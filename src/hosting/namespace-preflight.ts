@@ -12,7 +12,15 @@ import { SearchAttribute } from '../domain/contract';
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 
 /** Type names as the temporal CLI and tcld write them, by the SDK's SearchAttributeType. */
-const TYPE_NAMES: Readonly<Record<string, string>> = { TEXT: 'Text', KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 /** The same names by the server's IndexedValueType. */
 const INDEXED_TYPE_NAMES: Readonly<Record<number, string>> = {
   [IndexedValueType.INDEXED_VALUE_TYPE_TEXT]: 'Text',
@@ -31,7 +39,9 @@ export interface RequiredAttribute {
 }
 
 /** Every search attribute a workflow of this worker upserts (the contract's, all seven). */
-export const REQUIRED_SEARCH_ATTRIBUTES: readonly RequiredAttribute[] = Object.freeze(Object.values(SearchAttribute).map((key) => ({ name: key.name, type: TYPE_NAMES[key.type] ?? key.type })));
+export const REQUIRED_SEARCH_ATTRIBUTES: readonly RequiredAttribute[] = Object.freeze(
+  Object.values(SearchAttribute).map((key) => ({ name: key.name, type: TYPE_NAMES[key.type] ?? key.type })),
+);
 
 /** What the preflight asks of Temporal; {@link namespaceAdmin} provides it over a connection. */
 export interface NamespaceAdmin {
@@ -61,18 +71,31 @@ export class NamespaceNotUsableError extends Error {
   }
 }
 
-export async function inspectNamespace(admin: NamespaceAdmin, namespace: string, required: readonly RequiredAttribute[] = REQUIRED_SEARCH_ATTRIBUTES): Promise<NamespaceFindings> {
-  if (!(await admin.namespaceExists(namespace))) return { namespace, exists: false, missing: required.map((a) => a.name), wrongType: [], checkedBy: 'list' };
+export async function inspectNamespace(
+  admin: NamespaceAdmin,
+  namespace: string,
+  required: readonly RequiredAttribute[] = REQUIRED_SEARCH_ATTRIBUTES,
+): Promise<NamespaceFindings> {
+  if (!(await admin.namespaceExists(namespace)))
+    return { namespace, exists: false, missing: required.map((a) => a.name), wrongType: [], checkedBy: 'list' };
   const listed = await admin.listSearchAttributes(namespace);
   if (!listed) {
     const accepted = await Promise.all(required.map((a) => admin.queryAccepts(namespace, a.name)));
-    return { namespace, exists: true, missing: required.filter((_, i) => !accepted[i]).map((a) => a.name), wrongType: [], checkedBy: 'query' };
+    return {
+      namespace,
+      exists: true,
+      missing: required.filter((_, i) => !accepted[i]).map((a) => a.name),
+      wrongType: [],
+      checkedBy: 'query',
+    };
   }
   return {
     namespace,
     exists: true,
     missing: required.filter((a) => listed[a.name] === undefined).map((a) => a.name),
-    wrongType: required.flatMap((a) => (listed[a.name] !== undefined && listed[a.name] !== a.type ? [{ name: a.name, expected: a.type, actual: listed[a.name]! }] : [])),
+    wrongType: required.flatMap((a) =>
+      listed[a.name] !== undefined && listed[a.name] !== a.type ? [{ name: a.name, expected: a.type, actual: listed[a.name]! }] : [],
+    ),
     checkedBy: 'list',
   };
 }
@@ -83,9 +106,15 @@ export function isTemporalCloud(address: string): boolean {
 }
 
 /** The command that registers `names` on `namespace`: the temporal CLI's, or tcld's on Temporal Cloud. */
-export function registerCommand(namespace: string, address: string, names: string[], required: readonly RequiredAttribute[] = REQUIRED_SEARCH_ATTRIBUTES): string {
+export function registerCommand(
+  namespace: string,
+  address: string,
+  names: string[],
+  required: readonly RequiredAttribute[] = REQUIRED_SEARCH_ATTRIBUTES,
+): string {
   const typeOf = (name: string): string => required.find((a) => a.name === name)?.type ?? 'Keyword';
-  if (isTemporalCloud(address)) return `tcld namespace search-attributes add --namespace ${namespace} ${names.map((n) => `--search-attribute ${n}=${typeOf(n)}`).join(' ')}`;
+  if (isTemporalCloud(address))
+    return `tcld namespace search-attributes add --namespace ${namespace} ${names.map((n) => `--search-attribute ${n}=${typeOf(n)}`).join(' ')}`;
   return `temporal operator search-attribute create --address ${address} --namespace ${namespace} ${names.map((n) => `--name ${n} --type ${typeOf(n)}`).join(' ')}`;
 }
 
@@ -93,7 +122,9 @@ export function registerCommand(namespace: string, address: string, names: strin
 export function namespaceProblem(found: NamespaceFindings, address: string): string | undefined {
   const { namespace } = found;
   if (!found.exists) {
-    const create = isTemporalCloud(address) ? 'in the Temporal Cloud UI or with tcld namespace create' : `with temporal operator namespace create --address ${address} --namespace ${namespace}`;
+    const create = isTemporalCloud(address)
+      ? 'in the Temporal Cloud UI or with tcld namespace create'
+      : `with temporal operator namespace create --address ${address} --namespace ${namespace}`;
     return `Temporal namespace ${namespace} does not exist at ${address}: create it ${create}, then register its search attributes (${registerCommand(namespace, address, found.missing)})`;
   }
   const parts: string[] = [];
@@ -104,7 +135,9 @@ export function namespaceProblem(found: NamespaceFindings, address: string): str
     );
   }
   for (const w of found.wrongType) {
-    parts.push(`search attribute ${w.name} of namespace ${namespace} is ${w.actual}, not ${w.expected}: remove it (temporal operator search-attribute remove --namespace ${namespace} --name ${w.name}; on Temporal Cloud ask support) and register it as ${w.expected}`);
+    parts.push(
+      `search attribute ${w.name} of namespace ${namespace} is ${w.actual}, not ${w.expected}: remove it (temporal operator search-attribute remove --namespace ${namespace} --name ${w.name}; on Temporal Cloud ask support) and register it as ${w.expected}`,
+    );
   }
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
@@ -133,7 +166,10 @@ export async function preflightNamespace(options: PreflightOptions): Promise<str
   if (!problem) return [];
   if (!options.register || !found.exists || found.missing.length === 0) throw new NamespaceNotUsableError(problem);
   try {
-    await admin.addSearchAttributes(namespace, Object.fromEntries(REQUIRED_SEARCH_ATTRIBUTES.filter((a) => found.missing.includes(a.name)).map((a) => [a.name, a.type])));
+    await admin.addSearchAttributes(
+      namespace,
+      Object.fromEntries(REQUIRED_SEARCH_ATTRIBUTES.filter((a) => found.missing.includes(a.name)).map((a) => [a.name, a.type])),
+    );
   } catch (err) {
     throw new NamespaceNotUsableError(`${problem}; registering them failed: ${grpcReason(err)}`);
   }
@@ -145,17 +181,32 @@ export async function preflightNamespace(options: PreflightOptions): Promise<str
       if (left) throw new NamespaceNotUsableError(left);
       return found.missing;
     }
-    if (Date.now() > deadline) throw new NamespaceNotUsableError(`${namespaceProblem(now, address)}; they were registered but are still not listed after ${Math.round((options.settleMs ?? 30_000) / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new NamespaceNotUsableError(
+        `${namespaceProblem(now, address)}; they were registered but are still not listed after ${Math.round((options.settleMs ?? 30_000) / 1000)} s`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-const GRPC_CODE_NAMES: Readonly<Record<number, string>> = { 3: 'INVALID_ARGUMENT', 4: 'DEADLINE_EXCEEDED', 5: 'NOT_FOUND', 7: 'PERMISSION_DENIED', 8: 'RESOURCE_EXHAUSTED', 12: 'UNIMPLEMENTED', 14: 'UNAVAILABLE', 16: 'UNAUTHENTICATED' };
+const GRPC_CODE_NAMES: Readonly<Record<number, string>> = {
+  3: 'INVALID_ARGUMENT',
+  4: 'DEADLINE_EXCEEDED',
+  5: 'NOT_FOUND',
+  7: 'PERMISSION_DENIED',
+  8: 'RESOURCE_EXHAUSTED',
+  12: 'UNIMPLEMENTED',
+  14: 'UNAVAILABLE',
+  16: 'UNAUTHENTICATED',
+};
 
 /** A server refusal in a few words: its gRPC status and the first line of its text. */
 function grpcReason(err: unknown): string {
   const code = (err as { code?: unknown }).code;
-  const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/^\d+ [A-Z_]+: /, '').slice(0, 160);
+  const text = (err instanceof Error ? err.message : String(err))
+    .split('\n')[0]!
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .slice(0, 160);
   const name = typeof code === 'number' ? GRPC_CODE_NAMES[code] : undefined;
   if (code === 7 || code === 16) return `these credentials may not register search attributes (${name}: ${text})`;
   if (code === 12) return `this server does not offer the operator API (${name}; on Temporal Cloud use tcld)`;
@@ -188,7 +239,9 @@ export function namespaceAdmin(connection: ConnectionLike): NamespaceAdmin {
       for (;;) {
         try {
           const answer = await call(() => connection.operatorService.listSearchAttributes({ namespace }));
-          return Object.fromEntries(Object.entries(answer.customAttributes ?? {}).map(([name, type]) => [name, INDEXED_TYPE_NAMES[type] ?? String(type)]));
+          return Object.fromEntries(
+            Object.entries(answer.customAttributes ?? {}).map(([name, type]) => [name, INDEXED_TYPE_NAMES[type] ?? String(type)]),
+          );
         } catch (err) {
           // Refused listing (an authorizer, Temporal Cloud's operator API): the visibility probe decides.
           if ([7, 12, 16].includes(codeOf(err) as number)) return undefined;
@@ -208,7 +261,12 @@ export function namespaceAdmin(connection: ConnectionLike): NamespaceAdmin {
     },
     async addSearchAttributes(namespace, attributes) {
       const byName = Object.fromEntries(Object.entries(INDEXED_TYPE_NAMES).map(([type, name]) => [name, Number(type)]));
-      await call(() => connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(Object.entries(attributes).map(([name, type]) => [name, byName[type]!])) }));
+      await call(() =>
+        connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(Object.entries(attributes).map(([name, type]) => [name, byName[type]!])),
+        }),
+      );
     },
   };
 }

@@ -22,7 +22,9 @@ export function bundleToLoad(path: string, encrypted: boolean): string {
   if (!encrypted) return path;
   const encoded = encodedFailuresBundlePath(path);
   if (!existsSync(encoded)) {
-    throw new Error(`WORKFLOW_BUNDLE_PATH: ${encoded} is missing; payload encryption needs the bundle that encodes failures, written beside ${path} by bundle-workflows`);
+    throw new Error(
+      `WORKFLOW_BUNDLE_PATH: ${encoded} is missing; payload encryption needs the bundle that encodes failures, written beside ${path} by bundle-workflows`,
+    );
   }
   return encoded;
 }

@@ -70,7 +70,11 @@ export class TokenAuthority {
    * POST /oauth/tokens. `onUser` learns whom the request was for, for the request log. Hostile
    * options: refuse every grant (rotation, lockout), answer form-encoded instead of JSON.
    */
-  tokenEndpoint(raw: string, onUser: (user: string) => void, hostile: { refuseGrants?: boolean | undefined; tokenForm?: boolean | undefined } = {}): Reply {
+  tokenEndpoint(
+    raw: string,
+    onUser: (user: string) => void,
+    hostile: { refuseGrants?: boolean | undefined; tokenForm?: boolean | undefined } = {},
+  ): Reply {
     const reply = this.grant(raw, onUser, hostile.refuseGrants === true);
     if (!hostile.tokenForm || reply.status !== 200) return reply;
     const fields = Object.fromEntries(Object.entries(reply.body as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
@@ -100,7 +104,8 @@ export class TokenAuthority {
       const entry = this.refresh.get(token);
       this.refresh.delete(token); // rotation: a refresh token is good once
       if (entry) onUser(entry.user);
-      if (!entry || entry.expiresAt <= Date.now()) return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or expired.' } };
+      if (!entry || entry.expiresAt <= Date.now())
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or expired.' } };
       return { status: 200, body: this.issue(entry.user) };
     }
     return { status: 400, body: { error: 'unsupported_grant_type' } };

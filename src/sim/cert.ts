@@ -16,7 +16,11 @@ export interface TlsMaterial {
 
 function newKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
   // Node's native generator is orders of magnitude faster than forge's pure-JS one.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const key = forge.pki.privateKeyFromPem(privateKey);
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e), pem: privateKey };
 }
@@ -42,7 +46,10 @@ export function generateSelfSignedMaterial(name: string): TlsMaterial {
   const subject = [{ name: 'commonName', value: name }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
-  cert.setExtensions([{ name: 'keyUsage', digitalSignature: true, keyEncipherment: true }, { name: 'extKeyUsage', serverAuth: true }]);
+  cert.setExtensions([
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', serverAuth: true },
+  ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   const pem = forge.pki.certificateToPem(cert);
   return { caPem: pem, certPem: pem, keyPem: keys.pem };
@@ -59,7 +66,10 @@ export function generateTlsMaterial(hosts: string[] = ['localhost', '127.0.0.1',
   caCert.serialNumber = serial();
   caCert.validity.notBefore = notBefore;
   caCert.validity.notAfter = notAfter;
-  const caName = [{ name: 'commonName', value: 'ccs-sim local CA' }, { name: 'organizationName', value: 'ccs-job-orchestrator' }];
+  const caName = [
+    { name: 'commonName', value: 'ccs-sim local CA' },
+    { name: 'organizationName', value: 'ccs-job-orchestrator' },
+  ];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
   caCert.setExtensions([
@@ -95,7 +105,11 @@ export function generateTlsMaterial(hosts: string[] = ['localhost', '127.0.0.1',
 export function loadOrCreateTlsMaterial(dir: string, hosts?: string[]): TlsMaterial {
   const files = { caPem: join(dir, 'ca.pem'), certPem: join(dir, 'cert.pem'), keyPem: join(dir, 'key.pem') };
   if (Object.values(files).every((f) => existsSync(f))) {
-    return { caPem: readFileSync(files.caPem, 'utf8'), certPem: readFileSync(files.certPem, 'utf8'), keyPem: readFileSync(files.keyPem, 'utf8') };
+    return {
+      caPem: readFileSync(files.caPem, 'utf8'),
+      certPem: readFileSync(files.certPem, 'utf8'),
+      keyPem: readFileSync(files.keyPem, 'utf8'),
+    };
   }
   const material = generateTlsMaterial(hosts);
   mkdirSync(dir, { recursive: true });

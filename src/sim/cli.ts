@@ -58,12 +58,33 @@ export function parseSimArgs(argv: string[]): SimArgs {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        port: { type: 'string' }, host: { type: 'string' }, 'no-tls': { type: 'boolean' }, 'tls-dir': { type: 'string' },
-        'ca-out': { type: 'string' }, 'tls-names': { type: 'string' }, 'cert-name': { type: 'string' }, 'self-signed': { type: 'boolean' }, scenario: { type: 'string' }, 'state-file': { type: 'string' },
-        'token-ttl': { type: 'string' }, 'refresh-ttl': { type: 'string' }, users: { type: 'string' },
-        'response-shape': { type: 'string' }, 'status-format': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'password-encoding': { type: 'string' }, 'jobruns-shape': { type: 'string' }, 'jobruns-order': { type: 'string' }, 'date-format': { type: 'string' }, 'time-zone': { type: 'string' },
-        'guid-format': { type: 'string' }, 'empty-runs': { type: 'string' }, 'message-fields': { type: 'string' }, 'require-content-type': { type: 'boolean' }, 'error-texts': { type: 'string' }, 'search-page-size': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'no-tls': { type: 'boolean' },
+        'tls-dir': { type: 'string' },
+        'ca-out': { type: 'string' },
+        'tls-names': { type: 'string' },
+        'cert-name': { type: 'string' },
+        'self-signed': { type: 'boolean' },
+        scenario: { type: 'string' },
+        'state-file': { type: 'string' },
+        'token-ttl': { type: 'string' },
+        'refresh-ttl': { type: 'string' },
+        users: { type: 'string' },
+        'response-shape': { type: 'string' },
+        'status-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        'password-encoding': { type: 'string' },
+        'jobruns-shape': { type: 'string' },
+        'jobruns-order': { type: 'string' },
+        'date-format': { type: 'string' },
+        'time-zone': { type: 'string' },
+        'guid-format': { type: 'string' },
+        'empty-runs': { type: 'string' },
+        'message-fields': { type: 'string' },
+        'require-content-type': { type: 'boolean' },
+        'error-texts': { type: 'string' },
+        'search-page-size': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -88,7 +109,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
     users = {};
     for (const entry of values.users.split(',')) {
       const [name, password, role = 'operator'] = entry.split(':');
-      if (!name || password === undefined || !['operator', 'viewer', 'none'].includes(role)) fail(`--users entry ${JSON.stringify(entry)} must be user:password[:operator|viewer|none]`);
+      if (!name || password === undefined || !['operator', 'viewer', 'none'].includes(role))
+        fail(`--users entry ${JSON.stringify(entry)} must be user:password[:operator|viewer|none]`);
       users[name] = { password, role: role as SimUser['role'] };
     }
   }
@@ -110,7 +132,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
   let messageFields: { time: string; text: string } | undefined;
   if (values['message-fields'] !== undefined) {
     const [time, text, extra] = values['message-fields'].split(',').map((n) => n.trim());
-    if (!time || !text || extra !== undefined || ![time, text].every((n) => /^\w{1,40}$/.test(n))) fail('--message-fields must be two field names, time then text, e.g. TimeStamp,Text');
+    if (!time || !text || extra !== undefined || ![time, text].every((n) => /^\w{1,40}$/.test(n)))
+      fail('--message-fields must be two field names, time then text, e.g. TimeStamp,Text');
     messageFields = { time, text };
   }
   const timeZone = values['time-zone'];
@@ -130,7 +153,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
     }
   }
   const searchPageSize = values['search-page-size'];
-  if (searchPageSize !== undefined && !/^[1-9]\d{0,3}$/.test(searchPageSize)) fail(`--search-page-size must be a whole number from 1 to 9999; got ${JSON.stringify(searchPageSize)}`);
+  if (searchPageSize !== undefined && !/^[1-9]\d{0,3}$/.test(searchPageSize))
+    fail(`--search-page-size must be a whole number from 1 to 9999; got ${JSON.stringify(searchPageSize)}`);
   return {
     ...(searchPageSize ? { searchPageSize: Number(searchPageSize), maxSearchPageSize: Math.max(100, Number(searchPageSize)) } : {}),
     ...(passwordEncoding ? { passwordEncoding } : {}),
@@ -150,7 +174,14 @@ export function parseSimArgs(argv: string[]): SimArgs {
     ...(values['ca-out'] ? { caOut: values['ca-out'] } : {}),
     ...(values['cert-name'] ? { certName: values['cert-name'] } : {}),
     ...(values['self-signed'] ? { selfSigned: true } : {}),
-    ...(values['tls-names'] ? { tlsNames: values['tls-names'].split(',').map((n) => n.trim()).filter(Boolean) } : {}),
+    ...(values['tls-names']
+      ? {
+          tlsNames: values['tls-names']
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean),
+        }
+      : {}),
     jobs,
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(users ? { users } : {}),

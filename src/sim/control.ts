@@ -37,7 +37,8 @@ export class RequestRate {
     if (first.done) return [];
     const current = Math.floor(now / 1000);
     const out: { second: string; requests: number }[] = [];
-    for (let second = Math.max(first.value, current - REQUEST_RATE_SECONDS); second < current; second++) out.push({ second: new Date(second * 1000).toISOString(), requests: this.bySecond.get(second) ?? 0 });
+    for (let second = Math.max(first.value, current - REQUEST_RATE_SECONDS); second < current; second++)
+      out.push({ second: new Date(second * 1000).toISOString(), requests: this.bySecond.get(second) ?? 0 });
     return out;
   }
 
@@ -98,10 +99,17 @@ export class ControlApi {
         return { status: 200, body: this.faults.set(body) };
       case 'POST /__sim/users': {
         const user = body as { name?: unknown; password?: unknown; role?: unknown };
-        if (typeof user.name !== 'string' || typeof user.password !== 'string' || !['operator', 'viewer', 'none', undefined].includes(user.role as string)) {
+        if (
+          typeof user.name !== 'string' ||
+          typeof user.password !== 'string' ||
+          !['operator', 'viewer', 'none', undefined].includes(user.role as string)
+        ) {
           throw new HttpError(400, 'a user is {"name": "...", "password": "...", "role": "operator" | "viewer" | "none"}');
         }
-        this.tokens.setUser(user.name, { password: user.password, role: (user.role as 'operator' | 'viewer' | 'none' | undefined) ?? 'operator' });
+        this.tokens.setUser(user.name, {
+          password: user.password,
+          role: (user.role as 'operator' | 'viewer' | 'none' | undefined) ?? 'operator',
+        });
         return { status: 204 };
       }
       case 'POST /__sim/revoke-tokens':

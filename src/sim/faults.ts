@@ -62,7 +62,16 @@ export function validateFaults(input: unknown): SimFaults {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) throw new HttpError(400, `${key} must be a number from 0 to 1`);
   }
-  for (const key of ['startInSeconds', 'activeForSeconds', 'oversizeBytes', 'activityStatusBytes', 'dripBytesPerSecond', 'latencyMs', 'retryAfterSeconds', 'listingLagSeconds'] as const) {
+  for (const key of [
+    'startInSeconds',
+    'activeForSeconds',
+    'oversizeBytes',
+    'activityStatusBytes',
+    'dripBytesPerSecond',
+    'latencyMs',
+    'retryAfterSeconds',
+    'listingLagSeconds',
+  ] as const) {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new HttpError(400, `${key} must be a number ≥ 0`);
   }
@@ -114,11 +123,15 @@ export class FaultInjector {
     const limited = f.rateLimitRate ?? 0;
     const corrupt = f.corruptRate ?? 0;
     const pick =
-      roll < reset ? 'reset'
-      : roll < reset + error ? 'error'
-      : roll < reset + error + limited ? 'ratelimit'
-      : roll < reset + error + limited + corrupt ? 'corrupt'
-      : null;
+      roll < reset
+        ? 'reset'
+        : roll < reset + error
+          ? 'error'
+          : roll < reset + error + limited
+            ? 'ratelimit'
+            : roll < reset + error + limited + corrupt
+              ? 'corrupt'
+              : null;
     if (pick && f.limit !== undefined) {
       f.limit -= 1;
       if (f.limit <= 0) this.faults = {};
@@ -130,13 +143,21 @@ export class FaultInjector {
   reply(kind: Exclude<FaultKind, 'reset'>, f: SimFaults, real?: Reply): Reply {
     if (kind === 'corrupt') {
       const text = real?.body === undefined ? '{"JobRunID":' : JSON.stringify(real.body);
-      return { status: 200, body: text.slice(0, Math.max(1, Math.floor(text.length / 2))), headers: { 'content-type': 'application/json' } };
+      return {
+        status: 200,
+        body: text.slice(0, Math.max(1, Math.floor(text.length / 2))),
+        headers: { 'content-type': 'application/json' },
+      };
     }
     if (kind === 'ratelimit') {
       return { status: 429, headers: { 'retry-after': String(f.retryAfterSeconds ?? 1) }, body: { Message: 'Too many requests.' } };
     }
     const statuses = f.errorStatus?.length ? f.errorStatus : [500];
     const status = statuses[Math.floor(Math.random() * statuses.length)] ?? 500;
-    return { status, body: status === 502 || status === 503 ? '<html><body><h1>Service Unavailable</h1></body></html>' : { Message: 'An error has occurred.' } };
+    return {
+      status,
+      body:
+        status === 502 || status === 503 ? '<html><body><h1>Service Unavailable</h1></body></html>' : { Message: 'An error has occurred.' },
+    };
   }
 }

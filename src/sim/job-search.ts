@@ -10,7 +10,16 @@
 import { HttpError } from './wire';
 import type { SimJob, SimState } from './state';
 
-export const SEARCHABLE = ['JobName', 'JobID', 'JobCategory', 'JobType', 'JobCreationTime', 'JobModifiedTime', 'LastRunStatus', 'LastRunDate'] as const;
+export const SEARCHABLE = [
+  'JobName',
+  'JobID',
+  'JobCategory',
+  'JobType',
+  'JobCreationTime',
+  'JobModifiedTime',
+  'LastRunStatus',
+  'LastRunDate',
+] as const;
 type Operator = '=' | 'Contains' | 'StartsWith';
 
 interface Term {
@@ -26,9 +35,11 @@ const STATUS_NAMES = ['Unknown', 'Pending', 'Executing', 'Idle', 'Completed', 'F
 
 function parseTerm(text: string): Term {
   const m = /^\s*([A-Za-z]+)\s*(=|\s(?:Contains|StartsWith)\s)\s*(.*?)\s*$/.exec(text);
-  if (!m) throw new HttpError(400, `The search term ${JSON.stringify(text.slice(0, 80))} is not of the form <attribute> <operator> <value>.`);
+  if (!m)
+    throw new HttpError(400, `The search term ${JSON.stringify(text.slice(0, 80))} is not of the form <attribute> <operator> <value>.`);
   const attribute = SEARCHABLE.find((a) => a.toLowerCase() === m[1]!.toLowerCase());
-  if (!attribute) throw new HttpError(400, `The attribute ${JSON.stringify(m[1])} is not searchable; searchable: ${SEARCHABLE.join(', ')}.`);
+  if (!attribute)
+    throw new HttpError(400, `The attribute ${JSON.stringify(m[1])} is not searchable; searchable: ${SEARCHABLE.join(', ')}.`);
   return { attribute, operator: m[2]!.trim() as Operator, value: m[3]! };
 }
 
@@ -70,7 +81,10 @@ function matches(actual: string, term: Term): boolean {
   if (term.operator === 'Contains') return a.includes(v);
   if (term.operator === 'StartsWith') return a.startsWith(v);
   if (!v.includes('*')) return a === v;
-  const pattern = v.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const pattern = v
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${pattern}$`, 's').test(a);
 }
 
@@ -82,9 +96,18 @@ export interface SearchPaging {
 }
 
 /** The jobs of one page of a search, in a stable order. */
-export function searchJobs(state: SimState, attributes: string, page: string | undefined, pageSize: string | undefined, paging: SearchPaging): SimJob[] {
+export function searchJobs(
+  state: SimState,
+  attributes: string,
+  page: string | undefined,
+  pageSize: string | undefined,
+  paging: SearchPaging,
+): SimJob[] {
   const query = parseSearch(attributes);
-  for (const [name, value] of [['page', page], ['pagesize', pageSize]] as const) {
+  for (const [name, value] of [
+    ['page', page],
+    ['pagesize', pageSize],
+  ] as const) {
     if (value !== undefined && !/^\d{1,9}$/.test(value)) throw new HttpError(400, `The ${name} parameter must be a non-negative integer.`);
   }
   const size = Math.min(paging.maxPageSize, pageSize === undefined ? paging.defaultPageSize : Math.max(1, Number(pageSize)));

@@ -165,10 +165,15 @@ export class JobService {
   route(req: http.IncomingMessage, path: string, query: Map<string, string>, raw: string, onUser: (user: string) => void): Routed {
     const method = req.method ?? 'GET';
     const lower = path.toLowerCase().replace(/\/+$/, '');
-    if (lower === `${API}/oauth/tokens` && method === 'POST') return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
+    if (lower === `${API}/oauth/tokens` && method === 'POST')
+      return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
     if (lower === `${API}/jobs` && method === 'GET') return { endpoint: 'jobsearch', reply: () => this.searchJobs(req, query, onUser) };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
-    if (!m) return { endpoint: 'other', reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }) };
+    if (!m)
+      return {
+        endpoint: 'other',
+        reply: () => ({ status: 404, body: { Message: 'No HTTP resource was found that matches the request URI.' } }),
+      };
     const id = decodeURIComponent(m[1] ?? '');
     const check = (write: boolean): void => {
       this.tokens.authorize(req, write, onUser);
@@ -228,6 +233,9 @@ export class JobService {
         },
       };
     }
-    return { endpoint: 'other', reply: () => ({ status: 405, body: { Message: `The requested resource does not support http method '${method}'.` } }) };
+    return {
+      endpoint: 'other',
+      reply: () => ({ status: 405, body: { Message: `The requested resource does not support http method '${method}'.` } }),
+    };
   }
 }

@@ -105,7 +105,12 @@ function drip(res: http.ServerResponse, body: Buffer, perSecond: number): void {
 /** Starts a simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const state = new SimState(options.jobs ?? [], options.stateFile);
-  const tokens = new TokenAuthority({ ...(options.users ?? DEFAULT_USERS) }, (options.tokenTtlSeconds ?? 3600) * 1000, (options.refreshTtlSeconds ?? 5400) * 1000, options.passwordEncoding);
+  const tokens = new TokenAuthority(
+    { ...(options.users ?? DEFAULT_USERS) },
+    (options.tokenTtlSeconds ?? 3600) * 1000,
+    (options.refreshTtlSeconds ?? 5400) * 1000,
+    options.passwordEncoding,
+  );
   const counts: RequestCounts = {};
   const rate = new RequestRate();
   const faults = new FaultInjector();
@@ -129,7 +134,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const send = (reply: Reply, hostile: SimFaults = {}): void => {
       let text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       const type = typeof reply.body === 'string' ? 'text/html' : 'application/json; charset=utf-8';
-      if (hostile.oversizeBytes && reply.status < 300 && text.length < hostile.oversizeBytes) text += ' '.repeat(hostile.oversizeBytes - text.length);
+      if (hostile.oversizeBytes && reply.status < 300 && text.length < hostile.oversizeBytes)
+        text += ' '.repeat(hostile.oversizeBytes - text.length);
       res.writeHead(reply.status, { ...(text ? { 'content-type': type } : {}), ...reply.headers });
       if (hostile.dripBytesPerSecond && text) return drip(res, Buffer.from(text), hostile.dripBytesPerSecond);
       res.end(text);
@@ -163,7 +169,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // A bearer-protected resource names its scheme on 401 (RFC 6750), as ASP.NET Web API does.
-        reply = { status: err.status, body: { Message: err.message }, ...(err.status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}) };
+        reply = {
+          status: err.status,
+          body: { Message: err.message },
+          ...(err.status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}),
+        };
       }
       const after = reply.status < 300 ? faults.pick(endpoint, 'after') : null;
       if (after === 'reset') {
@@ -191,7 +201,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     else tlsMaterial = options.tlsDir ? loadOrCreateTlsMaterial(options.tlsDir, certNames) : generateTlsMaterial(certNames);
   }
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => void handle(req, res);
-  const server = tlsMaterial ? https.createServer({ key: tlsMaterial.keyPem, cert: tlsMaterial.certPem }, listener) : http.createServer(listener);
+  const server = tlsMaterial
+    ? https.createServer({ key: tlsMaterial.keyPem, cert: tlsMaterial.certPem }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 60_000;
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {

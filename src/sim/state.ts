@@ -134,7 +134,15 @@ export class SimState {
   addPastRun(jobId: string, startedAt: number, steps: SimStep[], plan: Omit<SimRunPlan, 'steps'> = {}): SimRun {
     const job = this.jobs.get(jobId.toLowerCase());
     if (!job) throw new Error(`no job ${jobId} in the simulator`);
-    const run: SimRun = { JobRunID: randomUUID(), JobID: job.JobID, plan: { ...plan, steps }, startedAt, abortRequestedAt: null, executeRequests: 1, abortRequests: 0 };
+    const run: SimRun = {
+      JobRunID: randomUUID(),
+      JobID: job.JobID,
+      plan: { ...plan, steps },
+      startedAt,
+      abortRequestedAt: null,
+      executeRequests: 1,
+      abortRequests: 0,
+    };
     this.runs.set(run.JobRunID, run);
     this.index();
     this.save();

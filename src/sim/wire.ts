@@ -9,7 +9,16 @@ import type { SimJob, SimRun, SimState } from './state';
 export const API = '/ccs/api/v1';
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const STATUS_NAMES = ['None', 'Pending', 'Executing', 'Idle', 'Completed', 'Faulted', 'Custom', 'Aborted'];
-const STATUS_CODES: Record<string, number> = { none: 0, pending: 1, executing: 2, idle: 3, completed: 4, faulted: 5, custom: 6, aborted: 7 };
+const STATUS_CODES: Record<string, number> = {
+  none: 0,
+  pending: 1,
+  executing: 2,
+  idle: 3,
+  completed: 4,
+  faulted: 5,
+  custom: 6,
+  aborted: 7,
+};
 const NOT_ENDED = '0001-01-01T00:00:00';
 const MAX_BODY = 1 << 20;
 
@@ -65,7 +74,16 @@ export function ccsDate(ms: number | null, dialect: Dialect = {}): string {
 
 /** The wall-clock time in `timeZone`, ISO-shaped, without an offset (what .NET writes for a local DateTime). */
 function localWallTime(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(ms));
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '00';
   return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}.${String(ms % 1000).padStart(3, '0')}`;
 }
@@ -105,7 +123,13 @@ function activityList(bytes: number): Record<string, unknown>[] {
 }
 
 /** A run as CCS's JobStatusInfo, with ErrorCount and Messages when asked for. */
-export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolean, dialect: Dialect, rendering: RunRendering = {}): Record<string, unknown> {
+export function jobStatusInfo(
+  state: SimState,
+  run: SimRun,
+  withMessages: boolean,
+  dialect: Dialect,
+  rendering: RunRendering = {},
+): Record<string, unknown> {
   const format = dialect.statusFormat;
   const view = state.view(run);
   const statusText = String(view.status).toLowerCase();
@@ -130,7 +154,11 @@ export function jobStatusInfo(state: SimState, run: SimRun, withMessages: boolea
     const stream = run.plan.messageStream;
     if (stream) {
       const shown = Math.min(stream.count, Math.floor(elapsedMs / (stream.everySeconds * 1000)));
-      for (let i = 1; i <= shown; i++) rendered.push({ [names.time]: ccsDate(run.startedAt + i * stream.everySeconds * 1000, dialect), [names.text]: `${stream.text} #${i}` });
+      for (let i = 1; i <= shown; i++)
+        rendered.push({
+          [names.time]: ccsDate(run.startedAt + i * stream.everySeconds * 1000, dialect),
+          [names.text]: `${stream.text} #${i}`,
+        });
     }
     info.ErrorCount = rendered.length;
     info.Messages = rendered;

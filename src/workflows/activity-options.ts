@@ -2,7 +2,15 @@
  * How `runCcsJob` calls its activities: named option sets (timeouts, retry policies built from the
  * error vocabulary) and the run counters it emits. Workflow code: deterministic, no I/O.
  */
-import { ActivityCancellationType, metricMeter, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  metricMeter,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { CcsActivities } from '../activities';
 import type { EvidenceActivities } from '../activities/evidence';
 import type { FleetActivities } from '../activities/fleet';
@@ -38,13 +46,23 @@ export const ccsCall = proxyActivities<CcsActivities>(CCS_CALL);
  * as attention first), at the poll's pace, growing to the longest poll interval. A cancel waits until
  * the attempt has stopped: a pause promises that nothing more is sent to CCS.
  */
-export function waitActivities(pollIntervalMs: number, maxPollIntervalMs: number, heartbeatTimeoutMs: number, scheduleToCloseTimeout?: number) {
+export function waitActivities(
+  pollIntervalMs: number,
+  maxPollIntervalMs: number,
+  heartbeatTimeoutMs: number,
+  scheduleToCloseTimeout?: number,
+) {
   return proxyActivities<CcsActivities>({
     startToCloseTimeout: '1d',
     ...(scheduleToCloseTimeout === undefined ? {} : { scheduleToCloseTimeout }),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: heartbeatTimeoutMs,
-    retry: { initialInterval: pollIntervalMs, backoffCoefficient: POLL_GROWTH, maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs), nonRetryableErrorTypes: [] },
+    retry: {
+      initialInterval: pollIntervalMs,
+      backoffCoefficient: POLL_GROWTH,
+      maximumInterval: Math.max(pollIntervalMs, maxPollIntervalMs),
+      nonRetryableErrorTypes: [],
+    },
   });
 }
 
@@ -57,20 +75,30 @@ export function abortCall(scheduleToCloseTimeout: number) {
  * Calls to Temporal about the orchestrator's own workflows (maintenance windows), never to CCS:
  * retried until Temporal answers, as any other call.
  */
-export const fleetCall = proxyActivities<FleetActivities>({ startToCloseTimeout: '1m', heartbeatTimeout: '20s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } });
+export const fleetCall = proxyActivities<FleetActivities>({
+  startToCloseTimeout: '1m',
+  heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
 
 /**
  * A run's look for its server's maintenance window: a local activity (one describe and one query
  * of Temporal), so the check every run makes before its first CCS request costs one marker in
  * history, not an activity's three events and a workflow task.
  */
-export const maintenanceLookup = proxyLocalActivities<FleetActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
+export const maintenanceLookup = proxyLocalActivities<FleetActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
 
 /**
  * The closing evidence record: retried until the sink takes it (no error type stops it), backing off
  * to five minutes; the workflow's outcome is decided before and does not depend on it.
  */
-export const evidenceCall = proxyActivities<EvidenceActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' } });
+export const evidenceCall = proxyActivities<EvidenceActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
 
 /** Who started this workflow, as its evidence record says: a schedule, a parent pipeline, a named requester. */
 export function startedBy(requestedBy: unknown): StartedBy {
@@ -87,7 +115,10 @@ export function startedBy(requestedBy: unknown): StartedBy {
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });
 
 /** The execute: a cancel waits for the attempt in flight, so its run is known, not lost. */
-export const executeCall = proxyActivities<CcsActivities>({ ...CCS_CALL, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+export const executeCall = proxyActivities<CcsActivities>({
+  ...CCS_CALL,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 
 /** The run counters, by kind: name and description (unit: runs). */
 const RUN_COUNTERS = {

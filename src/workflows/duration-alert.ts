@@ -44,9 +44,19 @@ export class DurationAlert {
   arm(run: JobRun, history: readonly JobRun[], startedAt: number, target: AlertTarget): void {
     if (!this.want || this.late) return;
     if (!this.expected) {
-      const found = 'ms' in this.want ? { ms: this.want.ms, basis: 'given' } : expectedFromHistory(history.filter((r) => r.jobRunId !== run.jobRunId), this.want.auto);
+      const found =
+        'ms' in this.want
+          ? { ms: this.want.ms, basis: 'given' }
+          : expectedFromHistory(
+              history.filter((r) => r.jobRunId !== run.jobRunId),
+              this.want.auto,
+            );
       if (!found) {
-        log.info('no duration alert: too few completed runs in the job history for "auto"', { jobId: run.jobId, jobRunId: run.jobRunId, needed: MIN_HISTORY_RUNS });
+        log.info('no duration alert: too few completed runs in the job history for "auto"', {
+          jobId: run.jobId,
+          jobRunId: run.jobRunId,
+          needed: MIN_HISTORY_RUNS,
+        });
         return;
       }
       this.expected = { ...found, endAt: startedAt + found.ms };
@@ -63,7 +73,9 @@ export class DurationAlert {
   /** The `status` query's part. */
   view(): Pick<RunCcsJobStatus, 'expected' | 'late'> {
     return {
-      ...(this.expected ? { expected: { ms: this.expected.ms, basis: this.expected.basis, endBy: new Date(this.expected.endAt).toISOString() } } : {}),
+      ...(this.expected
+        ? { expected: { ms: this.expected.ms, basis: this.expected.basis, endBy: new Date(this.expected.endAt).toISOString() } }
+        : {}),
       ...(this.late ? { late: this.late } : {}),
     };
   }
@@ -79,6 +91,10 @@ export class DurationAlert {
     this.late = { since: new Date().toISOString(), expectedMs: ms, basis };
     upsertSearchAttributes([{ key: SearchAttribute.late, value: formatDuration(ms) }]);
     target.countLate();
-    log.warn('CCS run is late: it has run longer than expected and is still followed', { ...target.context(), expected: formatDuration(ms), basis });
+    log.warn('CCS run is late: it has run longer than expected and is still followed', {
+      ...target.context(),
+      expected: formatDuration(ms),
+      basis,
+    });
   }
 }

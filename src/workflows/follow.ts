@@ -54,8 +54,14 @@ export async function followUntilEndOrCancel(job: JobState): Promise<(() => void
     if (workflowInfo().continueAsNewSuggested && job.run.polls > pollsAtStart) await handOver(job, current);
     const scope = new CancellationScope();
     const live = job.run.messages.watch(job.run.polls);
-    const change = scope.run(() => waits.waitForJobRunChange({ ...waitInput(job, current, input, true), delayFirstPoll: true, ...(live ? { live } : {}) }));
-    const outcome = await Promise.race([change, job.cancel.requested.then(() => null), job.pause.requested.then((): typeof PAUSED => PAUSED)]);
+    const change = scope.run(() =>
+      waits.waitForJobRunChange({ ...waitInput(job, current, input, true), delayFirstPoll: true, ...(live ? { live } : {}) }),
+    );
+    const outcome = await Promise.race([
+      change,
+      job.cancel.requested.then(() => null),
+      job.pause.requested.then((): typeof PAUSED => PAUSED),
+    ]);
     if (outcome === null) {
       change.catch(() => undefined);
       return () => scope.cancel();

@@ -46,7 +46,10 @@ export class FollowedRun {
   /** What a wait is told of the run's flags: the attention flagged now, and since when its status has been unknown. */
   watch(): { attention: string | null; unknownStatus?: UnknownStatusWatch } {
     const since = this.unknownSince;
-    return { attention: this.attention?.type ?? null, ...(since === undefined ? {} : { unknownStatus: { since, afterMs: this.input.unknownStatusAttentionAfterMs } }) };
+    return {
+      attention: this.attention?.type ?? null,
+      ...(since === undefined ? {} : { unknownStatus: { since, afterMs: this.input.unknownStatusAttentionAfterMs } }),
+    };
   }
 
   /** The run an execute started (or adopted after an ambiguous answer, or found in progress) becomes the one followed. */
@@ -76,8 +79,16 @@ export class FollowedRun {
     this.unknownSince = hasUndocumentedStatus(next) ? (this.unknownSince ?? observedAt) : undefined;
     if (!changed) return;
     this.lastChangeAt = observedAt;
-    log.info('CCS run status', { jobId: this.input.jobId, jobRunId: next.jobRunId, status: next.status, customStatusText: next.customStatusText });
-    upsertSearchAttributes([...(first ? [{ key: SearchAttribute.jobRunId, value: next.jobRunId }] : []), { key: SearchAttribute.jobStatus, value: next.status }]);
+    log.info('CCS run status', {
+      jobId: this.input.jobId,
+      jobRunId: next.jobRunId,
+      status: next.status,
+      customStatusText: next.customStatusText,
+    });
+    upsertSearchAttributes([
+      ...(first ? [{ key: SearchAttribute.jobRunId, value: next.jobRunId }] : []),
+      { key: SearchAttribute.jobStatus, value: next.status },
+    ]);
   }
 
   /** Counts the run's end by its final status. */
@@ -109,7 +120,12 @@ export class FollowedRun {
     this.attention = { type: found.type, message: found.message, since: at };
     upsertSearchAttributes([{ key: SearchAttribute.attention, value: found.type }]);
     countRun('attentionRaised', { ccs: this.input.ccs, type: found.type });
-    log.warn('CCS run needs attention: it is still followed and the read is retried', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, type: found.type, message: found.message });
+    log.warn('CCS run needs attention: it is still followed and the read is retried', {
+      jobId: this.input.jobId,
+      jobRunId: this.current?.jobRunId,
+      type: found.type,
+      message: found.message,
+    });
   }
 
   private clearAttention(): void {

@@ -63,7 +63,13 @@ async function recordJobEvidence(job: JobState, err: unknown, result?: RunCcsJob
       ccs: job.input.ccs,
       jobId: job.input.jobId,
       result: result ?? (details?.jobRunId ? (details as RunCcsJobResult) : undefined),
-      error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
+      error:
+        err === undefined
+          ? null
+          : {
+              type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'),
+              message: err instanceof Error ? err.message : 'unknown failure',
+            },
       cancel: job.cancel.info,
       deadlineAt: job.deadline.at,
     }),

@@ -50,7 +50,8 @@ export async function resolveNames(queries: JobNameQuery[]): Promise<ResolvedJob
       // A name that is not one job, or a bad field, is the caller's to fix: collected. CCS refusing
       // the lookup (credentials, permissions, an outage past the bound) fails the whole resolution.
       if (err instanceof CcsError && err.type === ErrorType.InvalidInput) found[i] = err.message;
-      else if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.InvalidInput) found[i] = err.cause.message;
+      else if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.InvalidInput)
+        found[i] = err.cause.message;
       else throw err;
       return null;
     }
@@ -73,8 +74,18 @@ export async function resolveNames(queries: JobNameQuery[]): Promise<ResolvedJob
  * credentials) so a CLI without them can still start jobs by name. Reads only; starts nothing.
  */
 export async function resolveCcsJobNames(input: ResolveCcsJobNamesInput): Promise<{ jobs: ResolvedJobName[] }> {
-  if (typeof input !== 'object' || input === null || !Array.isArray(input.names) || input.names.length === 0 || input.names.length > MAX_NAMES) {
-    throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: `names must be a list of 1 to ${MAX_NAMES} {"name": "<JobName>", "ccs"?: "<server>"}` });
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    !Array.isArray(input.names) ||
+    input.names.length === 0 ||
+    input.names.length > MAX_NAMES
+  ) {
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `names must be a list of 1 to ${MAX_NAMES} {"name": "<JobName>", "ccs"?: "<server>"}`,
+    });
   }
   return { jobs: await resolveNames(input.names) };
 }

@@ -33,7 +33,11 @@ export function resultOf(run: JobRun, polls: number, adopted: boolean, cancelled
  * signal); throws otherwise: `CcsJobFaulted`, `CcsJobTimedOut`, `CcsJobAborted` (details: the
  * result), or the native cancellation that asked for the abort.
  */
-export function outcomeOf(result: RunCcsJobResult, cancel: CancelledInfo | undefined, nativeCancel: CancelledFailure | undefined): RunCcsJobResult {
+export function outcomeOf(
+  result: RunCcsJobResult,
+  cancel: CancelledInfo | undefined,
+  nativeCancel: CancelledFailure | undefined,
+): RunCcsJobResult {
   const where = `CCS job ${result.jobId} run ${result.jobRunId}`;
   if (result.status === 'Completed') return result;
   if (result.status === 'Faulted') {
@@ -54,11 +58,21 @@ export function outcomeOf(result: RunCcsJobResult, cancel: CancelledInfo | undef
     });
   }
   if (cancel?.by === 'timeout') {
-    throw ApplicationFailure.create({ type: ErrorType.JobTimedOut, nonRetryable: true, message: `${where} was aborted: ${cancel.reason}`, details: [result] });
+    throw ApplicationFailure.create({
+      type: ErrorType.JobTimedOut,
+      nonRetryable: true,
+      message: `${where} was aborted: ${cancel.reason}`,
+      details: [result],
+    });
   }
   if (nativeCancel) throw nativeCancel;
   if (cancel?.by === 'signal') return result;
-  throw ApplicationFailure.create({ type: ErrorType.JobAborted, nonRetryable: true, message: `${where} was aborted outside this workflow`, details: [result] });
+  throw ApplicationFailure.create({
+    type: ErrorType.JobAborted,
+    nonRetryable: true,
+    message: `${where} was aborted outside this workflow`,
+    details: [result],
+  });
 }
 
 /** The failure of a workflow cancelled (or past its deadline) before CCS had a run: nothing was started. */

@@ -44,8 +44,16 @@ export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): Jo
       deadline,
       {
         accepting: () => job.phase !== 'finished' && !job.cancel.info,
-        onPause: (p, was) => log.info(was ? 'pause updated' : 'pause requested: no CCS request until resumed', { jobId, jobRunId: run.current?.jobRunId, by: p.by, reason: p.reason, until: p.until }),
-        onResume: (was, why) => log.info('resumed', { jobId, jobRunId: run.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) }),
+        onPause: (p, was) =>
+          log.info(was ? 'pause updated' : 'pause requested: no CCS request until resumed', {
+            jobId,
+            jobRunId: run.current?.jobRunId,
+            by: p.by,
+            reason: p.reason,
+            until: p.until,
+          }),
+        onResume: (was, why) =>
+          log.info('resumed', { jobId, jobRunId: run.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) }),
         onIgnored: (error) => log.warn('pause signal ignored', { jobId, error }),
       },
       resume?.paused,
@@ -63,7 +71,9 @@ export function statusOf(job: JobState, messagesSince: unknown): RunCcsJobStatus
   return {
     phase: job.phase,
     jobId: job.input.jobId,
-    ...(current ? { jobRunId: current.jobRunId, status: current.status, statusCode: current.statusCode, customStatusText: current.customStatusText } : {}),
+    ...(current
+      ? { jobRunId: current.jobRunId, status: current.status, statusCode: current.statusCode, customStatusText: current.customStatusText }
+      : {}),
     ...(lastChangeAt ? { lastChangeAt } : {}),
     polls,
     ...(cancel ? { cancelReason: cancel.reason } : {}),
@@ -95,5 +105,10 @@ export async function joinMaintenance(job: JobState): Promise<void> {
   upsertSearchAttributes([{ key: SearchAttribute.server, value: ccs }]);
   if (job.pause.state) return;
   const window = await maintenanceLookup.maintenanceWindowOf({ ccs });
-  if (window) job.pause.request({ by: 'maintenance', ...(window.reason === null ? {} : { reason: window.reason }), ...(window.until === null ? {} : { until: window.until }) });
+  if (window)
+    job.pause.request({
+      by: 'maintenance',
+      ...(window.reason === null ? {} : { reason: window.reason }),
+      ...(window.until === null ? {} : { until: window.until }),
+    });
 }

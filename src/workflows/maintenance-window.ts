@@ -29,7 +29,17 @@ export async function ccsMaintenanceWindow(input: MaintenanceWindowInput): Promi
   setHandler(maintenanceSignal, (arg) => {
     try {
       const m = checkedMaintenance(arg, Date.now());
-      if (!status) status = { ccs, state: 'open', reason: m.reason, since: new Date().toISOString(), until: m.until, requestedBy: m.requestedBy, paused: 0, resumed: 0 };
+      if (!status)
+        status = {
+          ccs,
+          state: 'open',
+          reason: m.reason,
+          since: new Date().toISOString(),
+          until: m.until,
+          requestedBy: m.requestedBy,
+          paused: 0,
+          resumed: 0,
+        };
       else if (status.state === 'open') Object.assign(status, { until: m.until, ...(m.reason === null ? {} : { reason: m.reason }) });
       changed = true;
     } catch (err) {
@@ -39,16 +49,36 @@ export async function ccsMaintenanceWindow(input: MaintenanceWindowInput): Promi
   setHandler(endMaintenanceSignal, (arg) => {
     endedBy ??= typeof arg?.reason === 'string' ? arg.reason.slice(0, 500) : 'end signal';
   });
-  setHandler(maintenanceStatusQuery, () => status ?? { ccs, state: 'open', reason: null, since: new Date().toISOString(), until: null, requestedBy: null, paused: 0, resumed: 0 });
+  setHandler(
+    maintenanceStatusQuery,
+    () =>
+      status ?? {
+        ccs,
+        state: 'open',
+        reason: null,
+        since: new Date().toISOString(),
+        until: null,
+        requestedBy: null,
+        paused: 0,
+        resumed: 0,
+      },
+  );
 
   // Started with signal-with-start: the window's settings arrive with the first workflow task.
   if (!(await condition(() => status !== undefined || endedBy !== undefined, '1m')) || !status) {
-    throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'a maintenance window is opened with ccs-jobs maintenance start (signal-with-start of "maintenance")' });
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: 'a maintenance window is opened with ccs-jobs maintenance start (signal-with-start of "maintenance")',
+    });
   }
   const window = status;
   if (!input.carry) log.info('maintenance window open: runs on the server hold', { ccs, reason: window.reason, until: window.until });
   while (endedBy === undefined) {
-    const pause = { ...(window.reason === null ? {} : { reason: window.reason }), ...(window.until === null ? {} : { until: window.until }) };
+    const pause = {
+      ...(window.reason === null ? {} : { reason: window.reason }),
+      ...(window.until === null ? {} : { until: window.until }),
+    };
     window.paused += await fleetCall.signalRunsOnServer({ ccs, action: 'pause', pause });
     const left = window.until === null ? SWEEP_EVERY_MS : Date.parse(window.until) - Date.now();
     if (left <= 0) {
@@ -57,7 +87,8 @@ export async function ccsMaintenanceWindow(input: MaintenanceWindowInput): Promi
     }
     changed = false;
     await condition(() => endedBy !== undefined || changed, Math.min(left, SWEEP_EVERY_MS));
-    if (endedBy === undefined && workflowInfo().continueAsNewSuggested) await continueAsNew<typeof ccsMaintenanceWindow>({ ccs, carry: window });
+    if (endedBy === undefined && workflowInfo().continueAsNewSuggested)
+      await continueAsNew<typeof ccsMaintenanceWindow>({ ccs, carry: window });
   }
   window.state = 'ended';
   window.endedAt = new Date().toISOString();

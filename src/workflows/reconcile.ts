@@ -5,7 +5,15 @@
  * reconcile. Only reads unless the policy says otherwise.
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
-import { describeSelection, lastToClose, runsToReconcile, validateReconcileInput, type ReconcileFinding, type ReconcileInput, type ReconcileResult } from '../domain/reconcile';
+import {
+  describeSelection,
+  lastToClose,
+  runsToReconcile,
+  validateReconcileInput,
+  type ReconcileFinding,
+  type ReconcileInput,
+  type ReconcileResult,
+} from '../domain/reconcile';
 import { ErrorType } from '../domain/errors';
 import { ccsCall, fleetCall } from './activity-options';
 
@@ -23,7 +31,18 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
     throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: (err as Error).message });
   }
   const { ccs, select, policy, maxRequests, runsPerJob } = input;
-  const result: ReconcileResult = { ccs, policy, jobsChecked: 0, runsInProgress: 0, tracked: 0, findings: [], requests: 0, budgetExhausted: false, unchecked: [], missing: [] };
+  const result: ReconcileResult = {
+    ccs,
+    policy,
+    jobsChecked: 0,
+    runsInProgress: 0,
+    tracked: 0,
+    findings: [],
+    requests: 0,
+    budgetExhausted: false,
+    unchecked: [],
+    missing: [],
+  };
   const spend = (n: number): boolean => {
     if (result.requests + n > maxRequests) return false;
     result.requests += n;
@@ -107,6 +126,12 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
       result.findings.push(finding);
     }
   }
-  log.info('reconcile done', { ccs, jobsChecked: result.jobsChecked, findings: result.findings.length, requests: result.requests, budgetExhausted: result.budgetExhausted });
+  log.info('reconcile done', {
+    ccs,
+    jobsChecked: result.jobsChecked,
+    findings: result.findings.length,
+    requests: result.requests,
+    budgetExhausted: result.budgetExhausted,
+  });
   return result;
 }

@@ -15,7 +15,15 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { cancelSignal, childWorkflowId, pauseSignal, pipelineStatusQuery, resumeSignal, type RunCcsJobInput, type RunCcsJobResult } from '../domain/contract';
+import {
+  cancelSignal,
+  childWorkflowId,
+  pauseSignal,
+  pipelineStatusQuery,
+  resumeSignal,
+  type RunCcsJobInput,
+  type RunCcsJobResult,
+} from '../domain/contract';
 import { ErrorType } from '../domain/errors';
 import {
   namedJobs,
@@ -43,7 +51,10 @@ function failureOf(err: unknown): { error: { type: string; message: string }; re
   const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as Partial<RunCcsJobResult> | undefined;
-    return { error: { type: cause.type ?? 'Error', message: cause.message }, ...(details?.jobRunId ? { result: details as RunCcsJobResult } : {}) };
+    return {
+      error: { type: cause.type ?? 'Error', message: cause.message },
+      ...(details?.jobRunId ? { result: details as RunCcsJobResult } : {}),
+    };
   }
   if (cause instanceof CancelledFailure) return { error: { type: 'Cancelled', message: 'the job workflow was cancelled' } };
   return { error: { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) } };
@@ -97,7 +108,13 @@ async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<v
         startedBy: startedBy((closing.definition as Partial<PipelineDefinition> | null)?.requestedBy),
         definition: closing.definition,
         report: closing.report!,
-        error: err === undefined ? null : { type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'), message: err instanceof Error ? err.message : 'unknown failure' },
+        error:
+          err === undefined
+            ? null
+            : {
+                type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'),
+                message: err instanceof Error ? err.message : 'unknown failure',
+              },
         deadlineAt: closing.deadline.at,
       }),
     ),
@@ -117,14 +134,18 @@ async function staleCollection(definition: PipelineDefinition, index: number): P
   const withinMs = parseDuration('within', fresh.within);
   const checks = fresh.job
     ? [{ jobId: fresh.job.toLowerCase(), ccs: fresh.ccs ?? definition.ccs ?? 'default' }]
-    : stageJobs(definition, definition.stages.find((s) => s.name === fresh.fromStage)!).map((j) => ({ jobId: j.jobId, ccs: fresh.ccs ?? j.ccs ?? 'default' }));
+    : stageJobs(
+        definition,
+        definition.stages.find((s) => s.name === fresh.fromStage)!,
+      ).map((j) => ({ jobId: j.jobId, ccs: fresh.ccs ?? j.ccs ?? 'default' }));
   for (const { jobId, ccs } of checks) {
     const runs = await ccsCall.listJobRuns({ jobId, count: FRESHNESS_RUNS, ccs });
     const good = lastCompletedRun(runs);
     const where = `stage ${JSON.stringify(stage.name)} requires collection job ${jobId} to have completed within ${formatDuration(withinMs)}`;
     if (!good) return `${where}, but it has no Completed run among its last ${FRESHNESS_RUNS}; its jobs did not run`;
     const ageMs = Date.now() - Date.parse(good.endTime!);
-    if (ageMs > withinMs) return `${where}, but its last good run ${good.jobRunId} ended ${good.endTime} (${formatDuration(ageMs)} ago); its jobs did not run`;
+    if (ageMs > withinMs)
+      return `${where}, but its last good run ${good.jobRunId} ended ${good.endTime} (${formatDuration(ageMs)} ago); its jobs did not run`;
   }
   return null;
 }
@@ -133,7 +154,13 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   const problems = pipelineProblems(given);
   if (problems.length > 0) {
     // Refused before anything started: the record says so, with the report of a pipeline that never ran.
-    closing.report = { name: typeof given?.name === 'string' ? given.name.slice(0, 200) : '(invalid)', status: 'Failed', stages: [], startedAt: new Date().toISOString(), endedAt: new Date().toISOString() };
+    closing.report = {
+      name: typeof given?.name === 'string' ? given.name.slice(0, 200) : '(invalid)',
+      status: 'Failed',
+      stages: [],
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+    };
     throw invalidPipeline(problems);
   }
   let definition = given;
@@ -153,7 +180,12 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
     stages: definition.stages.map((stage, i) => ({
       name: stage.name,
       state: 'pending',
-      jobs: stageJobs(definition, stage).map((job) => ({ jobId: job.jobId, ...(job.name ? { name: job.name } : {}), workflowId: childWorkflowId(pipelineId, i, job.jobId), state: 'pending' })),
+      jobs: stageJobs(definition, stage).map((job) => ({
+        jobId: job.jobId,
+        ...(job.name ? { name: job.name } : {}),
+        workflowId: childWorkflowId(pipelineId, i, job.jobId),
+        state: 'pending',
+      })),
     })),
   };
   closing.definition = definition;
@@ -190,14 +222,24 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   const pauseChildren = (): void => {
     const pause = pauses.state;
     if (!pause) return;
-    const input = { ...(pause.reason === null ? {} : { reason: pause.reason }), ...(pause.until === null ? {} : { until: pause.until }), holdDeadline: pause.holdDeadline, by: pause.by };
+    const input = {
+      ...(pause.reason === null ? {} : { reason: pause.reason }),
+      ...(pause.until === null ? {} : { until: pause.until }),
+      holdDeadline: pause.holdDeadline,
+      by: pause.by,
+    };
     for (const child of running.values()) quietly(() => child.signal(pauseSignal, input));
   };
   const pauses = new PauseControl(deadline, {
     accepting: () => report.status === 'running' && !cancelListener.info,
     onPause: (pause) => {
       report.paused = pause;
-      log.info('pipeline paused: no new job starts; running jobs hold', { pipeline: definition.name, by: pause.by, reason: pause.reason, until: pause.until });
+      log.info('pipeline paused: no new job starts; running jobs hold', {
+        pipeline: definition.name,
+        by: pause.by,
+        reason: pause.reason,
+        until: pause.until,
+      });
       pauseChildren();
     },
     onResume: (_was, why) => {
@@ -252,7 +294,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
     for (const [i, stage] of definition.stages.entries()) {
       const stageReport = report.stages[i]!;
       await pauses.hold(() => cancelListener.info !== undefined);
-      if (!stoppedBy && deadline.at !== null && deadline.at - Date.now() < MIN_JOB_TIMEOUT_MS) stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
+      if (!stoppedBy && deadline.at !== null && deadline.at - Date.now() < MIN_JOB_TIMEOUT_MS)
+        stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
       if (cancelListener.info || stoppedBy) {
         stageReport.state = 'skipped';
         for (const job of stageReport.jobs) job.state = 'skipped';
@@ -262,7 +305,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
         const stale = await staleCollection(definition, i);
         if (stale) {
           stageReport.state = 'failed';
-          for (const job of stageReport.jobs) Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
+          for (const job of stageReport.jobs)
+            Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
           log.warn('stale-data gate closed: the stage does not run', { pipeline: definition.name, stage: stage.name, reason: stale });
           if (!stage.continueOnFailure && !stoppedBy) {
             stoppedBy = stale;
@@ -291,7 +335,12 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
   }
   if (stoppedBy) {
     report.status = 'Failed';
-    throw ApplicationFailure.create({ type: stoppedType, nonRetryable: true, message: `pipeline ${definition.name} failed: ${stoppedBy}`, details: [report] });
+    throw ApplicationFailure.create({
+      type: stoppedType,
+      nonRetryable: true,
+      message: `pipeline ${definition.name} failed: ${stoppedBy}`,
+      details: [report],
+    });
   }
   report.status = failures.length > 0 ? 'CompletedWithFailures' : 'Completed';
   return report;

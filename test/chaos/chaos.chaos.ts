@@ -36,13 +36,25 @@ interface Rig {
 }
 
 /** A simulator and an in-process worker on a fresh task queue, on `address`. */
-async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsClientOptions> = {}, address = inject('temporalAddress'), workerOptions: { maxTaskQueueActivitiesPerSecond?: number } = {}): Promise<Rig> {
+async function rig(
+  simOptions: SimulatorOptions = {},
+  ccsOptions: Partial<CcsClientOptions> = {},
+  address = inject('temporalAddress'),
+  workerOptions: { maxTaskQueueActivitiesPerSecond?: number } = {},
+): Promise<Rig> {
   const sim = await startSimulator({ port: 0, ...simOptions });
   const taskQueue = `chaos-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const native = await NativeConnection.connect({ address });
   const ccs = clientFor(sim, ccsOptions);
   const evidenceDir = tempDir('chaos-evidence-');
-  const worker = await createWorker({ connection: native, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), tuning: workerOptions, evidence: evidenceDir });
+  const worker = await createWorker({
+    connection: native,
+    taskQueue,
+    servers: { default: ccs },
+    workflowBundlePath: inject('workflowBundlePath'),
+    tuning: workerOptions,
+    evidence: evidenceDir,
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   return {
@@ -65,7 +77,15 @@ async function rig(simOptions: SimulatorOptions = {}, ccsOptions: Partial<CcsCli
  * Runs one scenario: start the workflows, let `during` break things, settle, check; then, with the
  * faults cleared, a canary run on the same worker (no process may need a restart).
  */
-async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue' | 'evidenceDir'>, during: () => Promise<void> = () => Promise.resolve(), seed = 1, count = WORKFLOWS, cancels?: CancelTiming, secrets: string[] = []): Promise<Summary> {
+async function scenario(
+  name: string,
+  r: Pick<Rig, 'sim' | 'client' | 'taskQueue' | 'evidenceDir'>,
+  during: () => Promise<void> = () => Promise.resolve(),
+  seed = 1,
+  count = WORKFLOWS,
+  cancels?: CancelTiming,
+  secrets: string[] = [],
+): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
   const tracked = await startAll(r.client, r.taskQueue, planJobs(r.sim, count, rnd), rnd, cancels);
@@ -79,7 +99,17 @@ async function scenario(name: string, r: Pick<Rig, 'sim' | 'client' | 'taskQueue
   return summary;
 }
 
-const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts, evidence: s.evidence });
+const clean = (s: Summary): unknown => ({
+  duplicates: s.duplicates,
+  orphans: s.orphans,
+  lost: s.lost,
+  closedEarly: s.closedEarly,
+  stuck: s.stuck,
+  leaked: s.leaked,
+  restartNeeded: s.restartNeeded,
+  unplannedAborts: s.unplannedAborts,
+  evidence: s.evidence,
+});
 const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const ROTATION_SECONDS = Number(process.env.CHAOS_ROTATION_SECONDS ?? 90);
 
@@ -96,15 +126,19 @@ describe.sequential('chaos', () => {
     ['CCS drops 10% of answers after acting', { resetRate: 0.1, afterProcessing: true }],
     ['CCS answers 20% of requests slower than the request timeout', { latencyMs: 2500, slowRate: 0.2 }],
     ['CCS rate-limits 30% of requests (429, Retry-After 2 s)', { rateLimitRate: 0.3, retryAfterSeconds: 2 }],
-  ])('%s', async (name, faults) => {
-    const r = await rig({}, { headersTimeoutMs: 2000 });
-    try {
-      r.sim.setFaults(faults);
-      expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
-    } finally {
-      await r.stop();
-    }
-  }, 400_000);
+  ])(
+    '%s',
+    async (name, faults) => {
+      const r = await rig({}, { headersTimeoutMs: 2000 });
+      try {
+        r.sim.setFaults(faults);
+        expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
+      } finally {
+        await r.stop();
+      }
+    },
+    400_000,
+  );
 
   it('a listing that lags new runs by 5 s while half the execute answers are lost after CCS acted', async () => {
     const r = await rig({}, { requestTimeoutMs: 5_000 });
@@ -112,10 +146,21 @@ describe.sequential('chaos', () => {
     try {
       // Lost answers (resets, gateway errors) make the execute be retried; the retry cannot list the run
       // its first attempt started yet, so CCS refuses it as already running: that run must be adopted.
-      r.sim.setFaults({ listingLagSeconds: 5, resetRate: 0.25, errorRate: 0.25, errorStatus: [502, 504], afterProcessing: true, endpoints: ['execute'] });
+      r.sim.setFaults({
+        listingLagSeconds: 5,
+        resetRate: 0.25,
+        errorRate: 0.25,
+        errorStatus: [502, 504],
+        afterProcessing: true,
+        endpoints: ['execute'],
+      });
       const summary = await scenario('listing lags new runs by 5 s; 50% of execute answers lost after CCS acted', r, undefined, 31);
-      const adoptedAfterRefusal = logs.slice(adoptionsBefore).filter((line) => line.startsWith('execute refused as already running; adopted')).length;
-      console.log(`listing lag: ${adoptedAfterRefusal} runs adopted after CCS refused the retried execute as already running; execute answers ${JSON.stringify(r.sim.stats().execute)}`);
+      const adoptedAfterRefusal = logs
+        .slice(adoptionsBefore)
+        .filter((line) => line.startsWith('execute refused as already running; adopted')).length;
+      console.log(
+        `listing lag: ${adoptedAfterRefusal} runs adopted after CCS refused the retried execute as already running; execute answers ${JSON.stringify(r.sim.stats().execute)}`,
+      );
       expect({ ...(clean(summary) as object), failedBeforeRun: summary.failedBeforeRun }).toEqual({ ...ZERO, failedBeforeRun: 0 });
       // The scenario exercises what it names: retried executes that met "already running".
       expect(adoptedAfterRefusal).toBeGreaterThan(0);
@@ -140,8 +185,14 @@ describe.sequential('chaos', () => {
     try {
       r.sim.setFaults({ latencyMs: 1500, endpoints: ['execute'] });
       // Cancel plans fire while the (slow) execute is in flight; race plans fire around the end of the run.
-      const summary = await scenario('cancels during execute and racing completions', r, undefined, 23, WORKFLOWS, (plan, endsAfterMs, rnd) =>
-        plan === 'cancel' ? 100 + rnd() * 1200 : plan === 'race' ? 1500 + endsAfterMs - 300 + rnd() * 600 : undefined,
+      const summary = await scenario(
+        'cancels during execute and racing completions',
+        r,
+        undefined,
+        23,
+        WORKFLOWS,
+        (plan, endsAfterMs, rnd) =>
+          plan === 'cancel' ? 100 + rnd() * 1200 : plan === 'race' ? 1500 + endsAfterMs - 300 + rnd() * 600 : undefined,
       );
       expect(clean(summary)).toEqual(ZERO);
     } finally {
@@ -156,12 +207,22 @@ describe.sequential('chaos', () => {
     const port = r.sim.port;
     let sim = r.sim;
     try {
-      const summary = await scenario('simulator restarted from --state-file', { ...r, get sim() { return sim; } }, async () => {
-        await new Promise((res) => setTimeout(res, 4000));
-        await sim.close();
-        await new Promise((res) => setTimeout(res, 3000));
-        sim = await startSimulator({ port, ...options });
-      }, 11);
+      const summary = await scenario(
+        'simulator restarted from --state-file',
+        {
+          ...r,
+          get sim() {
+            return sim;
+          },
+        },
+        async () => {
+          await new Promise((res) => setTimeout(res, 4000));
+          await sim.close();
+          await new Promise((res) => setTimeout(res, 3000));
+          sim = await startSimulator({ port, ...options });
+        },
+        11,
+      );
       expect(clean(summary)).toEqual(ZERO);
     } finally {
       await r.stop().catch(() => undefined);
@@ -190,15 +251,20 @@ describe.sequential('chaos', () => {
     const outputs: string[] = [];
     try {
       const rnd = random(13);
-      const summary = await scenario('worker SIGKILLed 3 times', { sim, client: new Client({ connection }), taskQueue, evidenceDir: env.EVIDENCE_DIR }, async () => {
-        for (let i = 0; i < 3; i++) {
-          await new Promise((res) => setTimeout(res, 1500 + rnd() * 3000));
-          worker.child.kill('SIGKILL');
-          await worker.exited;
-          outputs.push(worker.output());
-          worker = await spawnWorkerProcess(env);
-        }
-      }, 13);
+      const summary = await scenario(
+        'worker SIGKILLed 3 times',
+        { sim, client: new Client({ connection }), taskQueue, evidenceDir: env.EVIDENCE_DIR },
+        async () => {
+          for (let i = 0; i < 3; i++) {
+            await new Promise((res) => setTimeout(res, 1500 + rnd() * 3000));
+            worker.child.kill('SIGKILL');
+            await worker.exited;
+            outputs.push(worker.output());
+            worker = await spawnWorkerProcess(env);
+          }
+        },
+        13,
+      );
       logs.push(...outputs, worker.output());
       expect(clean(summary)).toEqual(ZERO);
     } finally {
@@ -215,12 +281,17 @@ describe.sequential('chaos', () => {
     const port = Number(server.address.split(':')[1]);
     const r = await rig({}, {}, server.address);
     try {
-      const summary = await scenario('Temporal dev server restarted', r, async () => {
-        await new Promise((res) => setTimeout(res, 4000));
-        await server.stop();
-        await new Promise((res) => setTimeout(res, 2000));
-        server = await startDevServer({ dbFilename: join(dir, 'temporal.db'), port });
-      }, 17);
+      const summary = await scenario(
+        'Temporal dev server restarted',
+        r,
+        async () => {
+          await new Promise((res) => setTimeout(res, 4000));
+          await server.stop();
+          await new Promise((res) => setTimeout(res, 2000));
+          server = await startDevServer({ dbFilename: join(dir, 'temporal.db'), port });
+        },
+        17,
+      );
       expect(clean(summary)).toEqual(ZERO);
     } finally {
       await r.stop();
@@ -230,38 +301,66 @@ describe.sequential('chaos', () => {
 
   // The hostile CCS (issue "never unwatched"): each fault of docs/reliability.md's table, 50 workflows each.
   it.each<[string, SimFaults, boolean]>([
-    ['error pages quote the Authorization header and form body (30% 500/403/404 from 2 s on, tokens revoked every 4 s)', { errorRate: 0.3, errorStatus: [500, 403, 404], echoRequest: true, startInSeconds: 2 }, true],
-    ['answers of 9 MiB on jobruns for 6 s', { oversizeBytes: 9 * 1024 * 1024, endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 6 }, false],
-    ['token answers dripped one byte a second for 10 s (tokens revoked)', { dripBytesPerSecond: 1, endpoints: ['token'], activeForSeconds: 10 }, true],
-    ['403 and 404 on jobruns for 15 s', { errorRate: 1, errorStatus: [403, 404], endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 15 }, false],
+    [
+      'error pages quote the Authorization header and form body (30% 500/403/404 from 2 s on, tokens revoked every 4 s)',
+      { errorRate: 0.3, errorStatus: [500, 403, 404], echoRequest: true, startInSeconds: 2 },
+      true,
+    ],
+    [
+      'answers of 9 MiB on jobruns for 6 s',
+      { oversizeBytes: 9 * 1024 * 1024, endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 6 },
+      false,
+    ],
+    [
+      'token answers dripped one byte a second for 10 s (tokens revoked)',
+      { dripBytesPerSecond: 1, endpoints: ['token'], activeForSeconds: 10 },
+      true,
+    ],
+    [
+      '403 and 404 on jobruns for 15 s',
+      { errorRate: 1, errorStatus: [403, 404], endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 15 },
+      false,
+    ],
     ['429 with Retry-After of a day on 30% of requests (capped at 3 s here)', { rateLimitRate: 0.3, retryAfterSeconds: 86_400 }, false],
     ['dates that are not dates for 8 s', { malformedDates: true, startInSeconds: 2, activeForSeconds: 8 }, false],
     ['form-encoded token answers (tokens revoked every 4 s)', { tokenForm: true }, true],
-  ])('hostile CCS: %s', async (name, faults, revokeTokens) => {
-    const r = await rig({}, { requestTimeoutMs: 3_000, maxRetryAfterMs: 3_000 });
-    const revoker = revokeTokens ? setInterval(() => r.sim.revokeTokens(), 4000) : undefined;
-    try {
-      r.sim.setFaults(faults);
-      if (revokeTokens) r.sim.revokeTokens();
-      expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
-    } finally {
-      clearInterval(revoker);
-      await r.stop();
-    }
-  }, 600_000);
+  ])(
+    'hostile CCS: %s',
+    async (name, faults, revokeTokens) => {
+      const r = await rig({}, { requestTimeoutMs: 3_000, maxRetryAfterMs: 3_000 });
+      const revoker = revokeTokens ? setInterval(() => r.sim.revokeTokens(), 4000) : undefined;
+      try {
+        r.sim.setFaults(faults);
+        if (revokeTokens) r.sim.revokeTokens();
+        expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
+      } finally {
+        clearInterval(revoker);
+        await r.stop();
+      }
+    },
+    600_000,
+  );
 
   it(`rotation: every grant refused for ${ROTATION_SECONDS} s mid-run, then the password file rewritten`, async () => {
     let passwordFile = SIM_USER.password;
     const rotated = 'Rotated-Passw0rd-2026';
     const r = await rig({}, { password: () => passwordFile, requestTimeoutMs: 3_000 });
     try {
-      const summary = await scenario(`rotation: grants refused ${ROTATION_SECONDS} s, then the password file rewritten`, r, async () => {
-        await new Promise((res) => setTimeout(res, 3000));
-        r.sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
-        r.sim.revokeTokens();
-        await new Promise((res) => setTimeout(res, ROTATION_SECONDS * 1000));
-        passwordFile = rotated;
-      }, 29, WORKFLOWS, undefined, [rotated]);
+      const summary = await scenario(
+        `rotation: grants refused ${ROTATION_SECONDS} s, then the password file rewritten`,
+        r,
+        async () => {
+          await new Promise((res) => setTimeout(res, 3000));
+          r.sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
+          r.sim.revokeTokens();
+          await new Promise((res) => setTimeout(res, ROTATION_SECONDS * 1000));
+          passwordFile = rotated;
+        },
+        29,
+        WORKFLOWS,
+        undefined,
+        [rotated],
+      );
       const grants = r.sim.stats().token ?? {};
       console.log(`rotation: token endpoint answers ${JSON.stringify(grants)} over ${summary.seconds} s`);
       // One refused password grant per back-off window (1 min, then 2 min), not one per poll.
@@ -279,7 +378,10 @@ describe.sequential('chaos', () => {
     const r = await rig({}, {}, undefined, { maxTaskQueueActivitiesPerSecond: budget / 2 });
     const perSecond: number[] = [];
     let last = 0;
-    const total = (): number => Object.entries(r.sim.stats()).filter(([k]) => k !== 'token').reduce((n, [, row]) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
+    const total = (): number =>
+      Object.entries(r.sim.stats())
+        .filter(([k]) => k !== 'token')
+        .reduce((n, [, row]) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
     const sampler = setInterval(() => {
       const now = total();
       perSecond.push(now - last);

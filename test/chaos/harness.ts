@@ -72,14 +72,33 @@ export function random(seed: number): () => number {
 const PLANS: Plan[] = ['complete', 'complete', 'complete', 'fault', 'fault', 'cancel', 'race'];
 
 /** Adds one job per workflow, with steps that realise its plan. */
-export function planJobs(sim: Simulator, count: number, rnd: () => number, scale = 1): { jobId: string; plan: Plan; endsAfterMs: number }[] {
+export function planJobs(
+  sim: Simulator,
+  count: number,
+  rnd: () => number,
+  scale = 1,
+): { jobId: string; plan: Plan; endsAfterMs: number }[] {
   return Array.from({ length: count }, (_, i) => {
     const plan = PLANS[i % PLANS.length]!;
     const pending = 0.5 + rnd() * 1.5;
     const executing = (2 + rnd() * 6) * scale;
     const steps: SimJob['steps'] =
-      plan === 'cancel' ? [['Pending', pending], ['Executing', 3600]] : [['Pending', pending], ['Executing', executing], [plan === 'fault' ? 'Faulted' : 'Completed', 0]];
-    const jobId = sim.state.addJob({ JobID: randomUUID(), JobName: `chaos ${plan} ${i}`, steps, exception: plan === 'fault' ? 'chaos fault' : null }).JobID;
+      plan === 'cancel'
+        ? [
+            ['Pending', pending],
+            ['Executing', 3600],
+          ]
+        : [
+            ['Pending', pending],
+            ['Executing', executing],
+            [plan === 'fault' ? 'Faulted' : 'Completed', 0],
+          ];
+    const jobId = sim.state.addJob({
+      JobID: randomUUID(),
+      JobName: `chaos ${plan} ${i}`,
+      steps,
+      exception: plan === 'fault' ? 'chaos fault' : null,
+    }).JobID;
     return { jobId, plan, endsAfterMs: (pending + executing) * 1000 };
   });
 }
@@ -94,7 +113,14 @@ export const DEFAULT_CANCELS: CancelTiming = (plan, endsAfterMs, rnd) =>
  * Starts the workflows (`parallel` starts in flight at a time) and sends the cancels their plans call
  * for, each timed from its own workflow's start.
  */
-export async function startAll(client: Client, taskQueue: string, jobs: ReturnType<typeof planJobs>, rnd: () => number, cancelAt: CancelTiming = DEFAULT_CANCELS, parallel = 1): Promise<Tracked[]> {
+export async function startAll(
+  client: Client,
+  taskQueue: string,
+  jobs: ReturnType<typeof planJobs>,
+  rnd: () => number,
+  cancelAt: CancelTiming = DEFAULT_CANCELS,
+  parallel = 1,
+): Promise<Tracked[]> {
   const tracked: Tracked[] = [];
   // Cancel times are drawn in job order before anything starts, so a seed gives the same plan at any parallelism.
   const cancels = jobs.map((job) => cancelAt(job.plan, job.endsAfterMs, rnd));
@@ -121,14 +147,24 @@ export async function settle(tracked: Tracked[], timeoutMs: number): Promise<voi
   const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
   await Promise.all(
     tracked.map(async (t) => {
-      const result = await Promise.race([t.handle.result().then((r: RunCcsJobResult) => r, (e: unknown) => e), deadline]);
+      const result = await Promise.race([
+        t.handle.result().then(
+          (r: RunCcsJobResult) => r,
+          (e: unknown) => e,
+        ),
+        deadline,
+      ]);
       if (result === 'timeout') return;
       if (result instanceof WorkflowFailedError) {
         // The type that counts is the root's: an activity's failure arrives wrapped in an ActivityFailure.
         let cause: unknown = result.cause;
         while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
         const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<RunCcsJobResult> | undefined) : undefined;
-        t.outcome = { type: cause instanceof CancelledFailure ? 'Cancelled' : cause instanceof ApplicationFailure ? cause.type ?? 'Error' : 'Error', status: details?.status, jobRunId: details?.jobRunId };
+        t.outcome = {
+          type: cause instanceof CancelledFailure ? 'Cancelled' : cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : 'Error',
+          status: details?.status,
+          jobRunId: details?.jobRunId,
+        };
       } else if (result instanceof Error) {
         t.outcome = { type: result.name };
       } else {
@@ -140,7 +176,15 @@ export async function settle(tracked: Tracked[], timeoutMs: number): Promise<voi
 }
 
 /** Counts invariant violations. `secrets` must appear nowhere in `texts` (histories, logs, errors). */
-export async function check(scenario: string, sim: Simulator, tracked: Tracked[], texts: string[], startedAt: number, extraSecrets: string[] = [], evidenceDir?: string): Promise<Summary> {
+export async function check(
+  scenario: string,
+  sim: Simulator,
+  tracked: Tracked[],
+  texts: string[],
+  startedAt: number,
+  extraSecrets: string[] = [],
+  evidenceDir?: string,
+): Promise<Summary> {
   let duplicates = 0;
   let orphans = 0;
   let lost = 0;
@@ -164,8 +208,12 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
     if (!t.outcome) {
       stuck++;
       const d = await t.handle.describe().catch(() => undefined);
-      const pending = d?.raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} last failure: ${a.lastFailure?.message ?? '-'}`);
-      problems.push(`${t.handle.workflowId}: still running; pending: ${pending?.join('; ') || 'none'}; CCS: ${runs.map((r) => String(sim.state.view(r).status)).join(',') || 'no run'}`);
+      const pending = d?.raw.pendingActivities?.map(
+        (a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} last failure: ${a.lastFailure?.message ?? '-'}`,
+      );
+      problems.push(
+        `${t.handle.workflowId}: still running; pending: ${pending?.join('; ') || 'none'}; CCS: ${runs.map((r) => String(sim.state.view(r).status)).join(',') || 'no run'}`,
+      );
       continue;
     }
     const run = runs[0];
@@ -181,7 +229,10 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
       Aborted: ['Aborted', 'Cancelled'],
     };
     const reported = t.outcome.type ?? t.outcome.status ?? '';
-    const matches = ccs !== undefined && (expected[ccs] ?? []).includes(reported) && (t.outcome.jobRunId === undefined || t.outcome.jobRunId === run?.JobRunID);
+    const matches =
+      ccs !== undefined &&
+      (expected[ccs] ?? []).includes(reported) &&
+      (t.outcome.jobRunId === undefined || t.outcome.jobRunId === run?.JobRunID);
     const plannedAbort = t.plan === 'cancel' || t.plan === 'race';
     const noRunCancelled = !run && plannedAbort && ['CcsJobAborted', 'Cancelled'].includes(reported);
     // Before CCS has a run, an error that needs a person still fails fast: there is nothing to follow.
@@ -202,7 +253,21 @@ export async function check(scenario: string, sim: Simulator, tracked: Tracked[]
   const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
   if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
   if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
-  return { scenario, workflows: tracked.length, duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded: 0, unplannedAborts, failedBeforeRun, evidence, seconds: Math.round((Date.now() - startedAt) / 1000) };
+  return {
+    scenario,
+    workflows: tracked.length,
+    duplicates,
+    orphans,
+    lost,
+    closedEarly,
+    stuck,
+    leaked,
+    restartNeeded: 0,
+    unplannedAborts,
+    failedBeforeRun,
+    evidence,
+    seconds: Math.round((Date.now() - startedAt) / 1000),
+  };
 }
 
 /**
@@ -231,7 +296,9 @@ async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], pr
     const record = records[0];
     if (records.length !== 1 || record?.status !== ccs || record.jobRunId !== (run?.JobRunID ?? null)) {
       violations++;
-      problems.push(`${t.handle.workflowId}: ${records.length} evidence record(s)${record ? ` saying ${record.status} run ${record.jobRunId}` : ''}; CCS says ${ccs} run ${run?.JobRunID ?? 'none'}`);
+      problems.push(
+        `${t.handle.workflowId}: ${records.length} evidence record(s)${record ? ` saying ${record.status} run ${record.jobRunId}` : ''}; CCS says ${ccs} run ${run?.JobRunID ?? 'none'}`,
+      );
     }
   }
   const verdict = walker.finish();
@@ -247,10 +314,24 @@ async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], pr
  * left wedged (a token flight never released, a pool stuck) would need a restart; that is a failure.
  */
 export async function canary(client: Client, taskQueue: string, sim: Simulator, timeoutMs = 60_000): Promise<number> {
-  const jobId = sim.state.addJob({ JobID: randomUUID(), JobName: 'chaos canary', steps: [['Executing', 1], ['Completed', 0]] }).JobID;
-  const handle = await client.workflow.start('runCcsJob', { taskQueue, workflowId: `chaos-canary-${randomUUID()}`, args: [{ jobId, pollInterval: '1s', maxPollInterval: '1s' }] });
+  const jobId = sim.state.addJob({
+    JobID: randomUUID(),
+    JobName: 'chaos canary',
+    steps: [
+      ['Executing', 1],
+      ['Completed', 0],
+    ],
+  }).JobID;
+  const handle = await client.workflow.start('runCcsJob', {
+    taskQueue,
+    workflowId: `chaos-canary-${randomUUID()}`,
+    args: [{ jobId, pollInterval: '1s', maxPollInterval: '1s' }],
+  });
   const outcome = await Promise.race([
-    handle.result().then((r: RunCcsJobResult) => r.status, (e: unknown) => String(e)),
+    handle.result().then(
+      (r: RunCcsJobResult) => r.status,
+      (e: unknown) => String(e),
+    ),
     new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), timeoutMs).unref()),
   ]);
   if (outcome !== 'Completed') console.error(`canary after the scenario: ${outcome}`);
@@ -258,7 +339,15 @@ export async function canary(client: Client, taskQueue: string, sim: Simulator, 
 }
 
 export function summaryTable(rows: Summary[]): string {
-  const header = '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | unplanned aborts | evidence wrong | failed before a run | seconds |';
+  const header =
+    '| scenario | workflows | duplicates | orphans | lost | closed early | stuck | leaked | restart needed | unplanned aborts | evidence wrong | failed before a run | seconds |';
   const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-  return [header, line, ...rows.map((r) => `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.unplannedAborts} | ${r.evidence} | ${r.failedBeforeRun} | ${r.seconds} |`)].join('\n');
+  return [
+    header,
+    line,
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.workflows} | ${r.duplicates} | ${r.orphans} | ${r.lost} | ${r.closedEarly} | ${r.stuck} | ${r.leaked} | ${r.restartNeeded} | ${r.unplannedAborts} | ${r.evidence} | ${r.failedBeforeRun} | ${r.seconds} |`,
+    ),
+  ].join('\n');
 }

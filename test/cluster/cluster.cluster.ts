@@ -37,7 +37,9 @@ let client: Client;
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, jobs: DEFAULT_JOBS });
   cluster = await startCluster({ workers: 3, sim, log: (line) => console.log(line) });
-  console.log(`cluster up in ${cluster.timings.start} s (built now: ${JSON.stringify(cluster.timings.builds)}; worker compiled in ${cluster.timings.compile} s)`);
+  console.log(
+    `cluster up in ${cluster.timings.start} s (built now: ${JSON.stringify(cluster.timings.builds)}; worker compiled in ${cluster.timings.compile} s)`,
+  );
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: cluster.namespace });
 }, 900_000);
@@ -51,7 +53,17 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const clean = (s: Summary): unknown => ({ duplicates: s.duplicates, orphans: s.orphans, lost: s.lost, closedEarly: s.closedEarly, stuck: s.stuck, leaked: s.leaked, restartNeeded: s.restartNeeded, unplannedAborts: s.unplannedAborts, evidence: s.evidence });
+const clean = (s: Summary): unknown => ({
+  duplicates: s.duplicates,
+  orphans: s.orphans,
+  lost: s.lost,
+  closedEarly: s.closedEarly,
+  stuck: s.stuck,
+  leaked: s.leaked,
+  restartNeeded: s.restartNeeded,
+  unplannedAborts: s.unplannedAborts,
+  evidence: s.evidence,
+});
 const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -61,24 +73,45 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * if most are (a fault after the runs ended would prove nothing). It may start more runs (returned),
  * which are settled and checked with the others.
  */
-async function scenario(name: string, seed: number, during: (going: () => number, tracked: Tracked[], rnd: () => number) => Promise<Tracked[] | void>): Promise<Summary> {
+async function scenario(
+  name: string,
+  seed: number,
+  during: (going: () => number, tracked: Tracked[], rnd: () => number) => Promise<Tracked[] | void>,
+): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
   const tracked = await startAll(client, cluster.taskQueue, planJobs(sim, WORKFLOWS, rnd, SCALE), rnd, undefined, 20);
   console.log(`${name}: ${tracked.length} workflows started in ${Math.round((Date.now() - started) / 1000)} s`);
-  const going = (): number => tracked.filter((t) => !sim.state.runsOf(t.jobId).some((run) => ['Completed', 'Faulted', 'Aborted'].includes(String(sim.state.view(run).status)))).length;
-  const more = await during(() => {
-    const n = going();
-    console.log(`${name}: ${n} of ${tracked.length} runs going when the fault began`);
-    expect(n).toBeGreaterThan(tracked.length / 2);
-    return n;
-  }, tracked, rnd);
+  const going = (): number =>
+    tracked.filter(
+      (t) => !sim.state.runsOf(t.jobId).some((run) => ['Completed', 'Faulted', 'Aborted'].includes(String(sim.state.view(run).status))),
+    ).length;
+  const more = await during(
+    () => {
+      const n = going();
+      console.log(`${name}: ${n} of ${tracked.length} runs going when the fault began`);
+      expect(n).toBeGreaterThan(tracked.length / 2);
+      return n;
+    },
+    tracked,
+    rnd,
+  );
   if (more) tracked.push(...more);
   await settle(tracked, SETTLE_MS);
   // Every worker's log, the retired ones' too.
-  const logs = readdirSync(cluster.dir).filter((f) => /^worker-\d+\.log$/.test(f)).map((f) => readFileSync(join(cluster.dir, f), 'utf8'));
+  const logs = readdirSync(cluster.dir)
+    .filter((f) => /^worker-\d+\.log$/.test(f))
+    .map((f) => readFileSync(join(cluster.dir, f), 'utf8'));
   // The 3 workers share one evidence directory (EVIDENCE_DIR, as compose's volume): one chain.
-  const summary = await check(name, sim, tracked, [...logs, ...tracked.map((t) => JSON.stringify(t.outcome ?? {}))], started, [], join(cluster.dir, 'evidence'));
+  const summary = await check(
+    name,
+    sim,
+    tracked,
+    [...logs, ...tracked.map((t) => JSON.stringify(t.outcome ?? {}))],
+    started,
+    [],
+    join(cluster.dir, 'evidence'),
+  );
   summary.restartNeeded = await canary(client, cluster.taskQueue, sim);
   summaries.push(summary);
   return summary;
@@ -87,7 +120,9 @@ async function scenario(name: string, seed: number, during: (going: () => number
 const PINNED = String(temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED);
 
 /** The build id a run is pinned to and the build ids that completed its workflow tasks. */
-async function buildsOf(t: Tracked): Promise<{ behavior: string; pinnedTo: string | undefined; ranOn: Set<string>; closedAt: number | undefined; firstTaskAt: number }> {
+async function buildsOf(
+  t: Tracked,
+): Promise<{ behavior: string; pinnedTo: string | undefined; ranOn: Set<string>; closedAt: number | undefined; firstTaskAt: number }> {
   const described = await t.handle.describe();
   const info = described.raw.workflowExecutionInfo?.versioningInfo;
   const ranOn = new Set<string>();
@@ -98,7 +133,13 @@ async function buildsOf(t: Tracked): Promise<{ behavior: string; pinnedTo: strin
     ranOn.add(buildId ?? '(unversioned)');
     firstTaskAt ||= Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
   }
-  return { behavior: String(info?.behavior ?? ''), pinnedTo: info?.deploymentVersion?.buildId ?? undefined, ranOn, closedAt: described.closeTime?.getTime(), firstTaskAt };
+  return {
+    behavior: String(info?.behavior ?? ''),
+    pinnedTo: info?.deploymentVersion?.buildId ?? undefined,
+    ranOn,
+    closedAt: described.closeTime?.getTime(),
+    firstTaskAt,
+  };
 }
 
 /** How many processes have `dir` in their command line (every process a cluster starts does). */
@@ -110,21 +151,30 @@ async function processesUnder(dir: string): Promise<number> {
 /** A process's environment as the kernel holds it. */
 function environOf(pid: number | undefined): Record<string, string> {
   const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  return Object.fromEntries(raw.split('\0').filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
 }
 
 function differingKeys(expected: Record<string, string>, actual: Record<string, string>): string[] {
-  return Object.keys(expected).filter((key) => actual[key] !== expected[key]).sort();
+  return Object.keys(expected)
+    .filter((key) => actual[key] !== expected[key])
+    .sort();
 }
 
 function sh(file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: { ...process.env, ...env }, timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }));
+    execFile(file, args, { env: { ...process.env, ...env }, timeout: 180_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
   });
 }
 
 describe.sequential('the cluster', () => {
-  it('runs the server version the pinned CLI embeds, with compose\'s images, settings and 512 shards', async () => {
+  it("runs the server version the pinned CLI embeds, with compose's images, settings and 512 shards", async () => {
     const compose = readCompose();
     expect(serviceImageTag(compose, 'temporal')).toBe(TEMPORAL_SERVER_VERSION);
     expect(serviceImageTag(compose, 'temporal-schema')).toBe(TEMPORAL_SERVER_VERSION);
@@ -152,7 +202,9 @@ describe.sequential('the cluster', () => {
     }
 
     // What the server says of itself: PostgreSQL for both stores, and the shard count compose fixes.
-    const described = JSON.parse((await sh(await ensureTemporalCli(), ['operator', 'cluster', 'describe', '--address', cluster.address, '-o', 'json'])).out) as Record<string, unknown>;
+    const described = JSON.parse(
+      (await sh(await ensureTemporalCli(), ['operator', 'cluster', 'describe', '--address', cluster.address, '-o', 'json'])).out,
+    ) as Record<string, unknown>;
     expect(described.historyShardCount).toBe(512);
     expect(String(described.persistenceStore)).toContain('postgres12');
     expect(String(described.visibilityStore)).toContain('postgres12');
@@ -162,47 +214,98 @@ describe.sequential('the cluster', () => {
   it('serves a run through the compiled CLI, a pipeline, a schedule, and the UI', async () => {
     const cli = join(cluster.dir, 'image', 'dist', 'src', 'cli', 'main.js');
     const env = { TEMPORAL_ADDRESS: cluster.address };
-    const quick = addJob(sim, [['Pending', 0.5], ['Executing', 1], ['Completed', 0]], { JobName: 'cluster quick' });
+    const quick = addJob(
+      sim,
+      [
+        ['Pending', 0.5],
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: 'cluster quick' },
+    );
     const run = await sh(process.execPath, [cli, 'run', quick, '--poll', '1s', '--wait'], env);
     expect(run.out).toContain(`Completed: job ${quick}`);
     expect(run.code).toBe(0);
 
-    const collect = addJob(sim, [['Executing', 1], ['Completed', 0]], { JobName: 'cluster collect' });
-    const evaluate = addJob(sim, [['Executing', 1], ['Faulted', 0]], { JobName: 'cluster evaluate', exception: 'evaluation failed' });
+    const collect = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: 'cluster collect' },
+    );
+    const evaluate = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { JobName: 'cluster evaluate', exception: 'evaluation failed' },
+    );
     const pipelineFile = join(cluster.dir, 'pipeline.yaml');
-    writeFileSync(pipelineFile, `name: cluster scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    continueOnFailure: true\n    jobs: [${evaluate}]\n`);
+    writeFileSync(
+      pipelineFile,
+      `name: cluster scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    continueOnFailure: true\n    jobs: [${evaluate}]\n`,
+    );
     const pipeline = await sh(process.execPath, [cli, 'pipeline', 'run', pipelineFile, '--wait', '--json'], env);
-    const report = JSON.parse(pipeline.out.slice(pipeline.out.indexOf('{'))) as { status: string; stages: { name: string; jobs: { status?: string }[] }[] };
+    const report = JSON.parse(pipeline.out.slice(pipeline.out.indexOf('{'))) as {
+      status: string;
+      stages: { name: string; jobs: { status?: string }[] }[];
+    };
     expect(report.status).toBe('CompletedWithFailures');
     expect(report.stages.map((s) => s.name)).toEqual(['collect', 'evaluate']);
     expect(report.stages[0]!.jobs[0]!.status).toBe('Completed');
     expect(JSON.stringify(report.stages[1]!.jobs[0])).toContain('CcsJobFaulted');
 
     const name = `cluster-${randomUUID().slice(0, 8)}`;
-    const scheduled = addJob(sim, [['Executing', 1], ['Completed', 0]], { JobName: 'cluster scheduled' });
-    expect((await sh(process.execPath, [cli, 'schedule', 'create', name, '--cron', '0 3 * * *', '--job', scheduled, '--poll', '1s'], env)).code).toBe(0);
+    const scheduled = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: 'cluster scheduled' },
+    );
+    expect(
+      (await sh(process.execPath, [cli, 'schedule', 'create', name, '--cron', '0 3 * * *', '--job', scheduled, '--poll', '1s'], env)).code,
+    ).toBe(0);
     expect((await sh(process.execPath, [cli, 'schedule', 'trigger', name], env)).code).toBe(0);
-    const handle = await eventually(async () => {
-      for await (const w of client.workflow.list({ query: `TemporalScheduledById = '${name}'` })) return client.workflow.getHandle(w.workflowId, w.runId);
-      return undefined;
-    }, 60_000, 'the scheduled run');
+    const handle = await eventually(
+      async () => {
+        for await (const w of client.workflow.list({ query: `TemporalScheduledById = '${name}'` }))
+          return client.workflow.getHandle(w.workflowId, w.runId);
+        return undefined;
+      },
+      60_000,
+      'the scheduled run',
+    );
     expect(((await handle.result()) as RunCcsJobResult).status).toBe('Completed');
     expect(sim.state.runsOf(scheduled)).toHaveLength(1);
     expect((await sh(process.execPath, [cli, 'schedule', 'delete', name], env)).code).toBe(0);
 
     // Visibility on PostgreSQL answers the orchestrator's own search attributes.
-    const byJob = await eventually(async () => (await client.workflow.count(`${SearchAttribute.jobId.name} = '${quick}' AND ${SearchAttribute.jobStatus.name} = 'Completed'`)).count || undefined, 30_000, 'visibility');
+    const byJob = await eventually(
+      async () =>
+        (await client.workflow.count(`${SearchAttribute.jobId.name} = '${quick}' AND ${SearchAttribute.jobStatus.name} = 'Completed'`))
+          .count || undefined,
+      30_000,
+      'visibility',
+    );
     expect(byJob).toBe(1);
 
     expect(cluster.uiUrl).toBeDefined();
-    const ui = await fetch(`${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows?query=${encodeURIComponent(`WorkflowType = 'runCcsJob'`)}`);
+    const ui = await fetch(
+      `${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows?query=${encodeURIComponent(`WorkflowType = 'runCcsJob'`)}`,
+    );
     expect(ui.status).toBe(200);
     expect(((await ui.json()) as { executions?: unknown[] }).executions?.length).toBeGreaterThan(0);
   }, 300_000);
 
   it('a versioned deploy: the new build beside the old, made current; pinned runs finish on the old build, new ones start on the new', async () => {
     const cli = await ensureTemporalCli();
-    const temporalCli = (args: string[]): Promise<{ code: number; out: string }> => sh(cli, [...args, '--address', cluster.address, '--namespace', cluster.namespace]);
+    const temporalCli = (args: string[]): Promise<{ code: number; out: string }> =>
+      sh(cli, [...args, '--address', cluster.address, '--namespace', cluster.namespace]);
     const oldBuild = cluster.buildId;
     // Two build ids from the same compiled code: what differs between builds is not what this tests.
     const newBuild = `${oldBuild}.next`;
@@ -232,18 +335,29 @@ describe.sequential('the cluster', () => {
       // queue's types with their version, a second or two after they are ready; on this loaded machine
       // a call may also be cut (RST_STREAM): repeated, as an operator would, until accepted.
       const refusals: string[] = [];
-      await eventually(async () => {
-        switchAsked ||= Date.now();
-        const set = await temporalCli(['worker', 'deployment', 'set-current-version', ...version, '--build-id', newBuild, '--yes']);
-        if (set.code !== 0) refusals.push(/msg="([^"]*)"/.exec(set.out)?.[1]?.slice(0, 120) ?? set.out.slice(0, 120));
-        return set.code === 0 || undefined;
-      }, 60_000, 'set-current-version accepted');
+      await eventually(
+        async () => {
+          switchAsked ||= Date.now();
+          const set = await temporalCli(['worker', 'deployment', 'set-current-version', ...version, '--build-id', newBuild, '--yes']);
+          if (set.code !== 0) refusals.push(/msg="([^"]*)"/.exec(set.out)?.[1]?.slice(0, 120) ?? set.out.slice(0, 120));
+          return set.code === 0 || undefined;
+        },
+        60_000,
+        'set-current-version accepted',
+      );
       console.log(`versioned deploy: set-current-version accepted after ${refusals.length} refusal(s): ${JSON.stringify(refusals)}`);
       switchedAt = Date.now();
       runningAtSwitch = (await Promise.all(pinnedOld.map((t) => t.handle.describe()))).filter((d) => d.status.name === 'RUNNING').length;
       console.log(`versioned deploy: ${newBuild} current; ${runningAtSwitch} runs pinned to ${oldBuild} still open`);
       // 3. Runs started after the switch.
-      later = await startAll(client, cluster.taskQueue, planJobs(sim, Math.max(10, Math.round(WORKFLOWS / 5)), rnd, SCALE), rnd, undefined, 20);
+      later = await startAll(
+        client,
+        cluster.taskQueue,
+        planJobs(sim, Math.max(10, Math.round(WORKFLOWS / 5)), rnd, SCALE),
+        rnd,
+        undefined,
+        20,
+      );
       // 4. The old build serves until its pinned runs are done, then is retired (SIGTERM, as a deploy stops it).
       await settle(pinnedOld, SETTLE_MS);
       const drainage = await temporalCli(['worker', 'deployment', 'describe-version', ...version, '--build-id', oldBuild, '-o', 'json']);
@@ -266,7 +380,8 @@ describe.sequential('the cluster', () => {
       `versioned deploy: of ${olds.length} runs started before the switch, ${onOld.length} pinned to ${oldBuild} finished on it (${finishedAfterSwitch} after ${newBuild} became current), ` +
         `${firstTaskAfterSwitch.length} had their first task after the switch and ran on ${newBuild}; ${news.length} runs started after the switch ran on ${newBuild}`,
     );
-    for (const b of [...olds, ...news]) expect({ behavior: b.behavior, ranOn: [...b.ranOn] }).toEqual({ behavior: PINNED, ranOn: [b.pinnedTo] });
+    for (const b of [...olds, ...news])
+      expect({ behavior: b.behavior, ranOn: [...b.ranOn] }).toEqual({ behavior: PINNED, ranOn: [b.pinnedTo] });
     for (const b of news) expect(b.pinnedTo).toBe(newBuild);
     expect(onOld.length + firstTaskAfterSwitch.length).toBe(olds.length);
     // Not before the first attempt: an attempt the CLI reports as timed out may still have been applied.
@@ -303,13 +418,21 @@ describe.sequential('the cluster', () => {
   }, 900_000);
 
   it('npm run cluster prints TEMPORAL_ADDRESS once it serves, and Ctrl-C stops every process it started', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/dev/cluster/main.ts'), '--workers', '1', '--no-ui'], { cwd: ROOT, env: { ...process.env, CCS_SERVERS_FILE: '', CCS_BASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/dev/cluster/main.ts'), '--workers', '1', '--no-ui'], {
+      cwd: ROOT,
+      env: { ...process.env, CCS_SERVERS_FILE: '', CCS_BASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const address = await eventually(() => /^TEMPORAL_ADDRESS=(\S+)$/m.exec(output)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), 180_000, 'the TEMPORAL_ADDRESS line');
+      const address = await eventually(
+        () => /^TEMPORAL_ADDRESS=(\S+)$/m.exec(output)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(output)) : undefined),
+        180_000,
+        'the TEMPORAL_ADDRESS line',
+      );
       const dir = /^Logs: (\S+)$/m.exec(output)?.[1];
       expect(dir).toBeDefined();
       // It is a second cluster beside the suite's: its own ports, its own simulator with the default jobs.

@@ -28,7 +28,9 @@ describe('taskQueuePollers', () => {
     // One connection each: the SDK refuses two workers of one task queue on one connection.
     const connections = await Promise.all([1, 2, 3].map(() => NativeConnection.connect({ address: inject('temporalAddress') })));
     const workers = await Promise.all(
-      ['worker-a', 'worker-b', 'worker-c'].map((identity, i) => Worker.create({ connection: connections[i]!, taskQueue, identity, activities: { idle: () => Promise.resolve() } })),
+      ['worker-a', 'worker-b', 'worker-c'].map((identity, i) =>
+        Worker.create({ connection: connections[i]!, taskQueue, identity, activities: { idle: () => Promise.resolve() } }),
+      ),
     );
     const running = workers.map((w) => w.run());
     try {
@@ -77,7 +79,11 @@ describe('a worker process', () => {
       expect(await share(metrics[0]!)).toBe(4);
       await eventually(async () => (await share(metrics[0]!)) === 12, 40_000, 'the worker alone to take the whole budget');
       procs.push(await spawnWorkerProcess({ ...env, METRICS_BIND_ADDRESS: metrics[1]! }));
-      await eventually(async () => (await share(metrics[0]!)) === 6 && (await share(metrics[1]!)) === 6, 40_000, 'both workers to take half');
+      await eventually(
+        async () => (await share(metrics[0]!)) === 6 && (await share(metrics[1]!)) === 6,
+        40_000,
+        'both workers to take half',
+      );
       expect(procs[0]!.output()).toContain('"msg":"CCS request budget shared","workers":2');
     } finally {
       for (const p of procs) p.child.kill('SIGKILL');

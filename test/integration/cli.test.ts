@@ -25,10 +25,17 @@ function file(name: string, text: string): string {
   return path;
 }
 
-
 describe('ccs-jobs run --wait', () => {
   it('Completed: live progress as plain lines, the result, exit 0', async () => {
-    const jobId = addJob(rig.sim, [['Pending', 1], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 12 of 12 assets' });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Pending', 1],
+        ['Executing', 2],
+        ['Completed', 0],
+      ],
+      { summary: 'Collected 12 of 12 assets' },
+    );
     const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -38,14 +45,22 @@ describe('ccs-jobs run --wait', () => {
     expect(r.stdout).toContain('summary: Collected 12 of 12 assets');
     // The evidence names the account that ran the CLI (Temporal's record of the start call).
     const record = await eventually(async () => {
-      for await (const e of new JsonlEvidenceSink<EvidenceContent>(rig.w.evidence).records()) if (e?.workflowId === `ccs-job-${jobId}`) return e;
+      for await (const e of new JsonlEvidenceSink<EvidenceContent>(rig.w.evidence).records())
+        if (e?.workflowId === `ccs-job-${jobId}`) return e;
       return undefined;
     });
     expect(record.startedBy).toEqual({ identity: `ccs-jobs:${userInfo().username}@${hostname()}` });
   });
 
   it('Faulted: the CCS exception and messages, exit 2', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'lnx-07 unreachable' }] });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'Collection failed on 2 assets', messages: [{ Message: 'lnx-07 unreachable' }] },
+    );
     const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('CcsJobFaulted: ');
@@ -54,11 +69,18 @@ describe('ccs-jobs run --wait', () => {
   });
 
   it('escape sequences and line breaks from CCS print as text: the title-setting OSC in a message, a forged line in the exception', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], {
-      exception: 'scan stopped\nCompleted: job forged',
-      customStatusText: '\u001b[2Jwiped',
-      messages: [{ Message: '\u001b]0;pwned\u0007' }],
-    });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      {
+        exception: 'scan stopped\nCompleted: job forged',
+        customStatusText: '\u001b[2Jwiped',
+        messages: [{ Message: '\u001b]0;pwned\u0007' }],
+      },
+    );
     const r = await cli(['run', jobId, '--wait', '--poll', '1s']);
     expect(r.code).toBe(2);
     // eslint-disable-next-line no-control-regex -- looking for raw control characters is the point
@@ -108,17 +130,24 @@ describe('ccs-jobs run --wait', () => {
 
     const status = await cli(['status', `ccs-job-${jobId}`, '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ workflowId: `ccs-job-${jobId}`, workflow: 'RUNNING', jobId });
-    const listed = await eventually(async () => {
-      const l = await cli(['list', '--status', 'executing', '--job', jobId]);
-      return l.stdout.includes(`ccs-job-${jobId}`) ? l : undefined;
-    }, 20_000, 'the list to show the workflow');
+    const listed = await eventually(
+      async () => {
+        const l = await cli(['list', '--status', 'executing', '--job', jobId]);
+        return l.stdout.includes(`ccs-job-${jobId}`) ? l : undefined;
+      },
+      20_000,
+      'the list to show the workflow',
+    );
     expect(listed.stdout).toMatch(/^WORKFLOW ID\s+JOB ID\s+JOB RUN ID\s+CCS STATUS\s+ATTENTION\s+WORKFLOW\s+AGE$/m);
     expect(listed.stdout).toMatch(new RegExp(`ccs-job-${jobId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+-\\s+RUNNING`));
 
     const cancel = await cli(['cancel', `ccs-job-${jobId}`, '--reason', 'maintenance window']);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toContain('cancel requested');
-    const result = (await rig.w.client.workflow.getHandle(`ccs-job-${jobId}`).result()) as { status: string; cancelled: { reason: string } };
+    const result = (await rig.w.client.workflow.getHandle(`ccs-job-${jobId}`).result()) as {
+      status: string;
+      cancelled: { reason: string };
+    };
     expect(result).toMatchObject({ status: 'Aborted', cancelled: { reason: 'maintenance window' } });
     expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
     expect(rig.sim.state.runsOf(jobId)[0]?.abortRequests).toBe(1);
@@ -134,13 +163,25 @@ describe('ccs-jobs errors', () => {
     [['run', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', '--poll', 'sometimes'], /^ccs-jobs: --poll must be a duration such as "30s"/],
     [['run', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', '--timeout=-1h'], /^ccs-jobs: --timeout must be a duration/],
     [['pipeline', 'run', '/nonexistent/scan.yaml'], /^ccs-jobs: cannot read pipeline file \/nonexistent\/scan.yaml \(ENOENT\)\n$/],
-    [['schedule', 'create', 'x', '--cron', '61 * * * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16'], /^ccs-jobs: --cron minute field "61" is not valid/],
-    [['schedule', 'create', 'x', '--cron', '0 2 * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16'], /^ccs-jobs: --cron must have 5 fields/],
-    [['schedule', 'create', 'x', '--cron', '0 2 * * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', '--timezone', 'Mars/Olympus'], /^ccs-jobs: --timezone "Mars\/Olympus" is not an IANA time zone/],
+    [
+      ['schedule', 'create', 'x', '--cron', '61 * * * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16'],
+      /^ccs-jobs: --cron minute field "61" is not valid/,
+    ],
+    [
+      ['schedule', 'create', 'x', '--cron', '0 2 * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16'],
+      /^ccs-jobs: --cron must have 5 fields/,
+    ],
+    [
+      ['schedule', 'create', 'x', '--cron', '0 2 * * *', '--job', '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16', '--timezone', 'Mars/Olympus'],
+      /^ccs-jobs: --timezone "Mars\/Olympus" is not an IANA time zone/,
+    ],
     [['list', '--status', "x' OR 1=1"], /^ccs-jobs: --status must be a CCS status/],
     [['frobnicate'], /^ccs-jobs: unknown command "frobnicate"/],
     [['run', '--retries', '3'], /^ccs-jobs: Unknown option '--retries'/],
-    [['cancel', 'X', '--cron', '* * * * *'], /^ccs-jobs: cancel does not take --cron; its options: --reason \(see ccs-jobs cancel --help\)\n$/],
+    [
+      ['cancel', 'X', '--cron', '* * * * *'],
+      /^ccs-jobs: cancel does not take --cron; its options: --reason \(see ccs-jobs cancel --help\)\n$/,
+    ],
     [['schedule', 'trigger', 'nightly', '--note', 'now'], /^ccs-jobs: schedule trigger does not take --note/],
   ])('%j fails with one clear line and exit 1', async (args, message) => {
     const r = await cli(args);
@@ -158,20 +199,40 @@ describe('ccs-jobs errors', () => {
   });
 
   it('--help on every command, with examples', async () => {
-    for (const command of ['run', 'status', 'cancel', 'pause', 'resume', 'maintenance', 'reconcile', 'evidence', 'report', 'list', 'pipeline', 'schedule', 'ccs', 'worker']) {
+    for (const command of [
+      'run',
+      'status',
+      'cancel',
+      'pause',
+      'resume',
+      'maintenance',
+      'reconcile',
+      'evidence',
+      'report',
+      'list',
+      'pipeline',
+      'schedule',
+      'ccs',
+      'worker',
+    ]) {
       const r = await cli([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`ccs-jobs ${command}`);
       expect(r.stdout, command).toMatch(/Examples?:\n/);
     }
     const top = await cli(['--help']);
-    expect(top.stdout).toContain('Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out, 5 runs without an owner (reconcile).');
+    expect(top.stdout).toContain(
+      'Exit codes: 0 completed, 1 error, 2 faulted/failed, 3 aborted/cancelled, 4 timed out, 5 runs without an owner (reconcile).',
+    );
   });
 });
 
 describe('ccs-jobs pipeline', () => {
   it('validate reports every problem with its path, then accepts a fixed file', async () => {
-    const bad = file('bad.yaml', 'name: scan\nstages:\n  - name: collect\n    jobs: [not-a-guid]\n  - name: evaluate\n    jobs: []\n    retry: 3\n');
+    const bad = file(
+      'bad.yaml',
+      'name: scan\nstages:\n  - name: collect\n    jobs: [not-a-guid]\n  - name: evaluate\n    jobs: []\n    retry: 3\n',
+    );
     const r = await cli(['pipeline', 'validate', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
@@ -184,9 +245,29 @@ describe('ccs-jobs pipeline', () => {
   });
 
   it('run --wait follows the stages and prints the report; a failed job makes exit 2', async () => {
-    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const evaluate = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'no checks for 2 asset types' });
-    const path = file('scan.json', JSON.stringify({ name: 'cli scan', pollInterval: '1s', stages: [{ name: 'collect', jobs: [collect] }, { name: 'evaluate', jobs: [evaluate] }] }));
+    const collect = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const evaluate = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'no checks for 2 asset types' },
+    );
+    const path = file(
+      'scan.json',
+      JSON.stringify({
+        name: 'cli scan',
+        pollInterval: '1s',
+        stages: [
+          { name: 'collect', jobs: [collect] },
+          { name: 'evaluate', jobs: [evaluate] },
+        ],
+      }),
+    );
     const r = await cli(['pipeline', 'run', path, '--wait']);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('started runCcsPipeline ccs-pipeline-cli-scan: 2 stage(s), 2 job(s)');
@@ -199,18 +280,37 @@ describe('ccs-jobs pipeline', () => {
 
 describe('ccs-jobs schedule', () => {
   it('create, list, describe, trigger, pause, unpause, delete', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const name = `cli-sched-${Date.now()}`;
-    const created = await cli(['schedule', 'create', name, '--cron', '0 2 * * *', '--timezone', 'Europe/Paris', '--job', jobId, '--poll', '1s']);
+    const created = await cli([
+      'schedule',
+      'create',
+      name,
+      '--cron',
+      '0 2 * * *',
+      '--timezone',
+      'Europe/Paris',
+      '--job',
+      jobId,
+      '--poll',
+      '1s',
+    ]);
     expect(created.stderr).toBe('');
     expect(created.stdout).toBe(`created schedule ${name}: runCcsJob ${jobId} at "0 2 * * *" Europe/Paris, overlap skip\n`);
     const again = await cli(['schedule', 'create', name, '--cron', '0 2 * * *', '--job', jobId]);
     expect(again.stderr).toBe(`ccs-jobs: a schedule named "${name}" already exists; delete it first or pick another name\n`);
 
-    const listed = await eventually(async () => {
-      const l = await cli(['schedule', 'list']);
-      return l.stdout.includes(name) ? l : undefined;
-    }, 20_000, 'the schedule in the list');
+    const listed = await eventually(
+      async () => {
+        const l = await cli(['schedule', 'list']);
+        return l.stdout.includes(name) ? l : undefined;
+      },
+      20_000,
+      'the schedule in the list',
+    );
     expect(listed.stdout).toMatch(new RegExp(`${name}\\s+job ${jobId}\\s+0 2 \\* \\* \\*\\s+active\\s+\\d{4}-`));
     const described = JSON.parse((await cli(['schedule', 'describe', name, '--json'])).stdout) as Record<string, unknown>;
     expect(described).toMatchObject({ cron: '0 2 * * *', timezone: 'Europe/Paris', paused: false, overlap: 'SKIP' });
@@ -229,9 +329,18 @@ describe('ccs-jobs schedule', () => {
   });
 
   it('create --pipeline: a trigger starts the pipeline from the file, which runs its jobs', async () => {
-    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const evaluate = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const path = file('scheduled.yaml', `name: scheduled scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    jobs: [${evaluate}]\n`);
+    const collect = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const evaluate = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const path = file(
+      'scheduled.yaml',
+      `name: scheduled scan\npollInterval: 1s\nstages:\n  - name: collect\n    jobs: [${collect}]\n  - name: evaluate\n    jobs: [${evaluate}]\n`,
+    );
     const name = `cli-sched-pipeline-${Date.now()}`;
     const created = await cli(['schedule', 'create', name, '--cron', '0 3 * * *', '--pipeline', path]);
     expect(created.stderr).toBe('');
@@ -239,10 +348,21 @@ describe('ccs-jobs schedule', () => {
     try {
       expect((await cli(['schedule', 'trigger', name])).stdout).toBe(`triggered schedule ${name} now\n`);
       const schedule = rig.w.client.schedule.getHandle(name);
-      const started = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow, 20_000, 'the triggered start');
+      const started = await eventually(
+        async () => (await schedule.describe()).info.recentActions[0]?.action.workflow,
+        20_000,
+        'the triggered start',
+      );
       const pipeline = rig.w.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
       expect((await pipeline.describe()).type).toBe('runCcsPipeline');
-      expect(await pipeline.result()).toMatchObject({ name: 'scheduled scan', status: 'Completed', stages: [{ name: 'collect', state: 'completed' }, { name: 'evaluate', state: 'completed' }] });
+      expect(await pipeline.result()).toMatchObject({
+        name: 'scheduled scan',
+        status: 'Completed',
+        stages: [
+          { name: 'collect', state: 'completed' },
+          { name: 'evaluate', state: 'completed' },
+        ],
+      });
       expect(rig.sim.state.runsOf(collect)).toHaveLength(1);
       expect(rig.sim.state.runsOf(evaluate)).toHaveLength(1);
     } finally {
@@ -251,7 +371,10 @@ describe('ccs-jobs schedule', () => {
   });
 
   it('a second trigger while the scheduled run goes is skipped (overlap skip): one workflow, one CCS run', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 30], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 30],
+      ['Completed', 0],
+    ]);
     const name = `cli-sched-overlap-${Date.now()}`;
     expect((await cli(['schedule', 'create', name, '--cron', '0 4 * * *', '--job', jobId, '--poll', '1s'])).code).toBe(0);
     const schedule = rig.w.client.schedule.getHandle(name);
@@ -259,10 +382,14 @@ describe('ccs-jobs schedule', () => {
       expect((await cli(['schedule', 'trigger', name])).code).toBe(0);
       await eventually(() => rig.sim.state.runsOf(jobId).length === 1, 20_000, 'the first triggered run executing in CCS');
       expect((await cli(['schedule', 'trigger', name])).stdout).toBe(`triggered schedule ${name} now\n`);
-      const described = await eventually(async () => {
-        const d = await schedule.describe();
-        return d.info.numActionsSkippedOverlap > 0 || d.info.recentActions.length > 1 ? d : undefined;
-      }, 20_000, 'the second trigger to be skipped or taken');
+      const described = await eventually(
+        async () => {
+          const d = await schedule.describe();
+          return d.info.numActionsSkippedOverlap > 0 || d.info.recentActions.length > 1 ? d : undefined;
+        },
+        20_000,
+        'the second trigger to be skipped or taken',
+      );
       expect(described.info.numActionsSkippedOverlap).toBe(1);
       expect(described.info.recentActions).toHaveLength(1);
       expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
@@ -270,7 +397,11 @@ describe('ccs-jobs schedule', () => {
     } finally {
       const started = (await schedule.describe().catch(() => undefined))?.info.recentActions ?? [];
       await cli(['schedule', 'delete', name]);
-      for (const a of started) await rig.w.client.workflow.getHandle(a.action.workflow.workflowId).terminate('test over').catch(() => undefined);
+      for (const a of started)
+        await rig.w.client.workflow
+          .getHandle(a.action.workflow.workflowId)
+          .terminate('test over')
+          .catch(() => undefined);
     }
   });
 });

@@ -34,7 +34,13 @@ describe('encrypted at rest in Temporal', () => {
     const native = await NativeConnection.connect({ address: inject('temporalAddress') });
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     connections = [native, connection];
-    worker = await createWorker({ connection: native, taskQueue, servers: { default: clientFor(sim) }, workflowBundlePath: inject('workflowBundlePath'), codec: { keys: [k1], activeKeyId: k1.id } });
+    worker = await createWorker({
+      connection: native,
+      taskQueue,
+      servers: { default: clientFor(sim) },
+      workflowBundlePath: inject('workflowBundlePath'),
+      codec: { keys: [k1], activeKeyId: k1.id },
+    });
     running = worker.run();
     encrypted = new Client({ connection, dataConverter: encryptingDataConverter(codec) });
     plain = new Client({ connection });
@@ -47,8 +53,19 @@ describe('encrypted at rest in Temporal', () => {
   });
 
   it('stores inputs, results and failure details as ciphertext; the keyed client reads them', async () => {
-    const jobId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'secret-ish exception text' });
-    const handle = await encrypted.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue, workflowId: `c-${randomUUID()}`, args: [{ jobId, pollInterval: '1s' }] });
+    const jobId = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'secret-ish exception text' },
+    );
+    const handle = await encrypted.workflow.start<typeof runCcsJob>('runCcsJob', {
+      taskQueue,
+      workflowId: `c-${randomUUID()}`,
+      args: [{ jobId, pollInterval: '1s' }],
+    });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobFaulted');
     expect(JSON.stringify(failure.details)).toContain('secret-ish exception text');
@@ -60,7 +77,9 @@ describe('encrypted at rest in Temporal', () => {
     expect(failed?.message).toBe('Encoded failure');
     expect(failed?.stackTrace ?? '').toBe('');
     const payloads = (history.events ?? []).flatMap((e) => [
-      ...(e.workflowExecutionFailedEventAttributes?.failure?.encodedAttributes ? [e.workflowExecutionFailedEventAttributes.failure.encodedAttributes] : []),
+      ...(e.workflowExecutionFailedEventAttributes?.failure?.encodedAttributes
+        ? [e.workflowExecutionFailedEventAttributes.failure.encodedAttributes]
+        : []),
       ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
@@ -81,8 +100,22 @@ describe('encrypted at rest in Temporal', () => {
     const server = await startCodecServer({ codec, token: 'ui-users-token-123456', corsOrigin: 'http://localhost:8233', port: 0 });
     try {
       const [enc] = await codec.encode([{ metadata: { encoding: encoder.encode('json/plain') }, data: encoder.encode('"hello"') }]);
-      const body = JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from(enc!.metadata!.encoding!).toString('base64'), 'encryption-key-id': Buffer.from('k1').toString('base64') }, data: Buffer.from(enc!.data!).toString('base64') }] });
-      const ok = await fetch(`${server.url}/decode`, { method: 'POST', body, headers: { authorization: 'Bearer ui-users-token-123456', 'content-type': 'application/json', 'x-namespace': 'default' } });
+      const body = JSON.stringify({
+        payloads: [
+          {
+            metadata: {
+              encoding: Buffer.from(enc!.metadata!.encoding!).toString('base64'),
+              'encryption-key-id': Buffer.from('k1').toString('base64'),
+            },
+            data: Buffer.from(enc!.data!).toString('base64'),
+          },
+        ],
+      });
+      const ok = await fetch(`${server.url}/decode`, {
+        method: 'POST',
+        body,
+        headers: { authorization: 'Bearer ui-users-token-123456', 'content-type': 'application/json', 'x-namespace': 'default' },
+      });
       expect(ok.status).toBe(200);
       const decoded = (await ok.json()) as { payloads: { data: string }[] };
       expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toBe('"hello"');

@@ -18,14 +18,23 @@ describe('a run timeout across continue-as-new', () => {
 
   it('fires at the deadline set by the first execution, and CCS gets the abort', async () => {
     const TIMEOUT_MS = 20_000;
-    const jobId = addJob(rig.sim, [['Pending', 2], ['Executing', 2], ['Idle', 2], ['Executing', 600]]);
+    const jobId = addJob(rig.sim, [
+      ['Pending', 2],
+      ['Executing', 2],
+      ['Idle', 2],
+      ['Executing', 600],
+    ]);
     const startedAt = Date.now();
     const handle = await startRun(continuing.w, { jobId, ...FAST, timeout: `${TIMEOUT_MS}ms` });
     // The deadline has not passed when a later execution is following the run.
-    await eventually(async () => {
-      const d = await handle.describe();
-      return d.runId !== handle.firstExecutionRunId && (await handle.query(statusQuery)).polls > 0;
-    }, TIMEOUT_MS, 'a continued execution following the run');
+    await eventually(
+      async () => {
+        const d = await handle.describe();
+        return d.runId !== handle.firstExecutionRunId && (await handle.query(statusQuery)).polls > 0;
+      },
+      TIMEOUT_MS,
+      'a continued execution following the run',
+    );
     await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', 2 * TIMEOUT_MS, 'the deadline to end the run');
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobTimedOut');
@@ -44,17 +53,44 @@ describe('a run timeout across continue-as-new', () => {
 describe('a pipeline timeout', () => {
   it('passes while a job runs: the job is aborted at CCS, the pipeline fails and its next stage never starts', async () => {
     const TIMEOUT_MS = 10_000;
-    const slowA = addJob(rig.sim, [['Executing', 600], ['Completed', 0]]);
-    const slowB = addJob(rig.sim, [['Executing', 600], ['Completed', 0]]);
-    const next = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const slowA = addJob(rig.sim, [
+      ['Executing', 600],
+      ['Completed', 0],
+    ]);
+    const slowB = addJob(rig.sim, [
+      ['Executing', 600],
+      ['Completed', 0],
+    ]);
+    const next = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const startedAt = Date.now();
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
       workflowId: `timeout-${randomUUID()}`,
-      args: [{ name: 'timed pipeline', timeout: `${TIMEOUT_MS}ms`, ...FAST, stages: [{ name: 'collect', jobs: [slowA, slowB] }, { name: 'evaluate', jobs: [next] }] }],
+      args: [
+        {
+          name: 'timed pipeline',
+          timeout: `${TIMEOUT_MS}ms`,
+          ...FAST,
+          stages: [
+            { name: 'collect', jobs: [slowA, slowB] },
+            { name: 'evaluate', jobs: [next] },
+          ],
+        },
+      ],
     });
-    await eventually(async () => (await handle.query(pipelineStatusQuery)).stages[0]?.jobs.every((j) => j.state === 'running'), 20_000, 'both jobs running');
-    await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', 3 * TIMEOUT_MS, 'the pipeline timeout to end the pipeline');
+    await eventually(
+      async () => (await handle.query(pipelineStatusQuery)).stages[0]?.jobs.every((j) => j.state === 'running'),
+      20_000,
+      'both jobs running',
+    );
+    await eventually(
+      async () => (await handle.describe()).status.name !== 'RUNNING',
+      3 * TIMEOUT_MS,
+      'the pipeline timeout to end the pipeline',
+    );
     const failure = await failureOf(handle.result());
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(TIMEOUT_MS);
     expect(failure.type).toBe('CcsPipelineFailed');

@@ -14,7 +14,12 @@ const ROOT = join(__dirname, '..', '..');
 const EVIDENCE = tempDir('ccs-demo-evidence-');
 
 function startDemo() {
-  const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', EVIDENCE_DIR: EVIDENCE }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['run', '--silent', 'demo'], {
+    cwd: ROOT,
+    env: { ...process.env, FORCE_COLOR: '0', EVIDENCE_DIR: EVIDENCE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -48,7 +53,12 @@ describe('npm run demo', () => {
     expect(out).toMatch(/a282d163-2248-4904-8135-0eaf08be8e55\s+failed · Faulted/);
     expect(out).toContain('CcsJobFaulted: ');
     expect(out).toContain('message');
-    expect(out).toMatch(new RegExp(`^evidence: record \\d+ \\(sha256 [0-9a-f]{16}…\\) in ${EVIDENCE}; check it with: npx ccs-jobs evidence verify --dir ${EVIDENCE}$`, 'm'));
+    expect(out).toMatch(
+      new RegExp(
+        `^evidence: record \\d+ \\(sha256 [0-9a-f]{16}…\\) in ${EVIDENCE}; check it with: npx ccs-jobs evidence verify --dir ${EVIDENCE}$`,
+        'm',
+      ),
+    );
     const report = /^report: (\S+\.html)$/m.exec(out)?.[1] ?? '';
     expect(report.startsWith(join(EVIDENCE, 'reports', 'demo-scan-'))).toBe(true);
     expect(readFileSync(report, 'utf8')).toContain('demo compliance scan');

@@ -34,43 +34,72 @@ const DIALECTS: [string, SimulatorOptions, Parameters<typeof startWorker>[1], { 
 ];
 
 describe('runCcsJob in every CCS dialect', () => {
-  it.each(DIALECTS)('%s: complete, fault, cancel and adoption end as CCS says', async (_name, simOptions, ccsOptions, { history = false } = {}) => {
-    const sim = await startSim(simOptions);
-    const w = await startWorker(sim, ccsOptions);
-    try {
-      const completes = addJob(sim, [['Pending', 1], ['Executing', 1], ['Completed', 0]], { summary: 'ok' });
-      const faults = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'boom', messages: [{ Message: 'host down' }] });
-      const cancelled = addJob(sim, [['Executing', 600]]);
-      const adopted = addJob(sim, [['Executing', 2], ['Completed', 0]]);
-      if (history) {
-        for (const jobId of [completes, faults, cancelled]) sim.state.addPastRun(jobId, Date.now() - 2 * 3_600_000, [['Executing', 60], ['Completed', 0]]);
-        sim.state.addPastRun(adopted, Date.now() - 3_600_000, [['Executing', 6 * 3600], ['Completed', 0]]);
-      }
-      const running = sim.state.startRun(sim.state.jobs.get(adopted)!);
-      const [complete, fault, cancel, adopt] = await Promise.all([
-        startRun(w, { jobId: completes, ...FAST }),
-        startRun(w, { jobId: faults, ...FAST }),
-        startRun(w, { jobId: cancelled, ...FAST }),
-        startRun(w, { jobId: adopted, ...FAST, ifRunning: 'attach' }),
-      ]);
-      await eventually(async () => (await cancel.query(statusQuery)).phase === 'running', 20_000, 'the run to cancel to be followed');
-      expect(await eventually(async () => (await adopt.query(statusQuery)).jobRunId, 20_000, 'the adopted run')).toBe(running.JobRunID);
-      await cancel.signal(cancelSignal, { reason: 'dialect test' });
+  it.each(DIALECTS)(
+    '%s: complete, fault, cancel and adoption end as CCS says',
+    async (_name, simOptions, ccsOptions, { history = false } = {}) => {
+      const sim = await startSim(simOptions);
+      const w = await startWorker(sim, ccsOptions);
+      try {
+        const completes = addJob(
+          sim,
+          [
+            ['Pending', 1],
+            ['Executing', 1],
+            ['Completed', 0],
+          ],
+          { summary: 'ok' },
+        );
+        const faults = addJob(
+          sim,
+          [
+            ['Executing', 1],
+            ['Faulted', 0],
+          ],
+          { exception: 'boom', messages: [{ Message: 'host down' }] },
+        );
+        const cancelled = addJob(sim, [['Executing', 600]]);
+        const adopted = addJob(sim, [
+          ['Executing', 2],
+          ['Completed', 0],
+        ]);
+        if (history) {
+          for (const jobId of [completes, faults, cancelled])
+            sim.state.addPastRun(jobId, Date.now() - 2 * 3_600_000, [
+              ['Executing', 60],
+              ['Completed', 0],
+            ]);
+          sim.state.addPastRun(adopted, Date.now() - 3_600_000, [
+            ['Executing', 6 * 3600],
+            ['Completed', 0],
+          ]);
+        }
+        const running = sim.state.startRun(sim.state.jobs.get(adopted)!);
+        const [complete, fault, cancel, adopt] = await Promise.all([
+          startRun(w, { jobId: completes, ...FAST }),
+          startRun(w, { jobId: faults, ...FAST }),
+          startRun(w, { jobId: cancelled, ...FAST }),
+          startRun(w, { jobId: adopted, ...FAST, ifRunning: 'attach' }),
+        ]);
+        await eventually(async () => (await cancel.query(statusQuery)).phase === 'running', 20_000, 'the run to cancel to be followed');
+        expect(await eventually(async () => (await adopt.query(statusQuery)).jobRunId, 20_000, 'the adopted run')).toBe(running.JobRunID);
+        await cancel.signal(cancelSignal, { reason: 'dialect test' });
 
-      const completed = await complete.result();
-      expect(completed).toMatchObject({ status: 'Completed', jobRunId: sim.state.runsOf(completes)[0]!.JobRunID, summary: 'ok' });
-      expect(Math.abs(Date.parse(completed.startTime!) - sim.state.runsOf(completes)[0]!.startedAt)).toBeLessThan(1000);
-      const failed = await failureOf(fault.result());
-      expect(failed.type).toBe(ErrorType.JobFaulted);
-      expect(failed.details?.[0]).toMatchObject({ exception: 'boom', messages: [{ text: 'host down' }] });
-      expect(await cancel.result()).toMatchObject({ status: 'Aborted', cancelled: { by: 'signal' } });
-      expect(await adopt.result()).toMatchObject({ status: 'Completed', adopted: true, jobRunId: running.JobRunID });
-      for (const jobId of [completes, faults, cancelled, adopted]) expect(sim.state.runsOf(jobId), jobId).toHaveLength(history ? 2 : 1);
-    } finally {
-      await w.stop();
-      await sim.close();
-    }
-  }, 90_000);
+        const completed = await complete.result();
+        expect(completed).toMatchObject({ status: 'Completed', jobRunId: sim.state.runsOf(completes)[0]!.JobRunID, summary: 'ok' });
+        expect(Math.abs(Date.parse(completed.startTime!) - sim.state.runsOf(completes)[0]!.startedAt)).toBeLessThan(1000);
+        const failed = await failureOf(fault.result());
+        expect(failed.type).toBe(ErrorType.JobFaulted);
+        expect(failed.details?.[0]).toMatchObject({ exception: 'boom', messages: [{ text: 'host down' }] });
+        expect(await cancel.result()).toMatchObject({ status: 'Aborted', cancelled: { by: 'signal' } });
+        expect(await adopt.result()).toMatchObject({ status: 'Completed', adopted: true, jobRunId: running.JobRunID });
+        for (const jobId of [completes, faults, cancelled, adopted]) expect(sim.state.runsOf(jobId), jobId).toHaveLength(history ? 2 : 1);
+      } finally {
+        await w.stop();
+        await sim.close();
+      }
+    },
+    90_000,
+  );
 });
 
 describe('what the documents allow and the old client missed', () => {
@@ -79,7 +108,14 @@ describe('what the documents allow and the old client missed', () => {
     const w = await startWorker(sim);
     try {
       // Idle is not a terminal status; the end time being set is what says the run ended (§9).
-      const jobId = addJob(sim, [['Executing', 1], ['Idle', 0]], { customStatusText: 'nothing to do', endsInLastStep: true });
+      const jobId = addJob(
+        sim,
+        [
+          ['Executing', 1],
+          ['Idle', 0],
+        ],
+        { customStatusText: 'nothing to do', endsInLastStep: true },
+      );
       const handle = await startRun(w, { jobId, ...FAST });
       const failure = await failureOf(handle.result());
       expect(failure.type).toBe(ErrorType.JobEndedUnexpectedly);
@@ -96,7 +132,10 @@ describe('what the documents allow and the old client missed', () => {
     const sim = await startSim();
     const w = await startWorker(sim);
     try {
-      const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 2],
+        ['Completed', 0],
+      ]);
       sim.setFaults({ executeWithoutRunId: true });
       const handle = await startRun(w, { jobId, ...FAST });
       const result = await handle.result();
@@ -112,21 +151,28 @@ describe('what the documents allow and the old client missed', () => {
 });
 
 describe('"no runs" in every form CCS or a proxy may send', () => {
-  it.each(EMPTY_RUNS_FORMS)('%s before execute: exactly one run is started and followed to its end', async (form) => {
-    const sim = await startSim({ emptyRuns: form });
-    const w = await startWorker(sim);
-    try {
-      const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
-      const handle = await startRun(w, { jobId, ...FAST });
-      expect((await handle.result()).status).toBe('Completed');
-      expect(sim.state.runsOf(jobId)).toHaveLength(1);
-      expect(sim.stats().execute).toEqual({ '200': 1 });
-      if (form === 'no-content') expect(sim.stats().jobruns?.['204']).toBeGreaterThanOrEqual(1); // the empty form was served
-    } finally {
-      await w.stop();
-      await sim.close();
-    }
-  }, 60_000);
+  it.each(EMPTY_RUNS_FORMS)(
+    '%s before execute: exactly one run is started and followed to its end',
+    async (form) => {
+      const sim = await startSim({ emptyRuns: form });
+      const w = await startWorker(sim);
+      try {
+        const jobId = addJob(sim, [
+          ['Executing', 1],
+          ['Completed', 0],
+        ]);
+        const handle = await startRun(w, { jobId, ...FAST });
+        expect((await handle.result()).status).toBe('Completed');
+        expect(sim.state.runsOf(jobId)).toHaveLength(1);
+        expect(sim.stats().execute).toEqual({ '200': 1 });
+        if (form === 'no-content') expect(sim.stats().jobruns?.['204']).toBeGreaterThanOrEqual(1); // the empty form was served
+      } finally {
+        await w.stop();
+        await sim.close();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('CCS’s own certificate', () => {
@@ -136,7 +182,10 @@ describe('CCS’s own certificate', () => {
     const pinned = await startWorker(sim, { ca: undefined, pinSha256: [fp] });
     const unpinned = await startWorker(sim, { ca: undefined });
     try {
-      const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
       expect((await (await startRun(pinned, { jobId, ...FAST })).result()).status).toBe('Completed');
       const before = JSON.stringify(sim.stats());
       const failure = await failureOf((await startRun(unpinned, { jobId, ...FAST })).result());

@@ -14,7 +14,10 @@ function jobWithHistory(past: number[], steps: [string, number][]): string {
   const jobId = addJob(rig.sim, steps);
   let at = Date.now() - 60_000 - past.reduce((n, s) => n + s * 1000 + 60_000, 0);
   for (const seconds of past) {
-    rig.sim.state.addPastRun(jobId, at, [['Executing', seconds], ['Completed', 0]]);
+    rig.sim.state.addPastRun(jobId, at, [
+      ['Executing', seconds],
+      ['Completed', 0],
+    ]);
     at += seconds * 1000 + 60_000;
   }
   return jobId;
@@ -22,7 +25,13 @@ function jobWithHistory(past: number[], steps: [string, number][]): string {
 
 describe('runCcsJob with expectedDuration', () => {
   it('"auto": a run slower than its history’s p95 × factor is flagged while it goes on, and ends Completed', async () => {
-    const jobId = jobWithHistory([2, 2, 3, 2], [['Executing', 9], ['Completed', 0]]);
+    const jobId = jobWithHistory(
+      [2, 2, 3, 2],
+      [
+        ['Executing', 9],
+        ['Completed', 0],
+      ],
+    );
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', expectedDuration: 'auto', expectedDurationFactor: 1.5 });
     const flagged = await eventually(async () => {
       const s = await handle.query(statusQuery);
@@ -42,26 +51,56 @@ describe('runCcsJob with expectedDuration', () => {
   });
 
   it('a run within its expected duration is not flagged; "auto" without enough history arms nothing', async () => {
-    const onTime = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s', expectedDuration: '30s' });
+    const onTime = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+      expectedDuration: '30s',
+    });
     expect(await eventually(async () => (await onTime.query(statusQuery)).expected?.ms)).toBe(30_000);
     expect((await onTime.result()).late).toBeUndefined();
     expect(await searchAttributeHistory(onTime, 'CcsLate')).toEqual([]);
-    const young = await startRun(rig.w, { jobId: jobWithHistory([1, 1], [['Executing', 3], ['Completed', 0]]), pollInterval: '1s', expectedDuration: 'auto' });
+    const young = await startRun(rig.w, {
+      jobId: jobWithHistory(
+        [1, 1],
+        [
+          ['Executing', 3],
+          ['Completed', 0],
+        ],
+      ),
+      pollInterval: '1s',
+      expectedDuration: 'auto',
+    });
     await eventually(async () => (await young.query(statusQuery)).phase === 'running');
     expect((await young.query(statusQuery)).expected).toBeUndefined();
     expect((await young.result()).late).toBeUndefined();
   });
 
   it('a late run that faults still fails with its true status, carrying the flag', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 4], ['Faulted', 0]], { exception: 'slow and broken' });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 4],
+        ['Faulted', 0],
+      ],
+      { exception: 'slow and broken' },
+    );
     const failure = await failureOf((await startRun(rig.w, { jobId, pollInterval: '1s', expectedDuration: '1s' })).result());
     expect(failure.type).toBe('CcsJobFaulted');
     expect((failure.details?.[0] as { late?: { expectedMs: number } }).late?.expectedMs).toBe(1_000);
   });
 
   it('ccs-jobs run --wait --expect shows LATE under progress and in the result', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 5], ['Completed', 0]]);
-    const r = await runCli(['run', jobId, '--wait', '--poll', '1s', '--expect', '2s'], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
+    const jobId = addJob(rig.sim, [
+      ['Executing', 5],
+      ['Completed', 0],
+    ]);
+    const r = await runCli(['run', jobId, '--wait', '--poll', '1s', '--expect', '2s'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: rig.w.taskQueue,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[\d+s\] running · Executing · polls \d+ · run [0-9a-f-]{36} · LATE \(expected 2s\)$/m);

@@ -45,10 +45,29 @@ describe('PostgreSQL evidence sink', () => {
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const ccs = clientFor(rig.sim);
     const taskQueue = `pg-evidence-${randomUUID()}`;
-    const worker = await createWorker({ connection, taskQueue, servers: { default: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true, evidence: sink });
+    const worker = await createWorker({
+      connection,
+      taskQueue,
+      servers: { default: ccs },
+      workflowBundlePath: inject('workflowBundlePath'),
+      failWorkflowOnBug: true,
+      evidence: sink,
+    });
     const running = worker.run();
     try {
-      const handle = await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue, workflowId: `pg-${randomUUID()}`, args: [{ jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s' }] });
+      const handle = await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', {
+        taskQueue,
+        workflowId: `pg-${randomUUID()}`,
+        args: [
+          {
+            jobId: addJob(rig.sim, [
+              ['Executing', 1],
+              ['Completed', 0],
+            ]),
+            pollInterval: '1s',
+          },
+        ],
+      });
       await handle.result();
     } finally {
       worker.shutdown();
@@ -57,7 +76,29 @@ describe('PostgreSQL evidence sink', () => {
       await connection.close();
     }
     const writers = [new PostgresEvidenceSink<EvidenceContent>(pg.url), new PostgresEvidenceSink<EvidenceContent>(pg.url)];
-    const draft = (i: number): EvidenceContent => ({ key: `concurrent-${i}/run`, recordedAt: new Date().toISOString(), kind: 'job', workflowId: `concurrent-${i}`, runId: 'run', startedBy: {}, ccs: 'default', jobId: null, jobRunId: null, startTime: null, endTime: null, status: 'Completed', outcome: 'completed', error: null, exception: null, messages: [], cancel: null, deadline: null, late: false, workerVersion: 'test', pipelineDigest: null });
+    const draft = (i: number): EvidenceContent => ({
+      key: `concurrent-${i}/run`,
+      recordedAt: new Date().toISOString(),
+      kind: 'job',
+      workflowId: `concurrent-${i}`,
+      runId: 'run',
+      startedBy: {},
+      ccs: 'default',
+      jobId: null,
+      jobRunId: null,
+      startTime: null,
+      endTime: null,
+      status: 'Completed',
+      outcome: 'completed',
+      error: null,
+      exception: null,
+      messages: [],
+      cancel: null,
+      deadline: null,
+      late: false,
+      workerVersion: 'test',
+      pipelineDigest: null,
+    });
     await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 2]!.append(draft(i))));
     expect((await writers[1]!.append(draft(3))).duplicate).toBe(true);
     await Promise.all(writers.map((w) => w.close()));
@@ -93,7 +134,9 @@ describe('PostgreSQL evidence sink', () => {
     expect((await verifyWithCli()).code).toBe(0);
     const truncated = await verifyWithCli('--anchor', rebuiltHead!);
     expect(truncated.code).toBe(2);
-    expect(truncated.stdout).toMatch(/BROKEN at record 40 \(anchor\): anchored record 41 is missing: the chain ends at record 39, so its newest 2 or more record\(s\) were removed/);
+    expect(truncated.stdout).toMatch(
+      /BROKEN at record 40 \(anchor\): anchored record 41 is missing: the chain ends at record 39, so its newest 2 or more record\(s\) were removed/,
+    );
     await sink.close();
   }, 120_000);
 });

@@ -29,15 +29,45 @@ async function recordsOf(workflowId: string): Promise<(EvidenceContent & Chained
 
 describe('evidence records', () => {
   it('one record per outcome: completed, faulted, aborted by signal, timed out; the chain verifies', async () => {
-    const completed = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s', requestedBy: 'alice' });
+    const completed = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+      requestedBy: 'alice',
+    });
     await completed.result();
-    const faulted = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'host unreachable', messages: [{ Message: 'lnx-07 down' }] }), pollInterval: '1s' });
+    const faulted = await startRun(rig.w, {
+      jobId: addJob(
+        rig.sim,
+        [
+          ['Executing', 1],
+          ['Faulted', 0],
+        ],
+        { exception: 'host unreachable', messages: [{ Message: 'lnx-07 down' }] },
+      ),
+      pollInterval: '1s',
+    });
     await failureOf(faulted.result());
-    const aborted = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 60], ['Completed', 0]]), pollInterval: '1s' });
+    const aborted = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+    });
     await eventually(async () => (await aborted.query(statusQuery)).jobRunId);
     await aborted.signal(cancelSignal, { reason: 'scan called off' });
     await aborted.result();
-    const timedOut = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 60], ['Completed', 0]]), pollInterval: '1s', timeout: '3s' });
+    const timedOut = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+      timeout: '3s',
+    });
     await failureOf(timedOut.result());
 
     await recordHistory(completed, 'evidence-completed');
@@ -45,11 +75,24 @@ describe('evidence records', () => {
     expect((await failureOf(refused.result())).type).toBe('CcsInvalidInput');
     expect((await recordsOf(refused.workflowId))[0]).toMatchObject({ status: 'NotStarted', outcome: 'CcsInvalidInput', jobRunId: null });
     const [c] = await recordsOf(completed.workflowId);
-    expect(c).toMatchObject({ kind: 'job', status: 'Completed', outcome: 'completed', error: null, ccs: 'default', startedBy: { requestedBy: 'alice', identity: `${process.pid}@${hostname()}` }, late: false });
+    expect(c).toMatchObject({
+      kind: 'job',
+      status: 'Completed',
+      outcome: 'completed',
+      error: null,
+      ccs: 'default',
+      startedBy: { requestedBy: 'alice', identity: `${process.pid}@${hostname()}` },
+      late: false,
+    });
     expect(c?.jobRunId).toMatch(/^[0-9a-f-]{36}$/);
     expect(c?.workerVersion).toMatch(/^\d+\.\d+\.\d+$/);
     const [f] = await recordsOf(faulted.workflowId);
-    expect(f).toMatchObject({ status: 'Faulted', outcome: 'CcsJobFaulted', exception: 'host unreachable', messages: [{ text: 'lnx-07 down' }] });
+    expect(f).toMatchObject({
+      status: 'Faulted',
+      outcome: 'CcsJobFaulted',
+      exception: 'host unreachable',
+      messages: [{ text: 'lnx-07 down' }],
+    });
     const [a] = await recordsOf(aborted.workflowId);
     expect(a).toMatchObject({ status: 'Aborted', outcome: 'completed', cancel: { by: 'signal', reason: 'scan called off' } });
     const [t] = await recordsOf(timedOut.workflowId);
@@ -60,16 +103,34 @@ describe('evidence records', () => {
   });
 
   it('a pipeline with failures: its own record (report, digest, requester) and one per job, naming the pipeline', async () => {
-    const ok = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const bad = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]]);
+    const ok = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const bad = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Faulted', 0],
+    ]);
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
       workflowId: `p-${randomUUID()}`,
-      args: [{ name: 'evidence scan', pollInterval: '1s', requestedBy: 'ops-bob', stages: [{ name: 'collect', continueOnFailure: true, jobs: [ok, bad] }] }],
+      args: [
+        {
+          name: 'evidence scan',
+          pollInterval: '1s',
+          requestedBy: 'ops-bob',
+          stages: [{ name: 'collect', continueOnFailure: true, jobs: [ok, bad] }],
+        },
+      ],
     });
     expect((await handle.result()).status).toBe('CompletedWithFailures');
     const [p] = await recordsOf(handle.workflowId);
-    expect(p).toMatchObject({ kind: 'pipeline', status: 'CompletedWithFailures', outcome: 'completed', startedBy: { requestedBy: 'ops-bob' } });
+    expect(p).toMatchObject({
+      kind: 'pipeline',
+      status: 'CompletedWithFailures',
+      outcome: 'completed',
+      startedBy: { requestedBy: 'ops-bob' },
+    });
     expect(p?.pipelineDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(p?.pipeline?.stages[0]?.jobs.map((j) => j.state)).toEqual(['completed', 'failed']);
     const children = p!.pipeline!.stages[0]!.jobs.map((j) => j.workflowId);
@@ -77,7 +138,13 @@ describe('evidence records', () => {
   });
 
   it('ccs-jobs evidence list, show, verify and export; verify names an edited and a deleted record', async () => {
-    const done = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 1], ['Completed', 0]]), pollInterval: '1s' });
+    const done = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+    });
     await done.result();
     await eventually(async () => (await recordsOf(done.workflowId)).length === 1);
     const dir = tempDir('ccs-evidence-copy-');
@@ -85,7 +152,10 @@ describe('evidence records', () => {
     const all = JSON.parse((await cli(['evidence', 'list', '--dir', dir, '--json'])).stdout) as { seq: number }[];
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect((await cli(['evidence', 'list', '--dir', dir, '--status', 'faulted'])).stdout).toMatch(/Faulted\s+CcsJobFaulted/);
-    expect(JSON.parse((await cli(['evidence', 'show', done.workflowId, '--dir', dir])).stdout)).toMatchObject({ workflowId: done.workflowId, status: 'Completed' });
+    expect(JSON.parse((await cli(['evidence', 'show', done.workflowId, '--dir', dir])).stdout)).toMatchObject({
+      workflowId: done.workflowId,
+      status: 'Completed',
+    });
     const intact = await cli(['evidence', 'verify', '--dir', dir]);
     expect(intact.code).toBe(0);
     const head = new RegExp(`is intact: ${all.length} record\\(s\\), head (${all.length}:[0-9a-f]{64})\n`).exec(intact.stdout)?.[1];
@@ -94,7 +164,9 @@ describe('evidence records', () => {
     const badAnchor = await cli(['evidence', 'verify', '--dir', dir, '--anchor', 'yesterday']);
     expect([badAnchor.code, badAnchor.stderr.trim().split('\n')]).toEqual([1, [expect.stringMatching(/--anchor must be SEQ:HASH/)]]);
     const csvFile = join(dir, 'out.csv');
-    expect((await cli(['evidence', 'export', '--format', 'csv', '--out', csvFile, '--dir', dir])).stdout).toBe(`exported ${all.length} record(s) as csv to ${csvFile}\n`);
+    expect((await cli(['evidence', 'export', '--format', 'csv', '--out', csvFile, '--dir', dir])).stdout).toBe(
+      `exported ${all.length} record(s) as csv to ${csvFile}\n`,
+    );
     const csv = readFileSync(csvFile, 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^seq,recordedAt,kind,workflowId,/);
     expect(csv).toHaveLength(all.length + 1);
@@ -120,6 +192,10 @@ describe('evidence records', () => {
     expect((await cli(['evidence', 'verify', '--dir', dir])).code).toBe(0);
     const truncated = await cli(['evidence', 'verify', '--dir', dir, '--anchor', head!]);
     expect(truncated.code).toBe(2);
-    expect(truncated.stdout).toMatch(new RegExp(`BROKEN at record ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`));
+    expect(truncated.stdout).toMatch(
+      new RegExp(
+        `BROKEN at record ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`,
+      ),
+    );
   });
 });

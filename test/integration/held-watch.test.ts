@@ -12,7 +12,18 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import type { Simulator, SimRequestEvent } from '../../src/sim/server';
-import { SIM_USER, addJob, eventually, recordHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import {
+  SIM_USER,
+  addJob,
+  eventually,
+  recordHistory,
+  spawnWorkerProcess,
+  startRun,
+  startSim,
+  startWorker,
+  type TestWorker,
+  type WorkerProcess,
+} from '../helpers';
 import { tempDir } from '../temp-dir';
 
 let sim: Simulator;
@@ -36,7 +47,9 @@ afterAll(async () => {
 async function waitAttempts(handle: WorkflowHandle): Promise<number[]> {
   const history = await handle.fetchHistory();
   const waits = new Set(
-    (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForJobRunChange').map((e) => String(e.eventId)),
+    (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForJobRunChange')
+      .map((e) => String(e.eventId)),
   );
   return (history.events ?? [])
     .filter((e) => e.activityTaskStartedEventAttributes && waits.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
@@ -69,7 +82,10 @@ describe('held and retry-as-poll waits', () => {
   });
 
   it('a short interval polls inside one attempt: 8 reads, one started attempt, a short history', async () => {
-    const jobId = addJob(sim, [['Executing', 8], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 8],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(w, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
     const result = await handle.result();
     expect(result.status).toBe('Completed');
@@ -87,7 +103,10 @@ describe('held and retry-as-poll waits', () => {
   }, 60_000);
 
   it('an interval at or above the threshold is retry-as-poll: one attempt per read', async () => {
-    const jobId = addJob(sim, [['Executing', 7], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 7],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(below, { jobId, pollInterval: '2s', maxPollInterval: '2s' });
     expect((await handle.result()).status).toBe('Completed');
     const attempts = await waitAttempts(handle);
@@ -96,7 +115,10 @@ describe('held and retry-as-poll waits', () => {
   }, 60_000);
 
   it('an interval that grows past the threshold hands over from holding to retry-as-poll', async () => {
-    const jobId = addJob(sim, [['Executing', 16], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 16],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(handover, { jobId, pollInterval: '1s', maxPollInterval: '6s' });
     expect((await handle.result()).status).toBe('Completed');
     const attempts = await waitAttempts(handle);
@@ -108,7 +130,10 @@ describe('held and retry-as-poll waits', () => {
   }, 60_000);
 
   it('a cancel reaches CCS’s abort within 2 s while the wait is held', async () => {
-    const jobId = addJob(sim, [['Executing', 120], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 120],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(w, { jobId, pollInterval: '5s', maxPollInterval: '5s' });
     await eventually(() => jobrunsOf(jobId).length >= 3, 20_000, 'the held wait to poll');
     const sent = Date.now();
@@ -147,7 +172,10 @@ describe('a worker that stops or dies never aborts a held wait', () => {
 
   it('SIGTERM: the wait ends at once and another worker resumes it within seconds; 0 aborts, 1 run', async () => {
     const first = await spawn();
-    const jobId = addJob(sim, [['Executing', 20], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 20],
+      ['Completed', 0],
+    ]);
     const handle = await startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
     await eventually(() => jobrunsOf(jobId).length >= 3, 20_000, 'the held wait to poll');
     const second = await spawn();
@@ -165,8 +193,14 @@ describe('a worker that stops or dies never aborts a held wait', () => {
 
   it('SIGKILL: another worker resumes the wait within the heartbeat timeout; 0 aborts, 1 run', async () => {
     const first = await spawn();
-    const jobId = addJob(sim, [['Executing', 25], ['Completed', 0]]);
-    const handle = await startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s', heartbeatTimeout: '5s' });
+    const jobId = addJob(sim, [
+      ['Executing', 25],
+      ['Completed', 0],
+    ]);
+    const handle = await startRun(
+      { ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! },
+      { jobId, pollInterval: '1s', maxPollInterval: '1s', heartbeatTimeout: '5s' },
+    );
     await eventually(() => jobrunsOf(jobId).length >= 3, 20_000, 'the held wait to poll');
     const second = await spawn();
     const killedAt = Date.now();

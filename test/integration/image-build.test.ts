@@ -41,7 +41,11 @@ describe('the worker image build', () => {
   it('compiles, prebuilds the bundle, and the compiled worker serves a run on it without webpack', async () => {
     const dist = join(out, 'dist');
     // The Dockerfile's build stage, with the output redirected to a temporary directory.
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     const bundle = join(out, 'workflow-bundle.js');
     execFileSync(process.execPath, [join(dist, 'src/dev/bundle-workflows.js'), bundle], { cwd: ROOT, stdio: 'pipe' });
     expect(readFileSync(bundle, 'utf8').length).toBeGreaterThan(100_000);
@@ -72,14 +76,39 @@ describe('the worker image build', () => {
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     try {
-      await eventually(() => fetch(`http://127.0.0.1:${health}/readyz`).then((r) => r.ok || undefined, () => undefined), 30_000, 'the compiled worker to be ready');
-      const encrypted = { ...helper, taskQueue, client: new Client({ connection: helper.client.connection, dataConverter: encryptingDataConverter(new AesGcmCodec([{ id: 'image', key: KEY }])) }) };
-      const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+      await eventually(
+        () =>
+          fetch(`http://127.0.0.1:${health}/readyz`).then(
+            (r) => r.ok || undefined,
+            () => undefined,
+          ),
+        30_000,
+        'the compiled worker to be ready',
+      );
+      const encrypted = {
+        ...helper,
+        taskQueue,
+        client: new Client({
+          connection: helper.client.connection,
+          dataConverter: encryptingDataConverter(new AesGcmCodec([{ id: 'image', key: KEY }])),
+        }),
+      };
+      const jobId = addJob(sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
       const run = await startRun(encrypted, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
       expect((await run.result()).status).toBe('Completed');
       // The compiled encoded-failures converter and its bundle: a faulted run's failure is readable
       // with the key, and history holds only "Encoded failure".
-      const faultId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: 'compiled-canary exception' });
+      const faultId = addJob(
+        sim,
+        [
+          ['Executing', 1],
+          ['Faulted', 0],
+        ],
+        { exception: 'compiled-canary exception' },
+      );
       const faulted = await startRun(encrypted, { jobId: faultId, pollInterval: '1s', maxPollInterval: '1s' });
       expect((await failureOf(faulted.result())).message).toMatch(/faulted: compiled-canary exception$/);
       const history = JSON.stringify(await faulted.fetchHistory());
@@ -93,10 +122,15 @@ describe('the worker image build', () => {
       await new Promise((r) => child.once('exit', r));
     }
     // The image installs production dependencies only: the compiled worker and CLI must need no other.
-    const production = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    const production = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies,
+    );
     for (const entry of ['src/worker.js', 'src/cli/main.js', 'src/hosting/codec-server.js']) {
       const needed = packagesRequiredBy(join(dist, entry));
-      expect(needed.filter((name) => !production.includes(name)), entry).toEqual([]);
+      expect(
+        needed.filter((name) => !production.includes(name)),
+        entry,
+      ).toEqual([]);
     }
   }, 120_000);
 });

@@ -21,7 +21,14 @@ const uniqueName = (label: string): string => `${label} ${randomUUID().slice(0, 
 describe('ccs-jobs run --name', () => {
   it('resolves the name once through the worker; the workflow records the JobID', async () => {
     const name = uniqueName('Nightly CER - Linux');
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]], { JobName: name });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: name },
+    );
     const r = await cli(['run', '--name', name, '--wait', '--poll', '1s']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -48,7 +55,9 @@ describe('ccs-jobs run --name', () => {
   it('an unknown name, a bad name and a name beside a JobID are one line each', async () => {
     const unknown = await cli(['run', '--name', uniqueName('No such job')]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/^ccs-jobs: no CCS job on server "default" is named exactly ".*"; check the name in the CCS console or pass the JobID\n$/);
+    expect(unknown.stderr).toMatch(
+      /^ccs-jobs: no CCS job on server "default" is named exactly ".*"; check the name in the CCS console or pass the JobID\n$/,
+    );
     const both = await cli(['run', randomUUID(), '--name', 'x']);
     expect(both.stderr).toBe('ccs-jobs: ccs-jobs run: give a JobID or --name "<JobName>", not both\n');
     const empty = await cli(['run', '--name', ' ']);
@@ -58,13 +67,34 @@ describe('ccs-jobs run --name', () => {
 
 describe('pipeline entries { name: … }', () => {
   const startPipeline = (definition: PipelineDefinition) =>
-    rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: rig.w.taskQueue, workflowId: `p-${randomUUID()}`, args: [definition] });
+    rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
+      taskQueue: rig.w.taskQueue,
+      workflowId: `p-${randomUUID()}`,
+      args: [definition],
+    });
 
   it('resolves names before the first stage and reports each job under its name', async () => {
     const collectName = uniqueName('Collect by name');
-    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]], { JobName: collectName });
-    const evaluate = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const handle = await startPipeline({ name: 'by name', pollInterval: '1s', stages: [{ name: 'collect', jobs: [{ name: collectName }] }, { name: 'evaluate', jobs: [evaluate] }] });
+    const collect = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: collectName },
+    );
+    const evaluate = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const handle = await startPipeline({
+      name: 'by name',
+      pollInterval: '1s',
+      stages: [
+        { name: 'collect', jobs: [{ name: collectName }] },
+        { name: 'evaluate', jobs: [evaluate] },
+      ],
+    });
     const report: PipelineReport = await handle.result();
     await recordHistory(handle, 'pipeline-job-names');
     expect(report.status).toBe('Completed');
@@ -78,17 +108,37 @@ describe('pipeline entries { name: … }', () => {
     const first = addJob(rig.sim, [['Completed', 0]]);
     const runsBefore = rig.sim.state.runs.size;
     const failure = await failureOf(
-      (await startPipeline({ name: 'bad names', stages: [{ name: 'first', jobs: [first] }, { name: 'then', jobs: [{ name: shared }, { name: uniqueName('Missing') }] }] })).result(),
+      (
+        await startPipeline({
+          name: 'bad names',
+          stages: [
+            { name: 'first', jobs: [first] },
+            { name: 'then', jobs: [{ name: shared }, { name: uniqueName('Missing') }] },
+          ],
+        })
+      ).result(),
     );
     expect(failure.type).toBe('CcsInvalidInput');
-    expect(failure.message).toMatch(/^2 job names did not resolve: 2 CCS jobs on server "default" are named ".*": .*; pass the JobID of the one you mean; no CCS job on server "default" is named exactly/);
+    expect(failure.message).toMatch(
+      /^2 job names did not resolve: 2 CCS jobs on server "default" are named ".*": .*; pass the JobID of the one you mean; no CCS job on server "default" is named exactly/,
+    );
     expect(rig.sim.state.runs.size).toBe(runsBefore);
   });
 
   it('a name resolving to a job the pipeline already runs by JobID is refused', async () => {
     const name = uniqueName('Twice');
     const id = addJob(rig.sim, [['Completed', 0]], { JobName: name });
-    const failure = await failureOf((await startPipeline({ name: 'twice', stages: [{ name: 'a', jobs: [id] }, { name: 'b', jobs: [{ name }] }] })).result());
+    const failure = await failureOf(
+      (
+        await startPipeline({
+          name: 'twice',
+          stages: [
+            { name: 'a', jobs: [id] },
+            { name: 'b', jobs: [{ name }] },
+          ],
+        })
+      ).result(),
+    );
     expect(failure.message).toContain(`stages[1].jobs[0]: job ${id} (named ${JSON.stringify(name)}) is also at stages[0].jobs[0]`);
   });
 });

@@ -25,25 +25,45 @@ afterAll(async () => {
 
 /** A run of `jobId` started `hoursAgo`, going for `goingSeconds`, then `end`. */
 function pastRun(jobId: string, hoursAgo: number, goingSeconds: number, end = 'Completed'): string {
-  return rig.sim.state.addPastRun(jobId, Date.now() - hoursAgo * HOUR, [['Executing', goingSeconds], [end, 0]]).JobRunID;
+  return rig.sim.state.addPastRun(jobId, Date.now() - hoursAgo * HOUR, [
+    ['Executing', goingSeconds],
+    [end, 0],
+  ]).JobRunID;
 }
 
 describe('runs listed oldest first', () => {
   it('the stale-data gate takes the Completed run that ended last: a fresh collection is not called stale', async () => {
-    const collection = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const evaluation = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const collection = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const evaluation = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     pastRun(collection, 50, 600); // listed first: two days old
     pastRun(collection, 2, 600); // the last good run
     pastRun(collection, 1, 60, 'Faulted');
-    const definition: PipelineDefinition = { name: 'gated, oldest first', pollInterval: '1s', stages: [{ name: 'evaluate', requireFresh: { job: collection, within: '24h' }, jobs: [evaluation] }] };
-    const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: rig.w.taskQueue, workflowId: `order-${randomUUID()}`, args: [definition] });
+    const definition: PipelineDefinition = {
+      name: 'gated, oldest first',
+      pollInterval: '1s',
+      stages: [{ name: 'evaluate', requireFresh: { job: collection, within: '24h' }, jobs: [evaluation] }],
+    };
+    const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
+      taskQueue: rig.w.taskQueue,
+      workflowId: `order-${randomUUID()}`,
+      args: [definition],
+    });
     expect((await handle.result()).status).toBe('Completed');
     expect(rig.sim.state.runsOf(evaluation)).toHaveLength(1);
   });
 
   it('ifRunning attach follows the latest run going; ifRunning fail names it', async () => {
     const executesBefore = JSON.stringify(rig.sim.stats().execute);
-    const attachJob = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
+    const attachJob = addJob(rig.sim, [
+      ['Executing', 3],
+      ['Completed', 0],
+    ]);
     pastRun(attachJob, 3, 6 * 3600); // an older run, still going, listed first
     const latest = rig.sim.state.startRun(rig.sim.state.jobs.get(attachJob)!).JobRunID;
     const attached = await startRun(rig.w, { jobId: attachJob, pollInterval: '1s', ifRunning: 'attach' });
@@ -63,7 +83,11 @@ describe('runs listed oldest first', () => {
   it('a reconcile reports a job’s runs without an owner newest first', async () => {
     const jobId = addJob(rig.sim, [['Executing', 600]]);
     const runs = [3, 2, 1].map((h) => pastRun(jobId, h, 6 * 3600));
-    const handle = await rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', { taskQueue: rig.w.taskQueue, workflowId: `order-r-${randomUUID()}`, args: [{ jobs: [jobId] }] });
+    const handle = await rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', {
+      taskQueue: rig.w.taskQueue,
+      workflowId: `order-r-${randomUUID()}`,
+      args: [{ jobs: [jobId] }],
+    });
     const result = await handle.result();
     expect(result.findings.map((f) => f.jobRunId)).toEqual([...runs].reverse());
   });

@@ -11,13 +11,20 @@ const rig = simAndWorker();
 
 describe('live messages', () => {
   it('messages emitted over time appear in status while the run executes; messagesSince returns only newer ones', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 8], ['Completed', 0]], {
-      messages: [
-        { Message: 'Collecting from lnx-01', AtSeconds: 1 },
-        { Message: 'Unable to connect to host lnx-07', AtSeconds: 3 },
-        { Message: 'Authentication failed on host lnx-19', AtSeconds: 5 },
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 8],
+        ['Completed', 0],
       ],
-    });
+      {
+        messages: [
+          { Message: 'Collecting from lnx-01', AtSeconds: 1 },
+          { Message: 'Unable to connect to host lnx-07', AtSeconds: 3 },
+          { Message: 'Authentication failed on host lnx-19', AtSeconds: 5 },
+        ],
+      },
+    );
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', liveMessagesEvery: 1 });
     const early = await eventually(async () => {
       const s = await handle.query(statusQuery);
@@ -33,12 +40,31 @@ describe('live messages', () => {
     const result = await handle.result();
     await recordHistory(handle, 'live-messages');
     expect(result.status).toBe('Completed');
-    expect(result.messages.map((m) => m.text)).toEqual(['Collecting from lnx-01', 'Unable to connect to host lnx-07', 'Authentication failed on host lnx-19']);
+    expect(result.messages.map((m) => m.text)).toEqual([
+      'Collecting from lnx-01',
+      'Unable to connect to host lnx-07',
+      'Authentication failed on host lnx-19',
+    ]);
   });
 
   it('ccs-jobs run --wait prints new messages under the progress line as they arrive', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 7], ['Completed', 0]], { messages: [{ Message: 'First host done', AtSeconds: 1 }, { Message: 'Second host done', AtSeconds: 4 }] });
-    const r = await runCli(['run', jobId, '--wait', '--poll', '1s'], { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 7],
+        ['Completed', 0],
+      ],
+      {
+        messages: [
+          { Message: 'First host done', AtSeconds: 1 },
+          { Message: 'Second host done', AtSeconds: 4 },
+        ],
+      },
+    );
+    const r = await runCli(['run', jobId, '--wait', '--poll', '1s'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: rig.w.taskQueue,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
@@ -53,7 +79,14 @@ describe('live messages', () => {
 
   it('a run with 10,000 messages leaves the workflow state bounded: 50 kept, the count exact', { timeout: 90_000 }, async () => {
     // All 10,000 within 5 s; the run goes on long enough to be seen with all of them while it executes.
-    const jobId = addJob(rig.sim, [['Executing', 25], ['Completed', 0]], { messageStream: { count: 10_000, everySeconds: 0.0005, text: 'Check failed on asset' } });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 25],
+        ['Completed', 0],
+      ],
+      { messageStream: { count: 10_000, everySeconds: 0.0005, text: 'Check failed on asset' } },
+    );
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', liveMessagesEvery: 2 });
     const full = await eventually(async () => {
       const s = await handle.query(statusQuery);

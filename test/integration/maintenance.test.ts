@@ -8,7 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { maintenanceStatusQuery, maintenanceWorkflowId, statusQuery, type MaintenanceStatus, type RunCcsJobInput } from '../../src/domain/contract';
+import {
+  maintenanceStatusQuery,
+  maintenanceWorkflowId,
+  statusQuery,
+  type MaintenanceStatus,
+  type RunCcsJobInput,
+} from '../../src/domain/contract';
 import { createWorker } from '../../src/hosting/create-worker';
 import type { Simulator } from '../../src/sim/server';
 import type { runCcsJob } from '../../src/workflows';
@@ -25,7 +31,13 @@ async function startTwoServerWorker(): Promise<{ stop: () => Promise<void> }> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const servers = { default: clientFor(sim), emea: clientFor(sim) };
-  const worker: Worker = await createWorker({ connection, taskQueue, servers, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true });
+  const worker: Worker = await createWorker({
+    connection,
+    taskQueue,
+    servers,
+    workflowBundlePath: inject('workflowBundlePath'),
+    failWorkflowOnBug: true,
+  });
   const running = worker.run();
   return {
     stop: async () => {
@@ -53,7 +65,11 @@ afterAll(async () => {
 const readsOf = (jobId: string): number => reads.filter((id) => id === jobId).length;
 
 function start(input: RunCcsJobInput) {
-  return client.workflow.start<typeof runCcsJob>('runCcsJob', { taskQueue, workflowId: `m-${randomUUID()}`, args: [{ pollInterval: '1s', heartbeatTimeout: '5s', ...input }] });
+  return client.workflow.start<typeof runCcsJob>('runCcsJob', {
+    taskQueue,
+    workflowId: `m-${randomUUID()}`,
+    args: [{ pollInterval: '1s', heartbeatTimeout: '5s', ...input }],
+  });
 }
 
 function cli(args: string[]): Promise<CliRun> {
@@ -64,11 +80,19 @@ describe('ccs-jobs maintenance', () => {
   it('pauses the server’s runs and holds new ones, leaves other servers alone, and resumes everything when ended', async () => {
     // 30 s runs: both must still be going after the CLI's start, the pause, the late run's hold and the
     // three polls of silence below, however slowly a loaded machine gets there (default's run must still be read).
-    const onEmea = addJob(sim, [['Executing', 30], ['Completed', 0]]);
-    const onDefault = addJob(sim, [['Executing', 30], ['Completed', 0]]);
+    const onEmea = addJob(sim, [
+      ['Executing', 30],
+      ['Completed', 0],
+    ]);
+    const onDefault = addJob(sim, [
+      ['Executing', 30],
+      ['Completed', 0],
+    ]);
     const emeaRun = await start({ jobId: onEmea, ccs: 'emea' });
     const defaultRun = await start({ jobId: onDefault });
-    await eventually(async () => (await emeaRun.query(statusQuery)).status === 'Executing' && (await defaultRun.query(statusQuery)).status === 'Executing');
+    await eventually(
+      async () => (await emeaRun.query(statusQuery)).status === 'Executing' && (await defaultRun.query(statusQuery)).status === 'Executing',
+    );
 
     const opened = await cli(['maintenance', 'start', '--ccs', 'emea', '--reason', 'CCS patch CHG0012345']);
     expect(opened.stderr).toBe('');
@@ -77,7 +101,10 @@ describe('ccs-jobs maintenance', () => {
     expect((await emeaRun.query(statusQuery)).paused).toMatchObject({ by: 'maintenance', reason: 'CCS patch CHG0012345' });
 
     // A run started on emea during the window holds before it executes anything.
-    const late = addJob(sim, [['Executing', 1], ['Completed', 0]]);
+    const late = addJob(sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const lateRun = await start({ jobId: late, ccs: 'emea' });
     await eventually(async () => (await lateRun.query(statusQuery)).phase === 'paused', 20_000, 'new emea run holds');
 
@@ -94,7 +121,9 @@ describe('ccs-jobs maintenance', () => {
     const listed = await cli(['maintenance', 'list', '--json']);
     const windows = JSON.parse(listed.stdout) as { ccs: string; requestedBy: string; paused: number }[];
     expect(windows.find((w) => w.ccs === 'emea')).toMatchObject({ requestedBy: 'ops-alice' });
-    expect(await client.workflow.count(`CcsServer = 'emea' AND CcsPaused = 'maintenance' AND ExecutionStatus = 'Running'`)).toMatchObject({ count: 2 });
+    expect(await client.workflow.count(`CcsServer = 'emea' AND CcsPaused = 'maintenance' AND ExecutionStatus = 'Running'`)).toMatchObject({
+      count: 2,
+    });
 
     const closed = await cli(['maintenance', 'end', '--ccs', 'emea']);
     expect(closed.stderr).toBe('');
@@ -111,7 +140,10 @@ describe('ccs-jobs maintenance', () => {
     // The window must outlast the pause's arrival (the CLI's start, the sweep's signal, the held
     // wait hearing of its cancel at its next heartbeat) with room to observe it on a loaded machine:
     // with 4 s, one CI run saw the window end before the run had ever shown `paused`.
-    const jobId = addJob(sim, [['Executing', 12], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 12],
+      ['Completed', 0],
+    ]);
     const run = await start({ jobId, ccs: 'emea' });
     await eventually(async () => (await run.query(statusQuery)).jobRunId);
     const r = await cli(['maintenance', 'start', '--ccs', 'emea', '--until', '10s']);
@@ -124,21 +156,31 @@ describe('ccs-jobs maintenance', () => {
 
   it('the window and its paused runs outlive a worker restart; ending it afterwards resumes them', async () => {
     // Long enough to still be going once the CLI has started and the pause has arrived.
-    const jobId = addJob(sim, [['Executing', 20], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 20],
+      ['Completed', 0],
+    ]);
     const run = await start({ jobId, ccs: 'emea' });
     await eventually(async () => (await run.query(statusQuery)).jobRunId);
     expect((await cli(['maintenance', 'start', '--ccs', 'emea'])).code).toBe(0);
     await eventually(async () => (await run.query(statusQuery)).phase === 'paused', 20_000, 'paused');
     await worker?.stop();
     worker = await startTwoServerWorker();
-    expect(await client.workflow.getHandle(maintenanceWorkflowId('emea')).query(maintenanceStatusQuery)).toMatchObject({ state: 'open', ccs: 'emea' });
+    expect(await client.workflow.getHandle(maintenanceWorkflowId('emea')).query(maintenanceStatusQuery)).toMatchObject({
+      state: 'open',
+      ccs: 'emea',
+    });
     expect((await cli(['maintenance', 'end', '--ccs', 'emea'])).code).toBe(0);
     expect((await run.result()).status).toBe('Completed');
   });
 
   it('bad input is one line before anything is contacted', async () => {
     expect((await cli(['maintenance', 'start'])).stderr).toMatch(/^ccs-jobs: ccs-jobs maintenance start: --ccs NAME is required/);
-    expect((await cli(['maintenance', 'start', '--ccs', 'emea', '--until', 'soon'])).stderr).toMatch(/^ccs-jobs: --until must be a duration such as 2h or an ISO time/);
-    expect((await cli(['maintenance', 'end', '--ccs', 'nowhere'])).stderr).toBe('ccs-jobs: no maintenance window is open on CCS server nowhere\n');
+    expect((await cli(['maintenance', 'start', '--ccs', 'emea', '--until', 'soon'])).stderr).toMatch(
+      /^ccs-jobs: --until must be a duration such as 2h or an ISO time/,
+    );
+    expect((await cli(['maintenance', 'end', '--ccs', 'nowhere'])).stderr).toBe(
+      'ccs-jobs: no maintenance window is open on CCS server nowhere\n',
+    );
   });
 });

@@ -32,7 +32,9 @@ const children = new Set<ChildProcess>();
 
 async function customAttributes(): Promise<string[]> {
   const listed = await connection.operatorService.listSearchAttributes({ namespace });
-  return Object.keys(listed.customAttributes ?? {}).filter((name) => name.startsWith('Ccs')).sort();
+  return Object.keys(listed.customAttributes ?? {})
+    .filter((name) => name.startsWith('Ccs'))
+    .sort();
 }
 
 beforeAll(async () => {
@@ -53,7 +55,13 @@ beforeAll(async () => {
   await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   // A new namespace reaches the frontend's cache seconds after it is created: until then registering fails NOT_FOUND.
   await eventually(
-    () => connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(OLDER_THREE.map((name) => [name, KEYWORD])) }).then(() => true, () => false),
+    () =>
+      connection.operatorService
+        .addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(OLDER_THREE.map((name) => [name, KEYWORD])) })
+        .then(
+          () => true,
+          () => false,
+        ),
     30_000,
     'the new namespace to take search attributes',
   );
@@ -122,12 +130,19 @@ describe('a namespace without the newer search attributes', () => {
     children.add(proc.child);
     let running = true;
     const readiness = watchReadiness(port, () => running);
-    const code = await Promise.race([proc.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    const code = await Promise.race([
+      proc.exited,
+      new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000).unref()),
+    ]);
     running = false;
     const exitedAfterMs = Date.now() - started;
     relay.server.close();
     expect(code, proc.output()).toBe(1);
-    const lines = proc.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+    const lines = proc
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'));
     expect(lines).toHaveLength(1);
     const line = lines[0]!;
     expect(line).toBe(
@@ -136,7 +151,9 @@ describe('a namespace without the newer search attributes', () => {
         'or start the worker once with TEMPORAL_REGISTER_SEARCH_ATTRIBUTES=true',
     );
     const statuses = await readiness;
-    console.log(`worker exit code ${code} after ${exitedAfterMs} ms from spawn (/readyz answered ${statuses.length} times: ${[...new Set(statuses)].join(', ')}); its line:\n${line}`);
+    console.log(
+      `worker exit code ${code} after ${exitedAfterMs} ms from spawn (/readyz answered ${statuses.length} times: ${[...new Set(statuses)].join(', ')}); its line:\n${line}`,
+    );
     expect(statuses).not.toContain(200);
     // The endpoint was up and asked while the worker ran: "never ready" was observed, not assumed.
     expect(statuses).toContain(503);
@@ -145,10 +162,20 @@ describe('a namespace without the newer search attributes', () => {
     const jobId = addJob(sim, [['Completed', 0]]);
     const check = await runCli(['ccs', 'check', '--job', jobId], env);
     expect(check.code, check.stdout + check.stderr).toBe(2);
-    expect(check.stdout).toContain(`Temporal namespace ${namespace} at ${env.TEMPORAL_ADDRESS}\n  BLOCKER temporal   Temporal namespace ${namespace} lacks the search attributes ${NEWER_FOUR.join(', ')}`);
+    expect(check.stdout).toContain(
+      `Temporal namespace ${namespace} at ${env.TEMPORAL_ADDRESS}\n  BLOCKER temporal   Temporal namespace ${namespace} lacks the search attributes ${NEWER_FOUR.join(', ')}`,
+    );
     expect(check.stdout).toContain('Blocked at temporal: a worker refuses this namespace until this is fixed');
     const json = await runCli(['ccs', 'check', '--job', jobId, '--json'], env);
-    expect(JSON.parse(json.stdout)).toMatchObject({ blocker: null, orchestrable: false, temporal: { namespace, verdict: 'blocker', detail: line.replace('ccs-jobs worker: ', '').replace(relay.address, env.TEMPORAL_ADDRESS!) } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      blocker: null,
+      orchestrable: false,
+      temporal: {
+        namespace,
+        verdict: 'blocker',
+        detail: line.replace('ccs-jobs worker: ', '').replace(relay.address, env.TEMPORAL_ADDRESS!),
+      },
+    });
   }, 120_000);
 
   it('ccs check on a namespace with all seven passes; with Temporal down it says so and judges CCS alone', async () => {
@@ -158,13 +185,19 @@ describe('a namespace without the newer search attributes', () => {
     expect(ok.stdout).toContain('  ok      temporal   the namespace exists with every search attribute the workflows set');
     const down = await runCli(['ccs', 'check', '--job', jobId], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     expect(down.code, down.stdout + down.stderr).toBe(0);
-    expect(down.stdout).toMatch(/ {2}note {4}temporal {3}Temporal at 127\.0\.0\.1:\d+ does not answer \(ECONNREFUSED\): its namespace and search attributes were not checked/);
+    expect(down.stdout).toMatch(
+      / {2}note {4}temporal {3}Temporal at 127\.0\.0\.1:\d+ does not answer \(ECONNREFUSED\): its namespace and search attributes were not checked/,
+    );
     expect(down.stdout).toContain(`A run of job ${jobId} can be orchestrated`);
   }, 60_000);
 
   it('with TEMPORAL_REGISTER_SEARCH_ATTRIBUTES=true the worker registers the four, becomes ready and runs a job there', async () => {
     const port = await freePort();
-    const proc = await spawnWorkerProcess({ ...env, HEALTH_BIND_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: 'true' });
+    const proc = await spawnWorkerProcess({
+      ...env,
+      HEALTH_BIND_ADDRESS: `127.0.0.1:${port}`,
+      TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: 'true',
+    });
     children.add(proc.child);
     expect(proc.output()).toContain('"msg":"registered search attributes"');
     expect(await customAttributes()).toEqual([...OLDER_THREE, ...NEWER_FOUR].sort());
@@ -172,8 +205,15 @@ describe('a namespace without the newer search attributes', () => {
 
     // The namespace is usable now: a run upserts all seven attributes and completes.
     const client = new Client({ connection, namespace });
-    const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]]);
-    const handle = await client.workflow.start(WorkflowName.runCcsJob, { taskQueue: env.TEMPORAL_TASK_QUEUE!, workflowId: `preflight-${jobId}`, args: [{ jobId, pollInterval: '1s' }] });
+    const jobId = addJob(sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const handle = await client.workflow.start(WorkflowName.runCcsJob, {
+      taskQueue: env.TEMPORAL_TASK_QUEUE!,
+      workflowId: `preflight-${jobId}`,
+      args: [{ jobId, pollInterval: '1s' }],
+    });
     await expect(handle.result()).resolves.toMatchObject({ jobId, status: 'Completed' });
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);

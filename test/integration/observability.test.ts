@@ -12,7 +12,19 @@ import { inject } from 'vitest';
 import { freePort } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
 import { statusQuery } from '../../src/domain/contract';
-import { SIM_USER, addJob, eventually, failureOf, searchAttributeHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import {
+  SIM_USER,
+  addJob,
+  eventually,
+  failureOf,
+  searchAttributeHistory,
+  spawnWorkerProcess,
+  startRun,
+  startSim,
+  startWorker,
+  type TestWorker,
+  type WorkerProcess,
+} from '../helpers';
 import { tempDir } from '../temp-dir';
 
 let defaultSim: Simulator;
@@ -102,22 +114,36 @@ describe('worker observability', () => {
     const w = await deploy();
     const on = { ...helper, taskQueue: w.taskQueue };
 
-    const ready = await eventually(async () => {
-      const r = await get(`${w.health}/readyz`);
-      return r.status === 200 ? r : undefined;
-    }, 20_000, 'readiness');
+    const ready = await eventually(
+      async () => {
+        const r = await get(`${w.health}/readyz`);
+        return r.status === 200 ? r : undefined;
+      },
+      20_000,
+      'readiness',
+    );
     expect(JSON.parse(ready.text)).toEqual({ ok: true, checks: { temporal: 'ok', 'ccs:default': 'ok', 'ccs:emea': 'ok' } });
     expect((await get(`${w.health}/livez`)).status).toBe(200);
 
     // A run on the emea server reaches only that simulator.
-    const emeaJob = addJob(emeaSim, [['Executing', 2], ['Completed', 0]]);
+    const emeaJob = addJob(emeaSim, [
+      ['Executing', 2],
+      ['Completed', 0],
+    ]);
     const emeaRun = await startRun(on, { jobId: emeaJob, ccs: 'emea', pollInterval: '1s', maxPollInterval: '1s' });
     expect((await emeaRun.result()).status).toBe('Completed');
     expect(emeaSim.state.runsOf(emeaJob)).toHaveLength(1);
     expect(defaultSim.stats().execute).toBeUndefined();
 
     // A faulted run on the default server; an unknown server fails before any request.
-    const faultJob = addJob(defaultSim, [['Executing', 1], ['Faulted', 0]], { exception: 'Access denied on 3 assets' });
+    const faultJob = addJob(
+      defaultSim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'Access denied on 3 assets' },
+    );
     await expect((await startRun(on, { jobId: faultJob, pollInterval: '1s', maxPollInterval: '1s' })).result()).rejects.toThrow();
     const before = JSON.stringify([defaultSim.stats(), emeaSim.stats()]);
     // Only workers know their servers: the first activity refuses, and the workflow fails with it.
@@ -128,10 +154,14 @@ describe('worker observability', () => {
     expect(unknown.message).toMatch(/^ccs: no CCS server named "apac" is configured on this worker \(configured: default, emea\)/);
     expect(JSON.stringify([defaultSim.stats(), emeaSim.stats()])).toBe(before);
 
-    const scrape = await eventually(async () => {
-      const r = await get(w.metrics);
-      return sample(r.text, 'ccs_runs_ended_total', { ccs: 'default', status: 'Faulted' }) === 1 ? r.text : undefined;
-    }, 20_000, 'the run counters');
+    const scrape = await eventually(
+      async () => {
+        const r = await get(w.metrics);
+        return sample(r.text, 'ccs_runs_ended_total', { ccs: 'default', status: 'Faulted' }) === 1 ? r.text : undefined;
+      },
+      20_000,
+      'the run counters',
+    );
     expect(sample(scrape, 'ccs_runs_started_total', { ccs: 'emea' })).toBe(1);
     expect(sample(scrape, 'ccs_runs_ended_total', { ccs: 'emea', status: 'Completed' })).toBe(1);
     expect(sample(scrape, 'ccs_requests_total', { ccs: 'emea', operation: 'execute', outcome: '200' })).toBe(1);
@@ -162,11 +192,20 @@ describe('worker observability', () => {
     const on = { ...helper, taskQueue: w.taskQueue };
     const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
     // Adopted: a run started from the CCS console, attached to. Late: past its expected 2 s.
-    const consoleJob = addJob(defaultSim, [['Executing', 4], ['Completed', 0]]);
+    const consoleJob = addJob(defaultSim, [
+      ['Executing', 4],
+      ['Completed', 0],
+    ]);
     defaultSim.state.startRun(defaultSim.state.jobs.get(consoleJob)!);
-    const lateJob = addJob(defaultSim, [['Executing', 6], ['Completed', 0]]);
+    const lateJob = addJob(defaultSim, [
+      ['Executing', 6],
+      ['Completed', 0],
+    ]);
     // Attention: its status reads are forbidden for a few seconds, then allowed again.
-    const forbiddenJob = addJob(emeaSim, [['Executing', 8], ['Completed', 0]]);
+    const forbiddenJob = addJob(emeaSim, [
+      ['Executing', 8],
+      ['Completed', 0],
+    ]);
     const adopted = await startRun(on, { jobId: consoleJob, ...FAST, ifRunning: 'attach' });
     const late = await startRun(on, { jobId: lateJob, ...FAST, expectedDuration: '2s' });
     const flagged = await startRun(on, { jobId: forbiddenJob, ccs: 'emea', ...FAST });
@@ -178,10 +217,14 @@ describe('worker observability', () => {
     expect(await searchAttributeHistory(flagged, 'CcsAttention')).toEqual(['CcsForbidden', null]);
 
     // The workflow's counters reach the exporter shortly after its last task.
-    const scrape = await eventually(async () => {
-      const r = await get(w.metrics);
-      return sample(r.text, 'ccs_runs_ended_total', { ccs: 'emea', status: 'Completed' }) === 1 ? r.text : undefined;
-    }, 20_000, 'the run counters');
+    const scrape = await eventually(
+      async () => {
+        const r = await get(w.metrics);
+        return sample(r.text, 'ccs_runs_ended_total', { ccs: 'emea', status: 'Completed' }) === 1 ? r.text : undefined;
+      },
+      20_000,
+      'the run counters',
+    );
     // Soft: each counter that is missing is named, not only the first.
     expect.soft(sample(scrape, 'ccs_runs_adopted_total', { ccs: 'default' })).toBe(1);
     expect.soft(sample(scrape, 'ccs_runs_late_total', { ccs: 'default' })).toBe(1);
@@ -194,25 +237,40 @@ describe('worker observability', () => {
 
   it('reports current runs by CCS status, cluster-wide', async () => {
     // Another worker runs the job; the deployed one only counts it (its first refresh is at start).
-    const jobId = addJob(defaultSim, [['Executing', 60], ['Completed', 0]]);
+    const jobId = addJob(defaultSim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
     const run = await startRun(helper, { jobId, pollInterval: '1s', maxPollInterval: '1s' });
-    await eventually(async () => ((await run.describe()).searchAttributes.CcsJobStatus?.[0] === 'Executing' ? true : undefined), 20_000, 'the run to execute');
+    await eventually(
+      async () => ((await run.describe()).searchAttributes.CcsJobStatus?.[0] === 'Executing' ? true : undefined),
+      20_000,
+      'the run to execute',
+    );
     const w = await deploy();
-    const scrape = await eventually(async () => {
-      const r = await get(w.metrics);
-      return (sample(r.text, 'ccs_runs_current', { status: 'Executing' }) ?? 0) >= 1 ? r.text : undefined;
-    }, 20_000, 'the current-runs gauge');
+    const scrape = await eventually(
+      async () => {
+        const r = await get(w.metrics);
+        return (sample(r.text, 'ccs_runs_current', { status: 'Executing' }) ?? 0) >= 1 ? r.text : undefined;
+      },
+      20_000,
+      'the current-runs gauge',
+    );
     expect(sample(scrape, 'ccs_runs_current', { status: 'Completed' })).toBe(0);
     await run.terminate('test over');
   }, 60_000);
 
   it('is live but not ready while a CCS server refuses its credentials', async () => {
     const w = await deploy('WRONG_PASSWORD');
-    const notReady = await eventually(async () => {
-      const r = await get(`${w.health}/readyz`);
-      const body = JSON.parse(r.text) as { checks: Record<string, string> };
-      return r.status === 503 && body.checks['ccs:emea'] !== 'no token yet' ? body : undefined;
-    }, 20_000, 'readiness to report the refused credentials');
+    const notReady = await eventually(
+      async () => {
+        const r = await get(`${w.health}/readyz`);
+        const body = JSON.parse(r.text) as { checks: Record<string, string> };
+        return r.status === 503 && body.checks['ccs:emea'] !== 'no token yet' ? body : undefined;
+      },
+      20_000,
+      'readiness to report the refused credentials',
+    );
     expect(notReady.checks['ccs:default']).toBe('ok');
     expect(notReady.checks['ccs:emea']).toBe('CcsAuthenticationFailed'); // the type only: /readyz is unauthenticated
     expect(notReady.checks['ccs:emea']).not.toContain('not-the-password');
@@ -222,7 +280,12 @@ describe('worker observability', () => {
     // Two later checks are watched in the worker's log, each held back without asking CCS.
     const refusedBefore = emeaSim.stats().token?.['400'] ?? 0;
     expect(refusedBefore).toBeGreaterThanOrEqual(1);
-    const heldBack = (): number => w.proc.output().split('\n').filter((l) => l.includes('"msg":"CCS not reachable yet"') && l.includes('"ccs":"emea"') && l.includes('is not sent again before')).length;
+    const heldBack = (): number =>
+      w.proc
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"CCS not reachable yet"') && l.includes('"ccs":"emea"') && l.includes('is not sent again before'))
+        .length;
     await eventually(() => heldBack() >= 2, 20_000, 'two readiness checks of emea held back');
     expect(emeaSim.stats().token?.['400']).toBe(refusedBefore);
   }, 60_000);

@@ -11,7 +11,17 @@ import type { PipelineReport } from '../../src/domain/pipeline';
 import type { PauseInput } from '../../src/domain/pause';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { runCcsJob, runCcsPipeline } from '../../src/workflows';
-import { addJob, eventually, failureOf, recordHistory, searchAttributeHistory, startRun, startSim, startWorker, type TestWorker } from '../helpers';
+import {
+  addJob,
+  eventually,
+  failureOf,
+  recordHistory,
+  searchAttributeHistory,
+  startRun,
+  startSim,
+  startWorker,
+  type TestWorker,
+} from '../helpers';
 
 /**
  * A poll every second, never growing: the pace of the witness below and of the runs whose silence it
@@ -56,7 +66,10 @@ async function pausedPhase(handle: { query: (q: typeof statusQuery) => Promise<{
 
 describe('pause and resume a runCcsJob', () => {
   it('no CCS request while paused, not aborted; resume goes on to Completed', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 14], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 14],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, ...EVERY_SECOND, heartbeatTimeout: '5s' });
     await eventually(async () => (await handle.query(statusQuery)).status === 'Executing');
     await handle.signal(pauseSignal, { reason: 'CCS patching CHG0012345' });
@@ -78,7 +91,10 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('a pause with until resumes by itself', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 12], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 12],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', heartbeatTimeout: '5s' });
     await eventually(async () => (await handle.query(statusQuery)).status === 'Executing');
     const until = new Date(Date.now() + 6_000).toISOString();
@@ -95,7 +111,10 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('cancel while paused aborts the run at CCS', async () => {
-    const cancelled = addJob(rig.sim, [['Executing', 60], ['Completed', 0]]);
+    const cancelled = addJob(rig.sim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
     const h1 = await startRun(rig.w, { jobId: cancelled, pollInterval: '1s', heartbeatTimeout: '5s' });
     await eventually(async () => (await h1.query(statusQuery)).jobRunId);
     await h1.signal(pauseSignal, {});
@@ -108,7 +127,10 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('a deadline keeps counting while paused', async () => {
-    const timed = addJob(rig.sim, [['Executing', 60], ['Completed', 0]]);
+    const timed = addJob(rig.sim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
     const h2 = await startRun(rig.w, { jobId: timed, pollInterval: '1s', heartbeatTimeout: '5s', timeout: '12s' });
     await eventually(async () => (await h2.query(statusQuery)).jobRunId);
     await h2.signal(pauseSignal, {});
@@ -124,11 +146,22 @@ describe('pause and resume a runCcsJob', () => {
 
   it('holdDeadline stops the timeout clock while paused', async () => {
     // The run ends at CCS while it is paused: once resumed, its first read completes it.
-    const jobId = addJob(rig.sim, [['Executing', 6], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 6],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, pollInterval: '1s', heartbeatTimeout: '5s', timeout: '6s' });
     // A twin started just after it, with the same deadline and no pause: when the twin times out,
     // the held run's unheld deadline has passed too.
-    const twin = await startRun(rig.w, { jobId: addJob(rig.sim, [['Executing', 60], ['Completed', 0]]), pollInterval: '1s', heartbeatTimeout: '5s', timeout: '6s' });
+    const twin = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]),
+      pollInterval: '1s',
+      heartbeatTimeout: '5s',
+      timeout: '6s',
+    });
     await eventually(async () => (await handle.query(statusQuery)).jobRunId);
     await handle.signal(pauseSignal, { holdDeadline: true });
     await pausedPhase(handle);
@@ -139,7 +172,10 @@ describe('pause and resume a runCcsJob', () => {
   });
 
   it('a pause before the execute holds the start: not even a listing until resumed', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     // signalWithStart: the pause is in the first workflow task, before the workflow reads anything.
     const handle = await rig.w.client.workflow.signalWithStart<typeof runCcsJob, [PauseInput?]>('runCcsJob', {
       taskQueue: rig.w.taskQueue,
@@ -160,7 +196,10 @@ describe('pause and resume a runCcsJob', () => {
 
   it('a paused run resumes after its worker is replaced', async () => {
     const own = await startWorker(rig.sim);
-    const jobId = addJob(rig.sim, [['Executing', 10], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 10],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(own, { jobId, pollInterval: '1s', heartbeatTimeout: '5s' });
     await eventually(async () => (await handle.query(statusQuery)).jobRunId);
     await handle.signal(pauseSignal, { reason: 'worker restart test' });
@@ -182,12 +221,27 @@ describe('pause and resume a runCcsJob', () => {
 describe('pause and resume a runCcsPipeline', () => {
   it('holds its next stage and pauses its running job; resume completes it', async () => {
     // The first job's run must still be going when the pause reaches its child (8 s of margin).
-    const first = addJob(rig.sim, [['Executing', 8], ['Completed', 0]]);
-    const second = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const first = addJob(rig.sim, [
+      ['Executing', 8],
+      ['Completed', 0],
+    ]);
+    const second = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
       workflowId: `p-${randomUUID()}`,
-      args: [{ name: 'paused scan', ...EVERY_SECOND, stages: [{ name: 'collect', jobs: [first] }, { name: 'evaluate', jobs: [second] }] }],
+      args: [
+        {
+          name: 'paused scan',
+          ...EVERY_SECOND,
+          stages: [
+            { name: 'collect', jobs: [first] },
+            { name: 'evaluate', jobs: [second] },
+          ],
+        },
+      ],
     });
     const running = await eventually(async () => {
       const r = await handle.query(pipelineStatusQuery);

@@ -32,17 +32,24 @@ afterAll(async () => {
 
 describe('poll jitter', () => {
   it('a held wait with jitter 0.3 reads the run at gaps within ±30 % of the interval, not all equal', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 600], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 600],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, pollInterval: `${INTERVAL_MS}ms`, maxPollInterval: `${INTERVAL_MS}ms` });
     try {
       await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
       // Reads of the unchanged run only: the ones before the first held read (the listing before the
       // execute, the first look at the new run) are not spaced by the poll interval.
       const skip = (readsAt.get(jobId) ?? []).length + 1;
-      const reads = await eventually(() => {
-        const all = readsAt.get(jobId) ?? [];
-        return all.length >= skip + GAPS + 1 ? all.slice(skip, skip + GAPS + 1) : undefined;
-      }, 60_000, `${GAPS + 1} held reads`);
+      const reads = await eventually(
+        () => {
+          const all = readsAt.get(jobId) ?? [];
+          return all.length >= skip + GAPS + 1 ? all.slice(skip, skip + GAPS + 1) : undefined;
+        },
+        60_000,
+        `${GAPS + 1} held reads`,
+      );
       const gaps = reads.slice(1).map((at, i) => at - reads[i]!);
       console.log(`read gaps (ms), interval ${INTERVAL_MS} ms, jitter ${JITTER}: ${gaps.join(', ')}`);
       // Never shorter than the jitter allows (the request itself only adds); longer by at most the

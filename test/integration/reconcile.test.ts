@@ -12,7 +12,18 @@ import type { Simulator } from '../../src/sim/server';
 import type { reconcileCcsRuns, runCcsJob } from '../../src/workflows';
 import { NativeConnection } from '@temporalio/worker';
 import { createWorker } from '../../src/hosting/create-worker';
-import { addJob, clientFor, type CliRun, eventually, recordHistory, runCli, startRun, startSim, startWorker, type TestWorker } from '../helpers';
+import {
+  addJob,
+  clientFor,
+  type CliRun,
+  eventually,
+  recordHistory,
+  runCli,
+  startRun,
+  startSim,
+  startWorker,
+  type TestWorker,
+} from '../helpers';
 
 const rig = {} as { sim: Simulator; w: TestWorker };
 beforeAll(async () => {
@@ -26,7 +37,11 @@ afterAll(async () => {
 });
 
 function reconcileNow(input: ReconcileInput, workflowId = `r-${randomUUID()}`) {
-  return rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', { taskQueue: rig.w.taskQueue, workflowId, args: [input] });
+  return rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', {
+    taskQueue: rig.w.taskQueue,
+    workflowId,
+    args: [input],
+  });
 }
 
 /** A run started at CCS without the orchestrator (the console, a script). */
@@ -38,7 +53,10 @@ function cli(args: string[]): Promise<CliRun> {
   return runCli(args, { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: rig.w.taskQueue });
 }
 
-const long: [string, number][] = [['Executing', 120], ['Completed', 0]];
+const long: [string, number][] = [
+  ['Executing', 120],
+  ['Completed', 0],
+];
 
 describe('reconcileCcsRuns', () => {
   it('report: a terminated workflow’s run and a console-started run are found; a followed run is left alone; CLI exit 5', async () => {
@@ -58,7 +76,14 @@ describe('reconcileCcsRuns', () => {
     await recordHistory(handle, 'reconcile-report');
     expect(result).toMatchObject({ jobsChecked: 3, runsInProgress: 3, tracked: 1, requests: 3, budgetExhausted: false });
     expect(result.findings).toEqual([
-      expect.objectContaining({ jobId: terminatedJob, jobRunId: doomedRunId, kind: 'terminated', workflowId: doomed.workflowId, workflowStatus: 'TERMINATED', action: 'reported' }),
+      expect.objectContaining({
+        jobId: terminatedJob,
+        jobRunId: doomedRunId,
+        kind: 'terminated',
+        workflowId: doomed.workflowId,
+        workflowStatus: 'TERMINATED',
+        action: 'reported',
+      }),
       expect.objectContaining({ jobId: consoleJob, jobRunId: consoleRunId, kind: 'untracked', action: 'reported' }),
     ]);
     expect(rig.sim.state.runsOf(consoleJob)[0]?.abortRequests).toBe(0);
@@ -73,7 +98,10 @@ describe('reconcileCcsRuns', () => {
   });
 
   it('adopt: two concurrent reconciles adopt a run once; the adoption follows it to its end without a second execute', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 5], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 5],
+      ['Completed', 0],
+    ]);
     const jobRunId = await consoleRun(jobId);
     const [a, b] = await Promise.all([reconcileNow({ jobs: [jobId], policy: 'adopt' }), reconcileNow({ jobs: [jobId], policy: 'adopt' })]);
     const results = [await a.result(), await b.result()];
@@ -117,18 +145,45 @@ describe('reconcileCcsRuns', () => {
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const ccs = clientFor(rig.sim);
     const taskQueue = `recent-${randomUUID()}`;
-    const worker = await createWorker({ connection, taskQueue, servers: { [server]: ccs }, workflowBundlePath: inject('workflowBundlePath'), failWorkflowOnBug: true });
+    const worker = await createWorker({
+      connection,
+      taskQueue,
+      servers: { [server]: ccs },
+      workflowBundlePath: inject('workflowBundlePath'),
+      failWorkflowOnBug: true,
+    });
     const running = worker.run();
     try {
       const options = () => ({ taskQueue, workflowId: `recent-${randomUUID()}` });
-      const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-      const gone = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-      await (await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', { ...options(), args: [{ jobId, ccs: server, pollInterval: '1s' }] })).result();
-      await (await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', { ...options(), args: [{ jobId: gone, ccs: server, pollInterval: '1s' }] })).result();
+      const jobId = addJob(rig.sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
+      const gone = addJob(rig.sim, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
+      await (
+        await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', {
+          ...options(),
+          args: [{ jobId, ccs: server, pollInterval: '1s' }],
+        })
+      ).result();
+      await (
+        await rig.w.client.workflow.start<typeof runCcsJob>('runCcsJob', {
+          ...options(),
+          args: [{ jobId: gone, ccs: server, pollInterval: '1s' }],
+        })
+      ).result();
       rig.sim.state.jobs.delete(gone); // deleted in CCS since it ran
       await eventually(async () => (await rig.w.client.workflow.count(`CcsServer = '${server}'`)).count === 2, 10_000, 'visibility');
       const orphan = await consoleRun(jobId);
-      const result = await (await rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', { ...options(), args: [{ ccs: server, recent: '1h' }] })).result();
+      const result = await (
+        await rig.w.client.workflow.start<typeof reconcileCcsRuns>('reconcileCcsRuns', {
+          ...options(),
+          args: [{ ccs: server, recent: '1h' }],
+        })
+      ).result();
       expect(result.jobsChecked).toBe(1);
       expect(result.missing).toEqual([gone]);
       expect(result.findings.map((f) => f.jobRunId)).toEqual([orphan]);
@@ -149,13 +204,19 @@ describe('reconcileCcsRuns', () => {
     const schedule = rig.w.client.schedule.getHandle(`ccs-reconcile-${ccsName}`);
     try {
       await schedule.trigger();
-      const ran = await eventually(async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId, 20_000, 'scheduled reconcile');
+      const ran = await eventually(
+        async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        20_000,
+        'scheduled reconcile',
+      );
       const result = (await rig.w.client.workflow.getHandle(ran).result()) as ReconcileResult;
       expect(result).toMatchObject({ jobsChecked: 1, policy: 'report' });
     } finally {
       await schedule.delete();
     }
     expect((await cli(['reconcile'])).stderr).toMatch(/^ccs-jobs: ccs-jobs reconcile needs exactly one of --jobs/);
-    expect((await cli(['reconcile', '--recent', '7d', '--policy', 'nuke'])).stderr).toMatch(/^ccs-jobs: --policy must be report, adopt or abort; got "nuke"\n$/);
+    expect((await cli(['reconcile', '--recent', '7d', '--policy', 'nuke'])).stderr).toMatch(
+      /^ccs-jobs: --policy must be report, adopt or abort; got "nuke"\n$/,
+    );
   });
 });

@@ -23,7 +23,11 @@ let base = '';
 
 /** One WebDriver command; its `value`, or an error naming the command. */
 async function wd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const json = (await res.json()) as { value: T & { error?: string; message?: string } };
   if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value.error ?? res.status} ${json.value.message ?? ''}`);
   return json.value;
@@ -46,15 +50,47 @@ function cli(args: string[]): Promise<CliRun> {
 
 describe('the HTML pipeline report', () => {
   it('opens in headless Chromium: every job, coloured by outcome, no console error, no network request', async () => {
-    const collect = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const evalOk = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const evalSlow = addJob(rig.sim, [['Executing', 60], ['Completed', 0]]);
-    const evalBad = addJob(rig.sim, [['Executing', 3], ['Faulted', 0]], { exception: 'Evaluation failed: <script>alert(1)</script> no checks', messages: [{ Message: 'No applicable checks for asset type Unix' }] });
-    const later = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const collect = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const evalOk = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const evalSlow = addJob(rig.sim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
+    const evalBad = addJob(
+      rig.sim,
+      [
+        ['Executing', 3],
+        ['Faulted', 0],
+      ],
+      {
+        exception: 'Evaluation failed: <script>alert(1)</script> no checks',
+        messages: [{ Message: 'No applicable checks for asset type Unix' }],
+      },
+    );
+    const later = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const handle = await rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
       taskQueue: rig.w.taskQueue,
       workflowId: `report-${randomUUID()}`,
-      args: [{ name: 'nightly scan', pollInterval: '1s', stages: [{ name: 'collect', jobs: [collect] }, { name: 'evaluate', jobs: [evalOk, evalBad, evalSlow] }, { name: 'report', jobs: [later] }] }],
+      args: [
+        {
+          name: 'nightly scan',
+          pollInterval: '1s',
+          stages: [
+            { name: 'collect', jobs: [collect] },
+            { name: 'evaluate', jobs: [evalOk, evalBad, evalSlow] },
+            { name: 'report', jobs: [later] },
+          ],
+        },
+      ],
     });
     await failureOf(handle.result()); // the faulted evaluation stops the pipeline: the slow one is aborted, "report" skipped
     const file = join(tempDir('ccs-report-'), 'nightly.html');
@@ -67,7 +103,10 @@ describe('the HTML pipeline report', () => {
       capabilities: {
         alwaysMatch: {
           browserName: 'chrome',
-          'goog:chromeOptions': { binary: browser.chromium, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,900'] },
+          'goog:chromeOptions': {
+            binary: browser.chromium,
+            args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,900'],
+          },
           'goog:loggingPrefs': { browser: 'ALL', performance: 'ALL' },
         },
       },
@@ -90,7 +129,9 @@ describe('the HTML pipeline report', () => {
       const text = await wd<string>('POST', `${s}/execute/sync`, { script: 'return document.body.innerText;', args: [] });
       expect(text).toContain('Evaluation failed: <script>alert(1)</script> no checks');
       expect(text).toContain('No applicable checks for asset type Unix');
-      const consoleErrors = (await wd<{ level: string; message: string }[]>('POST', `${s}/se/log`, { type: 'browser' })).filter((e) => e.level === 'SEVERE');
+      const consoleErrors = (await wd<{ level: string; message: string }[]>('POST', `${s}/se/log`, { type: 'browser' })).filter(
+        (e) => e.level === 'SEVERE',
+      );
       expect(consoleErrors).toEqual([]);
       const requests = (await wd<{ message: string }[]>('POST', `${s}/se/log`, { type: 'performance' }))
         .map((e) => JSON.parse(e.message) as { message: { method: string; params: { request?: { url: string } } } })

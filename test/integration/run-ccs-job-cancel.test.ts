@@ -22,7 +22,12 @@ describe('cancelling runCcsJob', () => {
     await handle.signal(cancelSignal, { reason: 'scan called off' });
     const result: RunCcsJobResult = await handle.result();
     await recordHistory(handle, 'cancel-signal');
-    expect(result).toMatchObject({ jobRunId: runId, status: 'Aborted', statusCode: 7, cancelled: { by: 'signal', reason: 'scan called off' } });
+    expect(result).toMatchObject({
+      jobRunId: runId,
+      status: 'Aborted',
+      statusCode: 7,
+      cancelled: { by: 'signal', reason: 'scan called off' },
+    });
     expect(result.cancelled?.at).toMatch(/^\d{4}-/);
     expect(rig.sim.state.runs.get(runId)?.abortRequests).toBe(1);
     expect(await handle.query(statusQuery)).toMatchObject({ phase: 'finished', status: 'Aborted', cancelReason: 'scan called off' });
@@ -59,7 +64,7 @@ describe('cancelling runCcsJob', () => {
       expect(runs).toHaveLength(1);
       expect(result).toMatchObject({ jobRunId: runs[0]?.JobRunID, status: 'Aborted', cancelled: { by: 'signal' } });
       expect(runs[0]?.abortRequests).toBe(1);
-    await recordHistory(handle, 'cancel-during-execute');
+      await recordHistory(handle, 'cancel-during-execute');
     } finally {
       await worker.stop();
       await s.close();
@@ -70,7 +75,14 @@ describe('cancelling runCcsJob', () => {
     const s = await startSim();
     const worker = await startWorker(s);
     try {
-      const jobId = addJob(s, [['Executing', 1], ['Completed', 0]], { summary: 'done' });
+      const jobId = addJob(
+        s,
+        [
+          ['Executing', 1],
+          ['Completed', 0],
+        ],
+        { summary: 'done' },
+      );
       // A long poll interval: the workflow has not noticed the completion when the cancel arrives.
       const handle = await startRun(worker, { jobId, pollInterval: '30s' });
       await runningRunId(handle);
@@ -79,7 +91,7 @@ describe('cancelling runCcsJob', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'Completed', summary: 'done', cancelled: { by: 'signal', reason: 'too late' } });
       expect(s.stats().abort).toEqual({ '400': 1 });
-    await recordHistory(handle, 'cancel-after-end');
+      await recordHistory(handle, 'cancel-after-end');
       expect(s.state.runsOf(jobId)[0]?.abortRequests).toBe(0);
     } finally {
       await worker.stop();
@@ -91,7 +103,10 @@ describe('cancelling runCcsJob', () => {
     const s = await startSim();
     const worker = await startWorker(s);
     try {
-      const jobId = addJob(s, [['Executing', 1], ['Completed', 0]]);
+      const jobId = addJob(s, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
       const handle = await startRun(worker, { jobId, pollInterval: '30s' });
       await runningRunId(handle);
       await eventually(() => s.state.view(s.state.runsOf(jobId)[0]!).status === 'Completed', 5_000, 'CCS to complete the run');

@@ -20,7 +20,10 @@ describe('ambiguous execute failures', () => {
     const s = await startSim();
     const worker = await startWorker(s);
     try {
-      const jobId = addJob(s, [['Executing', 1], ['Completed', 0]]);
+      const jobId = addJob(s, [
+        ['Executing', 1],
+        ['Completed', 0],
+      ]);
       s.setFaults({ ...fault, endpoints: ['execute'], afterProcessing: true, limit: 1 });
       const handle = await startRun(worker, { jobId, ...FAST });
       const result = await handle.result();
@@ -36,7 +39,10 @@ describe('ambiguous execute failures', () => {
   });
 
   it('a request that never reached CCS (refused before processing) is retried as a plain execute', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     rig.sim.setFaults({ errorRate: 1, errorStatus: [503], endpoints: ['execute'], limit: 2 });
     const result = await (await startRun(rig.w, { jobId, ...FAST })).result();
     expect(rig.sim.state.runsOf(jobId)).toHaveLength(1);
@@ -48,10 +54,20 @@ describe('ambiguous execute failures', () => {
 
 describe('polling through trouble', () => {
   it('rides out 5xx, resets and 429 with Retry-After while polling, with one run', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 4], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 4],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, ...FAST });
     await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
-    rig.sim.setFaults({ errorRate: 0.3, errorStatus: [500, 502, 503], resetRate: 0.1, rateLimitRate: 0.2, retryAfterSeconds: 1, endpoints: ['jobruns'] });
+    rig.sim.setFaults({
+      errorRate: 0.3,
+      errorStatus: [500, 502, 503],
+      resetRate: 0.1,
+      rateLimitRate: 0.2,
+      retryAfterSeconds: 1,
+      endpoints: ['jobruns'],
+    });
     try {
       const result = await handle.result();
       expect(result.status).toBe('Completed');
@@ -62,7 +78,10 @@ describe('polling through trouble', () => {
   });
 
   it('renews tokens revoked mid-run (an application-server restart) without failing the run', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 3], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 3],
+      ['Completed', 0],
+    ]);
     const handle = await startRun(rig.w, { jobId, ...FAST });
     // Mid-run: it is followed (its token in use) and has not yet read an end, so a read with the revoked token is still to come.
     await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');

@@ -7,7 +7,18 @@ import { describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { cancelSignal, statusQuery } from '../../src/domain/contract';
 import { ErrorType } from '../../src/domain/errors';
-import { SIM_USER, activityInFlight, addJob, eventually, failureOf, recordHistory, searchAttributeHistory, startRun, startSim, startWorker } from '../helpers';
+import {
+  SIM_USER,
+  activityInFlight,
+  addJob,
+  eventually,
+  failureOf,
+  recordHistory,
+  searchAttributeHistory,
+  startRun,
+  startSim,
+  startWorker,
+} from '../helpers';
 
 const FAST = { pollInterval: '1s', maxPollInterval: '2s' };
 
@@ -15,7 +26,12 @@ const FAST = { pollInterval: '1s', maxPollInterval: '2s' };
 async function ccsJobs(args: string[]): Promise<string> {
   let out = '';
   let err = '';
-  const code = await main(args, { TEMPORAL_ADDRESS: inject('temporalAddress') }, { write: (t) => void (out += t), isTTY: false }, (t) => void (err += t));
+  const code = await main(
+    args,
+    { TEMPORAL_ADDRESS: inject('temporalAddress') },
+    { write: (t) => void (out += t), isTTY: false },
+    (t) => void (err += t),
+  );
   if (code !== 0) throw new Error(`ccs-jobs ${args.join(' ')} exited ${code}: ${err}`);
   return out;
 }
@@ -31,7 +47,10 @@ describe('a followed run needing attention', () => {
     let passwordFile = SIM_USER.password;
     const { sim, w, stop } = await rig({ password: () => passwordFile, refusalBackoffMs: 2_000 });
     try {
-      const jobId = addJob(sim, [['Executing', 6], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 6],
+        ['Completed', 0],
+      ]);
       const handle = await startRun(w, { jobId, ...FAST });
       await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
       // The service account's password is changed in AD: every grant is refused, the current token dropped.
@@ -43,7 +62,11 @@ describe('a followed run needing attention', () => {
       // The run ends in CCS meanwhile (nobody can see it), and the 2 s and 4 s back-off windows pass:
       // a third refused grant. Polls every 1-2 s meanwhile are held back, not sent.
       const [ccsRun] = sim.state.runsOf(jobId);
-      await eventually(() => sim.state.view(ccsRun!).endedAt !== null && (sim.stats().token?.['400'] ?? 0) >= 3 && w.ccs.tokenStats.grantsHeldBack > 0, 30_000, 'the run to end in CCS and a grant after each back-off window');
+      await eventually(
+        () => sim.state.view(ccsRun!).endedAt !== null && (sim.stats().token?.['400'] ?? 0) >= 3 && w.ccs.tokenStats.grantsHeldBack > 0,
+        30_000,
+        'the run to end in CCS and a grant after each back-off window',
+      );
       // One password grant per back-off window (2 s, then 4 s, then 8 s), not one per poll, and the
       // refresh token CCS refused once is not sent again: a grant per poll would be past 4 by the run's end.
       const refused = sim.stats().token?.['400'] ?? 0;
@@ -64,7 +87,10 @@ describe('a followed run needing attention', () => {
   it('403 on jobruns for a while: flagged CcsForbidden, cleared when it passes, then Completed', async () => {
     const { sim, w, stop } = await rig();
     try {
-      const jobId = addJob(sim, [['Executing', 5], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 5],
+        ['Completed', 0],
+      ]);
       const handle = await startRun(w, { jobId, ...FAST });
       await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
       sim.setFaults({ errorRate: 1, errorStatus: [403], endpoints: ['jobruns'], activeForSeconds: 5 });
@@ -73,12 +99,20 @@ describe('a followed run needing attention', () => {
       const listed = await w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsAttention IS NOT NULL`);
       expect(listed.count).toBe(1);
       // What an operator sees: ccs-jobs list --attention and status.
-      const attentionList = await eventually(async () => {
-        const out = await ccsJobs(['list', '--attention', '--job', jobId]);
-        return out.includes(handle.workflowId) ? out : undefined;
-      }, 20_000, 'list --attention to show the run');
-      expect(attentionList).toMatch(new RegExp(`${handle.workflowId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+CcsForbidden\\s+RUNNING`));
-      expect(await ccsJobs(['status', handle.workflowId])).toMatch(/needs attention since \S+: CcsForbidden: GET \/Jobs\/.*forbidden \(403\)/);
+      const attentionList = await eventually(
+        async () => {
+          const out = await ccsJobs(['list', '--attention', '--job', jobId]);
+          return out.includes(handle.workflowId) ? out : undefined;
+        },
+        20_000,
+        'list --attention to show the run',
+      );
+      expect(attentionList).toMatch(
+        new RegExp(`${handle.workflowId}\\s+${jobId}\\s+[0-9a-f-]{36}\\s+Executing\\s+CcsForbidden\\s+RUNNING`),
+      );
+      expect(await ccsJobs(['status', handle.workflowId])).toMatch(
+        /needs attention since \S+: CcsForbidden: GET \/Jobs\/.*forbidden \(403\)/,
+      );
       expect((await handle.result()).status).toBe('Completed');
       expect((await handle.query(statusQuery)).attention).toBeUndefined();
       await recordHistory(handle, 'attention-forbidden-then-completed');
@@ -108,7 +142,10 @@ describe('a followed run needing attention', () => {
   it('a 3 MB activity status list: the run completes and the result is cut, saying what was dropped', async () => {
     const { sim, w, stop } = await rig();
     try {
-      const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 2],
+        ['Completed', 0],
+      ]);
       sim.setFaults({ activityStatusBytes: 3 * 1024 * 1024, endpoints: ['jobruns', 'execute'] });
       const handle = await startRun(w, { jobId, ...FAST });
       const result = await handle.result();
@@ -126,7 +163,10 @@ describe('while the job is being started', () => {
   it('a 429 with Retry-After of a day on execute: a cancel ends the workflow at once, and no run is started', async () => {
     const { sim, w, stop } = await rig();
     try {
-      const jobId = addJob(sim, [['Executing', 60], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]);
       sim.setFaults({ rateLimitRate: 1, retryAfterSeconds: 86_400, endpoints: ['execute'] });
       const handle = await startRun(w, { jobId, ...FAST });
       await eventually(() => (sim.stats().execute?.['429'] ?? 0) >= 1, 20_000, 'the execute to be rate limited');
@@ -147,7 +187,10 @@ describe('while the job is being started', () => {
   it('the same with a deadline: CcsJobTimedOut when the timeout passes, whatever Retry-After said', async () => {
     const { sim, w, stop } = await rig();
     try {
-      const jobId = addJob(sim, [['Executing', 60], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]);
       sim.setFaults({ rateLimitRate: 1, retryAfterSeconds: 86_400, endpoints: ['execute'] });
       const started = Date.now();
       const handle = await startRun(w, { jobId, ...FAST, timeout: '4s' });
@@ -163,10 +206,17 @@ describe('while the job is being started', () => {
   it('a cancel while an execute is in flight waits for its answer and aborts the run it started', async () => {
     const { sim, w, stop } = await rig();
     try {
-      const jobId = addJob(sim, [['Executing', 60], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]);
       sim.setFaults({ latencyMs: 3_000, endpoints: ['execute'] });
       const handle = await startRun(w, { jobId, ...FAST });
-      await eventually(async () => (await handle.query(statusQuery)).phase === 'starting' && (await activityInFlight(handle, 'executeJob')), 20_000, 'the execute to be in flight');
+      await eventually(
+        async () => (await handle.query(statusQuery)).phase === 'starting' && (await activityInFlight(handle, 'executeJob')),
+        20_000,
+        'the execute to be in flight',
+      );
       await handle.signal(cancelSignal, { reason: 'called off' });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'Aborted', cancelled: { by: 'signal' } });

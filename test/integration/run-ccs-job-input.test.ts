@@ -31,19 +31,47 @@ const CASES: [string, (jobId: string) => unknown, RegExp][] = [
   ['unparsable pollInterval', (id) => ({ jobId: id, pollInterval: 'often' }), /^pollInterval must be a duration.*got "often"/],
   ['pollInterval below a second', (id) => ({ jobId: id, pollInterval: '100ms' }), /^pollInterval must be at least 1000 ms/],
   ['pollInterval as an object', (id) => ({ jobId: id, pollInterval: { seconds: 30 } }), /^pollInterval must be a duration/],
-  ['maxPollInterval below pollInterval', (id) => ({ jobId: id, pollInterval: '1m', maxPollInterval: '30s' }), /^maxPollInterval \("30s"\) must not be shorter than pollInterval/],
+  [
+    'maxPollInterval below pollInterval',
+    (id) => ({ jobId: id, pollInterval: '1m', maxPollInterval: '30s' }),
+    /^maxPollInterval \("30s"\) must not be shorter than pollInterval/,
+  ],
   ['negative timeout', (id) => ({ jobId: id, timeout: -1000 }), /^timeout must be a duration/],
   ['zero timeout', (id) => ({ jobId: id, timeout: '0s' }), /^timeout must be at least 1000 ms/],
   ['unknown ifRunning', (id) => ({ jobId: id, ifRunning: 'queue' }), /^ifRunning must be "fail" or "attach"; got "queue"/],
-  ['unknown field', (id) => ({ jobId: id, pollIntervall: '30s' }), /^unknown field "pollIntervall" in input; allowed fields: jobId, ccs, pollInterval/],
+  [
+    'unknown field',
+    (id) => ({ jobId: id, pollIntervall: '30s' }),
+    /^unknown field "pollIntervall" in input; allowed fields: jobId, ccs, pollInterval/,
+  ],
   ['input not an object', () => 'just-a-string', /^input must be an object/],
   ['input null', () => null, /^input must be an object/],
   ['a forged resume', (id) => ({ jobId: id, resume: { jobRunId: 'x' } }), /^resume is internal/],
-  ['a well-formed resume from a caller (not a continuation)', (id) => ({ jobId: id, resume: { jobRunId: '4f7415b1-303d-42cd-8b61-485485a1cb9c', adopted: false, polls: 0, deadlineAt: null, status: 'Executing', statusCode: 2, customStatusText: null, lastChangeAt: '2026-11-28T00:00:00.000Z' } }), /^resume is internal to continue-as-new/],
+  [
+    'a well-formed resume from a caller (not a continuation)',
+    (id) => ({
+      jobId: id,
+      resume: {
+        jobRunId: '4f7415b1-303d-42cd-8b61-485485a1cb9c',
+        adopted: false,
+        polls: 0,
+        deadlineAt: null,
+        status: 'Executing',
+        statusCode: 2,
+        customStatusText: null,
+        lastChangeAt: '2026-11-28T00:00:00.000Z',
+      },
+    }),
+    /^resume is internal to continue-as-new/,
+  ],
   ['pollInterval of 1e308 ms', (id) => ({ jobId: id, pollInterval: 1e308 }), /^pollInterval must be at most 1d; got 1e\+308$/],
   ['maxPollInterval over a day', (id) => ({ jobId: id, maxPollInterval: '2d' }), /^maxPollInterval must be at most 1d; got "2d"$/],
   ['timeout of 99999999 days', (id) => ({ jobId: id, timeout: '99999999d' }), /^timeout must be at most 366d; got "99999999d"$/],
-  ['an input 50 levels deep (20,000 levels cannot even be sent: the unit tier checks those)', (id) => ({ jobId: id, ccs: deep(50) }), /^input is nested too deeply \(more than 6 levels\)/],
+  [
+    'an input 50 levels deep (20,000 levels cannot even be sent: the unit tier checks those)',
+    (id) => ({ jobId: id, ccs: deep(50) }),
+    /^input is nested too deeply \(more than 6 levels\)/,
+  ],
 ];
 
 function deep(levels: number): unknown {

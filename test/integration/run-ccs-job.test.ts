@@ -8,11 +8,27 @@ const FAST = { pollInterval: '1s', maxPollInterval: '1s' };
 
 describe('runCcsJob outcomes', () => {
   it('completes with the run result when CCS reports Completed', async () => {
-    const jobId = addJob(rig.sim, [['Pending', 1.5], ['Executing', 2], ['Completed', 0]], { summary: 'Collected 3 of 3 assets' });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Pending', 1.5],
+        ['Executing', 2],
+        ['Completed', 0],
+      ],
+      { summary: 'Collected 3 of 3 assets' },
+    );
     const handle = await startRun(rig.w, { jobId, ...FAST });
     const result: RunCcsJobResult = await handle.result();
     await recordHistory(handle, 'completed');
-    expect(result).toMatchObject({ jobId, status: 'Completed', statusCode: 4, summary: 'Collected 3 of 3 assets', exception: null, adopted: false, messages: [] });
+    expect(result).toMatchObject({
+      jobId,
+      status: 'Completed',
+      statusCode: 4,
+      summary: 'Collected 3 of 3 assets',
+      exception: null,
+      adopted: false,
+      messages: [],
+    });
     expect(result.endTime).not.toBeNull();
     expect(result.polls).toBeGreaterThanOrEqual(2);
     const runs = rig.sim.state.runsOf(jobId);
@@ -24,7 +40,14 @@ describe('runCcsJob outcomes', () => {
   });
 
   it('fails CcsJobFaulted with the result and messages as details', async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 2 assets', messages: [{ Message: 'host lnx-07 unreachable' }] });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'Collection failed on 2 assets', messages: [{ Message: 'host lnx-07 unreachable' }] },
+    );
     const handle = await startRun(rig.w, { jobId, ...FAST });
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('CcsJobFaulted');
@@ -52,7 +75,17 @@ describe('runCcsJob outcomes', () => {
   });
 
   it('keeps waiting through Custom, Idle and unknown statuses, reporting each', async () => {
-    const jobId = addJob(rig.sim, [['Pending', 2], ['Custom', 2.5], ['Idle', 2.5], [9, 2.5], ['Completed', 0]], { customStatusText: 'Waiting for collector' });
+    const jobId = addJob(
+      rig.sim,
+      [
+        ['Pending', 2],
+        ['Custom', 2.5],
+        ['Idle', 2.5],
+        [9, 2.5],
+        ['Completed', 0],
+      ],
+      { customStatusText: 'Waiting for collector' },
+    );
     const handle = await startRun(rig.w, { jobId, ...FAST });
     const custom = await eventually(async () => {
       const s = await handle.query(statusQuery);
@@ -67,18 +100,25 @@ describe('runCcsJob outcomes', () => {
   });
 
   it('keeps the status query and search attributes current during a run', async () => {
-    const jobId = addJob(rig.sim, [['Pending', 1], ['Executing', 600]]);
+    const jobId = addJob(rig.sim, [
+      ['Pending', 1],
+      ['Executing', 600],
+    ]);
     const handle = await startRun(rig.w, { jobId, ...FAST });
     const running = await eventually(async () => {
       const s = await handle.query(statusQuery);
       return s.status === 'Executing' ? s : undefined;
     });
     expect(running).toMatchObject({ phase: 'running', jobId, statusCode: 2 });
-    const listed = await eventually(async () => {
-      const found = [];
-      for await (const wf of rig.w.client.workflow.list({ query: `CcsJobStatus='Executing' AND CcsJobId='${jobId}'` })) found.push(wf);
-      return found.length === 1 ? found : undefined;
-    }, 20_000, 'the visibility query to find the workflow');
+    const listed = await eventually(
+      async () => {
+        const found = [];
+        for await (const wf of rig.w.client.workflow.list({ query: `CcsJobStatus='Executing' AND CcsJobId='${jobId}'` })) found.push(wf);
+        return found.length === 1 ? found : undefined;
+      },
+      20_000,
+      'the visibility query to find the workflow',
+    );
     expect(listed[0]?.workflowId).toBe(handle.workflowId);
     expect(listed[0]?.searchAttributes.CcsJobRunId).toEqual([running.jobRunId]);
     await handle.signal(cancelSignal, { reason: 'test done' });
@@ -98,7 +138,10 @@ describe('runCcsJob outcomes', () => {
   });
 
   it("adopts the job's current run with ifRunning: 'attach'", async () => {
-    const jobId = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const jobId = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const consoleRun = rig.sim.state.startRun(rig.sim.state.jobs.get(jobId)!);
     const handle = await startRun(rig.w, { jobId, ...FAST, ifRunning: 'attach' });
     const result = await handle.result();

@@ -54,7 +54,11 @@ async function ccsJobs(args: string[], env: Record<string, string>): Promise<{ c
 }
 
 function temporal(args: string[]): string {
-  return execFileSync(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress')], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Every form a secret may take in what was read: as is, Base64 (how the password is sent), URL-encoded. */
@@ -101,42 +105,83 @@ async function scenarios(encrypt: boolean): Promise<Seen[]> {
 
   // Success through echoed 500s on half the status reads.
   sim.setFaults({ echoRequest: true, errorRate: 0.5, errorStatus: [500], endpoints: ['jobruns'] });
-  await run('500s', addJob(sim, [['Executing', 3], ['Completed', 0]]), true);
+  await run(
+    '500s',
+    addJob(sim, [
+      ['Executing', 3],
+      ['Completed', 0],
+    ]),
+    true,
+  );
 
   // Echoed 403s while the run is followed: it needs attention, then ends. What describe shows of the
   // retrying activity (its last failure) is read while it happens.
   sim.setFaults({ echoRequest: true, errorRate: 1, errorStatus: [403], endpoints: ['jobruns'], startInSeconds: 2, activeForSeconds: 4 });
-  const attentionJob = addJob(sim, [['Executing', 8], ['Completed', 0]]);
+  const attentionJob = addJob(sim, [
+    ['Executing', 8],
+    ['Completed', 0],
+  ]);
   const attentionId = `leak-403-${randomUUID()}`;
   ids.push(attentionId);
   const following = cli('run (403)', ['run', attentionJob, '--wait', '--id', attentionId, ...RUN]);
-  await eventually(() => {
-    let described: string;
-    try {
-      described = temporal(['workflow', 'describe', '-w', attentionId, '-o', 'json']);
-    } catch {
-      return undefined; // not started yet
-    }
-    seen.push({ what: 'temporal workflow describe (403)', text: described });
-    return described.includes('CcsForbidden') || described.includes('Encoded failure');
-  }, 20_000, 'the 403s to show in describe');
+  await eventually(
+    () => {
+      let described: string;
+      try {
+        described = temporal(['workflow', 'describe', '-w', attentionId, '-o', 'json']);
+      } catch {
+        return undefined; // not started yet
+      }
+      seen.push({ what: 'temporal workflow describe (403)', text: described });
+      return described.includes('CcsForbidden') || described.includes('Encoded failure');
+    },
+    20_000,
+    'the 403s to show in describe',
+  );
   await cli('status (403, attention)', ['status', attentionId]);
   await cli('list --attention', ['list', '--attention']);
   expect((await following).code).toBe(0);
 
   // A faulted run whose exception quotes credentials, as a CCS job's error text might.
   sim.setFaults({ echoRequest: true });
-  await run('faulted', addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: `login as ${USER} with password=${PASSWORD} failed; Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` }), false);
+  await run(
+    'faulted',
+    addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      {
+        exception: `login as ${USER} with password=${PASSWORD} failed; Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+      },
+    ),
+    false,
+  );
 
   // A 400 before the run: the echo quotes the bearer token.
   sim.setFaults({ echoRequest: true, errorRate: 1, errorStatus: [400], endpoints: ['execute'] });
-  await run('400', addJob(sim, [['Executing', 1], ['Completed', 0]]), false);
+  await run(
+    '400',
+    addJob(sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]),
+    false,
+  );
 
   // Refused grants: tokens revoked, then the refresh and the password grant are refused, each answer
   // quoting the form it was sent (refresh token, Base64 password).
   sim.setFaults({ echoRequest: true, refuseGrants: true });
   sim.revokeTokens();
-  await run('refused', addJob(sim, [['Executing', 1], ['Completed', 0]]), false);
+  await run(
+    'refused',
+    addJob(sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]),
+    false,
+  );
   expect(sim.stats().token?.['400'] ?? 0).toBeGreaterThanOrEqual(1);
 
   const ready = await fetch(`http://${health}/readyz`);
@@ -174,10 +219,18 @@ describe('secrets never leave, whatever CCS echoes', () => {
   it('with CCS_CODEC_KEYS: 0 hits, and failure messages are encrypted in history', async () => {
     const seen = await scenarios(true);
     expect(leaks(seen)).toEqual([]);
-    const shows = seen.filter((s) => s.what.startsWith('temporal workflow show')).map((s) => s.text).join('\n');
+    const shows = seen
+      .filter((s) => s.what.startsWith('temporal workflow show'))
+      .map((s) => s.text)
+      .join('\n');
     expect(shows).toContain('Encoded failure');
     expect(shows).not.toContain('[redacted]'); // nothing of CCS's words is readable without the key
     // The CLI decodes them with the key.
-    expect(seen.filter((s) => s.what.startsWith('ccs-jobs run')).map((s) => s.text).join('\n')).toMatch(/CcsBadRequest: .*rejected \(400\)/);
+    expect(
+      seen
+        .filter((s) => s.what.startsWith('ccs-jobs run'))
+        .map((s) => s.text)
+        .join('\n'),
+    ).toMatch(/CcsBadRequest: .*rejected \(400\)/);
   }, 180_000);
 });

@@ -14,34 +14,87 @@ const rig = simAndWorker();
 const HOUR = 3_600_000;
 
 function start(definition: PipelineDefinition) {
-  return rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', { taskQueue: rig.w.taskQueue, workflowId: `stale-${randomUUID()}`, args: [definition] });
+  return rig.w.client.workflow.start<typeof runCcsPipeline>('runCcsPipeline', {
+    taskQueue: rig.w.taskQueue,
+    workflowId: `stale-${randomUUID()}`,
+    args: [definition],
+  });
 }
 
 describe('requireFresh', () => {
   it('blocks the evaluation after a collection older than the window, and passes after a fresh one', async () => {
-    const collection = addJob(rig.sim, [['Executing', 1], ['Completed', 0]], { JobName: 'Data collection - Linux' });
-    const evaluation = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
-    const old = rig.sim.state.addPastRun(collection, Date.now() - 50 * HOUR, [['Executing', 3600], ['Completed', 0]]);
-    const definition: PipelineDefinition = { name: 'gated', pollInterval: '1s', stages: [{ name: 'evaluate', requireFresh: { job: collection, within: '24h' }, jobs: [evaluation] }] };
+    const collection = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { JobName: 'Data collection - Linux' },
+    );
+    const evaluation = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
+    const old = rig.sim.state.addPastRun(collection, Date.now() - 50 * HOUR, [
+      ['Executing', 3600],
+      ['Completed', 0],
+    ]);
+    const definition: PipelineDefinition = {
+      name: 'gated',
+      pollInterval: '1s',
+      stages: [{ name: 'evaluate', requireFresh: { job: collection, within: '24h' }, jobs: [evaluation] }],
+    };
 
     const blocked = await start(definition);
     const failure = await failureOf(blocked.result());
     await recordHistory(blocked, 'pipeline-stale-data');
     expect(failure.type).toBe('CcsStaleData');
-    expect(failure.message).toMatch(new RegExp(`requires collection job ${collection} to have completed within 1d, but its last good run ${old.JobRunID} ended \\S+ \\(2d\\d*h?\\d*m?\\d*s? ago\\); its jobs did not run`));
+    expect(failure.message).toMatch(
+      new RegExp(
+        `requires collection job ${collection} to have completed within 1d, but its last good run ${old.JobRunID} ended \\S+ \\(2d\\d*h?\\d*m?\\d*s? ago\\); its jobs did not run`,
+      ),
+    );
     const report = failure.details?.[0] as PipelineReport;
     expect(report.stages[0]).toMatchObject({ state: 'failed', jobs: [{ state: 'skipped', error: { type: 'CcsStaleData' } }] });
     expect(rig.sim.state.runsOf(evaluation)).toHaveLength(0);
 
-    rig.sim.state.addPastRun(collection, Date.now() - 2 * HOUR, [['Executing', 600], ['Completed', 0]]);
+    rig.sim.state.addPastRun(collection, Date.now() - 2 * HOUR, [
+      ['Executing', 600],
+      ['Completed', 0],
+    ]);
     const passed = await start(definition);
     expect((await passed.result()).status).toBe('Completed');
     expect(rig.sim.state.runsOf(evaluation)).toHaveLength(1);
   });
 
   it('fromStage: the collection that just ran in the pipeline is fresh; one that faulted is not', async () => {
-    const collection = addJob(rig.sim, [['Executing', 1], ['Completed', 0]], { runs: [{ steps: [['Executing', 1], ['Completed', 0]] }, { steps: [['Executing', 1], ['Faulted', 0]] }] });
-    const evaluation = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const collection = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      {
+        runs: [
+          {
+            steps: [
+              ['Executing', 1],
+              ['Completed', 0],
+            ],
+          },
+          {
+            steps: [
+              ['Executing', 1],
+              ['Faulted', 0],
+            ],
+          },
+        ],
+      },
+    );
+    const evaluation = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const definition: PipelineDefinition = {
       name: 'collect then evaluate',
       pollInterval: '1s',
@@ -58,8 +111,18 @@ describe('requireFresh', () => {
   });
 
   it('a faulted collection is not fresh: with no Completed run to fall back on, the evaluation does not run', async () => {
-    const collection = addJob(rig.sim, [['Executing', 1], ['Faulted', 0]], { exception: 'Collection failed on 12 assets' });
-    const evaluation = addJob(rig.sim, [['Executing', 1], ['Completed', 0]]);
+    const collection = addJob(
+      rig.sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: 'Collection failed on 12 assets' },
+    );
+    const evaluation = addJob(rig.sim, [
+      ['Executing', 1],
+      ['Completed', 0],
+    ]);
     const blocked = await start({
       name: 'faulted collection',
       pollInterval: '1s',
@@ -70,7 +133,9 @@ describe('requireFresh', () => {
     });
     const failure = await failureOf(blocked.result());
     expect(failure.type).toBe('CcsStaleData');
-    expect(failure.message).toContain(`requires collection job ${collection} to have completed within 10m, but it has no Completed run among its last 20`);
+    expect(failure.message).toContain(
+      `requires collection job ${collection} to have completed within 10m, but it has no Completed run among its last 20`,
+    );
     const report = failure.details?.[0] as PipelineReport;
     expect(report.stages.map((s) => s.state)).toEqual(['failed', 'failed']);
     expect(report.stages[1]?.jobs).toMatchObject([{ state: 'skipped', error: { type: 'CcsStaleData' } }]);

@@ -16,7 +16,15 @@ describe('Temporal dev server', () => {
       expect(info.capabilities).toBeTruthy();
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       for (const name of SEARCH_ATTRIBUTE_NAMES) expect(customAttributes?.[name], name).toBe(2); // INDEXED_VALUE_TYPE_KEYWORD
-      expect(SEARCH_ATTRIBUTE_NAMES).toEqual(['CcsJobId', 'CcsJobRunId', 'CcsJobStatus', 'CcsAttention', 'CcsLate', 'CcsPaused', 'CcsServer']);
+      expect(SEARCH_ATTRIBUTE_NAMES).toEqual([
+        'CcsJobId',
+        'CcsJobRunId',
+        'CcsJobStatus',
+        'CcsAttention',
+        'CcsLate',
+        'CcsPaused',
+        'CcsServer',
+      ]);
     } finally {
       await connection.close();
     }

@@ -14,14 +14,24 @@ describe('a run in an undocumented status', () => {
     const sim = await startSim();
     const w = await startWorker(sim);
     try {
-      const jobId = addJob(sim, [['Executing', 2], [9, 20], ['Completed', 0]]);
+      const jobId = addJob(sim, [
+        ['Executing', 2],
+        [9, 20],
+        ['Completed', 0],
+      ]);
       const handle = await startRun(w, { jobId, pollInterval: '1s', maxPollInterval: '2s', unknownStatusAttentionAfter: '3s' });
       const flagged = await eventually(async () => (await handle.query(statusQuery)).attention, 30_000, 'the run to be flagged');
       expect(flagged.type).toBe(ErrorType.UnknownStatus);
       expect(flagged.message).toContain('has reported status "9", outside the documented codes 0–7');
       expect(await handle.query(statusQuery)).toMatchObject({ phase: 'running', status: '9', statusCode: null });
       // What `ccs-jobs list --attention` finds: the search attribute, while the run is still going.
-      await eventually(async () => (await w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsAttention = '${ErrorType.UnknownStatus}'`)).count === 1, 20_000, 'CcsAttention to be visible');
+      await eventually(
+        async () =>
+          (await w.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND CcsAttention = '${ErrorType.UnknownStatus}'`)).count ===
+          1,
+        20_000,
+        'CcsAttention to be visible',
+      );
       expect((await handle.describe()).status.name).toBe('RUNNING');
       const result = await handle.result();
       expect(result.status).toBe('Completed');

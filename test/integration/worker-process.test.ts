@@ -10,7 +10,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
 import type { Simulator } from '../../src/sim/server';
-import { SIM_USER, addJob, eventually, recordHistory, searchAttributeHistory, spawnWorkerProcess, startRun, startSim, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import {
+  SIM_USER,
+  addJob,
+  eventually,
+  recordHistory,
+  searchAttributeHistory,
+  spawnWorkerProcess,
+  startRun,
+  startSim,
+  startWorker,
+  type TestWorker,
+  type WorkerProcess,
+} from '../helpers';
 import { tempDir } from '../temp-dir';
 
 let sim: Simulator;
@@ -52,13 +64,19 @@ afterAll(async () => {
 
 function start(jobId: string) {
   // A killed worker's held waits are taken over within the heartbeat timeout: short here, to keep the test short.
-  return startRun({ ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! }, { jobId, pollInterval: '1s', maxPollInterval: '1s', heartbeatTimeout: '5s' });
+  return startRun(
+    { ...client, taskQueue: env.TEMPORAL_TASK_QUEUE! },
+    { jobId, pollInterval: '1s', maxPollInterval: '1s', heartbeatTimeout: '5s' },
+  );
 }
 
 describe('worker process', () => {
   it('SIGKILL mid-execute: a new worker adopts the run the lost execute created', async () => {
     const first = await spawnWorker();
-    const jobId = addJob(sim, [['Executing', 2], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 2],
+      ['Completed', 0],
+    ]);
     // CCS starts the run, then sends the execute's answer a byte every 100 ms: the worker dies
     // between CCS acting and the answer arriving, the moment that makes an execute ambiguous.
     sim.setFaults({ dripBytesPerSecond: 1, endpoints: ['execute'] });
@@ -79,15 +97,31 @@ describe('worker process', () => {
 
   it('SIGKILL mid-poll: every workflow ends correctly with exactly one run each', async () => {
     const first = await spawnWorker();
-    const jobs = Array.from({ length: 4 }, (_, i) => addJob(sim, [['Executing', 5 + i], [i % 2 ? 'Faulted' : 'Completed', 0]]));
+    const jobs = Array.from({ length: 4 }, (_, i) =>
+      addJob(sim, [
+        ['Executing', 5 + i],
+        [i % 2 ? 'Faulted' : 'Completed', 0],
+      ]),
+    );
     const handles = await Promise.all(jobs.map(start));
-    await eventually(async () => (await Promise.all(handles.map((h) => h.query(statusQuery)))).every((s) => s.phase === 'running'), 30_000, 'all runs being followed');
+    await eventually(
+      async () => (await Promise.all(handles.map((h) => h.query(statusQuery)))).every((s) => s.phase === 'running'),
+      30_000,
+      'all runs being followed',
+    );
     const polled = (sim.stats().jobruns?.['200'] ?? 0) + 2 * jobs.length;
     await eventually(() => (sim.stats().jobruns?.['200'] ?? 0) >= polled, 20_000, 'two more polls a run'); // a few polls in
     first.child.kill('SIGKILL');
     await first.exited;
     const second = await spawnWorker();
-    const outcomes = await Promise.all(handles.map((h) => h.result().then((r) => r.status, (e: { cause?: { type?: string } }) => e.cause?.type)));
+    const outcomes = await Promise.all(
+      handles.map((h) =>
+        h.result().then(
+          (r) => r.status,
+          (e: { cause?: { type?: string } }) => e.cause?.type,
+        ),
+      ),
+    );
     expect(outcomes).toEqual(['Completed', 'CcsJobFaulted', 'Completed', 'CcsJobFaulted']);
     for (const jobId of jobs) expect(sim.state.runsOf(jobId)).toHaveLength(1);
     second.child.kill('SIGTERM');
@@ -96,7 +130,10 @@ describe('worker process', () => {
 
   it('SIGTERM drains and exits 0 without aborting the CCS run; a new worker finishes it', async () => {
     const first = await spawnWorker();
-    const jobId = addJob(sim, [['Executing', 4], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 4],
+      ['Completed', 0],
+    ]);
     const handle = await start(jobId);
     await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
     first.child.kill('SIGTERM');
@@ -113,7 +150,10 @@ describe('worker process', () => {
     const passwordFile = join(tempDir('ccs-rotation-'), 'password');
     writeFileSync(passwordFile, `${SIM_USER.password}\n`);
     const proc = await spawnWorker({ CCS_PASSWORD_FILE: passwordFile });
-    const jobId = addJob(sim, [['Executing', 8], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 8],
+      ['Completed', 0],
+    ]);
     const handle = await start(jobId);
     await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
     // The operator rotates the password: the file on disk, then the account in AD (CCS), which also
@@ -139,7 +179,10 @@ describe('worker process', () => {
   }, 60_000);
 
   it('refuses to start on a broken configuration, naming every problem at once', async () => {
-    const proc = await spawnWorker({ CCS_BASE_URL: '', CCS_USERNAME: '', CCS_PASSWORD_FILE: '/nonexistent/password', CCS_TLS_INSECURE: 'maybe' }, false);
+    const proc = await spawnWorker(
+      { CCS_BASE_URL: '', CCS_USERNAME: '', CCS_PASSWORD_FILE: '/nonexistent/password', CCS_TLS_INSECURE: 'maybe' },
+      false,
+    );
     expect(await proc.exited).toBe(1);
     const out = proc.output();
     expect(out).toContain('invalid configuration (4 problems)');
@@ -152,7 +195,11 @@ describe('worker process', () => {
   it('says in one line, without a stack, why it cannot start: Temporal unreachable, or its health port taken', async () => {
     const unreachable = await spawnWorker({ TEMPORAL_ADDRESS: '127.0.0.1:1' }, false);
     expect(await unreachable.exited).toBe(1);
-    const lines = unreachable.output().trim().split('\n').filter((l) => !l.startsWith('{'));
+    const lines = unreachable
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^ccs-jobs worker: cannot reach Temporal .*check TEMPORAL_ADDRESS/);
     expect(unreachable.output()).not.toMatch(/\n\s+at /);
@@ -163,11 +210,18 @@ describe('worker process', () => {
       const port = (taken.address() as net.AddressInfo).port;
       const busy = await spawnWorker({ HEALTH_BIND_ADDRESS: `127.0.0.1:${port}` }, false);
       expect(await busy.exited).toBe(1);
-      const busyLines = busy.output().trim().split('\n').filter((l) => !l.startsWith('{'));
-      expect(busyLines).toEqual([expect.stringMatching(/^ccs-jobs worker: listen EADDRINUSE.* \(the address is already in use: stop what listens there, or choose another port\)$/) as string]);
+      const busyLines = busy
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('{'));
+      expect(busyLines).toEqual([
+        expect.stringMatching(
+          /^ccs-jobs worker: listen EADDRINUSE.* \(the address is already in use: stop what listens there, or choose another port\)$/,
+        ) as string,
+      ]);
     } finally {
       taken.close();
     }
   }, 60_000);
 });
-

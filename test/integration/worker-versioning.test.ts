@@ -33,8 +33,18 @@ afterAll(async () => {
 });
 
 /** A worker of `versioning` on `taskQueue`, running until the test's `stop()`. */
-async function versionedWorker(taskQueue: string, versioning: WorkerVersioningConfig): Promise<{ worker: Worker; stop: () => Promise<void> }> {
-  const worker = await createWorker({ connection: native, taskQueue, servers: {}, versioning, workflowBundlePath: inject('workflowBundlePath'), evidence: evidenceDir });
+async function versionedWorker(
+  taskQueue: string,
+  versioning: WorkerVersioningConfig,
+): Promise<{ worker: Worker; stop: () => Promise<void> }> {
+  const worker = await createWorker({
+    connection: native,
+    taskQueue,
+    servers: {},
+    versioning,
+    workflowBundlePath: inject('workflowBundlePath'),
+    evidence: evidenceDir,
+  });
   const running = worker.run();
   return {
     worker,
@@ -46,7 +56,14 @@ async function versionedWorker(taskQueue: string, versioning: WorkerVersioningCo
 }
 
 const ensure = (worker: Worker, versioning: WorkerVersioningConfig): Promise<CurrentVersionOutcome> =>
-  ensureCurrentVersion({ service: native.workflowService, withDeadline: (d, fn) => native.withDeadline(d, fn), namespace: 'default', versioning, identity: worker.options.identity, timeoutMs: 30_000 });
+  ensureCurrentVersion({
+    service: native.workflowService,
+    withDeadline: (d, fn) => native.withDeadline(d, fn),
+    namespace: 'default',
+    versioning,
+    identity: worker.options.identity,
+    timeoutMs: 30_000,
+  });
 
 describe('Worker Versioning', () => {
   it('the first build of a deployment makes itself current; a second build does not take over', async () => {
@@ -61,10 +78,17 @@ describe('Worker Versioning', () => {
       expect(await ensure(a.worker, first)).toEqual({ outcome: 'already-current' });
       expect(await ensure(b.worker, second)).toEqual({ outcome: 'other-current', current: first.buildId });
       // A run started now goes to the current build and is pinned there (resolveCcsJobNames refuses no names at once).
-      const handle = await client.workflow.start('resolveCcsJobNames', { taskQueue, workflowId: `versioning-${randomUUID()}`, args: [{ names: [] }] });
+      const handle = await client.workflow.start('resolveCcsJobNames', {
+        taskQueue,
+        workflowId: `versioning-${randomUUID()}`,
+        args: [{ names: [] }],
+      });
       await handle.result().catch(() => undefined);
       const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
-      expect({ behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId }).toEqual({ behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, buildId: first.buildId });
+      expect({ behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId }).toEqual({
+        behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
+        buildId: first.buildId,
+      });
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
@@ -88,8 +112,17 @@ describe('Worker Versioning', () => {
     const conn = await NativeConnection.connect({ address: off.address });
     try {
       const versioning = { deploymentName: `ccs-test-${randomUUID().slice(0, 8)}`, buildId: '0.1.0+ddddddd', localBuild: false };
-      const found = ensureCurrentVersion({ service: conn.workflowService, namespace: 'default', versioning, identity: 'test', timeoutMs: 10_000 });
-      const err = await found.then(() => undefined, (e: unknown) => e as Error);
+      const found = ensureCurrentVersion({
+        service: conn.workflowService,
+        namespace: 'default',
+        versioning,
+        identity: 'test',
+        timeoutMs: 10_000,
+      });
+      const err = await found.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(err?.name).toBe('WorkerVersioningUnavailableError');
       expect(err?.message).toContain('set TEMPORAL_WORKER_VERSIONING=false');
     } finally {

@@ -8,7 +8,14 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { ATTEMPT_END_MARGIN_MS, createActivities, jittered, pollDelayMs, type CcsActivities, type WaitForJobRunChangeResult } from '../../src/activities';
+import {
+  ATTEMPT_END_MARGIN_MS,
+  createActivities,
+  jittered,
+  pollDelayMs,
+  type CcsActivities,
+  type WaitForJobRunChangeResult,
+} from '../../src/activities';
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
@@ -23,18 +30,31 @@ const OTHER_RUN = '66666666-7777-8888-9999-000000000000';
 const EXACT = { jitter: 0, holdBelowMs: 0 };
 
 function run(status: string, jobRunId = RUN): JobRun {
-  return { jobId: JOB, jobRunId, status, statusCode: null, startTime: null, endTime: null, customStatusText: null, exception: null, summary: null, activities: [] };
+  return {
+    jobId: JOB,
+    jobRunId,
+    status,
+    statusCode: null,
+    startTime: null,
+    endTime: null,
+    customStatusText: null,
+    exception: null,
+    summary: null,
+    activities: [],
+  };
 }
 
 /** A CCS client whose answers the test scripts; counts what was asked. */
 function scripted(answers: Partial<Record<'getJobRun' | 'getJobRuns' | 'executeJob' | 'abortJobRun', (...args: unknown[]) => unknown>>) {
   const calls: string[] = [];
   const client = new Proxy({} as CcsClient, {
-    get: (_target, name: string) => (...args: unknown[]) => {
-      calls.push(name);
-      const answer = answers[name as keyof typeof answers];
-      return answer ? Promise.resolve(answer(...args)) : Promise.reject(new Error(`unexpected call ${name}`));
-    },
+    get:
+      (_target, name: string) =>
+      (...args: unknown[]) => {
+        calls.push(name);
+        const answer = answers[name as keyof typeof answers];
+        return answer ? Promise.resolve(answer(...args)) : Promise.reject(new Error(`unexpected call ${name}`));
+      },
   });
   return { client, calls };
 }
@@ -45,12 +65,23 @@ function mockContext(info: Partial<Info> = {}): MockActivityEnvironment {
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApplicationFailure);
   return err as ApplicationFailure;
 }
 
-const WAIT = { jobId: JOB, jobRunId: RUN, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, attention: null };
+const WAIT = {
+  jobId: JOB,
+  jobRunId: RUN,
+  lastStatus: 'Executing',
+  lastCustomStatusText: null,
+  pollIntervalMs: 2_000,
+  maxPollIntervalMs: 5_000,
+  attention: null,
+};
 
 describe('waitForJobRunChange (retry-as-poll)', () => {
   it('grows the poll delay from the interval toward the maximum', () => {
@@ -59,7 +90,13 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('defers the first read by one interval without asking CCS', async () => {
     const { client, calls } = scripted({});
-    const f = await failure(mockContext({ attempt: 1 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), { ...WAIT, delayFirstPoll: true }));
+    const f = await failure(
+      mockContext({ attempt: 1 }).run(
+        (input: Parameters<CcsActivities['waitForJobRunChange']>[0]) =>
+          createActivities({ client, polling: EXACT }).waitForJobRunChange(input),
+        { ...WAIT, delayFirstPoll: true },
+      ),
+    );
     expect(f.type).toBe(ErrorType.RunUnchanged);
     expect(f.nextRetryDelay).toBe(2_000);
     expect(calls).toEqual([]);
@@ -67,7 +104,13 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('answers an unchanged run with the benign retry and the next delay', async () => {
     const { client, calls } = scripted({ getJobRun: () => run('Executing') });
-    const f = await failure(mockContext({ attempt: 3 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), WAIT));
+    const f = await failure(
+      mockContext({ attempt: 3 }).run(
+        (input: Parameters<CcsActivities['waitForJobRunChange']>[0]) =>
+          createActivities({ client, polling: EXACT }).waitForJobRunChange(input),
+        WAIT,
+      ),
+    );
     expect(f.type).toBe(ErrorType.RunUnchanged);
     expect(f.nextRetryDelay).toBe(3_125);
     expect(calls).toEqual(['getJobRun']);
@@ -78,10 +121,14 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
     const { client, calls } = scripted({
       getJobRun: (_job, _run, options) => {
         polls.push(options);
-        return { ...run('Completed'), ...((options as { showMessages?: boolean }).showMessages ? { messages: [{ time: null, text: 'done' }] } : {}) };
+        return {
+          ...run('Completed'),
+          ...((options as { showMessages?: boolean }).showMessages ? { messages: [{ time: null, text: 'done' }] } : {}),
+        };
       },
     });
-    const wait = (input: Parameters<CcsActivities['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: EXACT }).waitForJobRunChange(input);
+    const wait = (input: Parameters<CcsActivities['waitForJobRunChange']>[0]): Promise<unknown> =>
+      createActivities({ client, polling: EXACT }).waitForJobRunChange(input);
     const answer: unknown = await mockContext({ attempt: 4 }).run(wait, { ...WAIT, delayFirstPoll: true });
     const result = answer as WaitForJobRunChangeResult;
     expect(result.polls).toBe(3);
@@ -91,7 +138,13 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 
   it('turns a client error into its typed failure, paced by the poll delay', async () => {
     const { client } = scripted({ getJobRun: () => Promise.reject(new CcsError(ErrorType.ServerError, 'GET /Jobs failed (500)')) });
-    const f = await failure(mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['waitForJobRunChange']>[0]) => createActivities({ client, polling: EXACT }).waitForJobRunChange(input), WAIT));
+    const f = await failure(
+      mockContext({ attempt: 2 }).run(
+        (input: Parameters<CcsActivities['waitForJobRunChange']>[0]) =>
+          createActivities({ client, polling: EXACT }).waitForJobRunChange(input),
+        WAIT,
+      ),
+    );
     expect(f.type).toBe(ErrorType.ServerError);
     expect(f.nonRetryable).toBe(false);
     expect(f.nextRetryDelay).toBe(2_500);
@@ -101,33 +154,56 @@ describe('waitForJobRunChange (retry-as-poll)', () => {
 describe('executeJob', () => {
   it('on a retry, adopts the run an earlier attempt started instead of executing again', async () => {
     const { client, calls } = scripted({ getJobRuns: () => [run('Executing', OTHER_RUN), run('Completed')] });
-    const result = await mockContext({ attempt: 2 }).run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client }).executeJob(input), { jobId: JOB, knownRunIds: [RUN] });
+    const result = await mockContext({ attempt: 2 }).run(
+      (input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client }).executeJob(input),
+      { jobId: JOB, knownRunIds: [RUN] },
+    );
     expect(result).toEqual({ run: run('Executing', OTHER_RUN), adopted: true });
     expect(calls).toEqual(['getJobRuns']);
   });
 
   it('tells "already running" apart from other 400s by looking at the latest run', async () => {
-    const refused = (): Promise<never> => Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
+    const refused = (): Promise<never> =>
+      Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
     const running = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', OTHER_RUN)] });
-    const f = await failure(mockContext().run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: running.client }).executeJob(input), { jobId: JOB, knownRunIds: [] }));
+    const f = await failure(
+      mockContext().run(
+        (input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: running.client }).executeJob(input),
+        { jobId: JOB, knownRunIds: [] },
+      ),
+    );
     expect(f.type).toBe(ErrorType.JobAlreadyRunning);
     expect(f.message).toContain(OTHER_RUN);
     const idle = scripted({ executeJob: refused, getJobRuns: () => [run('Completed')] });
-    expect((await failure(mockContext().run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: idle.client }).executeJob(input), { jobId: JOB, knownRunIds: [] }))).type).toBe(ErrorType.BadRequest);
+    expect(
+      (
+        await failure(
+          mockContext().run(
+            (input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client: idle.client }).executeJob(input),
+            { jobId: JOB, knownRunIds: [] },
+          ),
+        )
+      ).type,
+    ).toBe(ErrorType.BadRequest);
   });
 });
 
 describe('executeJob when the listing lags new runs', () => {
-  const refused = (): Promise<never> => Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
+  const refused = (): Promise<never> =>
+    Promise.reject(new CcsError(ErrorType.BadRequest, 'POST /jobs was rejected (400)', { status: 400 }));
   const execute = (env: MockActivityEnvironment, input: Parameters<CcsActivities['executeJob']>[0], client: CcsClient): Promise<unknown> =>
     env.run((i: typeof input) => createActivities({ client }).executeJob(i), input);
   /** A second attempt after one whose execute may have reached CCS (its heartbeat said so), with a minute to run. */
-  const retried = (): MockActivityEnvironment => mockContext({ attempt: 2, heartbeatDetails: { executeSent: true }, startToCloseTimeoutMs: 60_000 });
+  const retried = (): MockActivityEnvironment =>
+    mockContext({ attempt: 2, heartbeatDetails: { executeSent: true }, startToCloseTimeoutMs: 60_000 });
 
   it('a retried execute refused as already running keeps looking and adopts the run the earlier attempt started once it is listed', async () => {
     let looks = 0;
     // The run the first attempt started is listed from the third look on (the pre-look and one more miss it).
-    const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => (++looks >= 3 ? [run('Executing', OTHER_RUN), run('Completed')] : [run('Completed')]) });
+    const { client, calls } = scripted({
+      executeJob: refused,
+      getJobRuns: () => (++looks >= 3 ? [run('Executing', OTHER_RUN), run('Completed')] : [run('Completed')]),
+    });
     const result = await execute(retried(), { jobId: JOB, knownRunIds: [RUN] }, client);
     expect(result).toEqual({ run: run('Executing', OTHER_RUN), adopted: true });
     expect(calls).toEqual(['getJobRuns', 'executeJob', 'getJobRuns', 'getJobRuns']);
@@ -154,7 +230,7 @@ describe('executeJob when the listing lags new runs', () => {
     }
   });
 
-  it('a retry after an execute CCS clearly refused adopts nothing: a new run is someone else\'s', async () => {
+  it("a retry after an execute CCS clearly refused adopts nothing: a new run is someone else's", async () => {
     const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', OTHER_RUN), run('Completed')] });
     const env = mockContext({ attempt: 2, heartbeatDetails: { executeSent: false }, startToCloseTimeoutMs: 60_000 });
     const f = await failure(execute(env, { jobId: JOB, knownRunIds: [RUN] }, client));
@@ -188,7 +264,10 @@ describe('executeJob when the listing lags new runs', () => {
         return [run('Completed')];
       },
     });
-    const err = await execute(env, { jobId: JOB, knownRunIds: [RUN] }, client).then(() => undefined, (e: unknown) => e);
+    const err = await execute(env, { jobId: JOB, knownRunIds: [RUN] }, client).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(calls).toEqual(['getJobRuns', 'executeJob', 'getJobRuns']);
   });
@@ -197,7 +276,12 @@ describe('executeJob when the listing lags new runs', () => {
 describe('the CCS server a run names', () => {
   it('is refused before anything is sent when the worker does not know it', async () => {
     const { client, calls } = scripted({});
-    const f = await failure(mockContext().run((input: Parameters<CcsActivities['listJobRuns']>[0]) => createActivities({ servers: { emea: client } }).listJobRuns(input), { jobId: JOB, ccs: 'apac' }));
+    const f = await failure(
+      mockContext().run(
+        (input: Parameters<CcsActivities['listJobRuns']>[0]) => createActivities({ servers: { emea: client } }).listJobRuns(input),
+        { jobId: JOB, ccs: 'apac' },
+      ),
+    );
     expect(f.type).toBe(ErrorType.InvalidInput);
     expect(f.message).toContain('configured: emea');
     expect(calls).toEqual([]);
@@ -205,7 +289,7 @@ describe('the CCS server a run names', () => {
 });
 
 describe('jitter', () => {
-  it('moves each wait at most ±10 % by default, evenly, and never below Temporal\'s 1 s resolution', () => {
+  it("moves each wait at most ±10 % by default, evenly, and never below Temporal's 1 s resolution", () => {
     expect(jittered(30_000, 0.1, () => 0)).toBe(27_000);
     expect(jittered(30_000, 0.1, () => 0.999_999)).toBe(33_000);
     expect(jittered(30_000, 0, () => 0)).toBe(30_000);
@@ -225,7 +309,9 @@ describe('jitter', () => {
 describe('recordEvidence', () => {
   it('adds the starter identity, the version and the definition digest; keeps no credential-shaped text an operator typed', async () => {
     const appended: EvidenceContent[] = [];
-    const sink = { append: (c: EvidenceContent) => Promise.resolve({ ...c, seq: 7, prevHash: '0'.repeat(64), hash: 'a'.repeat(64), duplicate: false }) };
+    const sink = {
+      append: (c: EvidenceContent) => Promise.resolve({ ...c, seq: 7, prevHash: '0'.repeat(64), hash: 'a'.repeat(64), duplicate: false }),
+    };
     const asked: string[] = [];
     const evidence = createEvidenceActivities({
       sink: { append: (c) => (appended.push(c), sink.append(c)) },
@@ -243,10 +329,18 @@ describe('recordEvidence', () => {
       cancel: { by: 'signal', reason: 'Authorization: Bearer abc.def.ghi was pasted here', at: '2026-11-29T00:00:00.000Z' },
       deadlineAt: null,
     });
-    expect(await evidence.recordEvidence({ ...draft, pipelineDefinition: { name: 'n', stages: [] } })).toEqual({ seq: 7, hash: 'a'.repeat(64), duplicate: false });
+    expect(await evidence.recordEvidence({ ...draft, pipelineDefinition: { name: 'n', stages: [] } })).toEqual({
+      seq: 7,
+      hash: 'a'.repeat(64),
+      duplicate: false,
+    });
     expect(asked).toEqual(['ccs-job-x/r1']);
     const [record] = appended;
-    expect(record).toMatchObject({ startedBy: { requestedBy: 'alice', identity: 'ccs-jobs:alice@host-1' }, workerVersion: '1.2.3', status: 'NotStarted' });
+    expect(record).toMatchObject({
+      startedBy: { requestedBy: 'alice', identity: 'ccs-jobs:alice@host-1' },
+      workerVersion: '1.2.3',
+      status: 'NotStarted',
+    });
     expect(record?.pipelineDigest).toBe(sha256(canonicalJson({ name: 'n', stages: [] })));
     expect(JSON.stringify(record)).not.toMatch(/hunter2|abc\.def\.ghi/);
     expect(record?.error?.message).toBe('cancelled: rotate password=[redacted] first');
@@ -257,11 +351,28 @@ describe('recordEvidence', () => {
   it('a starter Temporal no longer knows leaves the identity out, and the record is still written', async () => {
     const appended: EvidenceContent[] = [];
     const evidence = createEvidenceActivities({
-      sink: { append: (c) => (appended.push(c), Promise.resolve({ ...c, seq: 1, prevHash: '0'.repeat(64), hash: 'b'.repeat(64), duplicate: false })) },
+      sink: {
+        append: (c) => (
+          appended.push(c),
+          Promise.resolve({ ...c, seq: 1, prevHash: '0'.repeat(64), hash: 'b'.repeat(64), duplicate: false })
+        ),
+      },
       workerVersion: '1.2.3',
       starterOf: () => Promise.resolve(undefined),
     });
-    await evidence.recordEvidence(jobEvidence({ workflowId: 'w', runId: 'r', startedBy: {}, ccs: 'default', jobId: JOB, result: undefined, error: null, cancel: undefined, deadlineAt: null }));
+    await evidence.recordEvidence(
+      jobEvidence({
+        workflowId: 'w',
+        runId: 'r',
+        startedBy: {},
+        ccs: 'default',
+        jobId: JOB,
+        result: undefined,
+        error: null,
+        cancel: undefined,
+        deadlineAt: null,
+      }),
+    );
     expect(appended[0]?.startedBy).toEqual({});
   });
 });

@@ -46,7 +46,14 @@ describe('shareBudgets', () => {
     expect(Object.keys(budgets)).toEqual(['default', 'emea']);
     const rates = { default: vi.spyOn(budgets.default!.budget, 'setRate'), emea: vi.spyOn(budgets.emea!.budget, 'setRate') };
     let pollers = [seen('me'), seen('other')];
-    const share = shareBudgets({ budgets, pollers: () => Promise.resolve(pollers), identity: 'me', assumedWorkers: 3, log: logs(), now: () => NOW });
+    const share = shareBudgets({
+      budgets,
+      pollers: () => Promise.resolve(pollers),
+      identity: 'me',
+      assumedWorkers: 3,
+      log: logs(),
+      now: () => NOW,
+    });
     try {
       await share.refresh();
       expect(share.workers).toBe(2);
@@ -80,7 +87,9 @@ describe('shareBudgets', () => {
       answer = () => Promise.resolve([seen('me'), seen('other')]);
       await share.refresh();
       expect(rate).toHaveBeenLastCalledWith(10);
-      expect(log.info.mock.calls.map((c) => String(c[0]))).toContain('the workers on the task queue can be counted again: each CCS request budget is shared among them');
+      expect(log.info.mock.calls.map((c) => String(c[0]))).toContain(
+        'the workers on the task queue can be counted again: each CCS request budget is shared among them',
+      );
       // A later failure keeps at least the count last learned, and warns once more.
       answer = () => Promise.reject(new Error('14 UNAVAILABLE'));
       await share.refresh();
@@ -96,7 +105,14 @@ describe('shareBudgets', () => {
     const rate = vi.spyOn(budgets.default!.budget, 'setRate');
     // At start the list predates this worker (it does not poll yet; the server caches the list 5 s).
     let pollers = [seen('other')];
-    const share = shareBudgets({ budgets, pollers: () => Promise.resolve(pollers), identity: 'me', assumedWorkers: 3, log: logs(), now: () => NOW });
+    const share = shareBudgets({
+      budgets,
+      pollers: () => Promise.resolve(pollers),
+      identity: 'me',
+      assumedWorkers: 3,
+      log: logs(),
+      now: () => NOW,
+    });
     try {
       await share.refresh();
       expect(rate).toHaveBeenLastCalledWith(4);

@@ -18,7 +18,9 @@ async function errorOf(promise: Promise<unknown>): Promise<CcsError> {
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSim({ users: { ...{ [SIM_USER.username]: { password: SIM_USER.password, role: 'operator' } }, viewer: { password: 'v', role: 'viewer' } } });
+  sim = await startSim({
+    users: { ...{ [SIM_USER.username]: { password: SIM_USER.password, role: 'operator' } }, viewer: { password: 'v', role: 'viewer' } },
+  });
 });
 afterAll(async () => {
   await sim?.close();
@@ -90,7 +92,10 @@ describe('tokens', () => {
 describe('operations', () => {
   it('executes, reads the run, aborts with 204 and sees it Aborted', async () => {
     const client = clientFor(sim);
-    const jobId = addJob(sim, [['Pending', 0.1], ['Executing', 60]]);
+    const jobId = addJob(sim, [
+      ['Pending', 0.1],
+      ['Executing', 60],
+    ]);
     const run = await client.executeJob(jobId);
     expect(run).toMatchObject({ jobId, status: 'Pending', statusCode: 1, endTime: null, exception: null });
     await client.abortJobRun(run.jobRunId);
@@ -257,7 +262,9 @@ describe('TLS', () => {
 
   it('refuses plain HTTP unless allowed (the password would travel in clear text), then works, warned', async () => {
     const s = await startSimulator({ port: 0, tls: false });
-    expect(() => clientFor(s)).toThrow(/uses http:\/\/: the password and tokens would travel in clear text; use https:\/\/, or set CCS_ALLOW_PLAINTEXT=true/);
+    expect(() => clientFor(s)).toThrow(
+      /uses http:\/\/: the password and tokens would travel in clear text; use https:\/\/, or set CCS_ALLOW_PLAINTEXT=true/,
+    );
     const warn = vi.fn();
     const client = clientFor(s, { allowPlaintext: true, warn });
     expect(warn.mock.calls[0]?.[0]).toContain('plain HTTP (CCS_ALLOW_PLAINTEXT=true)');
@@ -281,7 +288,9 @@ describe('trusting CCS’s own certificate', () => {
       expect(err.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
       expect(err.message).toContain('subject CN=Symantec_Components; SANs none; issuer itself (self-signed)');
       expect(err.message).toContain(`SHA-256 ${fp}`);
-      expect(err.message).toContain(`To trust it: trust exactly this certificate: CCS_TLS_PIN_SHA256 (tlsPinSha256 in CCS_SERVERS_FILE)=${fp}`);
+      expect(err.message).toContain(
+        `To trust it: trust exactly this certificate: CCS_TLS_PIN_SHA256 (tlsPinSha256 in CCS_SERVERS_FILE)=${fp}`,
+      );
       expect(err.message).toMatch(/CCS_TLS_INSECURE=true turns verification off \(last resort\)$/);
       expect(s.stats().token).toBeUndefined(); // nothing was sent: the password never reached an untrusted server
 
@@ -289,10 +298,14 @@ describe('trusting CCS’s own certificate', () => {
       const other = 'AB:'.repeat(31) + 'AB';
       await expect(clientFor(s, { ca: undefined, pinSha256: [other, fp] }).getJobRuns(jobId)).resolves.toEqual([]);
       const rotated = await errorOf(clientFor(s, { ca: undefined, pinSha256: [other] }).getJobRuns(jobId));
-      expect(rotated.message).toMatch(new RegExp(`its SHA-256 fingerprint is not among the 1 pinned.*SHA-256 ${fp}.*add its fingerprint to CCS_TLS_PIN_SHA256`));
+      expect(rotated.message).toMatch(
+        new RegExp(`its SHA-256 fingerprint is not among the 1 pinned.*SHA-256 ${fp}.*add its fingerprint to CCS_TLS_PIN_SHA256`),
+      );
       // Its own certificate as the CA file works too (it is its own issuer), for the right name only.
       const asCa = await errorOf(clientFor(s, { ca: s.caPem }).getJobRuns(jobId));
-      expect(asCa.message).toMatch(/not valid for the name "127.0.0.1".*CCS_TLS_SERVERNAME \(tlsServername in CCS_SERVERS_FILE\)=Symantec_Components/);
+      expect(asCa.message).toMatch(
+        /not valid for the name "127.0.0.1".*CCS_TLS_SERVERNAME \(tlsServername in CCS_SERVERS_FILE\)=Symantec_Components/,
+      );
     } finally {
       await s.close();
     }
@@ -303,7 +316,9 @@ describe('trusting CCS’s own certificate', () => {
     const jobId = addJob(s, [['Completed', 0]]);
     try {
       const err = await errorOf(clientFor(s).getJobRuns(jobId));
-      expect(err.message).toMatch(/not valid for the name "127.0.0.1", checked for "127.0.0.1"\): subject CN=ccs-app01.corp.example; SANs ccs-app01.corp.example; issuer CN=ccs-sim local CA/);
+      expect(err.message).toMatch(
+        /not valid for the name "127.0.0.1", checked for "127.0.0.1"\): subject CN=ccs-app01.corp.example; SANs ccs-app01.corp.example; issuer CN=ccs-sim local CA/,
+      );
       expect(err.message).toContain('CCS_TLS_SERVERNAME (tlsServername in CCS_SERVERS_FILE)=ccs-app01.corp.example');
       await expect(clientFor(s, { servername: 'ccs-app01.corp.example' }).getJobRuns(jobId)).resolves.toEqual([]);
       const wrong = await errorOf(clientFor(s, { servername: 'ccs-app02.corp.example' }).getJobRuns(jobId));
@@ -318,7 +333,14 @@ describe('trusting CCS’s own certificate', () => {
 
   it('reads fingerprints as people paste them', () => {
     const canonical = 'AB:'.repeat(31) + 'AB';
-    for (const written of ['ab'.repeat(32), canonical.toLowerCase(), `SHA256 Fingerprint=${canonical}`, `sha256/${'AB'.repeat(32)}`, ` ${canonical} `]) expect(normalizeFingerprint(written)).toBe(canonical);
+    for (const written of [
+      'ab'.repeat(32),
+      canonical.toLowerCase(),
+      `SHA256 Fingerprint=${canonical}`,
+      `sha256/${'AB'.repeat(32)}`,
+      ` ${canonical} `,
+    ])
+      expect(normalizeFingerprint(written)).toBe(canonical);
     for (const bad of ['AB'.repeat(31), 'zz'.repeat(32), '']) expect(normalizeFingerprint(bad)).toBeNull();
   });
 });
@@ -364,7 +386,9 @@ describe('the per-server circuit breaker', () => {
       const during = await Promise.all(Array.from({ length: 20 }, () => errorOf(a.getJobRuns(jobA))));
       for (const err of during) {
         expect(err.type).toBe('CcsRateLimited');
-        expect(err.message).toMatch(/not sent: read requests to https:\/\/127\.0\.0\.1:\d+ are paused until .* \(CCS answered 429 with Retry-After\)/);
+        expect(err.message).toMatch(
+          /not sent: read requests to https:\/\/127\.0\.0\.1:\d+ are paused until .* \(CCS answered 429 with Retry-After\)/,
+        );
         expect(err.retryAfterMs).toBeGreaterThan(1000);
         expect(err.mayHaveReachedServer).toBe(false);
       }
@@ -387,4 +411,3 @@ describe('the per-server circuit breaker', () => {
     }
   });
 });
-

@@ -23,7 +23,9 @@ describe('the circuit breaker', () => {
     breaker.answered('jobruns', 429, '2');
     const refused = breaker.refusal('job', 'GET /ccs/api/v1/jobs/x');
     expect(refused).toMatchObject({ type: ErrorType.RateLimited, retryAfterMs: 2_000, mayHaveReachedServer: false });
-    expect(refused?.message).toBe(`GET /ccs/api/v1/jobs/x not sent: read requests to ${ORIGIN} are paused until 2026-12-01T12:00:02.000Z (CCS answered 429 with Retry-After)`);
+    expect(refused?.message).toBe(
+      `GET /ccs/api/v1/jobs/x not sent: read requests to ${ORIGIN} are paused until 2026-12-01T12:00:02.000Z (CCS answered 429 with Retry-After)`,
+    );
     // Job operations and tokens are other groups: an abort is never held back by throttled reads.
     expect(breaker.refusal('abort', 'POST /x')).toBeUndefined();
     expect(breaker.refusal('token', 'POST /x')).toBeUndefined();

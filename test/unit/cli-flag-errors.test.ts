@@ -33,13 +33,17 @@ describe('validators say which field', () => {
 describe('flagError', () => {
   const flags = { pollInterval: '--poll' };
   it('replaces the field the message opens with by the flag', () => {
-    expect((flagError(invalidInput('pollInterval must be at least 1000 ms', 'pollInterval'), flags) as Error).message).toBe('--poll must be at least 1000 ms');
+    expect((flagError(invalidInput('pollInterval must be at least 1000 ms', 'pollInterval'), flags) as Error).message).toBe(
+      '--poll must be at least 1000 ms',
+    );
   });
   it('puts the flag in front of a message that does not open with the field', () => {
     expect((flagError(invalidInput('too short', 'pollInterval'), flags) as Error).message).toBe('--poll: too short');
   });
   it('leaves a field without a flag, and a word that only starts like the field, alone', () => {
-    expect((flagError(invalidInput('pollIntervals must be few', 'pollInterval'), flags) as Error).message).toBe('--poll: pollIntervals must be few');
+    expect((flagError(invalidInput('pollIntervals must be few', 'pollInterval'), flags) as Error).message).toBe(
+      '--poll: pollIntervals must be few',
+    );
     expect((flagError(invalidInput('jobId must be a GUID', 'jobId'), flags) as Error).message).toBe('jobId must be a GUID');
   });
   it('returns errors other than CcsInvalidInput unchanged', () => {
@@ -76,7 +80,9 @@ describe('run and reconcile flags in their errors', () => {
 
   it('run with good flags passes the input on, JobID normalised', () => {
     const { flags } = parseCommandLine(['run', '--poll', '1m', '--expect', 'auto', '--expect-factor', '2'], COMMANDS);
-    expect(jobInput(JOB.toUpperCase(), flags)).toEqual(checkedRunCcsJobInput({ jobId: JOB, pollInterval: '1m', expectedDuration: 'auto', expectedDurationFactor: 2 }));
+    expect(jobInput(JOB.toUpperCase(), flags)).toEqual(
+      checkedRunCcsJobInput({ jobId: JOB, pollInterval: '1m', expectedDuration: 'auto', expectedDurationFactor: 2 }),
+    );
   });
 
   it.each([

@@ -76,7 +76,10 @@ describe('ccs-jobs command specs', () => {
       const help = commandHelp(c);
       for (const f of c.flags) {
         for (const verb of f.verbs ?? [undefined]) {
-          expect(shown.some((s) => s.flag === f.name && (verb === undefined || s.verb === verb)), `ccs-jobs ${c.name}${verb ? ` ${verb}` : ''} --${f.name} in a usage line`).toBe(true);
+          expect(
+            shown.some((s) => s.flag === f.name && (verb === undefined || s.verb === verb)),
+            `ccs-jobs ${c.name}${verb ? ` ${verb}` : ''} --${f.name} in a usage line`,
+          ).toBe(true);
         }
         expect(help, `${c.name} --${f.name}`).toContain(f.help);
       }
@@ -87,7 +90,11 @@ describe('ccs-jobs command specs', () => {
     for (const c of COMMANDS) {
       for (const line of c.usage) {
         expect(line.startsWith(`ccs-jobs ${c.name}`), line).toBe(true);
-        for (const { verb, flag } of usageFlags(c, line)) expect(flagsOf(c, verb).map((f) => f.name), `${line}: --${flag}`).toContain(flag);
+        for (const { verb, flag } of usageFlags(c, line))
+          expect(
+            flagsOf(c, verb).map((f) => f.name),
+            `${line}: --${flag}`,
+          ).toContain(flag);
       }
     }
   });
@@ -103,7 +110,7 @@ describe('ccs-jobs command specs', () => {
     }
   });
 
-  it('--help is each command\'s usage, options and examples; the overview names every command', () => {
+  it("--help is each command's usage, options and examples; the overview names every command", () => {
     const overview = overviewHelp(COMMANDS);
     for (const c of COMMANDS) {
       const help = commandHelp(c);
@@ -149,12 +156,20 @@ describe('ccs-jobs refuses a flag where it does not belong', () => {
     let err = '';
     let out = '';
     // An address nothing listens on: a refusal must come before any connection is tried.
-    const code = await main(argv, { TEMPORAL_ADDRESS: '127.0.0.1:1' }, { write: (t) => void (out += t), isTTY: false }, (t) => void (err += t));
+    const code = await main(
+      argv,
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      { write: (t) => void (out += t), isTTY: false },
+      (t) => void (err += t),
+    );
     return { code, err, out };
   }
 
   it.each([
-    [['cancel', 'X', '--cron', '* * * * *'], /^ccs-jobs: cancel does not take --cron; its options: --reason \(see ccs-jobs cancel --help\)\n$/],
+    [
+      ['cancel', 'X', '--cron', '* * * * *'],
+      /^ccs-jobs: cancel does not take --cron; its options: --reason \(see ccs-jobs cancel --help\)\n$/,
+    ],
     [['cancel', 'X', '--cron', '* * * * *', '--html', 'f'], /^ccs-jobs: cancel does not take --cron;/],
     [['schedule', 'pause', 'nightly', '--cron', '0 2 * * *'], /^ccs-jobs: schedule pause does not take --cron; its options: --note /],
     [['evidence', 'show', 'ccs-job-x', '--since', '30d'], /^ccs-jobs: evidence show does not take --since; its options: --dir /],
@@ -168,7 +183,7 @@ describe('ccs-jobs refuses a flag where it does not belong', () => {
     expect(r.out).toBe('');
   });
 
-  it('ccs-jobs <command> --help prints that command\'s help, exit 0; ccs-jobs alone the overview', async () => {
+  it("ccs-jobs <command> --help prints that command's help, exit 0; ccs-jobs alone the overview", async () => {
     for (const c of COMMANDS) {
       const r = await cli(c.name, '--help');
       expect(r.code, c.name).toBe(0);

@@ -29,17 +29,29 @@ describe('AesGcmCodec', () => {
   it('reports bad keys without echoing key material', () => {
     const secret = Buffer.alloc(16, 7).toString('base64');
     const { problems } = parseCodecKeys(`short:${secret},noid`);
-    expect(problems).toEqual(['CCS_CODEC_KEYS key short must decode to 32 bytes; got 16', 'CCS_CODEC_KEYS entry 2 must be <id>:<base64 of 32 bytes>']);
+    expect(problems).toEqual([
+      'CCS_CODEC_KEYS key short must decode to 32 bytes; got 16',
+      'CCS_CODEC_KEYS entry 2 must be <id>:<base64 of 32 bytes>',
+    ]);
     expect(problems.join()).not.toContain(secret);
   });
 });
 
 describe('the codec endpoint', () => {
   it('refuses a body over 4 MiB with 413, without buffering it', async () => {
-    const server = await startCodecServer({ codec: new AesGcmCodec([k1]), token: 'ui-users-token-123456', corsOrigin: 'http://localhost:8233', port: 0 });
+    const server = await startCodecServer({
+      codec: new AesGcmCodec([k1]),
+      token: 'ui-users-token-123456',
+      corsOrigin: 'http://localhost:8233',
+      port: 0,
+    });
     try {
       const big = JSON.stringify({ payloads: [{ metadata: {}, data: 'A'.repeat(5 * 1024 * 1024) }] });
-      const res = await fetch(`${server.url}/decode`, { method: 'POST', headers: { authorization: 'Bearer ui-users-token-123456', 'content-type': 'application/json' }, body: big });
+      const res = await fetch(`${server.url}/decode`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer ui-users-token-123456', 'content-type': 'application/json' },
+        body: big,
+      });
       expect(res.status).toBe(413);
       expect(((await res.json()) as { message: string }).message).toBe(`the body is over ${MAX_BODY_BYTES} bytes`);
     } finally {
@@ -48,14 +60,25 @@ describe('the codec endpoint', () => {
   });
 
   it('says in one line why it cannot start when its port is taken', async () => {
-    const first = await startCodecServer({ codec: new AesGcmCodec([k1]), token: 'ui-users-token-123456', corsOrigin: 'http://localhost:8233', port: 0 });
+    const first = await startCodecServer({
+      codec: new AesGcmCodec([k1]),
+      token: 'ui-users-token-123456',
+      corsOrigin: 'http://localhost:8233',
+      port: 0,
+    });
     try {
       const port = Number(new URL(first.url).port);
-      const err = await startCodecServer({ codec: new AesGcmCodec([k1]), token: 'ui-users-token-123456', corsOrigin: 'http://localhost:8233', port }).catch((e: unknown) => e);
-      expect(startupErrorLine('codec server', err)).toMatch(/^codec server: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+ \(the address is already in use: stop what listens there, or choose another port\)$/);
+      const err = await startCodecServer({
+        codec: new AesGcmCodec([k1]),
+        token: 'ui-users-token-123456',
+        corsOrigin: 'http://localhost:8233',
+        port,
+      }).catch((e: unknown) => e);
+      expect(startupErrorLine('codec server', err)).toMatch(
+        /^codec server: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+ \(the address is already in use: stop what listens there, or choose another port\)$/,
+      );
     } finally {
       await first.close();
     }
   });
 });
-

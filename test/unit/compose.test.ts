@@ -55,7 +55,8 @@ describe('docker-compose.yml', () => {
     expect(services['ccs-sim']?.profiles).toEqual(['demo']);
     expect(services['ccs-sim']?.build).toEqual({ context: '.', target: 'simulator' });
     expect(services['ccs-sim']?.command).toEqual(expect.arrayContaining(['--tls-names', 'ccs-sim']));
-    for (const [name, service] of Object.entries(services)) if (name !== 'ccs-sim' && name !== 'worker-next') expect(service.profiles, name).toBeUndefined();
+    for (const [name, service] of Object.entries(services))
+      if (name !== 'ccs-sim' && name !== 'worker-next') expect(service.profiles, name).toBeUndefined();
   });
 
   it('deploys a new build beside the old one: worker-next is the worker on another image tag, in the rollout profile only', () => {
@@ -125,7 +126,13 @@ describe('reading docker-compose.yml for the local cluster (src/dev/cluster/comp
   it('gives each service its environment, image tag and script as its container would see them', () => {
     const doc = readCompose();
     const vars = { POSTGRES_PASSWORD: 'pw' };
-    expect(serviceEnvironment(doc, 'temporal', vars)).toMatchObject({ DB: 'postgres12', NUM_HISTORY_SHARDS: '512', POSTGRES_PWD: 'pw', DB_PORT: '5432', POSTGRES_PORT: '5432' });
+    expect(serviceEnvironment(doc, 'temporal', vars)).toMatchObject({
+      DB: 'postgres12',
+      NUM_HISTORY_SHARDS: '512',
+      POSTGRES_PWD: 'pw',
+      DB_PORT: '5432',
+      POSTGRES_PORT: '5432',
+    });
     // The shared SQL settings come through the YAML merge key.
     expect(serviceEnvironment(doc, 'temporal-schema', vars)).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_PASSWORD: 'pw' });
     expect(() => serviceEnvironment(doc, 'temporal', {})).toThrow(/needs POSTGRES_PASSWORD/);
@@ -138,10 +145,25 @@ describe('reading docker-compose.yml for the local cluster (src/dev/cluster/comp
   });
 
   it('reads the worker stage ENV of the Dockerfile', () => {
-    expect(dockerfileWorkerEnv()).toEqual({ NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js', METRICS_BIND_ADDRESS: '127.0.0.1:9464', HEALTH_BIND_ADDRESS: '127.0.0.1:8080', LOG_LEVEL: 'INFO', EVIDENCE_DIR: '/var/lib/ccs-evidence', CCS_BUILD_COMMIT: '' });
-    expect(dockerfileWorkerEnv('FROM a AS b\nENV A=1\nFROM c AS worker\nENV B="two words" \\\n    C=3\nCMD x')).toEqual({ B: 'two words', C: '3' });
+    expect(dockerfileWorkerEnv()).toEqual({
+      NODE_ENV: 'production',
+      WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js',
+      METRICS_BIND_ADDRESS: '127.0.0.1:9464',
+      HEALTH_BIND_ADDRESS: '127.0.0.1:8080',
+      LOG_LEVEL: 'INFO',
+      EVIDENCE_DIR: '/var/lib/ccs-evidence',
+      CCS_BUILD_COMMIT: '',
+    });
+    expect(dockerfileWorkerEnv('FROM a AS b\nENV A=1\nFROM c AS worker\nENV B="two words" \\\n    C=3\nCMD x')).toEqual({
+      B: 'two words',
+      C: '3',
+    });
     // ${ARG} in ENV is the stage's build argument: its default, or what the build passes.
-    expect(dockerfileWorkerEnv('FROM c AS worker\nARG X=7\nARG Y=\nENV A=${X} B=${Y} C=x${X}y\nCMD x')).toEqual({ A: '7', B: '', C: 'x7y' });
+    expect(dockerfileWorkerEnv('FROM c AS worker\nARG X=7\nARG Y=\nENV A=${X} B=${Y} C=x${X}y\nCMD x')).toEqual({
+      A: '7',
+      B: '',
+      C: 'x7y',
+    });
     expect(dockerfileWorkerEnv('FROM c AS worker\nARG X=7\nENV A=${X}\nCMD x', { X: '8' })).toEqual({ A: '8' });
   });
 });

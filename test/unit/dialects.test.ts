@@ -12,10 +12,20 @@ import { SIM_USER, addJob, clientFor, startSim } from '../helpers';
 
 const JOB = '24f58e54-5d94-45f8-97a8-ccb6d959233a';
 const RUN = '4f7415b1-303d-42cd-8b61-485485a1cb9c';
-const run = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ JobRunID: RUN, JobID: JOB, Status: 2, JobStartTime: '2018-09-14T13:07:24.3474193Z', JobEndTime: '0001-01-01T00:00:00', ...extra });
+const run = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  JobRunID: RUN,
+  JobID: JOB,
+  Status: 2,
+  JobStartTime: '2018-09-14T13:07:24.3474193Z',
+  JobEndTime: '0001-01-01T00:00:00',
+  ...extra,
+});
 
 async function errorOf(promise: Promise<unknown>): Promise<CcsError> {
-  return promise.then(() => Promise.reject(new Error('expected a CcsError')), (err: unknown) => err as CcsError);
+  return promise.then(
+    () => Promise.reject(new Error('expected a CcsError')),
+    (err: unknown) => err as CcsError,
+  );
 }
 
 describe('password encoding', () => {
@@ -47,7 +57,8 @@ describe('the shape of jobruns', () => {
     expect(parseJobRuns({ JobRuns: [run()], Count: 1 }, JOB)).toHaveLength(1);
     expect(parseJobRuns(run(), JOB)).toHaveLength(1);
     expect(parseJobRuns({ JobStatusInfo: run() }, JOB)).toHaveLength(1);
-    for (const empty of [null, '', [], {}, { JobRuns: [] }, { JobRuns: [], Count: 0 }]) expect(parseJobRuns(empty, JOB), JSON.stringify(empty)).toEqual([]);
+    for (const empty of [null, '', [], {}, { JobRuns: [] }, { JobRuns: [], Count: 0 }])
+      expect(parseJobRuns(empty, JOB), JSON.stringify(empty)).toEqual([]);
   });
 
   it('a flat run is not mistaken for a list: its ActivityStatusList is not read as runs', () => {
@@ -60,15 +71,22 @@ describe('the shape of jobruns', () => {
     expect(parseJobRuns([run({ ActivityStatusList: activities })], JOB)).toHaveLength(1);
     expect(parseJobRuns([...activities, run()], JOB)).toHaveLength(1);
     const other = '11111111-2222-3333-4444-555555555555';
-    expect(parseJobRuns({ Activities: [{ JobRunID: other, JobID: other, Status: 2 }], JobRuns: [run()] }, JOB)).toMatchObject([{ jobRunId: RUN }]);
+    expect(parseJobRuns({ Activities: [{ JobRunID: other, JobID: other, Status: 2 }], JobRuns: [run()] }, JOB)).toMatchObject([
+      { jobRunId: RUN },
+    ]);
   });
 });
 
 describe('GUIDs, dates, display fields', () => {
   it('normalises GUIDs in braces, upper case or without hyphens', () => {
-    for (const dressed of [`{${RUN}}`, RUN.toUpperCase(), RUN.replace(/-/g, ''), `{${RUN.toUpperCase()}}`]) expect(normalizeGuid(dressed), dressed).toBe(RUN);
-    for (const wrong of ['4f7415b1303d-42cd-8b61-485485a1cb9c', '{4f7415b1}', RUN.slice(1), 'x'.repeat(32)]) expect(normalizeGuid(wrong), wrong).toBeNull();
-    expect(parseJobStatusInfo(run({ JobRunID: `{${RUN.toUpperCase()}}`, JobID: JOB.replace(/-/g, '') }))).toMatchObject({ jobRunId: RUN, jobId: JOB });
+    for (const dressed of [`{${RUN}}`, RUN.toUpperCase(), RUN.replace(/-/g, ''), `{${RUN.toUpperCase()}}`])
+      expect(normalizeGuid(dressed), dressed).toBe(RUN);
+    for (const wrong of ['4f7415b1303d-42cd-8b61-485485a1cb9c', '{4f7415b1}', RUN.slice(1), 'x'.repeat(32)])
+      expect(normalizeGuid(wrong), wrong).toBeNull();
+    expect(parseJobStatusInfo(run({ JobRunID: `{${RUN.toUpperCase()}}`, JobID: JOB.replace(/-/g, '') }))).toMatchObject({
+      jobRunId: RUN,
+      jobId: JOB,
+    });
   });
 
   it('reads /Date(ms)/, its "not set" value, and offset-less dates as the server’s local time', () => {
@@ -83,13 +101,26 @@ describe('GUIDs, dates, display fields', () => {
 
   it('keeps a display field it cannot read raw and reports it; a deciding field stays strict', () => {
     const parsed = parseJobStatusInfo(run({ JobStartTime: 'yesterday', ActivityStatusList: 'n/a', Messages: 'none' }));
-    expect(parsed).toMatchObject({ jobRunId: RUN, status: 'Executing', startTime: null, activities: [], unreadable: { JobStartTime: 'yesterday', ActivityStatusList: '"n/a"', Messages: '"none"' } });
+    expect(parsed).toMatchObject({
+      jobRunId: RUN,
+      status: 'Executing',
+      startTime: null,
+      activities: [],
+      unreadable: { JobStartTime: 'yesterday', ActivityStatusList: '"n/a"', Messages: '"none"' },
+    });
     expect(() => parseJobStatusInfo(run({ Status: null }))).toThrow(expect.objectContaining({ type: 'CcsProtocolError' }) as Error);
-    expect(() => parseJobStatusInfo(run({ JobEndTime: '/Date(abc)/' }))).toThrow(expect.objectContaining({ type: 'CcsProtocolError' }) as Error);
+    expect(() => parseJobStatusInfo(run({ JobEndTime: '/Date(abc)/' }))).toThrow(
+      expect.objectContaining({ type: 'CcsProtocolError' }) as Error,
+    );
   });
 
   it('reads message fields under the reference’s names and tolerant variants', () => {
-    const messages = [{ Time: '2024-05-14T10:31:12', Message: 'a' }, { TimeStamp: '2024-05-14T10:31:13', Text: 'b' }, { MessageText: 'c' }, { Other: 'd' }];
+    const messages = [
+      { Time: '2024-05-14T10:31:12', Message: 'a' },
+      { TimeStamp: '2024-05-14T10:31:13', Text: 'b' },
+      { MessageText: 'c' },
+      { Other: 'd' },
+    ];
     expect(parseJobStatusInfo(run({ Messages: messages })).messages).toEqual([
       { time: '2024-05-14T10:31:12.000Z', text: 'a' },
       { time: '2024-05-14T10:31:13.000Z', text: 'b' },

@@ -10,8 +10,18 @@ import type { JobRun } from '../../src/domain/job-run';
 import { validateRunCcsJobInput } from '../../src/domain/job-workflow';
 
 describe('expected duration from history', () => {
-  const run = (start: string, end: string | null, status = 'Completed'): JobRun =>
-    ({ jobRunId: randomUUID(), jobId: 'j', status, statusCode: null, startTime: start, endTime: end, customStatusText: null, exception: null, summary: null, activities: [] });
+  const run = (start: string, end: string | null, status = 'Completed'): JobRun => ({
+    jobRunId: randomUUID(),
+    jobId: 'j',
+    status,
+    statusCode: null,
+    startTime: start,
+    endTime: end,
+    customStatusText: null,
+    exception: null,
+    summary: null,
+    activities: [],
+  });
 
   it('p95 by nearest rank; only Completed runs with both times count; three are needed', () => {
     expect(p95([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toBe(10);
@@ -32,8 +42,12 @@ describe('expected duration from history', () => {
     expect(validateRunCcsJobInput({ jobId, expectedDuration: '45m' }).expected).toEqual({ ms: 2_700_000 });
     expect(validateRunCcsJobInput({ jobId, expectedDuration: 'auto' }).expected).toEqual({ auto: 1.5 });
     expect(validateRunCcsJobInput({ jobId, expectedDuration: 'auto', expectedDurationFactor: 2 }).expected).toEqual({ auto: 2 });
-    expect(() => validateRunCcsJobInput({ jobId, expectedDurationFactor: 2 })).toThrow(/^expectedDurationFactor applies only to expectedDuration "auto"/);
-    expect(() => validateRunCcsJobInput({ jobId, expectedDuration: 'auto', expectedDurationFactor: 0.5 })).toThrow(/^expectedDurationFactor must be a number from 1 to 10/);
+    expect(() => validateRunCcsJobInput({ jobId, expectedDurationFactor: 2 })).toThrow(
+      /^expectedDurationFactor applies only to expectedDuration "auto"/,
+    );
+    expect(() => validateRunCcsJobInput({ jobId, expectedDuration: 'auto', expectedDurationFactor: 0.5 })).toThrow(
+      /^expectedDurationFactor must be a number from 1 to 10/,
+    );
     expect(() => validateRunCcsJobInput({ jobId, expectedDuration: 'soon' })).toThrow(/^expectedDuration /);
   });
 });

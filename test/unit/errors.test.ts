@@ -13,7 +13,14 @@ describe('error vocabulary', () => {
 
   it('says retryable exactly where the retry policies retry', () => {
     for (const type of Object.values(ErrorType)) {
-      const workflowOutcome = ['CcsJobFaulted', 'CcsJobAborted', 'CcsJobTimedOut', 'CcsAbortUnconfirmed', 'CcsPipelineFailed', 'CcsStaleData'].includes(type);
+      const workflowOutcome = [
+        'CcsJobFaulted',
+        'CcsJobAborted',
+        'CcsJobTimedOut',
+        'CcsAbortUnconfirmed',
+        'CcsPipelineFailed',
+        'CcsStaleData',
+      ].includes(type);
       const retryable = !workflowOutcome && !NON_RETRYABLE_ERROR_TYPES.includes(type);
       expect(documented.get(type), type).toBe(retryable ? 'yes' : 'no');
     }
@@ -21,6 +28,11 @@ describe('error vocabulary', () => {
 
   it('errors keep their type and name across copies: consumers branch on type', () => {
     const err = new CcsError(ErrorType.RateLimited, 'slow down', { retryAfterMs: 1000 });
-    expect({ name: err.name, type: err.type, retryable: err.retryable, retryAfterMs: err.retryAfterMs }).toEqual({ name: 'CcsError', type: 'CcsRateLimited', retryable: true, retryAfterMs: 1000 });
+    expect({ name: err.name, type: err.type, retryable: err.retryable, retryAfterMs: err.retryAfterMs }).toEqual({
+      name: 'CcsError',
+      type: 'CcsRateLimited',
+      retryable: true,
+      retryAfterMs: 1000,
+    });
   });
 });

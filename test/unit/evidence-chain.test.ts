@@ -25,7 +25,9 @@ function linesOf(file: string): string[] {
 
 describe('evidence chain', () => {
   it('canonical JSON sorts keys at every depth and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":2,"z":1}]},"b":1}',
+    );
   });
 
   it('sealed records verify; an edit, a removal and a reorder are each named', () => {
@@ -48,7 +50,12 @@ describe('evidence chain', () => {
     const head = parseAnchor(`3:${c.hash.toUpperCase()}`);
     expect(head).toEqual({ seq: 3, hash: c.hash });
     expect(verifyChain([a, b]).broken).toBeNull();
-    expect(verifyChain([a, b], [head]).broken).toMatchObject({ position: 3, seq: 3, reason: 'anchor', detail: 'anchored record 3 is missing: the chain ends at record 2, so its newest 1 or more record(s) were removed' });
+    expect(verifyChain([a, b], [head]).broken).toMatchObject({
+      position: 3,
+      seq: 3,
+      reason: 'anchor',
+      detail: 'anchored record 3 is missing: the chain ends at record 2, so its newest 1 or more record(s) were removed',
+    });
     expect(verifyChain([a, b, c], [head, { seq: 1, hash: a.hash }])).toMatchObject({ count: 3, broken: null });
     // Every record re-sealed from a changed first one: valid in itself, but not the anchored chain.
     const a2 = seal({ ...content('a'), status: 'Faulted' }, 1, GENESIS);
@@ -97,9 +104,17 @@ describe('JSON Lines sink', () => {
     expect((await sink.verify()).broken).toMatchObject({ position: 1, seq: 2, reason: 'missing before' });
     expect(await sink.verify([], { seq: 1, hash: first.hash })).toMatchObject({ count: 2, lastSeq: 3, lastHash: third.hash, broken: null });
     const said = { out: '', err: '' };
-    const verifyCli = (...args: string[]): Promise<number> => main(['evidence', 'verify', '--dir', dir, ...args], {}, { write: (t) => void (said.out += t), isTTY: false }, (t) => void (said.err += t));
+    const verifyCli = (...args: string[]): Promise<number> =>
+      main(
+        ['evidence', 'verify', '--dir', dir, ...args],
+        {},
+        { write: (t) => void (said.out += t), isTTY: false },
+        (t) => void (said.err += t),
+      );
     expect(await verifyCli('--after', `1:${first.hash}`, '--anchor', `3:${third.hash}`)).toBe(0);
-    expect(said.out).toBe(`evidence chain in ${dir} is intact: 2 record(s), head 3:${third.hash}, after archived record 1; 1 anchor(s) found\n`);
+    expect(said.out).toBe(
+      `evidence chain in ${dir} is intact: 2 record(s), head 3:${third.hash}, after archived record 1; 1 anchor(s) found\n`,
+    );
     expect(await verifyCli('--after', `1:${third.hash}`)).toBe(2);
     expect(said.out).toMatch(/BROKEN at record 1 \(out of order\): record 2 links to [0-9a-f]{12}…, not to the record before it/);
     expect(await verifyCli('--after', `2:${first.hash}`, '--anchor', `1:${first.hash}`)).toBe(1);

@@ -37,12 +37,25 @@ async function ccsJobs(args: string[], env: Record<string, string>): Promise<{ c
 function envFor(s: Simulator, extra: Record<string, string> = {}): Record<string, string> {
   const ca = join(dir, `ca-${s.baseUrl.replace(/\W/g, '')}.pem`);
   writeFileSync(ca, s.caPem!);
-  return { CCS_BASE_URL: s.baseUrl, CCS_USERNAME: SIM_USER.username, CCS_PASSWORD: SIM_USER.password, ...(extra.CCS_TLS_PIN_SHA256 ? {} : { CCS_CA_FILE: ca }), ...extra };
+  return {
+    CCS_BASE_URL: s.baseUrl,
+    CCS_USERNAME: SIM_USER.username,
+    CCS_PASSWORD: SIM_USER.password,
+    ...(extra.CCS_TLS_PIN_SHA256 ? {} : { CCS_CA_FILE: ca }),
+    ...extra,
+  };
 }
 
 /** A job with one ended run (with a message) and one running, so its answers show every field. */
 async function jobWithRuns(s: Simulator, extra: Parameters<typeof addJob>[2] = {}): Promise<string> {
-  const jobId = addJob(s, [['Executing', 0.2], ['Completed', 0]], { messages: [{ Message: 'asset 3 unreachable' }], ...extra });
+  const jobId = addJob(
+    s,
+    [
+      ['Executing', 0.2],
+      ['Completed', 0],
+    ],
+    { messages: [{ Message: 'asset 3 unreachable' }], ...extra },
+  );
   const client = clientFor(s);
   await client.executeJob(jobId);
   await new Promise((r) => setTimeout(r, 400));
@@ -85,7 +98,9 @@ describe('ccs-jobs ccs check', () => {
     const jobId = await jobWithRuns(s).catch(() => addJob(s, [['Completed', 0]])); // the helper's client has the CA
     const refused = await ccsJobs(['ccs', 'check', '--job', jobId], { ...envFor(s), CCS_CA_FILE: '' });
     expect(refused.code).toBe(2);
-    expect(refused.out).toMatch(/BLOCKER tls {8}TLS with https:\/\/127\.0\.0\.1:\d+ refused the certificate it presented \(DEPTH_ZERO_SELF_SIGNED_CERT/);
+    expect(refused.out).toMatch(
+      /BLOCKER tls {8}TLS with https:\/\/127\.0\.0\.1:\d+ refused the certificate it presented \(DEPTH_ZERO_SELF_SIGNED_CERT/,
+    );
     expect(refused.out).toContain(`CCS_TLS_PIN_SHA256 (tlsPinSha256 in CCS_SERVERS_FILE)=${fp}`);
     expect(refused.out).toContain('Blocked at tls: a run cannot be orchestrated until this is fixed (0 token grants sent)');
     const grantsBefore = s.stats().token?.['200'] ?? 0;
@@ -94,7 +109,9 @@ describe('ccs-jobs ccs check', () => {
     expect(pinned.code, pinned.out).toBe(0);
     expect(pinned.out).toMatch(/ok {6}tls {8}TLSv1\.3; certificate CN=Symantec_Components \(self-signed\)/);
     expect(pinned.out).toContain('→ trusted by its pinned fingerprint (CCS_TLS_PIN_SHA256');
-    expect(pinned.out).toContain(`A run of job ${jobId} can be orchestrated: ccs-jobs run ${jobId} (1 token grant sent; nothing was executed)`);
+    expect(pinned.out).toContain(
+      `A run of job ${jobId} can be orchestrated: ccs-jobs run ${jobId} (1 token grant sent; nothing was executed)`,
+    );
     expect(s.stats().token?.['200']).toBe(grantsBefore + 1);
   });
 
@@ -116,19 +133,48 @@ describe('ccs-jobs ccs check', () => {
       'arrays, dates without a zone and no CCS_TIME_ZONE, status codes, lower-case GUIDs',
       { dateFormat: 'local' },
       {},
-      [/ok {6}jobruns {4}an array of runs: 1 run read/, /note {4}dates {6}ISO 8601 dates without a zone \(\d{4}-\d\d-\d\dT[\d:.]+\)\n +→ read as UTC; if this CCS writes its own local time, set CCS_TIME_ZONE/, /ok {6}status {5}Status as a code \(4\)/, /ok {6}guids {6}GUIDs in lower case/, /ok {6}messages {3}message text under "Message" \(fields: Time, Message\)/],
+      [
+        /ok {6}jobruns {4}an array of runs: 1 run read/,
+        /note {4}dates {6}ISO 8601 dates without a zone \(\d{4}-\d\d-\d\dT[\d:.]+\)\n +→ read as UTC; if this CCS writes its own local time, set CCS_TIME_ZONE/,
+        /ok {6}status {5}Status as a code \(4\)/,
+        /ok {6}guids {6}GUIDs in lower case/,
+        /ok {6}messages {3}message text under "Message" \(fields: Time, Message\)/,
+      ],
     ],
     [
       'wrapped runs, ASP.NET dates, status names, GUIDs in braces, messages under Text',
-      { jobrunsShape: 'wrapped', dateFormat: 'msjson', statusFormat: 'name', guidFormat: 'braces', messageFields: { time: 'TimeStamp', text: 'Text' } },
+      {
+        jobrunsShape: 'wrapped',
+        dateFormat: 'msjson',
+        statusFormat: 'name',
+        guidFormat: 'braces',
+        messageFields: { time: 'TimeStamp', text: 'Text' },
+      },
       {},
-      [/ok {6}jobruns {4}runs wrapped in "JobRuns": 1 run read/, /ok {6}dates {6}ASP\.NET dates \(\/Date\(\d+\)\/\)/, /ok {6}status {5}Status as a name \("Completed"\)/, /ok {6}guids {6}GUIDs in braces/, /message text under "Text" \(fields: TimeStamp, Text\)/],
+      [
+        /ok {6}jobruns {4}runs wrapped in "JobRuns": 1 run read/,
+        /ok {6}dates {6}ASP\.NET dates \(\/Date\(\d+\)\/\)/,
+        /ok {6}status {5}Status as a name \("Completed"\)/,
+        /ok {6}guids {6}GUIDs in braces/,
+        /message text under "Text" \(fields: TimeStamp, Text\)/,
+      ],
     ],
     [
       'a flat single run, local dates with CCS_TIME_ZONE set, upper-case GUIDs, message fields no one expects',
-      { jobrunsShape: 'flat', dateFormat: 'local', timeZone: 'Europe/Paris', guidFormat: 'upper', messageFields: { time: 'When', text: 'Body' } },
+      {
+        jobrunsShape: 'flat',
+        dateFormat: 'local',
+        timeZone: 'Europe/Paris',
+        guidFormat: 'upper',
+        messageFields: { time: 'When', text: 'Body' },
+      },
       { CCS_TIME_ZONE: 'Europe/Paris' },
-      [/ok {6}jobruns {4}a single run as a bare object \(flat\): 1 run read/, /ok {6}dates {6}ISO 8601 dates without a zone .*\n +→ read as local time in Europe\/Paris \(CCS_TIME_ZONE\)/, /ok {6}guids {6}GUIDs in upper case/, /note {4}messages {3}messages with no text under Message, Text, MessageText, Description, Msg \(fields: When, Body\)\n +→ each message is kept raw/],
+      [
+        /ok {6}jobruns {4}a single run as a bare object \(flat\): 1 run read/,
+        /ok {6}dates {6}ISO 8601 dates without a zone .*\n +→ read as local time in Europe\/Paris \(CCS_TIME_ZONE\)/,
+        /ok {6}guids {6}GUIDs in upper case/,
+        /note {4}messages {3}messages with no text under Message, Text, MessageText, Description, Msg \(fields: When, Body\)\n +→ each message is kept raw/,
+      ],
     ],
   ])('names the dialect: %s', async (_what, dialect, env, expected) => {
     const s = await sim(dialect);
@@ -152,7 +198,10 @@ describe('ccs-jobs ccs check', () => {
     expect(code).toBe(0);
     const d = JSON.parse(out) as { orchestrable: boolean; findings: { area: string; saw: string; action: string }[] };
     expect(d.orchestrable).toBe(true);
-    expect(d.findings.find((f) => f.area === 'jobruns')).toMatchObject({ saw: shape, action: 'read as no runs: the first run will be started' });
+    expect(d.findings.find((f) => f.area === 'jobruns')).toMatchObject({
+      saw: shape,
+      action: 'read as no runs: the first run will be started',
+    });
   });
 
   it('finds a job by its exact name; two jobs of one name are a blocker listing both', async () => {

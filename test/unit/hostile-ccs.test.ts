@@ -25,7 +25,10 @@ async function errorOf(promise: Promise<unknown>): Promise<CcsError> {
 }
 
 const open: { close: () => Promise<void> }[] = [];
-async function rig(clientOptions: Parameters<typeof clientFor>[1] = {}, simOptions: Parameters<typeof startSim>[0] = {}): Promise<{ sim: Simulator; client: CcsClient }> {
+async function rig(
+  clientOptions: Parameters<typeof clientFor>[1] = {},
+  simOptions: Parameters<typeof startSim>[0] = {},
+): Promise<{ sim: Simulator; client: CcsClient }> {
   const sim = await startSim(simOptions);
   const client = clientFor(sim, clientOptions);
   open.push(client, sim);
@@ -83,13 +86,29 @@ describe('every answer is read with a byte limit', () => {
 describe('activity results stay far below the payload limit', () => {
   it('a 3 MB ActivityStatusList becomes a result under 256 KB that says what was dropped', async () => {
     const { sim, client } = await rig();
-    const jobId = addJob(sim, [['Executing', 1], ['Completed', 0]], { messages: Array.from({ length: 500 }, (_, i) => ({ Message: `message ${i} ${'m'.repeat(3000)}` })) });
+    const jobId = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Completed', 0],
+      ],
+      { messages: Array.from({ length: 500 }, (_, i) => ({ Message: `message ${i} ${'m'.repeat(3000)}` })) },
+    );
     const [started] = [await client.executeJob(jobId)];
     await eventuallyEnded(client, jobId);
     sim.setFaults({ activityStatusBytes: 3 * 1024 * 1024 });
     const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
-    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
-    const answer: unknown = await env.run(wait, { jobId, jobRunId: started.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 1000, attention: null });
+    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> =>
+      createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
+    const answer: unknown = await env.run(wait, {
+      jobId,
+      jobRunId: started.jobRunId,
+      lastStatus: 'Executing',
+      lastCustomStatusText: null,
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 1000,
+      attention: null,
+    });
     const result = answer as WaitForJobRunChangeResult;
     const size = Buffer.byteLength(JSON.stringify(result));
     expect(result.run.status).toBe('Completed');
@@ -155,13 +174,21 @@ describe('echoed secrets', () => {
     const refused = await errorOf(wrong.getJobRuns(jobId));
     expect(refused.type).toBe(ErrorType.AuthenticationFailed);
     expect(refused.message).toContain('password=[redacted]');
-    for (const form of ['p@ss=word&secret%', encodeURIComponent('p@ss=word&secret%'), 'p%40ss%3Dword%26secret%25']) expect(refused.message).not.toContain(form);
+    for (const form of ['p@ss=word&secret%', encodeURIComponent('p@ss=word&secret%'), 'p%40ss%3Dword%26secret%25'])
+      expect(refused.message).not.toContain(form);
   });
 
   it('run texts that quote credentials are scrubbed as they are read: the exception, the messages', async () => {
     const { sim, client } = await rig();
     const password = SIM_USER.password;
-    const jobId = addJob(sim, [['Executing', 1], ['Faulted', 0]], { exception: `login with password=${password} failed; header Authorization: Bearer abc.def.ghi; ${password}` });
+    const jobId = addJob(
+      sim,
+      [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ],
+      { exception: `login with password=${password} failed; header Authorization: Bearer abc.def.ghi; ${password}` },
+    );
     await client.executeJob(jobId);
     const [run] = await eventuallyEnded(client, jobId);
     expect(run!.exception).toBe('login with password=[redacted] failed; header Authorization: [redacted]; [redacted]');
@@ -205,15 +232,28 @@ describe('a followed run is never dropped', () => {
     const jobId = addJob(sim, [['Executing', 60]]);
     const run = await client.executeJob(jobId);
     const env = (): MockActivityEnvironment => new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
-    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> => createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
-    const base = { jobId, jobRunId: run.jobRunId, lastStatus: 'Executing', lastCustomStatusText: null, pollIntervalMs: 1000, maxPollIntervalMs: 4000 };
+    const wait = (input: Parameters<ReturnType<typeof createActivities>['waitForJobRunChange']>[0]): Promise<unknown> =>
+      createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } }).waitForJobRunChange(input);
+    const base = {
+      jobId,
+      jobRunId: run.jobRunId,
+      lastStatus: 'Executing',
+      lastCustomStatusText: null,
+      pollIntervalMs: 1000,
+      maxPollIntervalMs: 4000,
+    };
     sim.setFaults({ errorRate: 1, errorStatus: [403], endpoints: ['jobruns'] });
     expect(await env().run(wait, { ...base, attention: null })).toMatchObject({ attention: { type: ErrorType.Forbidden }, polls: 2 });
-    const again = await env().run(wait, { ...base, attention: ErrorType.Forbidden }).catch((e: unknown) => e);
+    const again = await env()
+      .run(wait, { ...base, attention: ErrorType.Forbidden })
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ApplicationFailure);
     expect(again).toMatchObject({ type: ErrorType.Forbidden, nonRetryable: false, nextRetryDelay: 1250 });
     sim.setFaults({});
-    expect(await env().run(wait, { ...base, attention: ErrorType.Forbidden })).toMatchObject({ run: { status: 'Executing' }, attention: null });
+    expect(await env().run(wait, { ...base, attention: ErrorType.Forbidden })).toMatchObject({
+      run: { status: 'Executing' },
+      attention: null,
+    });
   });
 });
 

@@ -35,8 +35,13 @@ function resolve(from: string, spec: string): string | undefined {
 function circles(files: string[]): string[][] {
   const edges = new Map<string, string[]>();
   for (const file of files) {
-    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
-    edges.set(file, specs.map((s) => resolve(file, s)).filter((f): f is string => f !== undefined));
+    const specs = [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.{1,2}\/[^']+)'/g)].map(
+      (m) => m[1]!,
+    );
+    edges.set(
+      file,
+      specs.map((s) => resolve(file, s)).filter((f): f is string => f !== undefined),
+    );
   }
   const found = new Map<string, string[]>();
   const visit = (file: string, path: string[]): void => {
@@ -64,8 +69,14 @@ describe('the import graph', () => {
 
   it('finds a circle made of type-only imports', () => {
     const dir = tempDir('import-graph-');
-    writeFileSync(join(dir, 'report.ts'), "import type { Results } from './bench';\nexport const render = (r: Results): string => String(r);\n");
-    writeFileSync(join(dir, 'bench.ts'), "import { render } from './report';\nexport interface Results { n: number }\nexport const main = render;\n");
+    writeFileSync(
+      join(dir, 'report.ts'),
+      "import type { Results } from './bench';\nexport const render = (r: Results): string => String(r);\n",
+    );
+    writeFileSync(
+      join(dir, 'bench.ts'),
+      "import { render } from './report';\nexport interface Results { n: number }\nexport const main = render;\n",
+    );
     expect(circles([join(dir, 'bench.ts'), join(dir, 'report.ts')])).toHaveLength(1);
   });
 });

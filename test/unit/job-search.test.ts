@@ -43,7 +43,8 @@ describe('Search Jobs (GET /Jobs?Attributes=…&page=&pagesize=)', () => {
     const tag = randomUUID().slice(0, 6);
     const a = addJob(sim, [['Completed', 0]], { JobName: `Nightly ${tag} Linux`, JobType: 'EvaluationJob' });
     const b = addJob(sim, [['Completed', 0]], { JobName: `Nightly ${tag} Windows`, JobType: 'CollectionJob' });
-    const search = async (terms: string): Promise<string[]> => (await ccs.searchJobs(terms, { page: 0, pageSize: 50 })).map((j) => j.jobId).sort();
+    const search = async (terms: string): Promise<string[]> =>
+      (await ccs.searchJobs(terms, { page: 0, pageSize: 50 })).map((j) => j.jobId).sort();
     expect(await search(`JobName Contains ${tag}, JobType = EvaluationJob`)).toEqual([a]);
     expect(await search(`(JobName = nightly ${tag} *)`)).toEqual([a, b].sort());
     expect(await search(`JobName = Nightly ${tag} Linux | JobName = Nightly ${tag} Windows`)).toEqual([a, b].sort());

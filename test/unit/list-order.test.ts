@@ -21,8 +21,24 @@ const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
 const HOUR = 3_600_000;
 
 let ids = 0;
-function run(status: string, startTime: string | null, endTime: string | null = null, jobRunId = `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`): JobRun {
-  return { jobId: JOB, jobRunId, status, statusCode: null, startTime, endTime, customStatusText: null, exception: null, summary: null, activities: [] };
+function run(
+  status: string,
+  startTime: string | null,
+  endTime: string | null = null,
+  jobRunId = `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
+): JobRun {
+  return {
+    jobId: JOB,
+    jobRunId,
+    status,
+    statusCode: null,
+    startTime,
+    endTime,
+    customStatusText: null,
+    exception: null,
+    summary: null,
+    activities: [],
+  };
 }
 
 /** Every rotation and the reversal of `list`: orders a CCS might list the same runs in. */
@@ -40,7 +56,9 @@ describe('ordering runs by their own times', () => {
     const unreadable = run('Executing', 'yesterday', null, '44444444-0000-4000-8000-000000000000');
     for (const listed of orders([a, b, tiedLow, tiedHigh, noStart, unreadable])) {
       expect(newestFirst(listed).map((r) => r.jobRunId)).toEqual([b, tiedLow, tiedHigh, a, noStart, unreadable].map((r) => r.jobRunId));
-      expect(newestFirst(listed, 'endTime').map((r) => r.jobRunId)).toEqual([b, tiedHigh, tiedLow, a, noStart, unreadable].map((r) => r.jobRunId));
+      expect(newestFirst(listed, 'endTime').map((r) => r.jobRunId)).toEqual(
+        [b, tiedHigh, tiedLow, a, noStart, unreadable].map((r) => r.jobRunId),
+      );
     }
   });
 
@@ -64,8 +82,16 @@ describe('ordering runs by their own times', () => {
   it('"auto" reads the 10 completed runs that ended last, however many CCS answered and in whatever order', () => {
     // Listed oldest first: five slow runs a year ago, then ten 10-minute runs lately.
     const start = Date.parse('2026-01-01T00:00:00Z');
-    const slow = Array.from({ length: 5 }, (_, i) => run('Completed', new Date(start + i * HOUR * 2).toISOString(), new Date(start + i * HOUR * 2 + HOUR).toISOString()));
-    const recent = Array.from({ length: 10 }, (_, i) => run('Completed', new Date(start + 300 * 24 * HOUR + i * HOUR).toISOString(), new Date(start + 300 * 24 * HOUR + i * HOUR + 600_000).toISOString()));
+    const slow = Array.from({ length: 5 }, (_, i) =>
+      run('Completed', new Date(start + i * HOUR * 2).toISOString(), new Date(start + i * HOUR * 2 + HOUR).toISOString()),
+    );
+    const recent = Array.from({ length: 10 }, (_, i) =>
+      run(
+        'Completed',
+        new Date(start + 300 * 24 * HOUR + i * HOUR).toISOString(),
+        new Date(start + 300 * 24 * HOUR + i * HOUR + 600_000).toISOString(),
+      ),
+    );
     for (const listed of [[...slow, ...recent], [...recent, ...slow].reverse(), [...recent, ...slow]]) {
       expect(expectedFromHistory(listed, 1.5)).toEqual({ ms: 900_000, basis: 'p95 of 10 completed runs (10m) × 1.5' });
     }
@@ -95,7 +121,12 @@ describe('the simulator listing oldest first', () => {
     const client = clientFor(sim);
     try {
       const jobId = addJob(sim, [['Completed', 0]]);
-      const past = [3, 2, 1].map((h) => sim.state.addPastRun(jobId, Date.now() - h * HOUR, [['Executing', 60], ['Completed', 0]]));
+      const past = [3, 2, 1].map((h) =>
+        sim.state.addPastRun(jobId, Date.now() - h * HOUR, [
+          ['Executing', 60],
+          ['Completed', 0],
+        ]),
+      );
       expect((await client.getJobRuns(jobId, { count: 2 })).map((r) => r.jobRunId)).toEqual([past[1]!.JobRunID, past[2]!.JobRunID]);
       expect((await client.getJobRuns(jobId, { count: 0 })).map((r) => r.jobRunId)).toEqual(past.map((r) => r.JobRunID));
     } finally {
@@ -109,14 +140,28 @@ describe('the simulator listing oldest first', () => {
     const client = clientFor(sim);
     try {
       const jobId = addJob(sim, [['Executing', 600]]);
-      const past = [3, 2].map((h) => sim.state.addPastRun(jobId, Date.now() - h * HOUR, [['Executing', 60], ['Completed', 0]]));
-      const olderGoing = sim.state.addPastRun(jobId, Date.now() - HOUR, [['Executing', 6 * 3600], ['Completed', 0]]);
+      const past = [3, 2].map((h) =>
+        sim.state.addPastRun(jobId, Date.now() - h * HOUR, [
+          ['Executing', 60],
+          ['Completed', 0],
+        ]),
+      );
+      const olderGoing = sim.state.addPastRun(jobId, Date.now() - HOUR, [
+        ['Executing', 6 * 3600],
+        ['Completed', 0],
+      ]);
       past.push(olderGoing);
       const going = sim.state.startRun(sim.state.jobs.get(jobId)!);
       const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
       const err = await env
-        .run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client }).executeJob(input), { jobId, knownRunIds: [...past.map((r) => r.JobRunID), going.JobRunID] })
-        .then(() => undefined, (e: unknown) => e);
+        .run((input: Parameters<CcsActivities['executeJob']>[0]) => createActivities({ client }).executeJob(input), {
+          jobId,
+          knownRunIds: [...past.map((r) => r.JobRunID), going.JobRunID],
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect((err as ApplicationFailure).type).toBe(ErrorType.JobAlreadyRunning);
       expect((err as ApplicationFailure).message).toContain(going.JobRunID);
@@ -132,7 +177,10 @@ describe('the simulator listing oldest first', () => {
     const sim = await startSim({ jobrunsOrder: 'oldest' });
     try {
       const jobId = addJob(sim, [['Executing', 600]]);
-      const past = sim.state.addPastRun(jobId, Date.now() - 2 * HOUR, [['Executing', 60], ['Completed', 0]]);
+      const past = sim.state.addPastRun(jobId, Date.now() - 2 * HOUR, [
+        ['Executing', 60],
+        ['Completed', 0],
+      ]);
       const going = sim.state.startRun(sim.state.jobs.get(jobId)!);
       const d = await diagnose({ server: 'default', client: { baseUrl: sim.baseUrl, ...SIM_USER, ca: sim.caPem }, jobId });
       expect(d.blocker).toBeNull();

@@ -32,14 +32,22 @@ async function attempt(client: CcsClient, input: ExecuteJobInput, info: Partial<
   const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000, ...info }, { logger: new DefaultLogger('ERROR') });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
-  const outcome = await env.run((i: ExecuteJobInput) => createActivities({ client }).executeJob(i), input).then((r) => r, (e: unknown) => e);
+  const outcome = await env
+    .run((i: ExecuteJobInput) => createActivities({ client }).executeJob(i), input)
+    .then(
+      (r) => r,
+      (e: unknown) => e,
+    );
   return { outcome, beats };
 }
 
 describe('the simulator fault listingLagSeconds', () => {
   it('leaves a new run out of every jobruns read until it is that old, while execute refuses as the run goes', async () => {
     const { sim, client } = await rig();
-    const jobId = addJob(sim, [['Executing', 60], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
     sim.setFaults({ listingLagSeconds: 2 });
     const started = await client.executeJob(jobId);
     expect(await client.getJobRuns(jobId, { count: 0 })).toEqual([]);
@@ -58,7 +66,10 @@ describe('the simulator fault listingLagSeconds', () => {
 describe('executeJob through a lagging listing and a lost execute answer', () => {
   it('the retry adopts the run the first attempt started: one run in CCS, adopted', async () => {
     const { sim, client } = await rig();
-    const jobId = addJob(sim, [['Executing', 60], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 60],
+      ['Completed', 0],
+    ]);
     sim.setFaults({ listingLagSeconds: 3, resetRate: 1, afterProcessing: true, endpoints: ['execute'] });
     const input = { jobId, knownRunIds: [] };
     const first = await attempt(client, input, { attempt: 1 });

@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
 import { ConfigError, loadConfig } from '../../src/hosting/config';
-import { REQUIRED_SEARCH_ATTRIBUTES, inspectNamespace, namespaceProblem, preflightNamespace, type NamespaceAdmin } from '../../src/hosting/namespace-preflight';
+import {
+  REQUIRED_SEARCH_ATTRIBUTES,
+  inspectNamespace,
+  namespaceProblem,
+  preflightNamespace,
+  type NamespaceAdmin,
+} from '../../src/hosting/namespace-preflight';
 
 const OLDER_THREE = { CcsJobId: 'Keyword', CcsJobRunId: 'Keyword', CcsJobStatus: 'Keyword' };
 const NEWER_FOUR = ['CcsAttention', 'CcsLate', 'CcsPaused', 'CcsServer'];
@@ -16,7 +22,10 @@ interface FakeAdmin extends NamespaceAdmin {
   added: Record<string, string>[];
 }
 
-function fakeAdmin(attributes: Record<string, string> | undefined, options: { exists?: boolean; listRefused?: boolean; addFails?: Error } = {}): FakeAdmin {
+function fakeAdmin(
+  attributes: Record<string, string> | undefined,
+  options: { exists?: boolean; listRefused?: boolean; addFails?: Error } = {},
+): FakeAdmin {
   const admin: FakeAdmin = {
     attributes: { ...attributes },
     added: [],
@@ -46,7 +55,7 @@ describe('namespace preflight', () => {
     const line = namespaceProblem(found, '10.0.0.5:7233');
     expect(line).not.toContain('\n');
     expect(line).toBe(
-      'Temporal namespace ccs lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer that runCcsJob sets (every run\'s workflow task would fail with BadSearchAttributes): ' +
+      "Temporal namespace ccs lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer that runCcsJob sets (every run's workflow task would fail with BadSearchAttributes): " +
         'register them with temporal operator search-attribute create --address 10.0.0.5:7233 --namespace ccs --name CcsAttention --type Keyword --name CcsLate --type Keyword --name CcsPaused --type Keyword --name CcsServer --type Keyword, ' +
         'or start the worker once with TEMPORAL_REGISTER_SEARCH_ATTRIBUTES=true',
     );
@@ -54,7 +63,9 @@ describe('namespace preflight', () => {
 
   it('on Temporal Cloud the command is tcld’s', async () => {
     const line = namespaceProblem(await inspectNamespace(fakeAdmin(OLDER_THREE), 'compliance.a1b2c'), 'compliance.a1b2c.tmprl.cloud:7233');
-    expect(line).toContain('register them with tcld namespace search-attributes add --namespace compliance.a1b2c --search-attribute CcsAttention=Keyword --search-attribute CcsLate=Keyword --search-attribute CcsPaused=Keyword --search-attribute CcsServer=Keyword,');
+    expect(line).toContain(
+      'register them with tcld namespace search-attributes add --namespace compliance.a1b2c --search-attribute CcsAttention=Keyword --search-attribute CcsLate=Keyword --search-attribute CcsPaused=Keyword --search-attribute CcsServer=Keyword,',
+    );
     expect(line).not.toContain('temporal operator');
   });
 
@@ -71,12 +82,17 @@ describe('namespace preflight', () => {
   it('a namespace that does not exist is named with the command that creates it', async () => {
     const found = await inspectNamespace(fakeAdmin(undefined, { exists: false }), 'ccs-prod');
     expect(found.exists).toBe(false);
-    expect(namespaceProblem(found, 'temporal:7233')).toMatch(/^Temporal namespace ccs-prod does not exist at temporal:7233: create it with temporal operator namespace create --address temporal:7233 --namespace ccs-prod, then register its search attributes \(temporal operator search-attribute create .*--name CcsServer --type Keyword\)$/);
+    expect(namespaceProblem(found, 'temporal:7233')).toMatch(
+      /^Temporal namespace ccs-prod does not exist at temporal:7233: create it with temporal operator namespace create --address temporal:7233 --namespace ccs-prod, then register its search attributes \(temporal operator search-attribute create .*--name CcsServer --type Keyword\)$/,
+    );
   });
 
   it('refuses without registering unless asked; asked, registers exactly the missing ones', async () => {
     const admin = fakeAdmin(OLDER_THREE);
-    await expect(preflightNamespace({ admin, namespace: 'ccs', address: 'localhost:7233', register: false })).rejects.toMatchObject({ name: 'NamespaceNotUsableError', message: expect.stringContaining('lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer') as string });
+    await expect(preflightNamespace({ admin, namespace: 'ccs', address: 'localhost:7233', register: false })).rejects.toMatchObject({
+      name: 'NamespaceNotUsableError',
+      message: expect.stringContaining('lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer') as string,
+    });
     expect(admin.added).toEqual([]);
     await expect(preflightNamespace({ admin, namespace: 'ccs', address: 'localhost:7233', register: true })).resolves.toEqual(NEWER_FOUR);
     expect(admin.added).toEqual([{ CcsAttention: 'Keyword', CcsLate: 'Keyword', CcsPaused: 'Keyword', CcsServer: 'Keyword' }]);
@@ -86,9 +102,16 @@ describe('namespace preflight', () => {
 
   it('a registration the credentials refuse: the same line, plus why', async () => {
     const refused = Object.assign(new Error('7 PERMISSION_DENIED: Request unauthorized.'), { code: 7 });
-    const error = await preflightNamespace({ admin: fakeAdmin(OLDER_THREE, { addFails: refused }), namespace: 'ccs', address: 'localhost:7233', register: true }).catch((e: Error) => e);
+    const error = await preflightNamespace({
+      admin: fakeAdmin(OLDER_THREE, { addFails: refused }),
+      namespace: 'ccs',
+      address: 'localhost:7233',
+      register: true,
+    }).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'NamespaceNotUsableError' });
-    expect((error as Error).message).toMatch(/^Temporal namespace ccs lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer .*; registering them failed: these credentials may not register search attributes \(PERMISSION_DENIED: Request unauthorized\.\)$/);
+    expect((error as Error).message).toMatch(
+      /^Temporal namespace ccs lacks the search attributes CcsAttention, CcsLate, CcsPaused, CcsServer .*; registering them failed: these credentials may not register search attributes \(PERMISSION_DENIED: Request unauthorized\.\)$/,
+    );
   });
 
   it('when listing is refused, a visibility query per attribute finds the missing ones', async () => {

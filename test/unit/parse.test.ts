@@ -26,17 +26,31 @@ describe('JobStatusInfo', () => {
   });
 
   it('reads GUIDs in upper case and keys in any case', () => {
-    const run = parseJobStatusInfo({ jobrunid: '4F7415B1-303D-42CD-8B61-485485A1CB9C', JOBID: '24F58E54-5D94-45F8-97A8-CCB6D959233A', status: 'completed' });
+    const run = parseJobStatusInfo({
+      jobrunid: '4F7415B1-303D-42CD-8B61-485485A1CB9C',
+      JOBID: '24F58E54-5D94-45F8-97A8-CCB6D959233A',
+      status: 'completed',
+    });
     expect(run).toMatchObject({ jobRunId: '4f7415b1-303d-42cd-8b61-485485a1cb9c', status: 'Completed', statusCode: 4 });
   });
 
   it('keeps messages and error count read with showmessages', () => {
-    const [run] = parseJobRuns([{ ...(JSON.parse(SAMPLE) as object), Status: 5, ErrorCount: 1, Messages: [{ Time: '2024-05-14T10:31:12', Message: 'host down' }] }]);
+    const [run] = parseJobRuns([
+      { ...(JSON.parse(SAMPLE) as object), Status: 5, ErrorCount: 1, Messages: [{ Time: '2024-05-14T10:31:12', Message: 'host down' }] },
+    ]);
     expect(run).toMatchObject({ status: 'Faulted', errorCount: 1, messages: [{ time: '2024-05-14T10:31:12.000Z', text: 'host down' }] });
   });
 
   it('reads message texts under tolerant names; one under no known name is kept raw, bounded, and flagged', () => {
-    const [run] = parseJobRuns([{ ...(JSON.parse(SAMPLE) as object), Messages: [{ TimeStamp: '2024-05-14T10:31:12Z', MessageText: 'asset 3 unreachable' }, { Severity: 2, Body: 'x'.repeat(500) }] }]);
+    const [run] = parseJobRuns([
+      {
+        ...(JSON.parse(SAMPLE) as object),
+        Messages: [
+          { TimeStamp: '2024-05-14T10:31:12Z', MessageText: 'asset 3 unreachable' },
+          { Severity: 2, Body: 'x'.repeat(500) },
+        ],
+      },
+    ]);
     expect(run!.messages![0]).toEqual({ time: '2024-05-14T10:31:12.000Z', text: 'asset 3 unreachable' });
     expect(run!.messages![1]!.text.length).toBe(200);
     expect(run!.messages![1]!.text).toMatch(/^\{"Severity":2,"Body":"xxx/);
@@ -49,7 +63,15 @@ describe('JobStatusInfo', () => {
     ['no JobRunID', { JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2 }],
     ['a JobRunID that is not a GUID', { JobRunID: 42, JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2 }],
     ['Status missing', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a' }],
-    ['an end time that is not a date (it decides whether the run ended)', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: 2, JobEndTime: 'yesterday' }],
+    [
+      'an end time that is not a date (it decides whether the run ended)',
+      {
+        JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c',
+        JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a',
+        Status: 2,
+        JobEndTime: 'yesterday',
+      },
+    ],
     ['Status null', { JobRunID: '4f7415b1-303d-42cd-8b61-485485a1cb9c', JobID: '24f58e54-5d94-45f8-97a8-ccb6d959233a', Status: null }],
   ])('rejects %s as CcsProtocolError', (_what, body) => {
     expect(() => parseJobStatusInfo(body)).toThrow(expect.objectContaining({ type: 'CcsProtocolError' }) as Error);
@@ -64,9 +86,18 @@ describe('JobStatusInfo', () => {
 
 describe('Status', () => {
   it.each([
-    [0, 'None', 0], [1, 'Pending', 1], [3, 'Idle', 3], [4, 'Completed', 4], [5, 'Faulted', 5], [6, 'Custom', 6], [7, 'Aborted', 7],
-    ['EXECUTING', 'Executing', 2], ['aborted', 'Aborted', 7], ['4', 'Completed', 4],
-    [9, '9', null], ['Paused', 'Paused', null],
+    [0, 'None', 0],
+    [1, 'Pending', 1],
+    [3, 'Idle', 3],
+    [4, 'Completed', 4],
+    [5, 'Faulted', 5],
+    [6, 'Custom', 6],
+    [7, 'Aborted', 7],
+    ['EXECUTING', 'Executing', 2],
+    ['aborted', 'Aborted', 7],
+    ['4', 'Completed', 4],
+    [9, '9', null],
+    ['Paused', 'Paused', null],
   ])('%j is %s', (raw, status, code) => {
     expect(parseStatus(raw)).toEqual({ status, statusCode: code });
   });

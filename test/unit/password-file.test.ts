@@ -23,7 +23,12 @@ beforeAll(async () => {
   passwordFile = join(dir, 'password');
   writeFileSync(passwordFile, `${SIM_USER.password}\n`);
   writeFileSync(join(dir, 'ca.pem'), sim.caPem!);
-  const server = loadConfig({ CCS_BASE_URL: sim.baseUrl, CCS_USERNAME: SIM_USER.username, CCS_PASSWORD_FILE: passwordFile, CCS_CA_FILE: join(dir, 'ca.pem') }).ccsServers.default!;
+  const server = loadConfig({
+    CCS_BASE_URL: sim.baseUrl,
+    CCS_USERNAME: SIM_USER.username,
+    CCS_PASSWORD_FILE: passwordFile,
+    CCS_CA_FILE: join(dir, 'ca.pem'),
+  }).ccsServers.default!;
   client = clientFor(sim, { password: passwordSource(server) });
   jobId = addJob(sim, [['Completed', 0]]);
 });

@@ -65,7 +65,7 @@ describe('requireFresh', () => {
       }),
     ).toEqual([
       'stages[0].requireFresh.fromStage: must name an earlier stage; got "collect"',
-      'stages[2].requireFresh: give exactly one of job (a collection JobID) and fromStage (an earlier stage\'s name)',
+      "stages[2].requireFresh: give exactly one of job (a collection JobID) and fromStage (an earlier stage's name)",
       'stages[2].requireFresh.within: must be at least 60000 ms; got "1s"',
       'stages[3].requireFresh.job: must be a job GUID like 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16; got "nightly"',
       'stages[3].requireFresh.within: required, how recent the collection must be, e.g. "24h"',

@@ -13,7 +13,9 @@ import { inject } from 'vitest';
 import { quietRuntime } from '../helpers';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 /** Each scenario, by the version that recorded it, and the test that records it. */
 const REQUIRED_FIXTURES: Readonly<Record<string, string>> = {

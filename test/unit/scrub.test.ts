@@ -56,7 +56,11 @@ describe('known secrets in every escaping', () => {
       encodeURIComponent(TYPED).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
     ];
     for (const form of forms) {
-      const text = errorForStatus({ status: 500, headers: { 'content-type': 'text/html' }, text: `<html><body><p>Request was ${form} here</p></body></html>` }, 'GET /x', { secrets }).message;
+      const text = errorForStatus(
+        { status: 500, headers: { 'content-type': 'text/html' }, text: `<html><body><p>Request was ${form} here</p></body></html>` },
+        'GET /x',
+        { secrets },
+      ).message;
       expect(text, form).toContain('Request was [redacted] here');
     }
   });
@@ -70,7 +74,11 @@ describe('known secrets in every escaping', () => {
 
   it('the password in every encoding the worker sends it (CCS_PASSWORD_ENCODING base64 and plain)', async () => {
     for (const passwordEncoding of ['base64', 'plain'] as const) {
-      const transport = fakeTransport(() => ({ status: 200, headers: { 'content-type': 'application/json' }, text: JSON.stringify({ access_token: TOKEN, expires_in: 3600 }) }));
+      const transport = fakeTransport(() => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        text: JSON.stringify({ access_token: TOKEN, expires_in: 3600 }),
+      }));
       const tokens = new TokenManager(transport, { username: 'svc', password: () => TYPED, passwordEncoding });
       await tokens.get();
       const sent = new URLSearchParams(transport.sent[0]!.body).get('password')!;
@@ -84,7 +92,16 @@ describe('known secrets in every escaping', () => {
 
 describe('credential shapes', () => {
   it('"AccessToken" in any case and spelling, RefreshToken, x-api-key, as JSON keys', () => {
-    const text = JSON.stringify({ AccessToken: 'a1', accesstoken: 'a2', 'access-token': 'a3', RefreshToken: 'r1', refresh_token: 'r2', 'x-api-key': 'k1', ApiKey: 'k2', keep: 'visible' });
+    const text = JSON.stringify({
+      AccessToken: 'a1',
+      accesstoken: 'a2',
+      'access-token': 'a3',
+      RefreshToken: 'r1',
+      refresh_token: 'r2',
+      'x-api-key': 'k1',
+      ApiKey: 'k2',
+      keep: 'visible',
+    });
     const out = new SecretSet().scrub(text);
     expect(out).toBe(
       '{"AccessToken":"[redacted]","accesstoken":"[redacted]","access-token":"[redacted]","RefreshToken":"[redacted]","refresh_token":"[redacted]","x-api-key":"[redacted]","ApiKey":"[redacted]","keep":"visible"}',
@@ -94,7 +111,9 @@ describe('credential shapes', () => {
   it('pwd= in a connection string, cookies, x-api-key as a header', () => {
     const secrets = new SecretSet();
     expect(secrets.scrub('Server=db;Uid=sa;Pwd=Winter2026!;Encrypt=true')).toBe('Server=db;Uid=sa;Pwd=[redacted];Encrypt=true');
-    expect(secrets.scrub('GET /x\r\nCookie: ASP.NET_SessionId=abc123; .ASPXAUTH=def456\r\nHost: ccs')).toBe('GET /x\r\nCookie: [redacted]\r\nHost: ccs');
+    expect(secrets.scrub('GET /x\r\nCookie: ASP.NET_SessionId=abc123; .ASPXAUTH=def456\r\nHost: ccs')).toBe(
+      'GET /x\r\nCookie: [redacted]\r\nHost: ccs',
+    );
     expect(secrets.scrub('Set-Cookie: .AspNet.Cookies=xyz; path=/; HttpOnly\nnext')).toBe('Set-Cookie: [redacted]\nnext');
     expect(secrets.scrub('x-api-key: 9f8e7d6c5b4a\nX-API-Key=abcd')).toBe('x-api-key: [redacted]\nX-API-Key=[redacted]');
   });
@@ -120,7 +139,9 @@ describe('a cut never lets a secret through', () => {
   it('a string of an answer over MAX_ANSWER_TEXT_CHARS is cut there, scrubbed across the cut, and says how much was cut', () => {
     const secrets = secretsWith();
     const exception = `${'e'.repeat(MAX_ANSWER_TEXT_CHARS - 10)}${TOKEN}${'f'.repeat(100_000)}`;
-    const body = jsonBody({ status: 200, headers: {}, text: JSON.stringify({ Exception: exception }) }, 'GET /x', secrets) as { Exception: string };
+    const body = jsonBody({ status: 200, headers: {}, text: JSON.stringify({ Exception: exception }) }, 'GET /x', secrets) as {
+      Exception: string;
+    };
     expect(body.Exception).not.toContain(TOKEN.slice(0, 8));
     expect(body.Exception.startsWith('e'.repeat(MAX_ANSWER_TEXT_CHARS - 10))).toBe(true);
     expect(body.Exception).toMatch(new RegExp(`… \\(${exception.length - MAX_ANSWER_TEXT_CHARS} more characters\\)$`));
@@ -147,10 +168,21 @@ describe('tokens are forgotten once expired', () => {
   it('200 hourly rotations through the token manager leave only the tokens in use and in grace', async () => {
     let now = Date.now();
     let issued = 0;
-    const transport = fakeTransport(() => {
-      issued++;
-      return { status: 200, headers: {}, text: JSON.stringify({ access_token: `access-${issued}-${'a'.repeat(20)}`, refresh_token: `refresh-${issued}-${'r'.repeat(20)}`, expires_in: 3600 }) };
-    }, () => now);
+    const transport = fakeTransport(
+      () => {
+        issued++;
+        return {
+          status: 200,
+          headers: {},
+          text: JSON.stringify({
+            access_token: `access-${issued}-${'a'.repeat(20)}`,
+            refresh_token: `refresh-${issued}-${'r'.repeat(20)}`,
+            expires_in: 3600,
+          }),
+        };
+      },
+      () => now,
+    );
     const tokens = new TokenManager(transport, { username: 'svc', password: 'pw-1234', now: () => now });
     for (let i = 0; i < 200; i++) {
       await tokens.get();
@@ -162,7 +194,6 @@ describe('tokens are forgotten once expired', () => {
     expect(transport.secrets.scrub(`access-1-${'a'.repeat(20)}`)).toBe(`access-1-${'a'.repeat(20)}`);
     expect(transport.secrets.scrub(`access-200-${'a'.repeat(20)}`)).toBe('[redacted]');
   });
-
 });
 
 describe('a token lifetime below the floor', () => {
@@ -172,7 +203,11 @@ describe('a token lifetime below the floor', () => {
     let grants = 0;
     const transport = fakeTransport(() => {
       grants++;
-      return { status: 200, headers: {}, text: JSON.stringify({ access_token: `token-${grants}-${'t'.repeat(20)}`, expires_in: expiresIn }) };
+      return {
+        status: 200,
+        headers: {},
+        text: JSON.stringify({ access_token: `token-${grants}-${'t'.repeat(20)}`, expires_in: expiresIn }),
+      };
     });
     const tokens = new TokenManager(transport, { username: 'svc', password: 'pw-1234', now: () => now });
     return { tokens, grants: () => grants, advance: (ms) => (now += ms) };
@@ -202,7 +237,11 @@ describe('a token lifetime below the floor', () => {
 
   it('a token CCS refuses before the floor is renewed on the 401 (a real short lifetime still works)', async () => {
     let now = 0;
-    const transport = fakeTransport(() => ({ status: 200, headers: {}, text: JSON.stringify({ access_token: `token-${now}-${'t'.repeat(20)}`, expires_in: 1 }) }));
+    const transport = fakeTransport(() => ({
+      status: 200,
+      headers: {},
+      text: JSON.stringify({ access_token: `token-${now}-${'t'.repeat(20)}`, expires_in: 1 }),
+    }));
     const tokens = new TokenManager(transport, { username: 'svc', password: 'pw-1234', now: () => now });
     const first = await tokens.get();
     now += 2000;

@@ -30,7 +30,8 @@ describe('the simulator request rate', () => {
       await fetch(`${sim.baseUrl}/jobs/not-a-guid`);
       await fetch(`${origin}/__sim/stats`);
       // Read once the second of that request has ended.
-      const read = async (): Promise<{ second: string; requests: number }[]> => ((await (await fetch(`${origin}/__sim/request-rate`)).json()) as { perSecond: { second: string; requests: number }[] }).perSecond;
+      const read = async (): Promise<{ second: string; requests: number }[]> =>
+        ((await (await fetch(`${origin}/__sim/request-rate`)).json()) as { perSecond: { second: string; requests: number }[] }).perSecond;
       const seconds = await eventually(async () => ((await read()).length > 0 ? read() : undefined), 5_000, 'the request second to end');
       expect(seconds.reduce((n, s) => n + s.requests, 0)).toBe(1);
       expect(sim.requestRate()[0]).toEqual(seconds[0]);

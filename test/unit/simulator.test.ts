@@ -24,7 +24,14 @@ function raw(sim: Simulator, method: string, path: string, body?: string, header
   const url = new URL(sim.baseUrl);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) }, ca: sim.caPem },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) },
+        ca: sim.caPem,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -48,7 +55,9 @@ afterAll(async () => {
 
 describe('requests shaped like the vendor Python samples', () => {
   it('token: form body labelled application/json, raw values, the password Base64-encoded (the current page)', async () => {
-    const res = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, { 'Content-Type': 'application/json' });
+    const res = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, {
+      'Content-Type': 'application/json',
+    });
     expect(res.status).toBe(200);
     const body = res.json() as Record<string, unknown>;
     expect(typeof body.access_token).toBe('string');
@@ -94,7 +103,10 @@ describe('documented errors', () => {
   });
 
   it('400 for a malformed GUID, an unknown operation, an unknown job, an abort of a finished run, a second execute while running', async () => {
-    const jobId = addJob(sim, [['Executing', 0.2], ['Completed', 0]]);
+    const jobId = addJob(sim, [
+      ['Executing', 0.2],
+      ['Completed', 0],
+    ]);
     const cases: [string, string, string][] = [
       ['POST', '/ccs/api/v1/jobs/not-a-guid', '{"Operation":"execute"}'],
       ['POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"pause"}'],
@@ -103,7 +115,7 @@ describe('documented errors', () => {
     ];
     for (const [method, path, body] of cases) expect((await raw(sim, method, path, body, auth())).status, path + body).toBe(400);
     const exec = await raw(sim, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', auth());
-    const runId = ((exec.json() as { JobStatusInfo: { JobRunID: string } }).JobStatusInfo).JobRunID;
+    const runId = (exec.json() as { JobStatusInfo: { JobRunID: string } }).JobStatusInfo.JobRunID;
     const again = await raw(sim, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', auth());
     expect(again.status).toBe(400);
     expect(again.json()).toMatchObject({ Message: expect.stringContaining('already running') as unknown });
@@ -112,7 +124,11 @@ describe('documented errors', () => {
   });
 
   it('refresh grant rotates: the old refresh token is refused the second time', async () => {
-    const first = (await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, { 'Content-Type': 'application/x-www-form-urlencoded' })).json() as Record<string, string>;
+    const first = (
+      await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`, {
+        'Content-Type': 'application/x-www-form-urlencoded',
+      })
+    ).json() as Record<string, string>;
     const body = `grant_type=refresh_token&refresh_token=${first.refresh_token}`;
     const second = await raw(sim, 'POST', '/ccs/api/v1/oauth/tokens', body, { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect(second.status).toBe(200);
@@ -124,7 +140,14 @@ describe('documented errors', () => {
 
   it('403 with the documented text for a user without permission', async () => {
     const s = await startSim({ users: { viewer: { password: 'v', role: 'viewer' } } });
-    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=viewer&password=${Buffer.from('v').toString('base64')}`)).json() as Record<string, string>;
+    const login = (
+      await raw(
+        s,
+        'POST',
+        '/ccs/api/v1/oauth/tokens',
+        `grant_type=password&username=viewer&password=${Buffer.from('v').toString('base64')}`,
+      )
+    ).json() as Record<string, string>;
     const jobId = addJob(s, [['Completed', 0]]);
     const headers = { Authorization: `Bearer ${login.access_token}` };
     const res = await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', headers);
@@ -138,14 +161,27 @@ describe('documented errors', () => {
 describe('control API and state', () => {
   it('adds jobs, lists runs with request counts, counts requests, injects and clears faults, resets', async () => {
     const s = await startSim({ jobs: [] });
-    const added = await raw(s, 'POST', '/__sim/jobs', JSON.stringify({ JobName: 'x', steps: [['Pending', 0], ['Executing', 60]] }));
+    const added = await raw(
+      s,
+      'POST',
+      '/__sim/jobs',
+      JSON.stringify({
+        JobName: 'x',
+        steps: [
+          ['Pending', 0],
+          ['Executing', 60],
+        ],
+      }),
+    );
     expect(added.status).toBe(201);
     const { JobID } = added.json() as { JobID: string };
     const bad = await raw(s, 'POST', '/__sim/jobs', JSON.stringify({ steps: [['Pending', -1]] }));
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('steps[0]');
 
-    const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)).json() as Record<string, string>;
+    const login = (
+      await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)
+    ).json() as Record<string, string>;
     const headers = { Authorization: `Bearer ${login.access_token}` };
     expect((await raw(s, 'POST', '/__sim/faults', JSON.stringify({ errorRate: 1, errorStatus: [502], limit: 1 }))).status).toBe(200);
     expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${JobID}`, '{"Operation":"execute"}', headers)).status).toBe(502);
@@ -167,7 +203,10 @@ describe('control API and state', () => {
     const stateFile = join(dir, 'state.json');
     const tlsDir = join(dir, 'tls');
     const first = await startSim({ stateFile, tlsDir, jobs: [] });
-    const jobId = addJob(first, [['Executing', 0.5], ['Completed', 0]]);
+    const jobId = addJob(first, [
+      ['Executing', 0.5],
+      ['Completed', 0],
+    ]);
     const run = first.state.startRun(first.state.jobs.get(jobId)!);
     const ca = first.caPem;
     await first.close();
@@ -185,7 +224,11 @@ describe('control API and state', () => {
     expect(() => parseSimArgs(['--users', 'nocolon'])).toThrow(/--users entry "nocolon"/);
     expect(() => parseSimArgs(['--token-ttl', 'soon'])).toThrow(/--token-ttl must be a positive number/);
     expect(() => parseSimArgs(['--bogus'])).toThrow(/Unknown option '--bogus'/);
-    expect(parseSimArgs(['--port', '0', '--no-tls', '--users', 'a:b:viewer'])).toMatchObject({ port: 0, tls: false, users: { a: { password: 'b', role: 'viewer' } } });
+    expect(parseSimArgs(['--port', '0', '--no-tls', '--users', 'a:b:viewer'])).toMatchObject({
+      port: 0,
+      tls: false,
+      users: { a: { password: 'b', role: 'viewer' } },
+    });
   });
 });
 
@@ -197,10 +240,15 @@ describe('dialect details of ASP.NET', () => {
       const anonymous = await raw(s, 'GET', `/ccs/api/v1/Jobs/${jobId}/jobruns`);
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers['www-authenticate']).toBe('Bearer');
-      const login = (await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)).json() as Record<string, string>;
+      const login = (
+        await raw(s, 'POST', '/ccs/api/v1/oauth/tokens', `grant_type=password&username=sim-user&password=${B64_PASSWORD}`)
+      ).json() as Record<string, string>;
       const headers = { Authorization: `Bearer ${login.access_token}` };
       expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', headers)).status).toBe(415);
-      expect((await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', { ...headers, 'Content-Type': 'application/json' })).status).toBe(200);
+      expect(
+        (await raw(s, 'POST', `/ccs/api/v1/jobs/${jobId}`, '{"Operation":"execute"}', { ...headers, 'Content-Type': 'application/json' }))
+          .status,
+      ).toBe(200);
     } finally {
       await s.close();
     }

@@ -23,7 +23,9 @@ describe('findTemporalCli', () => {
     const onPath = fakeCli();
     expect(findTemporalCli({ TEMPORAL_CLI_PATH: cli, PATH: '' })).toBe(cli);
     expect(findTemporalCli({ TEMPORAL_CLI_PATH: cli, PATH: join(onPath, '..') })).toBe(cli);
-    expect(() => findTemporalCli({ TEMPORAL_CLI_PATH: '/nonexistent/temporal' })).toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file');
+    expect(() => findTemporalCli({ TEMPORAL_CLI_PATH: '/nonexistent/temporal' })).toThrow(
+      'TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file',
+    );
   });
 
   it('then looks on PATH, skipping a file that is not executable', () => {

@@ -16,9 +16,16 @@ const ROOT = join(__dirname, '..', '..');
 let eslint: ESLint;
 
 beforeAll(async () => {
-  const rules = (await import(join(ROOT, 'eslint.tooling.mjs'))) as { processExitConfig: Linter.Config[]; privateTempConfig: Linter.Config[] };
+  const rules = (await import(join(ROOT, 'eslint.tooling.mjs'))) as {
+    processExitConfig: Linter.Config[];
+    privateTempConfig: Linter.Config[];
+  };
   const everywhere: Linter.Config = { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } };
-  eslint = new ESLint({ cwd: ROOT, overrideConfigFile: true, overrideConfig: [everywhere, ...rules.processExitConfig, ...rules.privateTempConfig] });
+  eslint = new ESLint({
+    cwd: ROOT,
+    overrideConfigFile: true,
+    overrideConfig: [everywhere, ...rules.processExitConfig, ...rules.privateTempConfig],
+  });
 });
 
 async function problems(code: string, filePath: string): Promise<string[]> {
@@ -32,7 +39,12 @@ describe('n/no-process-exit', () => {
       expect(await problems('process.exit(1);\n', file), file).toEqual([expect.stringMatching(/^n\/no-process-exit: /)]);
     }
     expect(await problems('process.exitCode = 1;\n', 'src/hosting/create-worker.ts')).toEqual([]);
-    expect(await problems('// eslint-disable-next-line n/no-process-exit -- entry point: the native runtime holds the loop\nprocess.exit(1);\n', 'src/worker.ts')).toEqual([]);
+    expect(
+      await problems(
+        '// eslint-disable-next-line n/no-process-exit -- entry point: the native runtime holds the loop\nprocess.exit(1);\n',
+        'src/worker.ts',
+      ),
+    ).toEqual([]);
   });
 
   it('every remaining exit in the repository carries a disable comment with a reason', () => {
@@ -51,20 +63,36 @@ describe('n/no-process-exit', () => {
 
 describe('private temp directories for development tooling', () => {
   const FIXED: [string, string][] = [
-    ["join(tmpdir(), 'build.log')", "import { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nexport const f = join(tmpdir(), 'build.log');\n"],
-    ['path.join(os.tmpdir(), name)', "import os from 'node:os';\nimport path from 'node:path';\nexport const f = (name: string) => path.join(os.tmpdir(), name);\n"],
+    [
+      "join(tmpdir(), 'build.log')",
+      "import { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nexport const f = join(tmpdir(), 'build.log');\n",
+    ],
+    [
+      'path.join(os.tmpdir(), name)',
+      "import os from 'node:os';\nimport path from 'node:path';\nexport const f = (name: string) => path.join(os.tmpdir(), name);\n",
+    ],
     ["'/tmp/x.pem'", "export const f = '/tmp/x.pem';\n"],
     ['`/tmp/${name}`', 'export const f = (name: string) => `/tmp/${name}`;\n'],
   ];
 
   it.each(FIXED)('refuses %s in src/dev, bench, tools and the test setup', async (_what, code) => {
-    for (const file of ['src/dev/any.ts', 'src/dev/cluster/any.ts', 'bench/any.ts', 'tools/any.ts', 'test/setup/any.ts', 'test/helpers.ts']) {
-      expect(await problems(code, file), file).toEqual([expect.stringMatching(/^no-restricted-syntax: Development tooling writes to a private directory/)]);
+    for (const file of [
+      'src/dev/any.ts',
+      'src/dev/cluster/any.ts',
+      'bench/any.ts',
+      'tools/any.ts',
+      'test/setup/any.ts',
+      'test/helpers.ts',
+    ]) {
+      expect(await problems(code, file), file).toEqual([
+        expect.stringMatching(/^no-restricted-syntax: Development tooling writes to a private directory/),
+      ]);
     }
   });
 
   it('lets mkdtemp prefixes through, and leaves code that is not tooling alone', async () => {
-    const mkdtemp = "import { mkdtempSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nexport const d = mkdtempSync(join(tmpdir(), 'ccs-bench-'));\nexport const f = join(d, 'ca.pem');\n";
+    const mkdtemp =
+      "import { mkdtempSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\nimport { join } from 'node:path';\nexport const d = mkdtempSync(join(tmpdir(), 'ccs-bench-'));\nexport const f = join(d, 'ca.pem');\n";
     expect(await problems(mkdtemp, 'bench/any.ts')).toEqual([]);
     expect(await problems(FIXED[0]![1], 'src/ccs/any.ts')).toEqual([]);
     expect(await problems(FIXED[0]![1], 'test/unit/any.test.ts')).toEqual([]);

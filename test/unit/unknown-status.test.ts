@@ -8,7 +8,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { createActivities, type WaitForJobRunAttention, type WaitForJobRunChangeInput, type WaitForJobRunChangeResult } from '../../src/activities';
+import {
+  createActivities,
+  type WaitForJobRunAttention,
+  type WaitForJobRunChangeInput,
+  type WaitForJobRunChangeResult,
+} from '../../src/activities';
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import { DEFAULT_UNKNOWN_STATUS_ATTENTION_AFTER_MS, validateRunCcsJobInput } from '../../src/domain/job-workflow';
@@ -19,22 +24,46 @@ const RUN = '11111111-2222-3333-4444-555555555555';
 const AFTER_MS = 60_000;
 
 function runWith(status: string, statusCode: number | null): JobRun {
-  return { jobId: JOB, jobRunId: RUN, status, statusCode, startTime: null, endTime: null, customStatusText: null, exception: null, summary: null, activities: [] };
+  return {
+    jobId: JOB,
+    jobRunId: RUN,
+    status,
+    statusCode,
+    startTime: null,
+    endTime: null,
+    customStatusText: null,
+    exception: null,
+    summary: null,
+    activities: [],
+  };
 }
 
 /** One wait attempt against a CCS that always answers `seen`, polled per attempt (never held), no jitter. */
-async function waitOnce(seen: JobRun, watch: Pick<WaitForJobRunChangeInput, 'attention' | 'unknownStatus'>): Promise<WaitForJobRunChangeResult | ApplicationFailure> {
+async function waitOnce(
+  seen: JobRun,
+  watch: Pick<WaitForJobRunChangeInput, 'attention' | 'unknownStatus'>,
+): Promise<WaitForJobRunChangeResult | ApplicationFailure> {
   const client = { getJobRun: () => Promise.resolve(seen) } as unknown as CcsClient;
   const activities = createActivities({ client, polling: { jitter: 0, holdBelowMs: 0 } });
-  const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, ...watch };
+  const input: WaitForJobRunChangeInput = {
+    jobId: JOB,
+    jobRunId: RUN,
+    lastStatus: '9',
+    lastCustomStatusText: null,
+    pollIntervalMs: 2_000,
+    maxPollIntervalMs: 5_000,
+    ...watch,
+  };
   const env = new MockActivityEnvironment({ attempt: 3 }, { logger: new DefaultLogger('ERROR') });
-  return env.run((i: WaitForJobRunChangeInput) => activities.waitForJobRunChange(i), input).then(
-    (result) => result as WaitForJobRunChangeResult,
-    (err: unknown) => {
-      if (err instanceof ApplicationFailure) return err;
-      throw err;
-    },
-  );
+  return env
+    .run((i: WaitForJobRunChangeInput) => activities.waitForJobRunChange(i), input)
+    .then(
+      (result) => result as WaitForJobRunChangeResult,
+      (err: unknown) => {
+        if (err instanceof ApplicationFailure) return err;
+        throw err;
+      },
+    );
 }
 
 const since = (agoMs: number): string => new Date(Date.now() - agoMs).toISOString();
@@ -48,17 +77,25 @@ describe('a status outside 0–7 for longer than unknownStatusAttentionAfter', (
   });
 
   it('keeps polling quietly while the unknown status is younger than the allowed time', async () => {
-    const answer = await waitOnce(runWith('9', null), { attention: null, unknownStatus: { since: since(AFTER_MS - 10_000), afterMs: AFTER_MS } });
+    const answer = await waitOnce(runWith('9', null), {
+      attention: null,
+      unknownStatus: { since: since(AFTER_MS - 10_000), afterMs: AFTER_MS },
+    });
     expect(answer).toBeInstanceOf(ApplicationFailure);
     expect((answer as ApplicationFailure).type).toBe(ErrorType.RunUnchanged);
   });
 
   it('returns the run with the CcsUnknownStatus attention once it has lasted longer', async () => {
-    const answer = await waitOnce(runWith('9', null), { attention: null, unknownStatus: { since: since(AFTER_MS + 5_000), afterMs: AFTER_MS } });
+    const answer = await waitOnce(runWith('9', null), {
+      attention: null,
+      unknownStatus: { since: since(AFTER_MS + 5_000), afterMs: AFTER_MS },
+    });
     const result = answer as WaitForJobRunChangeResult;
     expect(result.run).toMatchObject({ jobRunId: RUN, status: '9', statusCode: null });
     expect(result.attention).toMatchObject({ type: ErrorType.UnknownStatus });
-    expect(result.attention?.message).toMatch(/^job run 11111111-2222-3333-4444-555555555555 has reported status "9", outside the documented codes 0–7, for 1m\d+s \(unknownStatusAttentionAfter 1m\); it is still followed/);
+    expect(result.attention?.message).toMatch(
+      /^job run 11111111-2222-3333-4444-555555555555 has reported status "9", outside the documented codes 0–7, for 1m\d+s \(unknownStatusAttentionAfter 1m\); it is still followed/,
+    );
   });
 
   it('is quiet again while the workflow flags it, and clears it at the first documented status', async () => {
@@ -71,12 +108,26 @@ describe('a status outside 0–7 for longer than unknownStatusAttentionAfter', (
   });
 
   it('a read error while flagged replaces the flag by the error; the next read of the stuck run flags it again', async () => {
-    const client = { getJobRun: () => Promise.reject(new CcsError(ErrorType.Forbidden, 'GET /Jobs forbidden (403)')) } as unknown as CcsClient;
+    const client = {
+      getJobRun: () => Promise.reject(new CcsError(ErrorType.Forbidden, 'GET /Jobs forbidden (403)')),
+    } as unknown as CcsClient;
     const env = new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
-    const input: WaitForJobRunChangeInput = { jobId: JOB, jobRunId: RUN, lastStatus: '9', lastCustomStatusText: null, pollIntervalMs: 2_000, maxPollIntervalMs: 5_000, attention: ErrorType.UnknownStatus, unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS } };
+    const input: WaitForJobRunChangeInput = {
+      jobId: JOB,
+      jobRunId: RUN,
+      lastStatus: '9',
+      lastCustomStatusText: null,
+      pollIntervalMs: 2_000,
+      maxPollIntervalMs: 5_000,
+      attention: ErrorType.UnknownStatus,
+      unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS },
+    };
     const refused: unknown = await env.run((i: WaitForJobRunChangeInput) => createActivities({ client }).waitForJobRunChange(i), input);
     expect((refused as WaitForJobRunAttention).attention.type).toBe(ErrorType.Forbidden);
-    const again = (await waitOnce(runWith('9', null), { attention: ErrorType.Forbidden, unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS } })) as WaitForJobRunChangeResult;
+    const again = (await waitOnce(runWith('9', null), {
+      attention: ErrorType.Forbidden,
+      unknownStatus: { since: since(AFTER_MS * 2), afterMs: AFTER_MS },
+    })) as WaitForJobRunChangeResult;
     expect(again.attention).toMatchObject({ type: ErrorType.UnknownStatus });
   });
 
@@ -94,7 +145,10 @@ describe('unknownStatusAttentionAfter (input)', () => {
   });
 
   it.each([
-    ['ten minutes', /^unknownStatusAttentionAfter must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got "ten minutes"$/],
+    [
+      'ten minutes',
+      /^unknownStatusAttentionAfter must be a duration such as "30s", "5m", "1h30m" or a number of milliseconds; got "ten minutes"$/,
+    ],
     [-1, /^unknownStatusAttentionAfter must be a duration such as/],
     [500, /^unknownStatusAttentionAfter must be at least 1000 ms; got 500$/],
     ['400d', /^unknownStatusAttentionAfter must be at most 366d; got "400d"$/],

@@ -27,7 +27,10 @@ function ledgerRows(markdown: string): LedgerRow[] {
   const [header, separator, ...rows] = lines;
   if (!header?.includes('id') || !separator?.includes('---')) throw new Error('the ledger section has no table with an id column');
   return rows.map((row) => {
-    const cells = row.split('|').slice(1, -1).map((c) => c.trim().replace(/^`|`$/g, ''));
+    const cells = row
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim().replace(/^`|`$/g, ''));
     if (cells.length < 6) throw new Error(`ledger row has ${cells.length} columns, not 6: ${row}`);
     return { id: cells[0]!, oldFixture: cells[2]!, newFixture: cells[3]! };
   });
@@ -44,7 +47,10 @@ function patchIds(source: string, file: string): string[] {
       continue;
     }
     const constant = new RegExp(`\\bconst\\s+${arg}\\s*=\\s*(['"\`])([^'"\`]+)\\1`).exec(source);
-    if (!constant) throw new Error(`${file}: patch id ${arg} is neither a string literal nor a constant of the same file; the ledger test cannot read it`);
+    if (!constant)
+      throw new Error(
+        `${file}: patch id ${arg} is neither a string literal nor a constant of the same file; the ledger test cannot read it`,
+      );
     ids.push(constant[2]!);
   }
   return ids;
@@ -59,7 +65,8 @@ function sources(dir: string): string[] {
 
 describe('the readers this test relies on', () => {
   it('read ledger rows and patch ids in both spellings', () => {
-    const doc = '## Ledger of live patch ids\n\n| id | why | old | new | deprecate | remove |\n|---|---|---|---|---|---|\n| `a-v1` | x | `1.0.0-a.json` | `1.1.0-a.json` | 1.3.0 | 1.5.0 |\n\n## Next\n| b | c |\n';
+    const doc =
+      '## Ledger of live patch ids\n\n| id | why | old | new | deprecate | remove |\n|---|---|---|---|---|---|\n| `a-v1` | x | `1.0.0-a.json` | `1.1.0-a.json` | 1.3.0 | 1.5.0 |\n\n## Next\n| b | c |\n';
     expect(ledgerRows(doc)).toEqual([{ id: 'a-v1', oldFixture: '1.0.0-a.json', newFixture: '1.1.0-a.json' }]);
     const code = "const P = 'p-v1';\nif (patched(P)) {}\ndeprecatePatch('q-v1');\n";
     expect(patchIds(code, 'x.ts')).toEqual(['p-v1', 'q-v1']);

@@ -19,15 +19,23 @@ const silent = collectingLogger([]);
 describe('workflow bundle', () => {
   it('refuses workflow code that imports a Node builtin, naming it', async () => {
     const dir = tempDir('wf-bundle-');
-    writeFileSync(join(dir, 'index.ts'), "import { readFileSync } from 'node:fs';\nexport async function bad(): Promise<string> { return readFileSync('/etc/hostname', 'utf8'); }\n");
+    writeFileSync(
+      join(dir, 'index.ts'),
+      "import { readFileSync } from 'node:fs';\nexport async function bad(): Promise<string> { return readFileSync('/etc/hostname', 'utf8'); }\n",
+    );
     const lines: string[] = [];
-    await expect(bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: collectingLogger(lines) })).rejects.toThrow(/Webpack finished with errors/);
+    await expect(bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: collectingLogger(lines) })).rejects.toThrow(
+      /Webpack finished with errors/,
+    );
     expect(lines.join('\n')).toMatch(/node:fs|'fs'/);
   }, 60_000);
 
   it('refuses workflow code that reaches the CCS client (undici is Node I/O)', async () => {
     const dir = tempDir('wf-bundle-');
-    writeFileSync(join(dir, 'index.ts'), `import { CcsClient } from '${join(__dirname, '../../src/ccs/client')}';\nexport async function bad(): Promise<string> { return typeof CcsClient; }\n`);
+    writeFileSync(
+      join(dir, 'index.ts'),
+      `import { CcsClient } from '${join(__dirname, '../../src/ccs/client')}';\nexport async function bad(): Promise<string> { return typeof CcsClient; }\n`,
+    );
     await expect(bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: silent })).rejects.toThrow();
   }, 60_000);
 });

@@ -35,14 +35,17 @@ export function readCompose(path = COMPOSE_FILE): ComposeDocument {
  * not used by the file and is left as is.
  */
 export function interpolate(text: string, vars: Record<string, string | undefined>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])((?:[^{}]|\{[^{}]*\})*))?\}/g, (whole, name: string | undefined, colon: string, op: string, arg: string) => {
-    if (whole === '$$') return '$';
-    const value = vars[name!];
-    const missing = value === undefined || (colon === ':' && value === '');
-    if (op === '?' && missing) throw new Error(`docker-compose.yml needs ${name}: ${arg}`);
-    if (op === '-' && missing) return interpolate(arg, vars);
-    return value ?? '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])((?:[^{}]|\{[^{}]*\})*))?\}/g,
+    (whole, name: string | undefined, colon: string, op: string, arg: string) => {
+      if (whole === '$$') return '$';
+      const value = vars[name!];
+      const missing = value === undefined || (colon === ':' && value === '');
+      if (op === '?' && missing) throw new Error(`docker-compose.yml needs ${name}: ${arg}`);
+      if (op === '-' && missing) return interpolate(arg, vars);
+      return value ?? '';
+    },
+  );
 }
 
 function service(doc: ComposeDocument, name: string): ComposeService {
@@ -54,7 +57,9 @@ function service(doc: ComposeDocument, name: string): ComposeService {
 /** A service's environment after interpolation, as its container would see it. */
 export function serviceEnvironment(doc: ComposeDocument, name: string, vars: Record<string, string | undefined>): Record<string, string> {
   const env = service(doc, name).environment ?? {};
-  const entries = Array.isArray(env) ? env.map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]) : Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)] as [string, string]);
+  const entries = Array.isArray(env)
+    ? env.map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string])
+    : Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)] as [string, string]);
   return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v, vars)]));
 }
 
@@ -68,6 +73,6 @@ export function serviceImageTag(doc: ComposeDocument, name: string, vars: Record
 export function serviceScript(doc: ComposeDocument, name: string, vars: Record<string, string | undefined>): string {
   const s = service(doc, name);
   if (s.entrypoint?.join(' ') !== '/bin/sh -c') throw new Error(`docker-compose.yml service ${name} is not a /bin/sh -c script`);
-  const command = Array.isArray(s.command) ? s.command.join('\n') : s.command ?? '';
+  const command = Array.isArray(s.command) ? s.command.join('\n') : (s.command ?? '');
   return interpolate(command, vars);
 }

@@ -17,19 +17,48 @@ import { ensureTemporalCli } from '../temporal-cli';
 import { readCompose, serviceEnvironment, serviceScript, type ComposeDocument } from './compose';
 import { startPostgres, type LocalPostgres } from './postgres';
 import { freeLowPort, lastLines, portOpen, runShell, type ManagedProcess } from './processes';
-import { ensureTemporalBinaries, IMAGE_SCHEMA_DIR, moduleSchemaDir, serverConfigRoot, temporalServerProcess, temporalUiProcess } from './temporal-server';
+import {
+  ensureTemporalBinaries,
+  IMAGE_SCHEMA_DIR,
+  moduleSchemaDir,
+  serverConfigRoot,
+  temporalServerProcess,
+  temporalUiProcess,
+} from './temporal-server';
 import { compileWorker, dockerfileWorkerEnv, workerProcess, type ClusterWorker, type CompiledWorker } from './workers';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
 /** The server variables the cluster sets itself: where things listen and where PostgreSQL is. */
 export const LOCAL_SERVER_KEYS = [
-  'POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_PORT', 'POSTGRES_PWD', 'BIND_ON_IP', 'TEMPORAL_BROADCAST_ADDRESS', 'PROMETHEUS_ENDPOINT', 'DYNAMIC_CONFIG_FILE_PATH',
-  'FRONTEND_GRPC_PORT', 'FRONTEND_HTTP_PORT', 'FRONTEND_MEMBERSHIP_PORT', 'MATCHING_GRPC_PORT', 'MATCHING_MEMBERSHIP_PORT',
-  'HISTORY_GRPC_PORT', 'HISTORY_MEMBERSHIP_PORT', 'WORKER_GRPC_PORT', 'WORKER_MEMBERSHIP_PORT',
+  'POSTGRES_SEEDS',
+  'DB_PORT',
+  'POSTGRES_PORT',
+  'POSTGRES_PWD',
+  'BIND_ON_IP',
+  'TEMPORAL_BROADCAST_ADDRESS',
+  'PROMETHEUS_ENDPOINT',
+  'DYNAMIC_CONFIG_FILE_PATH',
+  'FRONTEND_GRPC_PORT',
+  'FRONTEND_HTTP_PORT',
+  'FRONTEND_MEMBERSHIP_PORT',
+  'MATCHING_GRPC_PORT',
+  'MATCHING_MEMBERSHIP_PORT',
+  'HISTORY_GRPC_PORT',
+  'HISTORY_MEMBERSHIP_PORT',
+  'WORKER_GRPC_PORT',
+  'WORKER_MEMBERSHIP_PORT',
 ] as const;
 /** The worker variables the cluster sets itself (CCS_BUILD_COMMIT: the image's build argument, this checkout's commit). */
-export const LOCAL_WORKER_KEYS = ['TEMPORAL_ADDRESS', 'CCS_SERVERS_FILE', 'HEALTH_BIND_ADDRESS', 'METRICS_BIND_ADDRESS', 'WORKFLOW_BUNDLE_PATH', 'EVIDENCE_DIR', 'CCS_BUILD_COMMIT'] as const;
+export const LOCAL_WORKER_KEYS = [
+  'TEMPORAL_ADDRESS',
+  'CCS_SERVERS_FILE',
+  'HEALTH_BIND_ADDRESS',
+  'METRICS_BIND_ADDRESS',
+  'WORKFLOW_BUNDLE_PATH',
+  'EVIDENCE_DIR',
+  'CCS_BUILD_COMMIT',
+] as const;
 
 /** Settings that name a real CCS: given any of them, the cluster starts no simulator and passes them on. */
 const REAL_CCS_KEYS = ['CCS_SERVERS_FILE', 'CCS_BASE_URL'];
@@ -85,7 +114,11 @@ async function portOr(preferred: number | undefined): Promise<number> {
 /** Runs one of compose's `/bin/sh -c` one-shot scripts with the tools of `binDir` first on PATH. */
 async function runScript(name: string, script: string, env: Record<string, string>, binDir: string, logFile: string): Promise<void> {
   // HOME too: the Temporal CLI looks for its profile file there and fails without one (the run's own folder, not /tmp).
-  const { ok, output } = await runShell(script, { HOME: process.env.HOME ?? dirname(binDir), ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, 180_000);
+  const { ok, output } = await runShell(
+    script,
+    { HOME: process.env.HOME ?? dirname(binDir), ...env, PATH: `${binDir}:${process.env.PATH ?? ''}` },
+    180_000,
+  );
   writeFileSync(logFile, output);
   if (!ok) throw new Error(`compose's ${name} step failed; the last lines of ${logFile}:\n  ${lastLines(logFile)}`);
 }
@@ -120,9 +153,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const compose: ComposeDocument = readCompose();
     const vars = { ...env, POSTGRES_PASSWORD: postgres.password };
 
-    log('setting up the Temporal schemas (compose\'s temporal-schema step)...');
+    log("setting up the Temporal schemas (compose's temporal-schema step)...");
     const sqlEnv = { ...serviceEnvironment(compose, 'temporal-schema', vars), SQL_HOST: postgres.host, SQL_PORT: String(postgres.port) };
-    const schemaScript = serviceScript(compose, 'temporal-schema', vars).split(IMAGE_SCHEMA_DIR).join(moduleSchemaDir(binaries.serverModule));
+    const schemaScript = serviceScript(compose, 'temporal-schema', vars)
+      .split(IMAGE_SCHEMA_DIR)
+      .join(moduleSchemaDir(binaries.serverModule));
     await runScript('temporal-schema', schemaScript, sqlEnv, bin, join(dir, 'temporal-schema.log'));
 
     const grpcPort = await portOr(options.preferDefaultPorts ? 7233 : undefined);
@@ -149,12 +184,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
     const serverEnv = { ...serviceEnvironment(compose, 'temporal', vars), ...local };
     log('starting the Temporal server...');
-    const temporal = temporalServerProcess({ server: binaries.server, root, env: serverEnv, grpcPort, logFile: join(dir, 'temporal-server.log') });
+    const temporal = temporalServerProcess({
+      server: binaries.server,
+      root,
+      env: serverEnv,
+      grpcPort,
+      logFile: join(dir, 'temporal-server.log'),
+    });
     await temporal.start();
     stops.push(() => temporal.stop('SIGTERM'));
     const address = `127.0.0.1:${grpcPort}`;
 
-    log('registering the namespace and search attributes (compose\'s temporal-init step)...');
+    log("registering the namespace and search attributes (compose's temporal-init step)...");
     const initEnv: Record<string, string> = { ...serviceEnvironment(compose, 'temporal-init', vars), TEMPORAL_ADDRESS: address };
     await runScript('temporal-init', serviceScript(compose, 'temporal-init', vars), initEnv, bin, join(dir, 'temporal-init.log'));
     const namespace = initEnv.TEMPORAL_NAMESPACE ?? 'default';
@@ -162,8 +203,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let uiUrl: string | undefined;
     if (binaries.ui && binaries.uiModule) {
       const uiPort = await portOr(options.preferDefaultPorts ? 8233 : undefined);
-      const uiEnv = { ...serviceEnvironment(compose, 'temporal-ui', { ...vars, TEMPORAL_UI_PORT: String(uiPort) }), TEMPORAL_ADDRESS: address };
-      const ui = temporalUiProcess({ ui: binaries.ui, uiModule: binaries.uiModule, root: join(dir, 'ui'), env: uiEnv, port: uiPort, logFile: join(dir, 'temporal-ui.log') });
+      const uiEnv = {
+        ...serviceEnvironment(compose, 'temporal-ui', { ...vars, TEMPORAL_UI_PORT: String(uiPort) }),
+        TEMPORAL_ADDRESS: address,
+      };
+      const ui = temporalUiProcess({
+        ui: binaries.ui,
+        uiModule: binaries.uiModule,
+        root: join(dir, 'ui'),
+        env: uiEnv,
+        port: uiPort,
+        logFile: join(dir, 'temporal-ui.log'),
+      });
       await ui.start();
       stops.push(() => ui.stop('SIGTERM'));
       uiUrl = `http://localhost:${uiPort}`;
@@ -237,8 +288,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 /** This checkout's short commit, `-dirty` with uncommitted changes (read-only git); `local` outside git. */
 function checkoutCommit(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return `${head}${dirty ? '-dirty' : ''}`;
   } catch {
     return 'local';

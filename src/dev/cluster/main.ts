@@ -23,7 +23,8 @@ function options(argv: string[]): { workers: number; ui: boolean; buildOnly: boo
     else if (arg === '--workers' || arg.startsWith('--workers=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       workers = Number(value);
-      if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error(`--workers must be a whole number from 1 to 16, got ${value ?? 'nothing'}`);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 16)
+        throw new Error(`--workers must be a whole number from 1 to 16, got ${value ?? 'nothing'}`);
     } else if (arg === '--help' || arg === '-h') {
       return { workers, ui, buildOnly, help: true };
     } else throw new Error(`unknown option ${arg}; ${USAGE}`);
@@ -37,8 +38,12 @@ async function buildOnly(ui: boolean, say: (line: string) => void): Promise<void
   await ensureTemporalCli(say);
   const bin = ensurePostgresBinaries(say);
   const binaries = await ensureTemporalBinaries({ ui, log: say });
-  const built = Object.entries(binaries.built).map(([what, s]) => `${what} ${s} s`).join(', ');
-  say(`cluster binaries ready in ${Math.round((Date.now() - started) / 1000)} s (${built ? `built now: ${built}` : 'all cached'}): PostgreSQL ${bin}, ${binaries.server}, ${binaries.sqlTool}${binaries.ui ? `, ${binaries.ui}` : ''}`);
+  const built = Object.entries(binaries.built)
+    .map(([what, s]) => `${what} ${s} s`)
+    .join(', ');
+  say(
+    `cluster binaries ready in ${Math.round((Date.now() - started) / 1000)} s (${built ? `built now: ${built}` : 'all cached'}): PostgreSQL ${bin}, ${binaries.server}, ${binaries.sqlTool}${binaries.ui ? `, ${binaries.ui}` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -52,7 +57,9 @@ async function main(): Promise<void> {
   const done = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolve);
   });
-  const built = Object.entries(cluster.timings.builds).map(([what, s]) => `${what} ${s} s`).join(', ');
+  const built = Object.entries(cluster.timings.builds)
+    .map(([what, s]) => `${what} ${s} s`)
+    .join(', ');
   say(`
 The cluster is up in ${cluster.timings.start} s${built ? ` (built now: ${built})` : ''}: PostgreSQL on ${cluster.postgres.host}:${cluster.postgres.port},
 the Temporal server (metrics ${cluster.metricsUrl}), ${cluster.workers.length} workers on task queue ${cluster.taskQueue}${cluster.sim ? `, the CCS simulator at ${cluster.sim.baseUrl}` : ', your CCS'}.

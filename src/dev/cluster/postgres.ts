@@ -7,7 +7,18 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executable } from '../go-install';
@@ -38,7 +49,9 @@ export function findPostgresBinaries(env: Record<string, string | undefined> = p
   }
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => executable(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => executable(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? join(root, versions[0]!, 'bin') : undefined;
 }
 
@@ -47,7 +60,9 @@ export function ensurePostgresBinaries(log: (line: string) => void): string {
   const found = findPostgresBinaries();
   if (found) return found;
   if (!isRoot() || !executable('/usr/bin/apt-get')) {
-    throw new Error('PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set PG_BIN_DIR to the folder holding postgres and initdb');
+    throw new Error(
+      'PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set PG_BIN_DIR to the folder holding postgres and initdb',
+    );
   }
   // A private folder of its own (mkdtemp), not a fixed name in /tmp another user could have planted.
   const logFile = join(mkdtempSync(join(tmpdir(), 'ccs-postgresql-install-')), 'install.log');
@@ -103,16 +118,39 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
   if (owner) for (const path of [dir, data, pwfile]) chownSync(path, owner.uid, owner.gid);
   const logFile = join(dir, 'postgres.log');
   try {
-    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', user, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...owner,
-    });
+    execFileSync(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', user, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...owner,
+      },
+    );
   } catch (err) {
-    throw new Error(`initdb failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').slice(-3).join(' ')}`);
+    throw new Error(
+      `initdb failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' ')}`,
+    );
   }
   rmSync(pwfile);
   const port = options.port ?? (await freePort());
-  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${options.maxConnections ?? 300}`, '-c', 'fsync=on'];
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `max_connections=${options.maxConnections ?? 300}`,
+    '-c',
+    'fsync=on',
+  ];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 

@@ -103,7 +103,9 @@ export function managedProcess(spec: ProcessSpec): ManagedProcess {
         await spec.ready(c);
       } catch (err) {
         if (c.exitCode === null) c.kill('SIGKILL');
-        throw new Error(`${spec.name} did not start: ${(err as Error).message}\n  the last lines of ${spec.logFile}:\n  ${lastLines(spec.logFile)}`);
+        throw new Error(
+          `${spec.name} did not start: ${(err as Error).message}\n  the last lines of ${spec.logFile}:\n  ${lastLines(spec.logFile)}`,
+        );
       }
     },
     stop: async (signal = 'SIGTERM', graceMs = 30_000) => {
@@ -120,6 +122,8 @@ export function managedProcess(spec: ProcessSpec): ManagedProcess {
 /** Runs a shell script to its end without blocking the event loop (the cluster's processes go on). */
 export function runShell(script: string, env: Record<string, string>, timeoutMs: number): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', script], { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ ok: !err, output: `${stdout}${stderr}` }));
+    execFile('/bin/sh', ['-c', script], { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: `${stdout}${stderr}` }),
+    );
   });
 }

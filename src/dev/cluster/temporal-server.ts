@@ -37,7 +37,14 @@ export interface TemporalBinaries {
   built: Record<string, number>;
 }
 
-async function cachedInstall(dir: string, binary: string, module: string, label: string, log: (line: string) => void, built: Record<string, number>): Promise<string> {
+async function cachedInstall(
+  dir: string,
+  binary: string,
+  module: string,
+  label: string,
+  log: (line: string) => void,
+  built: Record<string, number>,
+): Promise<string> {
   const path = join(dir, binary);
   if (executable(path)) return path;
   mkdirSync(dir, { recursive: true });
@@ -52,12 +59,33 @@ async function cachedInstall(dir: string, binary: string, module: string, label:
 export async function ensureTemporalBinaries(options: { ui: boolean; log: (line: string) => void }): Promise<TemporalBinaries> {
   const built: Record<string, number> = {};
   const serverDir = join(toolsCache(), `temporal-server-v${TEMPORAL_SERVER_VERSION}`);
-  const server = await cachedInstall(serverDir, 'server', `${SERVER_MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, 'the Temporal server', options.log, built);
-  const sqlTool = await cachedInstall(serverDir, 'sql', `${SERVER_MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`, 'the Temporal SQL schema tool', options.log, built);
+  const server = await cachedInstall(
+    serverDir,
+    'server',
+    `${SERVER_MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+    'the Temporal server',
+    options.log,
+    built,
+  );
+  const sqlTool = await cachedInstall(
+    serverDir,
+    'sql',
+    `${SERVER_MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+    'the Temporal SQL schema tool',
+    options.log,
+    built,
+  );
   let ui: string | undefined;
   let uiModule: string | undefined;
   if (options.ui) {
-    ui = await cachedInstall(join(toolsCache(), `temporal-ui-v${TEMPORAL_UI_VERSION}`), 'server', `${UI_MODULE}/cmd/server@v${TEMPORAL_UI_VERSION}`, 'the Temporal UI server', options.log, built);
+    ui = await cachedInstall(
+      join(toolsCache(), `temporal-ui-v${TEMPORAL_UI_VERSION}`),
+      'server',
+      `${UI_MODULE}/cmd/server@v${TEMPORAL_UI_VERSION}`,
+      'the Temporal UI server',
+      options.log,
+      built,
+    );
     uiModule = goModuleDir(`${UI_MODULE}@v${TEMPORAL_UI_VERSION}`);
   }
   return { server, sqlTool, ui, serverModule: goModuleDir(`${SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`), uiModule, built };
@@ -127,6 +155,9 @@ export function temporalUiProcess(options: UiProcessOptions): ManagedProcess {
     args: ['--root', options.root, '--config', 'config', '--env', 'docker', 'start'],
     env: { PATH: process.env.PATH ?? '', ...options.env, TEMPORAL_UI_PORT: String(options.port) },
     logFile: options.logFile,
-    ready: (child) => waitForPort(options.port, 30_000, () => (child.exitCode !== null ? `exited with ${child.exitCode}: ${lastLines(options.logFile)}` : undefined)),
+    ready: (child) =>
+      waitForPort(options.port, 30_000, () =>
+        child.exitCode !== null ? `exited with ${child.exitCode}: ${lastLines(options.logFile)}` : undefined,
+      ),
   });
 }

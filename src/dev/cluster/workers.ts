@@ -44,10 +44,14 @@ export function compileWorker(out: string): CompiledWorker {
  * The `ENV` of the Dockerfile's worker stage (the last one), as a map; `${NAME}` is the stage's
  * `ARG NAME=default`, or `buildArgs.NAME` when given (as `docker build --build-arg` would pass it).
  */
-export function dockerfileWorkerEnv(dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), buildArgs: Record<string, string> = {}): Record<string, string> {
+export function dockerfileWorkerEnv(
+  dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8'),
+  buildArgs: Record<string, string> = {},
+): Record<string, string> {
   const stage = dockerfile.split(/^FROM /m).at(-1) ?? '';
   const args: Record<string, string> = {};
-  for (const [, key, value] of stage.matchAll(/^ARG ([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/gm)) args[key!] = buildArgs[key!] ?? value?.trim() ?? '';
+  for (const [, key, value] of stage.matchAll(/^ARG ([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/gm))
+    args[key!] = buildArgs[key!] ?? value?.trim() ?? '';
   const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(stage)?.[1] ?? '';
   const env: Record<string, string> = {};
   for (const [, key, value] of block.replace(/\\\n/g, ' ').matchAll(/([A-Z_][A-Z0-9_]*)=("[^"]*"|\S*)/g)) {
@@ -66,7 +70,12 @@ export interface ClusterWorker extends ManagedProcess {
  * One worker process; ready once its `/readyz` says it polls Temporal (the `temporal` check), whatever
  * CCS says: a real CCS that refuses is reported by the worker, not a reason to stop the cluster.
  */
-export async function workerProcess(index: number, compiled: CompiledWorker, env: Record<string, string>, logDir: string): Promise<ClusterWorker> {
+export async function workerProcess(
+  index: number,
+  compiled: CompiledWorker,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<ClusterWorker> {
   const health = await freePort();
   const metrics = await freePort();
   const healthUrl = `http://127.0.0.1:${health}`;

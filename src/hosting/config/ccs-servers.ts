@@ -41,10 +41,15 @@ function checkBaseUrl(name: string, baseUrl: string | undefined, problems: strin
   try {
     const url = new URL(baseUrl);
     if (url.username || url.password) {
-      problems.push(`${name} must not carry a user name or password (https://user:…@host): give the user as CCS_USERNAME or username, the password as CCS_PASSWORD_FILE or passwordFile`);
-    } else if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${name} must start with https://; got ${url.protocol}`);
+      problems.push(
+        `${name} must not carry a user name or password (https://user:…@host): give the user as CCS_USERNAME or username, the password as CCS_PASSWORD_FILE or passwordFile`,
+      );
+    } else if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      problems.push(`${name} must start with https://; got ${url.protocol}`);
     else if (url.protocol === 'http:' && !allowPlaintext) {
-      problems.push(`${name} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`);
+      problems.push(
+        `${name} uses http://: the password and tokens would travel in clear text; use https://, or set CCS_ALLOW_PLAINTEXT=true to accept that knowingly`,
+      );
     }
   } catch {
     problems.push(`${name} is not a URL: ${JSON.stringify(withoutUserinfo(baseUrl))}`);
@@ -99,7 +104,10 @@ function pins(name: string, value: unknown, problems: string[]): string[] | unde
   for (const item of items) {
     const pin = typeof item === 'string' ? normalizeFingerprint(item) : null;
     if (pin) out.push(pin);
-    else problems.push(`${name}: ${JSON.stringify(String(item).slice(0, 100))} is not a SHA-256 fingerprint (64 hex digits, colons allowed); \`ccs-jobs ccs inspect <url>\` prints the server's`);
+    else
+      problems.push(
+        `${name}: ${JSON.stringify(String(item).slice(0, 100))} is not a SHA-256 fingerprint (64 hex digits, colons allowed); \`ccs-jobs ccs inspect <url>\` prints the server's`,
+      );
   }
   return out.length > 0 ? out : undefined;
 }
@@ -108,12 +116,18 @@ function pins(name: string, value: unknown, problems: string[]): string[] | unde
 function servername(name: string, value: unknown, problems: string[]): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string' && /^[\w.*-]{1,253}$/.test(value.trim())) return value.trim();
-  problems.push(`${name} must be the host name the certificate carries (letters, digits, '.', '_', '-'), e.g. Symantec_Components; got ${JSON.stringify(value)}`);
+  problems.push(
+    `${name} must be the host name the certificate carries (letters, digits, '.', '_', '-'), e.g. Symantec_Components; got ${JSON.stringify(value)}`,
+  );
   return undefined;
 }
 
 /** Trust settings that cannot go together: each one a mistake to point out. */
-function trustConflicts(at: { insecure: string; ca: string; pin: string }, trust: { insecure: boolean; ca?: string | undefined; pinSha256?: string[] | undefined }, problems: string[]): void {
+function trustConflicts(
+  at: { insecure: string; ca: string; pin: string },
+  trust: { insecure: boolean; ca?: string | undefined; pinSha256?: string[] | undefined },
+  problems: string[],
+): void {
   if (trust.insecure && trust.pinSha256) problems.push(`${at.insecure}=true and ${at.pin} contradict each other; keep ${at.pin}`);
 }
 
@@ -123,8 +137,27 @@ function insecureWithCa(insecure: boolean, ca: string | undefined, insecureName:
 }
 
 /** The `default` server from CCS_* variables; undefined when none is set and a servers file is. */
-export function serverFromEnv(env: Env, get: (name: string) => string | undefined, problems: string[], required: boolean): CcsServerConfig | undefined {
-  if (!required && !['CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256'].some((n) => get(n) !== undefined)) return undefined;
+export function serverFromEnv(
+  env: Env,
+  get: (name: string) => string | undefined,
+  problems: string[],
+  required: boolean,
+): CcsServerConfig | undefined {
+  if (
+    !required &&
+    ![
+      'CCS_BASE_URL',
+      'CCS_USERNAME',
+      'CCS_PASSWORD',
+      'CCS_PASSWORD_FILE',
+      'CCS_CA_FILE',
+      'CCS_PASSWORD_ENCODING',
+      'CCS_TIME_ZONE',
+      'CCS_TLS_SERVERNAME',
+      'CCS_TLS_PIN_SHA256',
+    ].some((n) => get(n) !== undefined)
+  )
+    return undefined;
   const baseUrl = get('CCS_BASE_URL');
   const allowPlaintext = parseBoolean('CCS_ALLOW_PLAINTEXT', env.CCS_ALLOW_PLAINTEXT, problems);
   checkBaseUrl('CCS_BASE_URL', baseUrl, problems, allowPlaintext);
@@ -159,7 +192,19 @@ export function serverFromEnv(env: Env, get: (name: string) => string | undefine
   });
 }
 
-const SERVER_KEYS = new Set(['baseUrl', 'username', 'passwordFile', 'passwordEnv', 'passwordEncoding', 'timeZone', 'caFile', 'tlsServername', 'tlsPinSha256', 'insecure', 'requestsPerSecond']);
+const SERVER_KEYS = new Set([
+  'baseUrl',
+  'username',
+  'passwordFile',
+  'passwordEnv',
+  'passwordEncoding',
+  'timeZone',
+  'caFile',
+  'tlsServername',
+  'tlsPinSha256',
+  'insecure',
+  'requestsPerSecond',
+]);
 
 /**
  * CCS_SERVERS_FILE (YAML or JSON): `servers: { <name>: { baseUrl, username, passwordFile | passwordEnv,
@@ -177,7 +222,9 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
   }
   const servers = (doc as { servers?: unknown } | null)?.servers;
   if (!servers || typeof servers !== 'object' || Array.isArray(servers) || Object.keys(servers).length === 0) {
-    problems.push(`CCS_SERVERS_FILE ${file}: expected a "servers" map of name → settings, e.g. servers: { default: { baseUrl: ..., username: ..., passwordFile: ... } }`);
+    problems.push(
+      `CCS_SERVERS_FILE ${file}: expected a "servers" map of name → settings, e.g. servers: { default: { baseUrl: ..., username: ..., passwordFile: ... } }`,
+    );
     return {};
   }
   const out: Record<string, CcsServerConfig> = {};
@@ -193,10 +240,13 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     }
     const s = raw as Record<string, unknown>;
     if ('password' in s) {
-      problems.push(`${at}.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)`);
+      problems.push(
+        `${at}.password: passwords are not accepted in the file; use passwordFile (a mounted secret) or passwordEnv (a variable name)`,
+      );
       continue;
     }
-    for (const key of Object.keys(s)) if (!SERVER_KEYS.has(key)) problems.push(`${at}.${key} is not a known setting (known: ${[...SERVER_KEYS].join(', ')})`);
+    for (const key of Object.keys(s))
+      if (!SERVER_KEYS.has(key)) problems.push(`${at}.${key} is not a known setting (known: ${[...SERVER_KEYS].join(', ')})`);
     const str = (key: string): string | undefined => {
       const value = s[key];
       return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -212,7 +262,9 @@ export function serversFromFile(file: string, env: Env, problems: string[]): Rec
     if (passwordFile && passwordEnv) problems.push(`${at}: set only one of passwordFile and passwordEnv`);
     else if (passwordFile) password = readPassword(`${at}.passwordFile`, passwordFile, problems);
     else if (passwordEnv && isWorkerSecret(passwordEnv)) {
-      problems.push(`${at}.passwordEnv names ${passwordEnv}, one of the worker's own secrets (${[...WORKER_SECRET_VARIABLES, ...WORKER_SECRET_PREFIXES.map((p) => `${p}*`)].join(', ')}); name a variable that holds only this server's CCS password`);
+      problems.push(
+        `${at}.passwordEnv names ${passwordEnv}, one of the worker's own secrets (${[...WORKER_SECRET_VARIABLES, ...WORKER_SECRET_PREFIXES.map((p) => `${p}*`)].join(', ')}); name a variable that holds only this server's CCS password`,
+      );
     } else if (passwordEnv) {
       password = env[passwordEnv];
       if (!password) problems.push(`${at}.passwordEnv names ${passwordEnv}, which is not set`);

@@ -17,6 +17,7 @@ export function loadCodecConfig(env: Env, problems: string[]): CodecConfig | und
   const { keys, problems: keyProblems } = parseCodecKeys(text);
   problems.push(...keyProblems);
   const activeKeyId = env.CCS_CODEC_KEY_ID?.trim() || keys[0]?.id;
-  if (activeKeyId && keys.length > 0 && !keys.some((k) => k.id === activeKeyId)) problems.push(`CCS_CODEC_KEY_ID ${activeKeyId} is not among CCS_CODEC_KEYS`);
+  if (activeKeyId && keys.length > 0 && !keys.some((k) => k.id === activeKeyId))
+    problems.push(`CCS_CODEC_KEY_ID ${activeKeyId} is not among CCS_CODEC_KEYS`);
   return keys.length > 0 && activeKeyId ? { keys, activeKeyId } : undefined;
 }

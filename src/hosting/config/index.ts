@@ -88,13 +88,44 @@ export class ConfigError extends Error {
 
 /** The variables {@link loadConfig} reads besides Temporal's own `TEMPORAL_*` ones; `.env.example` lists them. */
 export const CONFIG_VARIABLES = [
-  'CCS_BASE_URL', 'CCS_USERNAME', 'CCS_PASSWORD', 'CCS_PASSWORD_FILE', 'CCS_CA_FILE', 'CCS_TLS_SERVERNAME', 'CCS_TLS_PIN_SHA256', 'CCS_TLS_INSECURE', 'CCS_REQUESTS_PER_SECOND', 'CCS_SERVERS_FILE',
-  'CCS_PASSWORD_ENCODING', 'CCS_TIME_ZONE', 'CCS_ALLOW_PLAINTEXT', 'CCS_REQUEST_TIMEOUT', 'CCS_MAX_RESPONSE_BYTES', 'CCS_MAX_RETRY_AFTER',
-  'CCS_WATCH_THRESHOLD', 'CCS_POLL_JITTER', 'CCS_BUDGET_ASSUMED_WORKERS',
-  'TEMPORAL_TASK_QUEUE', 'TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', 'TEMPORAL_WORKER_VERSIONING', 'TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_WORKER_BUILD_ID', 'CCS_BUILD_COMMIT', 'WORKFLOW_BUNDLE_PATH', 'CCS_CODEC_KEYS', 'CCS_CODEC_KEY_ID',
-  'WORKER_MAX_CONCURRENT_ACTIVITIES', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 'WORKER_MAX_CACHED_WORKFLOWS',
-  'WORKER_MAX_ACTIVITIES_PER_SECOND', 'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
-  'LOG_LEVEL', 'METRICS_BIND_ADDRESS', 'HEALTH_BIND_ADDRESS', 'EVIDENCE_DIR', 'EVIDENCE_DATABASE_URL',
+  'CCS_BASE_URL',
+  'CCS_USERNAME',
+  'CCS_PASSWORD',
+  'CCS_PASSWORD_FILE',
+  'CCS_CA_FILE',
+  'CCS_TLS_SERVERNAME',
+  'CCS_TLS_PIN_SHA256',
+  'CCS_TLS_INSECURE',
+  'CCS_REQUESTS_PER_SECOND',
+  'CCS_SERVERS_FILE',
+  'CCS_PASSWORD_ENCODING',
+  'CCS_TIME_ZONE',
+  'CCS_ALLOW_PLAINTEXT',
+  'CCS_REQUEST_TIMEOUT',
+  'CCS_MAX_RESPONSE_BYTES',
+  'CCS_MAX_RETRY_AFTER',
+  'CCS_WATCH_THRESHOLD',
+  'CCS_POLL_JITTER',
+  'CCS_BUDGET_ASSUMED_WORKERS',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_REGISTER_SEARCH_ATTRIBUTES',
+  'TEMPORAL_WORKER_VERSIONING',
+  'TEMPORAL_DEPLOYMENT_NAME',
+  'TEMPORAL_WORKER_BUILD_ID',
+  'CCS_BUILD_COMMIT',
+  'WORKFLOW_BUNDLE_PATH',
+  'CCS_CODEC_KEYS',
+  'CCS_CODEC_KEY_ID',
+  'WORKER_MAX_CONCURRENT_ACTIVITIES',
+  'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+  'WORKER_MAX_CACHED_WORKFLOWS',
+  'WORKER_MAX_ACTIVITIES_PER_SECOND',
+  'WORKER_MAX_TASK_QUEUE_ACTIVITIES_PER_SECOND',
+  'LOG_LEVEL',
+  'METRICS_BIND_ADDRESS',
+  'HEALTH_BIND_ADDRESS',
+  'EVIDENCE_DIR',
+  'EVIDENCE_DATABASE_URL',
 ] as const;
 
 /**
@@ -111,11 +142,14 @@ function requestBounds(env: Env, problems: string[]): Pick<CcsServerConfig, 'req
     } catch {
       // reported below
     }
-    problems.push(`${name} must be a duration from ${formatDuration(min)} to ${formatDuration(max)}, e.g. 30s; got ${JSON.stringify(value)}`);
+    problems.push(
+      `${name} must be a duration from ${formatDuration(min)} to ${formatDuration(max)}, e.g. 30s; got ${JSON.stringify(value)}`,
+    );
     return undefined;
   };
   const maxResponseBytes = parsePositive('CCS_MAX_RESPONSE_BYTES', env.CCS_MAX_RESPONSE_BYTES, problems, true);
-  if (maxResponseBytes !== undefined && maxResponseBytes < 64 * 1024) problems.push('CCS_MAX_RESPONSE_BYTES must be at least 65536 (64 KiB)');
+  if (maxResponseBytes !== undefined && maxResponseBytes < 64 * 1024)
+    problems.push('CCS_MAX_RESPONSE_BYTES must be at least 65536 (64 KiB)');
   return {
     requestTimeoutMs: duration('CCS_REQUEST_TIMEOUT', 1_000, 50_000),
     maxResponseBytes,
@@ -134,14 +168,16 @@ function loadPolling(env: Env, problems: string[]): WorkerConfig['polling'] {
     } catch {
       ms = undefined;
     }
-    if (ms === undefined || ms < 0 || ms > 3_600_000) problems.push(`CCS_WATCH_THRESHOLD must be a duration from 0 (never hold) to 1h, e.g. 60s; got ${JSON.stringify(threshold)}`);
+    if (ms === undefined || ms < 0 || ms > 3_600_000)
+      problems.push(`CCS_WATCH_THRESHOLD must be a duration from 0 (never hold) to 1h, e.g. 60s; got ${JSON.stringify(threshold)}`);
     else holdBelowMs = ms;
   }
   let jitter = 0.1;
   const jitterText = env.CCS_POLL_JITTER?.trim();
   if (jitterText) {
     const value = Number(jitterText);
-    if (!/^\d*\.?\d+$/.test(jitterText) || value > 0.5) problems.push(`CCS_POLL_JITTER must be a fraction from 0 to 0.5 (0.1 is ±10 %); got ${JSON.stringify(jitterText)}`);
+    if (!/^\d*\.?\d+$/.test(jitterText) || value > 0.5)
+      problems.push(`CCS_POLL_JITTER must be a fraction from 0 to 0.5 (0.1 is ±10 %); got ${JSON.stringify(jitterText)}`);
     else jitter = value;
   }
   return Object.freeze({ holdBelowMs, jitter });
@@ -170,26 +206,36 @@ export function loadConfig(env: Env): WorkerConfig {
   const serversFile = get('CCS_SERVERS_FILE');
   const fromEnv = serverFromEnv(env, get, problems, !serversFile);
   const fromFile = serversFile ? serversFromFile(serversFile, env, problems) : {};
-  if (fromEnv && fromFile.default) problems.push('the default CCS server is defined twice: by CCS_BASE_URL and by CCS_SERVERS_FILE servers.default; keep one');
+  if (fromEnv && fromFile.default)
+    problems.push('the default CCS server is defined twice: by CCS_BASE_URL and by CCS_SERVERS_FILE servers.default; keep one');
   const bounds = requestBounds(env, problems);
   const ccsServers = Object.freeze(
-    Object.fromEntries(Object.entries({ ...fromFile, ...(fromEnv ? { default: fromEnv } : {}) }).map(([name, server]) => [name, Object.freeze({ ...server, ...bounds })])),
+    Object.fromEntries(
+      Object.entries({ ...fromFile, ...(fromEnv ? { default: fromEnv } : {}) }).map(([name, server]) => [
+        name,
+        Object.freeze({ ...server, ...bounds }),
+      ]),
+    ),
   );
 
   const codec = loadCodecConfig(env, problems);
   const tuning = loadTuning(env, problems);
   const polling = loadPolling(env, problems);
-  const budgetAssumedWorkers = parsePositive('CCS_BUDGET_ASSUMED_WORKERS', env.CCS_BUDGET_ASSUMED_WORKERS, problems, true) ?? DEFAULT_BUDGET_ASSUMED_WORKERS;
+  const budgetAssumedWorkers =
+    parsePositive('CCS_BUDGET_ASSUMED_WORKERS', env.CCS_BUDGET_ASSUMED_WORKERS, problems, true) ?? DEFAULT_BUDGET_ASSUMED_WORKERS;
   const versioning = loadVersioning(env, problems);
   const registerSearchAttributes = parseBoolean('TEMPORAL_REGISTER_SEARCH_ATTRIBUTES', env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES, problems);
   const logLevel = (get('LOG_LEVEL')?.toUpperCase() ?? 'INFO') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env.LOG_LEVEL)}`);
   const metricsBindAddress = bindAddress('METRICS_BIND_ADDRESS', get('METRICS_BIND_ADDRESS'), problems);
   const healthBindAddress = bindAddress('HEALTH_BIND_ADDRESS', get('HEALTH_BIND_ADDRESS'), problems);
 
   let temporal: WorkerConfig['temporal'] | undefined;
   try {
-    const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined));
+    const overrideEnvVars = Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
+    );
     const connect = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
     temporal = { connection: connect.connectionOptions, namespace: connect.namespace ?? 'default' };
   } catch (err) {
@@ -215,4 +261,3 @@ export function loadConfig(env: Env): WorkerConfig {
     evidenceDatabaseUrl: get('EVIDENCE_DATABASE_URL'),
   });
 }
-

@@ -47,10 +47,15 @@ const COMMIT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$/;
  */
 export function loadVersioning(env: Env, problems: string[], version = PACKAGE_VERSION): WorkerVersioningConfig | undefined {
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const on = get('TEMPORAL_WORKER_VERSIONING') === undefined ? true : parseBoolean('TEMPORAL_WORKER_VERSIONING', env.TEMPORAL_WORKER_VERSIONING, problems);
+  const on =
+    get('TEMPORAL_WORKER_VERSIONING') === undefined
+      ? true
+      : parseBoolean('TEMPORAL_WORKER_VERSIONING', env.TEMPORAL_WORKER_VERSIONING, problems);
   const deploymentName = get('TEMPORAL_DEPLOYMENT_NAME') ?? DEFAULT_DEPLOYMENT_NAME;
   if (!NAME.test(deploymentName)) {
-    problems.push(`TEMPORAL_DEPLOYMENT_NAME must be 1 to 100 letters, digits, '-' or '_' (no '.' or ':'; Temporal refuses them), not starting with '__'; got ${JSON.stringify(deploymentName)}`);
+    problems.push(
+      `TEMPORAL_DEPLOYMENT_NAME must be 1 to 100 letters, digits, '-' or '_' (no '.' or ':'; Temporal refuses them), not starting with '__'; got ${JSON.stringify(deploymentName)}`,
+    );
   }
   let commit = get('CCS_BUILD_COMMIT');
   if (commit !== undefined && !COMMIT.test(commit)) {
@@ -59,7 +64,9 @@ export function loadVersioning(env: Env, problems: string[], version = PACKAGE_V
   }
   const buildId = get('TEMPORAL_WORKER_BUILD_ID') ?? `${version}+${commit ?? 'dev'}`;
   if (!BUILD_ID.test(buildId)) {
-    problems.push(`TEMPORAL_WORKER_BUILD_ID must be 1 to 100 letters, digits, '.', '+', '-' or '_', not starting with '__', e.g. 1.0.0+1a2b3c4; got ${JSON.stringify(buildId)}`);
+    problems.push(
+      `TEMPORAL_WORKER_BUILD_ID must be 1 to 100 letters, digits, '.', '+', '-' or '_', not starting with '__', e.g. 1.0.0+1a2b3c4; got ${JSON.stringify(buildId)}`,
+    );
   }
   if (!on) return undefined;
   return Object.freeze({ deploymentName, buildId, localBuild: get('TEMPORAL_WORKER_BUILD_ID') === undefined && commit === undefined });

@@ -18,14 +18,23 @@ function scrubText(text: string): string {
 }
 
 function plain(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return { name: value.name, message: scrubText(value.message), ...(depth === 0 && value.stack ? { stack: scrubText(value.stack) } : {}) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: scrubText(value.message),
+      ...(depth === 0 && value.stack ? { stack: scrubText(value.stack) } : {}),
+    };
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return scrubText(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return Array.isArray(value) ? `[array of ${value.length}]` : '[object]';
   if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
   // Secret-named keys are dropped at every depth, not only near the top.
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !SECRET_KEY.test(k)).map(([k, v]) => [k, plain(v, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !SECRET_KEY.test(k))
+      .map(([k, v]) => [k, plain(v, depth + 1)]),
+  );
 }
 
 /** The JSON line for one entry: time, level, message, then the entry's metadata flattened. */

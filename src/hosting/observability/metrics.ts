@@ -21,17 +21,32 @@ export interface WorkerMetrics {
 }
 
 export function workerMetrics(meter: MetricMeter): WorkerMetrics {
-  const requests = meter.createCounter('ccs_requests', 'requests', 'CCS REST requests by server, operation and outcome (HTTP status, or network/tls/aborted/too_large, or paused: not sent while the server asked for a pause)');
-  const duration = meter.createHistogram(REQUEST_DURATION_METRIC, 'float', 's', 'CCS REST request duration by server, operation and outcome');
-  const tokens = meter.createCounter('ccs_token_requests', 'requests', 'CCS token requests (password or refresh grant) by server and outcome');
+  const requests = meter.createCounter(
+    'ccs_requests',
+    'requests',
+    'CCS REST requests by server, operation and outcome (HTTP status, or network/tls/aborted/too_large, or paused: not sent while the server asked for a pause)',
+  );
+  const duration = meter.createHistogram(
+    REQUEST_DURATION_METRIC,
+    'float',
+    's',
+    'CCS REST request duration by server, operation and outcome',
+  );
+  const tokens = meter.createCounter(
+    'ccs_token_requests',
+    'requests',
+    'CCS token requests (password or refresh grant) by server and outcome',
+  );
   const polls = meter.createCounter('ccs_polls', 'polls', 'Status reads of waiting CCS runs (one per poll attempt)');
   return {
-    requestsTo: (ccs) => ({ operation, outcome, durationMs }) => {
-      const tags = { ccs, operation, outcome: String(outcome) };
-      requests.add(1, tags);
-      duration.record(durationMs / 1000, tags);
-      if (operation === 'token') tokens.add(1, { ccs, outcome: String(outcome) });
-    },
+    requestsTo:
+      (ccs) =>
+      ({ operation, outcome, durationMs }) => {
+        const tags = { ccs, operation, outcome: String(outcome) };
+        requests.add(1, tags);
+        duration.record(durationMs / 1000, tags);
+        if (operation === 'token') tokens.add(1, { ccs, outcome: String(outcome) });
+      },
     activityEvents: { poll: (ccs) => polls.add(1, { ccs }) },
   };
 }
@@ -41,8 +56,18 @@ export function workerMetrics(meter: MetricMeter): WorkerMetrics {
  * status, from Temporal visibility: cluster-wide, so every worker reports the same value (use max()).
  * Visibility groups only by ExecutionStatus, hence one count per status ("starting": none seen yet).
  */
-export function trackCurrentRuns(meter: MetricMeter, client: Client, everyMs = 30_000, warn: (message: string) => void = () => undefined): { refresh: () => Promise<void>; stop: () => void } {
-  const gauge = meter.createGauge('ccs_runs_current', 'int', 'runs', 'Running runCcsJob workflows by the CCS status they last saw (cluster-wide, from Temporal visibility)');
+export function trackCurrentRuns(
+  meter: MetricMeter,
+  client: Client,
+  everyMs = 30_000,
+  warn: (message: string) => void = () => undefined,
+): { refresh: () => Promise<void>; stop: () => void } {
+  const gauge = meter.createGauge(
+    'ccs_runs_current',
+    'int',
+    'runs',
+    'Running runCcsJob workflows by the CCS status they last saw (cluster-wide, from Temporal visibility)',
+  );
   const running = `WorkflowType = '${WorkflowName.runCcsJob}' AND ExecutionStatus = 'Running'`;
   const attribute = SearchAttribute.jobStatus.name;
   const statuses: [string, string][] = [
@@ -51,7 +76,9 @@ export function trackCurrentRuns(meter: MetricMeter, client: Client, everyMs = 3
   ];
   const refresh = async (): Promise<void> => {
     try {
-      const counts = await Promise.all(statuses.map(async ([status, query]) => [status, (await client.workflow.count(query)).count] as const));
+      const counts = await Promise.all(
+        statuses.map(async ([status, query]) => [status, (await client.workflow.count(query)).count] as const),
+      );
       for (const [status, count] of counts) gauge.set(count, { status });
     } catch (err) {
       warn(`could not count current runs from Temporal visibility: ${(err as Error).message}`);
