@@ -34,15 +34,14 @@ import {
   type PipelineJobReport,
   type PipelineReport,
 } from '../domain/pipeline';
-import { pipelineEvidence } from '../domain/evidence';
-import { lastCompletedRun } from '../domain/job-run';
-import { formatDuration, parseDuration } from '../domain/validation';
+import { parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
-import { ccsCall, evidenceCall, startedBy } from './activity-options';
 import { Deadline } from './deadline';
 import { PauseControl, resumeReason } from './pause-control';
 import { resolveNames } from './job-names';
+import { recordPipelineEvidence, type Closing } from './pipeline-evidence';
 import { runCcsJob } from './run-ccs-job';
+import { staleCollection } from './stale-data-gate';
 
 const MIN_JOB_TIMEOUT_MS = 1_000;
 
@@ -75,13 +74,6 @@ function invalidPipeline(problems: string[]): ApplicationFailure {
   });
 }
 
-/** What the pipeline's evidence record is built from, filled in as the pipeline goes. */
-interface Closing {
-  definition: PipelineDefinition;
-  report?: PipelineReport;
-  deadline: Deadline;
-}
-
 export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
   const closing: Closing = { definition: given, deadline: new Deadline(null) };
   let report: PipelineReport;
@@ -93,61 +85,6 @@ export async function runCcsPipeline(given: PipelineDefinition): Promise<Pipelin
   }
   await recordPipelineEvidence(closing, undefined);
   return report;
-}
-
-/** The pipeline's evidence record, retried until written; only a pipeline that got as far as its report has one. */
-async function recordPipelineEvidence(closing: Closing, err: unknown): Promise<void> {
-  if (!closing.report) return;
-  const info = workflowInfo();
-  const failure = err instanceof ApplicationFailure ? err : undefined;
-  await CancellationScope.nonCancellable(() =>
-    evidenceCall.recordEvidence(
-      pipelineEvidence({
-        workflowId: info.workflowId,
-        runId: info.runId,
-        startedBy: startedBy((closing.definition as Partial<PipelineDefinition> | null)?.requestedBy),
-        definition: closing.definition,
-        report: closing.report!,
-        error:
-          err === undefined
-            ? null
-            : {
-                type: failure?.type ?? (err instanceof CancelledFailure ? 'Cancelled' : err instanceof Error ? err.name : 'Error'),
-                message: err instanceof Error ? err.message : 'unknown failure',
-              },
-        deadlineAt: closing.deadline.at,
-      }),
-    ),
-  );
-}
-
-/** Runs read per collection job by the stale-data gate, looking for the Completed one that ended last. */
-const FRESHNESS_RUNS = 20;
-
-/**
- * The stale-data gate of stage `index`: null when every collection it names has a Completed run that
- * ended within the window; otherwise why not, naming the job, its last good run and that run's age.
- */
-async function staleCollection(definition: PipelineDefinition, index: number): Promise<string | null> {
-  const stage = definition.stages[index]!;
-  const fresh = stage.requireFresh!;
-  const withinMs = parseDuration('within', fresh.within);
-  const checks = fresh.job
-    ? [{ jobId: fresh.job.toLowerCase(), ccs: fresh.ccs ?? definition.ccs ?? 'default' }]
-    : stageJobs(
-        definition,
-        definition.stages.find((s) => s.name === fresh.fromStage)!,
-      ).map((j) => ({ jobId: j.jobId, ccs: fresh.ccs ?? j.ccs ?? 'default' }));
-  for (const { jobId, ccs } of checks) {
-    const runs = await ccsCall.listJobRuns({ jobId, count: FRESHNESS_RUNS, ccs });
-    const good = lastCompletedRun(runs);
-    const where = `stage ${JSON.stringify(stage.name)} requires collection job ${jobId} to have completed within ${formatDuration(withinMs)}`;
-    if (!good) return `${where}, but it has no Completed run among its last ${FRESHNESS_RUNS}; its jobs did not run`;
-    const ageMs = Date.now() - Date.parse(good.endTime!);
-    if (ageMs > withinMs)
-      return `${where}, but its last good run ${good.jobRunId} ended ${good.endTime} (${formatDuration(ageMs)} ago); its jobs did not run`;
-  }
-  return null;
 }
 
 async function runPipeline(given: PipelineDefinition, closing: Closing): Promise<PipelineReport> {
