@@ -49,7 +49,26 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** Start attempts when the server exits before it listens: a port picked free can be taken by another process before the server binds it. */
+const START_ATTEMPTS = 3;
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      // Only an early exit is worth another try, and only on ports of our own choosing.
+      if (!(err instanceof EarlyExitError) || options.port !== undefined || attempt >= START_ATTEMPTS) throw err;
+      options.log?.(
+        `temporal server start-dev exited before listening (attempt ${attempt} of ${START_ATTEMPTS}); starting it again on other ports`,
+      );
+    }
+  }
+}
+
+class EarlyExitError extends Error {}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const cli = await ensureTemporalCli(options.log);
   const port = options.port ?? (await freePort());
   const metricsPort = await freePort();
@@ -74,19 +93,27 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
+  // The first and the last 4,000 characters: a Go panic names its cause first and prints its stack after.
+  let head = '';
+  let tail = '';
+  let total = 0;
   const keep = (chunk: Buffer): void => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+    const text = chunk.toString();
+    total += text.length;
+    if (head.length < 4000) head += text.slice(0, 4000 - head.length);
+    tail = (tail + text).slice(-4000);
   };
+  const output = (): string =>
+    (total <= 4000 ? head : `${head}${total > 8000 ? '\n…\n' : ''}${tail.slice(-Math.min(4000, total - 4000))}`).trim();
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   while (!(await portOpen(port))) {
-    if (child.exitCode !== null) throw new Error(`temporal server start-dev exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null) throw new EarlyExitError(`temporal server start-dev exited with ${child.exitCode}: ${output()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`temporal server start-dev did not listen on ${port} within 60 s: ${stderr.trim()}`);
+      throw new Error(`temporal server start-dev did not listen on ${port} within 60 s: ${output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
