@@ -328,7 +328,17 @@ describe.sequential('the cluster', () => {
     await Promise.all(oldWorkers.map(() => cluster.addWorker({ TEMPORAL_WORKER_BUILD_ID: newBuild })));
     const summary = await scenario('versioned deploy (new build beside the old, made current)', 31, async (going, tracked, rnd) => {
       pinnedOld = [...tracked];
-      await sleep(2000);
+      // The switch comes once the old build has done every run's first workflow task (each is then
+      // pinned to it), not after a guessed pause: on a loaded machine a backlog can outlast any pause.
+      await eventually(
+        async () => {
+          const described = await Promise.all(pinnedOld.map((t) => t.handle.describe()));
+          const pinned = described.filter((d) => String(d.raw.workflowExecutionInfo?.versioningInfo?.behavior) === PINNED).length;
+          return pinned === pinnedOld.length || undefined;
+        },
+        180_000,
+        'every run started before the switch pinned to the old build',
+      );
       going();
       // 2. Made current (the command docs/operations.md gives); new runs go to it from now on.
       // Refused ("missing active task queues") until the new workers' polls have registered both of the
