@@ -19,6 +19,7 @@ import {
 import type { CcsClient } from '../../src/ccs/client';
 import { CcsError, ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
+import { fakeRun } from '../fake-run';
 import { createEvidenceActivities } from '../../src/activities/evidence';
 import { jobEvidence, type EvidenceContent } from '../../src/domain/evidence';
 import { canonicalJson, sha256 } from '../../src/evidence/chain';
@@ -30,18 +31,7 @@ const OTHER_RUN = '66666666-7777-8888-9999-000000000000';
 const EXACT = { jitter: 0, holdBelowMs: 0 };
 
 function run(status: string, jobRunId = RUN): JobRun {
-  return {
-    jobId: JOB,
-    jobRunId,
-    status,
-    statusCode: null,
-    startTime: null,
-    endTime: null,
-    customStatusText: null,
-    exception: null,
-    summary: null,
-    activities: [],
-  };
+  return fakeRun(JOB, jobRunId, status);
 }
 
 /** A CCS client whose answers the test scripts; counts what was asked. */

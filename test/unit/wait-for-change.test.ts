@@ -20,23 +20,13 @@ import {
 import type { CcsClient } from '../../src/ccs/client';
 import { ErrorType } from '../../src/domain/errors';
 import type { JobRun } from '../../src/domain/job-run';
+import { fakeRun } from '../fake-run';
 
 const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
 const RUN = '11111111-2222-3333-4444-555555555555';
 
 function run(status: string): JobRun {
-  return {
-    jobId: JOB,
-    jobRunId: RUN,
-    status,
-    statusCode: null,
-    startTime: null,
-    endTime: null,
-    customStatusText: null,
-    exception: null,
-    summary: null,
-    activities: [],
-  };
+  return fakeRun(JOB, RUN, status);
 }
 
 /** A client whose getJobRun answers the next of `statuses` (the last one from then on), counting reads. */

@@ -17,6 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
 import { ErrorType } from '../../src/domain/errors';
 import type { JobRun, JobRunMessage } from '../../src/domain/job-run';
+import { fakeRun } from '../fake-run';
 import type { MaintenanceWindowView } from '../../src/domain/maintenance';
 import { createWorker } from '../../src/hosting/create-worker';
 import { quietRuntime } from '../helpers';
@@ -28,19 +29,7 @@ export const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
 export const RUN = '11111111-2222-3333-4444-555555555555';
 
 export function jobRun(status: string, extra: Partial<JobRun> = {}): JobRun {
-  return {
-    jobId: JOB,
-    jobRunId: RUN,
-    status,
-    statusCode: null,
-    startTime: null,
-    endTime: null,
-    customStatusText: null,
-    exception: null,
-    summary: null,
-    activities: [],
-    ...extra,
-  };
+  return fakeRun(JOB, RUN, status, extra);
 }
 
 /** Every activity a script may stand in for; a name the current script lacks fails, never reaches a real system. */
