@@ -29,13 +29,14 @@ export function settingsFor(quick: boolean, levels: number[] | undefined): Bench
         lagIntervalMs: 2_000,
         lagDurationS: [2, 6],
         baselineRuns: 8,
-        baselineDurationS: 8,
+        // A smoke test (CI time, not figures): runs long enough for three polls, a window one poll interval long.
+        baselineDurationS: 6,
         baselineIntervalMs: 2_000,
         historyPolls: [1, 10],
         concurrencyLevels: levels ?? [100],
         concurrencyIntervalMs: 5_000,
         windows: 1,
-        windowMs: 10_000,
+        windowMs: 5_000,
         startConcurrency: 50,
         tokenTtlSeconds: 30,
       }

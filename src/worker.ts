@@ -17,6 +17,7 @@ import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config'
 import { reportStartupError } from './hosting/startup-error';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
 import { jsonLogger } from './hosting/observability/logger';
+import { createNotifier, type Notifier } from './notifications';
 import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './hosting/observability/metrics';
 
 /** Installs the process-wide SDK runtime: JSON logs (core logs forwarded) and, if asked, Prometheus. */
@@ -57,6 +58,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   let worker: Worker | undefined;
   let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
   let budgetShare: BudgetShare | undefined;
+  let notifier: Notifier | undefined;
   // Each budget is the whole deployment's: this worker sends its share (budget-share.ts).
   const budgets = sharedBudgets(config.ccsServers, config.budgetAssumedWorkers);
   try {
@@ -93,6 +95,16 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       });
       log.info('health endpoint listening', { bindAddress: config.healthBindAddress, port: health.port });
     }
+    if (config.notifications)
+      notifier = createNotifier({
+        config: config.notifications,
+        // Whatever CCS or an operator echoed into an event, none of the worker's secrets leaves in it.
+        secrets: [
+          ...Object.values(config.ccsServers).map((s) => s.password),
+          ...['CCS_CODEC_KEYS', 'TEMPORAL_API_KEY', 'EVIDENCE_DATABASE_URL', 'CODEC_SERVER_TOKEN'].flatMap((n) => env[n]?.split(',') ?? []),
+        ],
+        links: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace, evidenceUrl: config.evidenceUrl },
+      });
     connection = await NativeConnection.connect(config.temporal.connection);
     // Before the worker exists (so /readyz stays unready): a namespace without the workflows' search
     // attributes would take this worker, then fail every run's workflow task, retried forever.
@@ -109,6 +121,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       taskQueue: config.taskQueue,
       servers: clients,
       events: metrics.activityEvents,
+      notifications: { notifier, metrics: metrics.notifications },
       tuning: config.tuning,
       versioning: config.versioning,
       polling: config.polling,
@@ -145,6 +158,13 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
       metrics: config.metricsBindAddress ?? null,
+      notifications: config.notifications
+        ? {
+            file: config.notifications.file,
+            channels: Object.keys(config.notifications.channels),
+            rules: config.notifications.rules.length,
+          }
+        : null,
       deploymentVersion: config.versioning
         ? { deploymentName: config.versioning.deploymentName, buildId: config.versioning.buildId }
         : null,
@@ -163,6 +183,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     budgetShare?.stop();
     await health?.close();
     await Promise.all(Object.values(clients).map((c) => c.close()));
+    await notifier?.close();
     await connection?.close();
   }
 

@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import type { CcsClient } from '../ccs/client';
 import { RUN_SNAPSHOT_SIZE, type ExecuteJobInput, type ExecuteJobResult } from '../domain/activities';
-import { CcsError, ErrorType } from '../domain/errors';
+import { ATTENTION_ERROR_TYPES, CcsError, ErrorType } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
 import { latestRunInProgress, newestFirst, type JobRun } from '../domain/job-run';
 import { boundedRun } from './bounded-run';
@@ -77,6 +77,13 @@ async function findStartedRun(
 /** True for an execute CCS clearly did not act on: never sent, or refused with a 4xx. */
 function clearlyRefused(err: unknown): boolean {
   return err instanceof CcsError && (!err.mayHaveReachedServer || (err.status !== undefined && err.status >= 400 && err.status < 500));
+}
+
+/** True for a 4xx (an execute or a listing) that needs a person, so that the workflow fails fast on it. */
+function refusedNeedingAttention(err: unknown): err is CcsError & { status: number } {
+  return (
+    err instanceof CcsError && err.status !== undefined && err.status >= 400 && err.status < 500 && ATTENTION_ERROR_TYPES.includes(err.type)
+  );
 }
 
 /** True for a 2xx execute answer that names no run this client can read: CCS started one. */
@@ -195,6 +202,13 @@ export function createExecuteActivities(serverOf: ServerOf) {
           });
           const inProgress = latestRunInProgress(runs);
           if (inProgress) throw jobAlreadyRunning(jobId, inProgress);
+        }
+        if (earlierMayHaveStarted && refusedNeedingAttention(err)) {
+          // A 401/403/404 fails the workflow fast, which is right only when CCS has no run of ours: the
+          // run an earlier attempt may have started (its answer lost, or still being processed) would
+          // otherwise go unwatched. Looked for as after a 400; the refusal is raised when none is listed.
+          const ours = await findStartedRun(client, jobId, knownRunIds, lookUntil, () => progress);
+          if (ours) return adopt(ours, `execute refused (${err.status}); adopted the run an earlier execute attempt started`);
         }
         throw toFailure(err);
       }

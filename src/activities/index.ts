@@ -8,6 +8,7 @@
 import type { CcsClient } from '../ccs/client';
 import { createAbortActivities } from './abort';
 import { createExecuteActivities } from './execute-job';
+import { createNotificationActivities, type NotificationActivityDeps, type NotificationActivityFunctions } from './notifications';
 import { createReadActivities } from './job-reads';
 import { DEFAULT_POLLING, type PollingSettings } from './polling';
 import { serverPicker } from './servers';
@@ -38,6 +39,12 @@ export type {
 export { ATTEMPT_END_MARGIN_MS, STARTED_RUN_LOOK_MS } from './execute-job';
 export { DEFAULT_POLLING, jittered, pollDelayMs, type PollingSettings } from './polling';
 export { liveMessages, type ActivityEvents, type WatchProgress } from './wait-for-change';
+export {
+  createNotificationActivities,
+  type NotificationActivityDeps,
+  type NotificationActivityFunctions,
+  type NotificationMetrics,
+} from './notifications';
 
 /** What the activities are built over: the CCS clients by server name, the metrics hooks, the polling settings. */
 export interface ActivityDeps {
@@ -49,22 +56,27 @@ export interface ActivityDeps {
   events?: ActivityEvents;
   /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
   polling?: Partial<PollingSettings>;
+  /** The notifier (NOTIFICATIONS_FILE), its metrics and the evidence sink for given-up deliveries; unset: notifications off. */
+  notifications?: NotificationActivityDeps | undefined;
 }
 
 /**
  * The CCS activities over `deps`' clients, by the names workflows call them: `findJobsByName`,
  * `searchJobIds`, `listJobRuns`, `executeJob`, `findRunOfCancelledExecute`, `waitForJobRunChange`,
- * `abortJobRun`, `abortOrphanRun`. An input naming a server the worker lacks fails with the
+ * `abortJobRun`, `abortOrphanRun`, and the notification activities `announceNotification`,
+ * `sendNotification`, `recordNotificationGivenUp`. An input naming a server the worker lacks fails with the
  * non-retryable `CcsInvalidInput` before anything is sent.
  */
-export function createActivities({ client, servers = {}, events = {}, polling = {} }: ActivityDeps) {
+export function createActivities({ client, servers = {}, events = {}, polling = {}, notifications = {} }: ActivityDeps) {
   const serverOf = serverPicker(client ? { ...servers, default: client } : servers);
   return {
     ...createReadActivities(serverOf),
     ...createExecuteActivities(serverOf),
     ...createWaitActivities(serverOf, { ...DEFAULT_POLLING, ...polling }, events),
     ...createAbortActivities(serverOf),
+    ...createNotificationActivities(notifications),
   };
 }
 
-export type CcsActivities = ReturnType<typeof createActivities>;
+/** The CCS activities' types, as workflows proxy them (the notification ones: NotificationActivityFunctions). */
+export type CcsActivities = Omit<ReturnType<typeof createActivities>, keyof NotificationActivityFunctions>;

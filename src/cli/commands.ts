@@ -3,7 +3,7 @@ import { cancelCommand } from './cancel';
 import { ccsCommand } from './ccs-server';
 import { evidenceCommand } from './evidence';
 import { maintenanceCommand } from './maintenance';
-import { ExitCode } from './output';
+import { CliError, ExitCode } from './output';
 import { pauseCommand, resumeCommand } from './pause';
 import { pipelineCommand } from './pipeline-command';
 import { reconcileCommand } from './reconcile';
@@ -32,6 +32,29 @@ SIGINT/SIGTERM stop polling and let running activities finish; a stopping worker
   },
 };
 
+export const notifyCommand: CommandSpec = {
+  name: 'notify',
+  synopsis: 'notify test --channel NAME',
+  summary: 'send a test event to one notification channel',
+  verbs: ['test'],
+  usage: ['ccs-jobs notify test --channel <name> [--json]'],
+  description: `Sends one event of type "test" to the named channel of NOTIFICATIONS_FILE, directly from this
+process (no worker, no Temporal; the rules are not consulted), and reports whether the receiver took it.
+Exit 0 when it did, 1 when it refused or could not be reached, or the file or channel is wrong.`,
+  flags: [
+    { name: 'channel', type: 'string', value: 'NAME', verbs: ['test'], help: 'the channel of NOTIFICATIONS_FILE to send to (required)' },
+    { name: 'json', type: 'boolean', verbs: ['test'], help: 'machine-readable output' },
+  ],
+  examples: ['NOTIFICATIONS_FILE=/etc/ccs/notifications.yaml ccs-jobs notify test --channel ops'],
+  async run({ args, flags, env, out }) {
+    if (args[0] !== 'test') throw new CliError('use ccs-jobs notify test --channel <name> (see ccs-jobs notify --help)');
+    const channel = flags.string('channel');
+    if (!channel) throw new CliError('--channel is required: the name of a channel in NOTIFICATIONS_FILE, e.g. --channel ops');
+    // Loaded on demand: the channels pull in nodemailer and the HTTP client, which other commands do not need.
+    return (await import('./notify')).notifyTest(channel, flags.boolean('json'), out, env);
+  },
+};
+
 export const COMMANDS: readonly CommandSpec[] = Object.freeze([
   runCommand,
   statusCommand,
@@ -45,6 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = Object.freeze([
   listCommand,
   pipelineCommand,
   scheduleCommand,
+  notifyCommand,
   ccsCommand,
   workerCommand,
 ]);

@@ -2,7 +2,9 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
 import { WorkflowName, jobWorkflowId } from '../domain/contract';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
+import { alertWindow } from '../domain/pipeline';
 import { parseDuration, requireGuid } from '../domain/validation';
+import { cancelScanWatch, scanWatchOf, startScanWatch } from './scan-watch';
 import type { Cli } from './connect';
 import { validateCron } from './cron';
 import { checkedByField } from './flag-errors';
@@ -10,6 +12,7 @@ import { loadPipelineFile } from './pipeline-file';
 import { CliError, ExitCode, table } from './output';
 import type { CommandSpec } from './spec';
 import { printable } from './terminal-text';
+import { MIN_ALERT_IF_NO_SUCCESS_MS } from '../domain/notifications';
 
 /** runCcsJob input field → the `schedule create` flag that sets it. */
 const SCHEDULED_JOB_FLAGS = Object.freeze({ jobId: '--job', pollInterval: '--poll', timeout: '--timeout' });
@@ -29,6 +32,7 @@ export interface CreateScheduleOptions {
   catchupWindow?: string | undefined;
   poll?: string | undefined;
   timeout?: string | undefined;
+  alertIfNoSuccess?: string | undefined;
 }
 
 /** Everything about a schedule is checked here, before Temporal is contacted. */
@@ -48,6 +52,7 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
   if (overlap === undefined) throw new CliError(`--overlap must be skip, buffer-one or allow; got ${JSON.stringify(o.overlap)}`);
   const catchupWindow = o.catchupWindow === undefined ? undefined : parseDuration('--catchup-window', o.catchupWindow);
   if (catchupWindow !== undefined && catchupWindow < 60_000) throw new CliError('--catchup-window must be at least 1m');
+  const flagAlert = o.alertIfNoSuccess === undefined ? undefined : checkedAlert('--alert-if-no-success', o.alertIfNoSuccess);
   const action = o.job
     ? {
         workflowType: WorkflowName.runCcsJob,
@@ -65,7 +70,22 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
         const definition = loadPipelineFile(o.pipeline!);
         return { workflowType: WorkflowName.runCcsPipeline, workflowId: `ccs-pipeline-${name}`, args: [definition] };
       })();
-  return { cron, timezone, overlap, catchupWindow, action };
+  // The flag wins over the pipeline file's `alertIfNoSuccess` (already checked with the file).
+  const fileAlert = (action.args[0] as { alertIfNoSuccess?: string | number }).alertIfNoSuccess;
+  const alertIfNoSuccess = flagAlert ?? (fileAlert === undefined ? undefined : alertWindow(fileAlert));
+  return { cron, timezone, overlap, catchupWindow, action, alertIfNoSuccess };
+}
+
+/** The missed-scan window of `--alert-if-no-success`: a duration of at least 1m, or one line naming the flag. */
+function checkedAlert(flag: string, value: string): string {
+  let ms: number;
+  try {
+    ms = parseDuration(flag, value);
+  } catch {
+    throw new CliError(`${flag} must be a duration such as 26h, 90m or 7d; got ${JSON.stringify(printable(value))}`);
+  }
+  if (ms < MIN_ALERT_IF_NO_SUCCESS_MS) throw new CliError(`${flag} must be at least 1m; got ${JSON.stringify(printable(value))}`);
+  return value.trim();
 }
 
 export async function createSchedule(cli: Cli, name: string | undefined, o: CreateScheduleOptions): Promise<string> {
@@ -77,14 +97,20 @@ export async function createSchedule(cli: Cli, name: string | undefined, o: Crea
       action: { type: 'startWorkflow', taskQueue: cli.taskQueue, ...spec.action },
       policies: { overlap: spec.overlap, ...(spec.catchupWindow === undefined ? {} : { catchupWindow: spec.catchupWindow }) },
       // Temporal turns cron text into calendar specs; keep the text as written for list and describe.
-      memo: { createdBy: 'ccs-jobs', cron: spec.cron },
+      memo: { createdBy: 'ccs-jobs', cron: spec.cron, ...(spec.alertIfNoSuccess ? { alertIfNoSuccess: spec.alertIfNoSuccess } : {}) },
     });
   } catch (err) {
     if ((err as Error).name === 'ScheduleAlreadyRunning')
       throw new CliError(`a schedule named ${JSON.stringify(name)} already exists; delete it first or pick another name`);
     throw err;
   }
-  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}`;
+  if (spec.alertIfNoSuccess) await startScanWatch(cli, name!, spec.alertIfNoSuccess);
+  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}${spec.alertIfNoSuccess ? `, scan.missed if no success within ${spec.alertIfNoSuccess}` : ''}`;
+}
+
+function alertOf(d: ScheduleDescription): string | undefined {
+  const alert = (d.memo as { alertIfNoSuccess?: unknown } | undefined)?.alertIfNoSuccess;
+  return typeof alert === 'string' ? alert : undefined;
 }
 
 function cronOf(d: ScheduleDescription): string {
@@ -103,15 +129,19 @@ export async function listSchedules(cli: Cli): Promise<string> {
   const rows: string[][] = [];
   for await (const s of cli.client.schedule.list()) {
     const d = await cli.client.schedule.getHandle(s.scheduleId).describe();
+    const alert = alertOf(d);
+    const watch = alert ? await scanWatchOf(cli, s.scheduleId) : undefined;
     rows.push([
       printable(s.scheduleId),
       printable(target(d)),
       printable(cronOf(d)),
       d.state.paused ? 'paused' : 'active',
       d.info.nextActionTimes[0]?.toISOString() ?? '-',
+      alert ? printable(alert) : '-',
+      watch === undefined ? '-' : typeof watch === 'string' ? watch : (watch.lastSuccessAt ?? 'none yet'),
     ]);
   }
-  return rows.length ? table(['NAME', 'STARTS', 'CRON', 'STATE', 'NEXT RUN'], rows) : 'no schedules';
+  return rows.length ? table(['NAME', 'STARTS', 'CRON', 'STATE', 'NEXT RUN', 'ALERT IF NO SUCCESS', 'LAST SUCCESS'], rows) : 'no schedules';
 }
 
 async function handleOf(cli: Cli, name: string | undefined) {
@@ -127,6 +157,8 @@ async function handleOf(cli: Cli, name: string | undefined) {
 
 export async function describeSchedule(cli: Cli, name: string | undefined, json: boolean): Promise<string> {
   const { description: d } = await handleOf(cli, name);
+  const alert = alertOf(d);
+  const watch = alert ? await scanWatchOf(cli, name!) : undefined;
   const summary = {
     name,
     starts: target(d),
@@ -139,6 +171,17 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
     nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
     recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
     runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
+    alertIfNoSuccess: alert ?? null,
+    ...(watch === undefined
+      ? {}
+      : typeof watch === 'string'
+        ? { scanWatch: watch }
+        : {
+            lastSuccessAt: watch.lastSuccessAt,
+            missedSince: watch.missedSince,
+            missedWindows: watch.missedWindows,
+            alertDeadline: watch.deadline,
+          }),
   };
   if (json) return JSON.stringify(summary, null, 2);
   return Object.entries(summary)
@@ -161,7 +204,11 @@ export async function changeSchedule(
   // The SDK triggers with overlap allow-all unless told: a trigger keeps the schedule's own policy, so
   // a scan still running is not started a second time (skip) by someone pressing trigger.
   if (verb === 'trigger') await handle.trigger(description.policies.overlap);
-  if (verb === 'delete') await handle.delete();
+  if (verb === 'delete') {
+    await handle.delete();
+    // Its watchdog goes with it: a deleted schedule never succeeds again and must not page anyone.
+    if (alertOf(description)) await cancelScanWatch(cli, name!);
+  }
   const shown = printable(name);
   return {
     pause: `paused schedule ${shown}`,
@@ -179,11 +226,16 @@ export const scheduleCommand: CommandSpec = {
   summary: 'create, list, describe, pause, unpause, trigger, delete schedules',
   verbs: SCHEDULE_VERBS,
   usage: [
-    'ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>) [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h] [--poll 30s] [--timeout 8h]',
+    'ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>) [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h] [--poll 30s] [--timeout 8h] [--alert-if-no-success 26h]',
     'ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> [--note TEXT] | trigger <name> | delete <name>',
   ],
   description: `Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
-trigger follows the schedule's overlap policy: with the default skip, a trigger while its run goes is skipped.`,
+trigger follows the schedule's overlap policy: with the default skip, a trigger while its run goes is skipped.
+--alert-if-no-success (or alertIfNoSuccess in a pipeline file) starts a durable watchdog, workflow
+ccs-scan-watch/<name>: when no Completed run of the schedule ended within the window, scan.missed is
+announced once per window until one does (then scan.recovered), even if no worker was up at the
+deadline (as soon as one is back). list and describe show the window and the last success; delete
+cancels the watchdog.`,
   flags: [
     { name: 'cron', type: 'string', value: '"0 2 * * *"', verbs: ['create'], help: 'when, five cron fields or an @-macro (required)' },
     { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['create'], help: 'start runCcsJob for this job' },
@@ -205,12 +257,20 @@ trigger follows the schedule's overlap policy: with the default skip, a trigger 
     { name: 'catchup-window', type: 'string', value: '1h', verbs: ['create'], help: 'how late a missed run may still start (at least 1m)' },
     { name: 'poll', type: 'string', value: '30s', verbs: ['create'], help: "the job's first wait between status reads" },
     { name: 'timeout', type: 'string', value: '8h', verbs: ['create'], help: "the job's timeout" },
+    {
+      name: 'alert-if-no-success',
+      type: 'string',
+      value: '26h',
+      verbs: ['create'],
+      help: 'scan.missed when no run Completed within this window (at least 1m; overrides the pipeline file)',
+    },
     { name: 'json', type: 'boolean', verbs: ['describe'], help: 'machine-readable output' },
     { name: 'note', type: 'string', value: 'TEXT', verbs: ['pause', 'unpause'], help: "why, kept in the schedule's state" },
   ],
   examples: [
     'ccs-jobs schedule create nightly-cer --cron "0 2 * * *" --timezone Europe/Paris --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16',
     'ccs-jobs schedule create weekly-scan --cron "0 3 * * SUN" --pipeline scans/weekly.yaml',
+    'ccs-jobs schedule create nightly-scan --cron "0 2 * * *" --job 0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16 --alert-if-no-success 26h',
     'ccs-jobs schedule trigger nightly-cer',
   ],
   async run({ args, flags, out, cli }) {
@@ -230,6 +290,7 @@ trigger follows the schedule's overlap policy: with the default skip, a trigger 
           catchupWindow: flags.string('catchup-window'),
           poll: flags.string('poll'),
           timeout: flags.string('timeout'),
+          alertIfNoSuccess: flags.string('alert-if-no-success'),
         };
         scheduleSpec(name, options); // all checks before connecting
         return say(await createSchedule(await cli(), name, options));

@@ -37,6 +37,10 @@ export const WorkflowName = Object.freeze({
   ccsMaintenanceWindow: 'ccsMaintenanceWindow',
   /** Finds CCS runs no workflow follows (terminated workflows, console-started runs); reports, adopts or aborts them. */
   reconcileCcsRuns: 'reconcileCcsRuns',
+  /** One notification event to one channel, retried with back-off until the channel takes it or the delivery gives up. */
+  deliverCcsNotification: 'deliverCcsNotification',
+  /** One per schedule created with `--alert-if-no-success`: `scan.missed` when no Completed run ended within the window. */
+  ccsScanWatch: 'ccsScanWatch',
 } as const);
 
 /** Keyword search attributes kept current by `runCcsJob`; the dev server and clusters must register them. */

@@ -51,6 +51,10 @@ export const ErrorType = Object.freeze({
   RunUnchanged: 'CcsRunUnchanged',
   /** Benign: the worker holding a wait is stopping; the wait continues on another worker a second later. Never an abort. */
   WorkerStopping: 'CcsWorkerStopping',
+  /** A notification receiver refused the event (4xx other than 408/429, SMTP 5xx, an untrusted certificate). Not retryable. */
+  NotificationRefused: 'NotificationRefused',
+  /** A notification attempt failed on the way (network, timeout, 408, 429, 5xx, SMTP 4xx). Retryable, honouring Retry-After. */
+  NotificationDeliveryFailed: 'NotificationDeliveryFailed',
 } as const);
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -66,6 +70,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorTypeName[] = Object.freeze
   ErrorType.InvalidInput,
   ErrorType.JobAlreadyRunning,
   ErrorType.JobEndedUnexpectedly,
+  ErrorType.NotificationRefused,
 ]);
 
 /**

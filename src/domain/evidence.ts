@@ -30,7 +30,8 @@ export interface StartedBy {
 export interface EvidenceDraft {
   /** `<workflowId>/<runId>`: one record per workflow run, whatever retries the activity makes. */
   key: string;
-  kind: 'job' | 'pipeline';
+  /** `notification`: a delivery that gave up (key `notification-given-up/<eventId>/<channel>`), naming the run it was about. */
+  kind: 'job' | 'pipeline' | 'notification';
   workflowId: string;
   runId: string;
   startedBy: StartedBy;
@@ -54,6 +55,8 @@ export interface EvidenceDraft {
   /** The pipeline's definition, digested by the activity (then dropped) and its report, for reports. */
   pipelineDefinition?: PipelineDefinition;
   pipeline?: PipelineReport;
+  /** A notification that was never delivered (kind `notification`). */
+  notification?: { eventId: string; eventType: string; channel: string; attempts: number; lastError: string };
 }
 
 /** A record as stored: the draft plus what the activity adds. */

@@ -79,6 +79,8 @@ export interface RunCcsJobResume {
   late?: LateInfo;
   paused?: PauseState;
   messages?: { total: number; recent: LiveMessage[] };
+  /** The attention flag still set when the execution handed over: its clearing is announced once, by whichever execution sees it. */
+  attention?: Attention;
 }
 
 /** A message read while the run goes, numbered in the order CCS listed it (1 = its first message). */

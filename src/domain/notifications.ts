@@ -4,7 +4,7 @@
  * an event goes to, and how, is worker configuration (NOTIFICATIONS_FILE, src/notifications); a
  * workflow only decides that something happened, durably, and hands the event over.
  */
-import { defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Every event type a rule can name; the strings are public (receivers and rule files use them). */
 export const NotificationEventType = Object.freeze({
@@ -116,6 +116,16 @@ export interface NotificationGivenUpInput {
   lastError: string;
 }
 
+/**
+ * Memo keys a pipeline sets on the job runs it starts, so their events name the pipeline, the job's
+ * name and the schedule that started the pipeline (a child's own search attributes know none of them).
+ */
+export const NotificationMemo = Object.freeze({
+  pipeline: 'ccsPipeline',
+  jobName: 'ccsJobName',
+  schedule: 'ccsSchedule',
+});
+
 /** The delivery workflow's id: one per event and channel, so a repeated announce queues nothing twice. */
 export function deliveryWorkflowId(eventId: string, channel: string): string {
   return `ccs-notify/${eventId}/${channel}`;
@@ -152,4 +162,26 @@ export interface ScanWatchInput {
   missedSince?: string;
   /** Start of the current window (ISO). */
   windowStart?: string;
+  /** Carried across continue-as-new: windows ended without a success since the last one. */
+  missedWindows?: number;
 }
+
+/** The shortest `alertIfNoSuccess` the CLI and pipeline files accept (the workflow itself takes 1 s, for tests). */
+export const MIN_ALERT_IF_NO_SUCCESS_MS = 60_000;
+
+/** What the watchdog's `status` query answers. */
+export interface ScanWatchStatus {
+  scheduleId: string;
+  /** The window as given ("26h"). */
+  window: string;
+  /** ISO: when the newest Completed run of the schedule ended, when one did since the watchdog started. */
+  lastSuccessAt: string | null;
+  /** ISO: when the first window without a success ended; null while scans succeed. */
+  missedSince: string | null;
+  /** Windows ended without a success since the last one (0 while scans succeed). */
+  missedWindows: number;
+  /** ISO: when the current window ends (`scan.missed` then, unless a success comes first). */
+  deadline: string;
+}
+
+export const scanWatchStatusQuery = defineQuery<ScanWatchStatus>('status');

@@ -5,7 +5,8 @@
 import type { JobRunMessage } from './job-run';
 import type { PauseState } from './pause';
 import { requireJobName } from './job-names';
-import { CCS_SERVER_NAME, isGuid, parseDuration, preview, type DurationInput } from './validation';
+import { MIN_ALERT_IF_NO_SUCCESS_MS } from './notifications';
+import { CCS_SERVER_NAME, formatDuration, isGuid, parseDuration, preview, type DurationInput } from './validation';
 
 /** How a job of a pipeline runs, besides which job it is. */
 export interface PipelineJobSettings {
@@ -57,6 +58,11 @@ export interface PipelineDefinition {
   maxPollInterval?: DurationInput;
   /** Who asked for the pipeline, for its evidence record (`ccs-jobs --requested-by`). */
   requestedBy?: string;
+  /**
+   * When the pipeline is scheduled (`ccs-jobs schedule create --pipeline`): `scan.missed` when no run of
+   * the schedule Completed within this window, e.g. "26h" (at least 1m). Ignored by `pipeline run`.
+   */
+  alertIfNoSuccess?: DurationInput;
 }
 
 export type PipelineJobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
@@ -95,7 +101,7 @@ export interface PipelineReport {
   paused?: PauseState;
 }
 
-const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy'];
+const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy', 'alertIfNoSuccess'];
 const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure', 'requireFresh'];
 const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
@@ -114,6 +120,11 @@ export const MAX_PIPELINE_NAME = 200;
 export const MAX_STAGE_NAME = 100;
 /** Who asked for the pipeline, as for a job run (`requestedBy`). */
 const MAX_REQUESTED_BY = 200;
+
+/** A checked `alertIfNoSuccess` as the watchdog takes it: the text as written, or milliseconds as a duration ("26h"). */
+export function alertWindow(value: DurationInput): string {
+  return typeof value === 'string' ? value.trim() : formatDuration(value);
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -154,6 +165,16 @@ export function pipelineProblems(input: unknown): string[] {
   duration(input.timeout, 'timeout');
   duration(input.pollInterval, 'pollInterval');
   duration(input.maxPollInterval, 'maxPollInterval');
+  if (input.alertIfNoSuccess !== undefined) {
+    let ms: number | undefined;
+    try {
+      ms = parseDuration('alertIfNoSuccess', input.alertIfNoSuccess);
+    } catch {
+      problems.push(`alertIfNoSuccess: must be a duration such as "26h" or "7d"; got ${preview(input.alertIfNoSuccess)}`);
+    }
+    if (ms !== undefined && ms < MIN_ALERT_IF_NO_SUCCESS_MS)
+      problems.push(`alertIfNoSuccess: must be at least 1m; got ${preview(input.alertIfNoSuccess)}`);
+  }
   if (!Array.isArray(input.stages) || input.stages.length === 0) {
     problems.push('stages: required, a non-empty list of stages');
     return problems;

@@ -6,7 +6,14 @@
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityEvents, type CcsActivities, type PollingSettings } from '../activities';
+import {
+  createActivities,
+  type ActivityEvents,
+  type CcsActivities,
+  type NotificationActivityDeps,
+  type NotificationActivityFunctions,
+  type PollingSettings,
+} from '../activities';
 import { createEvidenceActivities, temporalStarterLookup, type EvidenceSink } from '../activities/evidence';
 import { createFleetActivities, type FleetActivities } from '../activities/fleet';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
@@ -25,7 +32,9 @@ export interface CreateWorkerOptions {
   /** CCS clients by the server name runs give in `ccs`; `default` serves runs that name none. */
   servers: Readonly<Record<string, CcsClient>>;
   /** Workflow-tier tests only: scripted activities instead of the real ones over `servers`. */
-  activities?: Partial<CcsActivities & FleetActivities> | undefined;
+  activities?:
+    | (Partial<CcsActivities & FleetActivities> & Partial<Record<keyof NotificationActivityFunctions, (input: never) => Promise<unknown>>>)
+    | undefined;
   /** Told what the activities saw, for metrics. */
   events?: ActivityEvents | undefined;
   /** How waits poll (CCS_WATCH_THRESHOLD, CCS_POLL_JITTER). */
@@ -34,6 +43,8 @@ export interface CreateWorkerOptions {
   evidence?: EvidenceSink | string | undefined;
   /** Payload encryption (CCS_CODEC_KEYS). */
   codec?: CodecConfig | undefined;
+  /** The notifier built from NOTIFICATIONS_FILE and its metrics; unset: notifications off (announcing queues nothing). */
+  notifications?: Omit<NotificationActivityDeps, 'evidence' | 'workerVersion'> | undefined;
   tuning?: Partial<WorkerTuning> | undefined;
   /**
    * Worker Versioning: poll as this deployment version, every workflow PINNED to the build it started
@@ -71,7 +82,14 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: {
       ...createFleetActivities({ client: fleetClient }),
       ...createEvidenceActivities({ sink: evidence, workerVersion: PACKAGE_VERSION, starterOf: temporalStarterLookup(fleetClient) }),
-      ...(options.activities ?? createActivities({ servers: options.servers, events: options.events, polling: options.polling })),
+      ...(options.activities ??
+        createActivities({
+          servers: options.servers,
+          events: options.events,
+          polling: options.polling,
+          // Given-up deliveries are written to the same evidence chain as the runs they concern.
+          notifications: { ...options.notifications, evidence, workerVersion: PACKAGE_VERSION },
+        })),
     },
     ...options.tuning,
     ...(options.versioning

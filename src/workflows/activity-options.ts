@@ -14,7 +14,9 @@ import {
 import type { CcsActivities } from '../activities';
 import type { EvidenceActivities } from '../activities/evidence';
 import type { FleetActivities } from '../activities/fleet';
+import type { NotificationActivityFunctions } from '../activities/notifications';
 import type { StartedBy } from '../domain/evidence';
+import type { DeliverNotificationInput } from '../domain/notifications';
 import { POLL_GROWTH, RUN_SNAPSHOT_SIZE } from '../domain/activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 
@@ -93,6 +95,55 @@ export const maintenanceLookup = proxyLocalActivities<FleetActivities>({
  */
 export const evidenceCall = proxyActivities<EvidenceActivities>({
   startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
+/** The notification activities as the workflows proxy them. */
+export type NotificationActivities = NotificationActivityFunctions;
+
+/**
+ * Queueing an event: the activity only talks to Temporal (it starts one delivery workflow per
+ * channel), so an attempt is quick, and it runs as a local activity: one marker in history instead
+ * of an activity's three events and a workflow task, so announcing keeps a completed run within its
+ * history bound. The close of a run waits for it, and a run must close on time even when queueing
+ * cannot be done: at most ANNOUNCE_ATTEMPTS attempts of 30 s, backing off 1 s to 1 min (server
+ * timers above one second), and never longer than ANNOUNCE_TIMEOUT_MS of real time. The attempt
+ * bound holds in workflow time too (a local activity's timeouts are the worker's clock).
+ */
+export const ANNOUNCE_TIMEOUT_MS = 5 * 60_000;
+export const ANNOUNCE_ATTEMPTS = 8;
+export const announceCall = proxyLocalActivities<NotificationActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: ANNOUNCE_TIMEOUT_MS,
+  localRetryThreshold: '1s',
+  retry: { ...RETRY, maximumInterval: '1m', maximumAttempts: ANNOUNCE_ATTEMPTS },
+});
+
+/** The first pause between two delivery attempts; the back-off doubles it up to the channel's `maxRetryInterval`. */
+export const DELIVERY_INITIAL_RETRY_MS = 1_000;
+export const DELIVERY_BACKOFF = 2;
+
+/**
+ * One delivery: attempts of 30 s at most, retried with back-off until `giveUpAfterMs` after the
+ * event was queued; an error type that retrying cannot help stops it at once (a refused event).
+ */
+export function deliveryCall(input: Pick<DeliverNotificationInput, 'giveUpAfterMs' | 'maxRetryIntervalMs'>) {
+  return proxyActivities<NotificationActivities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: input.giveUpAfterMs,
+    retry: {
+      initialInterval: DELIVERY_INITIAL_RETRY_MS,
+      backoffCoefficient: DELIVERY_BACKOFF,
+      maximumInterval: Math.max(DELIVERY_INITIAL_RETRY_MS, input.maxRetryIntervalMs),
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+    },
+  });
+}
+
+/** The record of a delivery that gave up: retried like the evidence record it writes, bounded to a day. */
+export const givenUpCall = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '1d',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 });
 

@@ -21,6 +21,8 @@ export interface AlertTarget {
   context: () => Record<string, unknown>;
   /** Counts a late run (the `ccs_runs_late` metric). */
   countLate: () => void;
+  /** Announces it (`run.late`). */
+  announceLate: (late: LateInfo) => void;
 }
 
 export class DurationAlert {
@@ -91,6 +93,7 @@ export class DurationAlert {
     this.late = { since: new Date().toISOString(), expectedMs: ms, basis };
     upsertSearchAttributes([{ key: SearchAttribute.late, value: formatDuration(ms) }]);
     target.countLate();
+    target.announceLate(this.late);
     log.warn('CCS run is late: it has run longer than expected and is still followed', {
       ...target.context(),
       expected: formatDuration(ms),

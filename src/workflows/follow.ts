@@ -3,7 +3,7 @@
  * paused, and handing over to a continuation (continue-as-new) when the history grows. Workflow
  * code: deterministic, no I/O.
  */
-import { CancellationScope, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
 import type { WaitForJobRunChangeInput } from '../domain/activities';
 import type { RunCcsJobInput, RunCcsJobResult } from '../domain/contract';
 import { hasEnded, type JobRun } from '../domain/job-run';
@@ -91,7 +91,9 @@ export async function readFinal(job: JobState, run: JobRun): Promise<JobRun> {
 function handOver(job: JobState, current: JobRun): Promise<never> {
   const { input, raw } = job;
   const paused = job.pause.state;
-  return continueAsNew<(given: RunCcsJobInput) => Promise<RunCcsJobResult>>({
+  // The memo (what a pipeline told its run: its name, the job's, the schedule) goes on, so later events still name them.
+  const { memo } = workflowInfo();
+  return makeContinueAsNewFunc<(given: RunCcsJobInput) => Promise<RunCcsJobResult>>(memo ? { memo } : {})({
     jobId: input.jobId,
     ...(raw.ccs === undefined ? {} : { ccs: input.ccs }),
     pollInterval: input.pollIntervalMs,

@@ -11,6 +11,7 @@ import type { Attention } from '../domain/errors';
 import { hasUndocumentedStatus, type JobRun } from '../domain/job-run';
 import type { ValidRunCcsJobInput } from '../domain/job-workflow';
 import { countRun } from './activity-options';
+import type { JobNotices } from './job-notices';
 import { LiveMessageLog } from './live-messages';
 
 export class FollowedRun {
@@ -28,12 +29,13 @@ export class FollowedRun {
   constructor(
     private readonly input: ValidRunCcsJobInput,
     resume: RunCcsJobResume | null,
+    private readonly notices: JobNotices,
   ) {
     this.current = resume?.run;
     this.lastChangeAt = resume?.lastChangeAt;
     this.polls = resume?.polls ?? 0;
     this.adopted = resume?.adopted ?? false;
-    this.attention = undefined;
+    this.attention = resume?.attention;
     this.unknownSince = resume?.unknownStatusSince;
     this.messages = new LiveMessageLog(input.liveMessagesEvery, resume?.messages);
   }
@@ -102,7 +104,9 @@ export class FollowedRun {
   }
 
   /** What a continuation inherits of the run: the run itself, its reads and flags. */
-  handover(run: JobRun): Pick<RunCcsJobResume, 'run' | 'adopted' | 'polls' | 'lastChangeAt' | 'unknownStatusSince' | 'messages'> {
+  handover(
+    run: JobRun,
+  ): Pick<RunCcsJobResume, 'run' | 'adopted' | 'polls' | 'lastChangeAt' | 'unknownStatusSince' | 'messages' | 'attention'> {
     const messages = this.messages.handover();
     return {
       run,
@@ -111,6 +115,7 @@ export class FollowedRun {
       lastChangeAt: this.lastChangeAt ?? new Date().toISOString(),
       ...(this.unknownSince ? { unknownStatusSince: this.unknownSince } : {}),
       ...(messages ? { messages } : {}),
+      ...(this.attention ? { attention: this.attention } : {}),
     };
   }
 
@@ -120,6 +125,7 @@ export class FollowedRun {
     this.attention = { type: found.type, message: found.message, since: at };
     upsertSearchAttributes([{ key: SearchAttribute.attention, value: found.type }]);
     countRun('attentionRaised', { ccs: this.input.ccs, type: found.type });
+    this.notices.attentionRaised(this.attention);
     log.warn('CCS run needs attention: it is still followed and the read is retried', {
       jobId: this.input.jobId,
       jobRunId: this.current?.jobRunId,
@@ -133,6 +139,7 @@ export class FollowedRun {
     this.attention = undefined;
     upsertSearchAttributes([{ key: SearchAttribute.attention, value: null }]);
     countRun('attentionCleared', { ccs: this.input.ccs, type: was?.type ?? 'unknown' });
+    if (was) this.notices.attentionCleared(was, 'readable again');
     log.info('CCS run readable again; attention cleared', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, was: was?.type });
   }
 }

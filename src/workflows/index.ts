@@ -3,3 +3,5 @@ export { runCcsPipeline } from './run-ccs-pipeline';
 export { resolveCcsJobNames } from './job-names';
 export { ccsMaintenanceWindow } from './maintenance-window';
 export { reconcileCcsRuns } from './reconcile';
+export { deliverCcsNotification } from './deliver-notification';
+export { ccsScanWatch } from './scan-watch';

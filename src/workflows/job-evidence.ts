@@ -20,13 +20,25 @@ export function closeWithEvidence(job: JobState, body: () => Promise<RunCcsJobRe
     try {
       result = await body();
     } catch (err) {
-      // Continuing as new is not closing: the continuation writes the record when it closes.
-      if (!(err instanceof ContinueAsNew)) await recordJobEvidence(job, err);
+      // Continuing as new is not closing: the continuation writes the record, and announces, when it closes.
+      if (err instanceof ContinueAsNew) {
+        await job.notices.settled();
+        throw err;
+      }
+      await recordJobEvidence(job, err);
+      await announceClose(job, err);
       throw err;
     }
     await recordJobEvidence(job, undefined, result);
+    await announceClose(job, undefined, result);
     return result;
   });
+}
+
+/** The closing events, after the record is written: queued (bounded, never failing) before the workflow closes. */
+function announceClose(job: JobState, err: unknown, result?: RunCcsJobResult): Promise<void> {
+  job.notices.closed(err, result, job.cancel.info, job.run.attention);
+  return job.notices.settled();
 }
 
 /** A run refused for its input closes too, so it has its record: nothing was sent to CCS. */

@@ -5,12 +5,14 @@
  */
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttribute, type RunCcsJobInput, type RunCcsJobPhase, type RunCcsJobStatus } from '../domain/contract';
+import type { JobRun } from '../domain/job-run';
 import type { ValidRunCcsJobInput } from '../domain/job-workflow';
 import { maintenanceLookup } from './activity-options';
 import { CancelListener } from './cancellation';
 import { Deadline } from './deadline';
 import { DurationAlert } from './duration-alert';
 import { FollowedRun } from './followed-run';
+import { JobNotices } from './job-notices';
 import { PauseControl } from './pause-control';
 
 export interface JobState {
@@ -23,12 +25,15 @@ export interface JobState {
   readonly deadline: Deadline;
   readonly pause: PauseControl;
   readonly alert: DurationAlert;
+  /** The events this execution announces (job-notices). */
+  readonly notices: JobNotices;
 }
 
 /** A new execution's state; a continuation's starts from what its predecessor handed over (`input.resume`). */
 export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): JobState {
   const { resume, jobId } = input;
-  const run = new FollowedRun(input, resume);
+  const notices: JobNotices = new JobNotices(input, raw, (): JobRun | undefined => run.current);
+  const run: FollowedRun = new FollowedRun(input, resume, notices);
   const deadline = new Deadline(resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs);
   const job: JobState = {
     input,
@@ -59,6 +64,7 @@ export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): Jo
       resume?.paused,
     ),
     alert: new DurationAlert(input.expected, resume),
+    notices,
   };
   return job;
 }

@@ -64,6 +64,7 @@ async function run(job: JobState): Promise<RunCcsJobResult> {
     going: () => job.phase !== 'finished' && !hasEnded(job.run.current),
     context: () => job.run.context(),
     countLate: () => job.run.countLate(),
+    announceLate: (late) => job.notices.late(late),
   });
   const stopWaiting = await followUntilEndOrCancel(job);
   let final = job.run.current!;

@@ -40,6 +40,7 @@ import { Deadline } from './deadline';
 import { PauseControl, resumeReason } from './pause-control';
 import { resolveNames } from './job-names';
 import { recordPipelineEvidence, type Closing } from './pipeline-evidence';
+import { PipelineNotices } from './pipeline-notices';
 import { runCcsJob } from './run-ccs-job';
 import { staleCollection } from './stale-data-gate';
 
@@ -76,18 +77,26 @@ function invalidPipeline(problems: string[]): ApplicationFailure {
 
 export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
   const closing: Closing = { definition: given, deadline: new Deadline(null) };
+  const notices = new PipelineNotices(
+    () => closing.report?.name ?? '(invalid)',
+    () => closing.definition,
+  );
   let report: PipelineReport;
   try {
-    report = await runPipeline(given, closing);
+    report = await runPipeline(given, closing, notices);
   } catch (err) {
     await recordPipelineEvidence(closing, err);
+    notices.closed(closing.report, err);
+    await notices.settled();
     throw err;
   }
   await recordPipelineEvidence(closing, undefined);
+  notices.closed(report, undefined);
+  await notices.settled();
   return report;
 }
 
-async function runPipeline(given: PipelineDefinition, closing: Closing): Promise<PipelineReport> {
+async function runPipeline(given: PipelineDefinition, closing: Closing, notices: PipelineNotices): Promise<PipelineReport> {
   const problems = pipelineProblems(given);
   if (problems.length > 0) {
     // Refused before anything started: the record says so, with the report of a pipeline that never ran.
@@ -200,6 +209,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
     const child = await startChild(runCcsJob, {
       workflowId: entry.workflowId,
       args: [input],
+      memo: notices.childMemo(spec.name),
       // A pipeline that is terminated still has its CCS runs aborted by the children.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     });
@@ -245,6 +255,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing): Promise
           for (const job of stageReport.jobs)
             Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
           log.warn('stale-data gate closed: the stage does not run', { pipeline: definition.name, stage: stage.name, reason: stale });
+          notices.staleData(stage.name, stale);
           if (!stage.continueOnFailure && !stoppedBy) {
             stoppedBy = stale;
             stoppedType = ErrorType.StaleData;

@@ -119,26 +119,87 @@ afterAll(() => {
   if (process.env.CHAOS_SUMMARY_FILE) writeFileSync(process.env.CHAOS_SUMMARY_FILE, `${table}\n`);
 });
 
+/** A scenario of faults the simulator injects by rate (short headers timeout). */
+async function faultScenario(name: string, faults: SimFaults): Promise<void> {
+  const r = await rig({}, { headersTimeoutMs: 2000 });
+  try {
+    r.sim.setFaults(faults);
+    expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
+  } finally {
+    await r.stop();
+  }
+}
+
+/** A hostile CCS scenario (docs/reliability.md's table), optionally with tokens revoked every 4 s. */
+async function hostileScenario(name: string, faults: SimFaults, revokeTokens: boolean): Promise<void> {
+  const r = await rig({}, { requestTimeoutMs: 3_000, maxRetryAfterMs: 3_000 });
+  const revoker = revokeTokens ? setInterval(() => r.sim.revokeTokens(), 4000) : undefined;
+  try {
+    r.sim.setFaults(faults);
+    if (revokeTokens) r.sim.revokeTokens();
+    expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
+  } finally {
+    clearInterval(revoker);
+    await r.stop();
+  }
+}
+
+// The three scenarios that spend most of their time waiting (Retry-After pauses, 90 s of refused
+// grants), side by side: each has its own simulator, worker, client and task queue, so none sees
+// another's faults, and the suite waits out their pauses once instead of three times (about 4 minutes).
+// Not more: six at once overloaded the dev server on a loaded two-core machine ("GetNamespace
+// operation failed. Error interrupted", SQLite timing out under the starts of 300 workflows).
+describe.concurrent('chaos, waiting scenarios side by side', () => {
+  it('CCS rate-limits 30% of requests (429, Retry-After 2 s)', async () => {
+    await faultScenario('CCS rate-limits 30% of requests (429, Retry-After 2 s)', { rateLimitRate: 0.3, retryAfterSeconds: 2 });
+  }, 400_000);
+
+  it('hostile CCS: 429 with Retry-After of a day on 30% of requests (capped at 3 s here)', async () => {
+    await hostileScenario(
+      '429 with Retry-After of a day on 30% of requests (capped at 3 s here)',
+      { rateLimitRate: 0.3, retryAfterSeconds: 86_400 },
+      false,
+    );
+  }, 600_000);
+
+  it(`rotation: every grant refused for ${ROTATION_SECONDS} s mid-run, then the password file rewritten`, async () => {
+    let passwordFile = SIM_USER.password;
+    const rotated = 'Rotated-Passw0rd-2026';
+    const r = await rig({}, { password: () => passwordFile, requestTimeoutMs: 3_000 });
+    try {
+      const summary = await scenario(
+        `rotation: grants refused ${ROTATION_SECONDS} s, then the password file rewritten`,
+        r,
+        async () => {
+          await new Promise((res) => setTimeout(res, 3000));
+          r.sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
+          r.sim.revokeTokens();
+          await new Promise((res) => setTimeout(res, ROTATION_SECONDS * 1000));
+          passwordFile = rotated;
+        },
+        29,
+        WORKFLOWS,
+        undefined,
+        [rotated],
+      );
+      const grants = r.sim.stats().token ?? {};
+      console.log(`rotation: token endpoint answers ${JSON.stringify(grants)} over ${summary.seconds} s`);
+      // One refused password grant per back-off window (1 min, then 2 min), not one per poll.
+      expect(grants['400'] ?? 0).toBeLessThanOrEqual(4);
+      expect(clean(summary)).toEqual(ZERO);
+    } finally {
+      await r.stop();
+    }
+  }, 900_000);
+});
+
 describe.sequential('chaos', () => {
   it.each([
     ['CCS answers 30% of requests with 500/502/503', { errorRate: 0.3, errorStatus: [500, 502, 503] }],
     ['CCS drops 10% of connections, before or after acting', { resetRate: 0.1 }],
     ['CCS drops 10% of answers after acting', { resetRate: 0.1, afterProcessing: true }],
     ['CCS answers 20% of requests slower than the request timeout', { latencyMs: 2500, slowRate: 0.2 }],
-    ['CCS rate-limits 30% of requests (429, Retry-After 2 s)', { rateLimitRate: 0.3, retryAfterSeconds: 2 }],
-  ])(
-    '%s',
-    async (name, faults) => {
-      const r = await rig({}, { headersTimeoutMs: 2000 });
-      try {
-        r.sim.setFaults(faults);
-        expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
-      } finally {
-        await r.stop();
-      }
-    },
-    400_000,
-  );
+  ])('%s', (name, faults) => faultScenario(name, faults), 400_000);
 
   it('a listing that lags new runs by 5 s while half the execute answers are lost after CCS acted', async () => {
     const r = await rig({}, { requestTimeoutMs: 5_000 });
@@ -321,55 +382,9 @@ describe.sequential('chaos', () => {
       { errorRate: 1, errorStatus: [403, 404], endpoints: ['jobruns'], startInSeconds: 3, activeForSeconds: 15 },
       false,
     ],
-    ['429 with Retry-After of a day on 30% of requests (capped at 3 s here)', { rateLimitRate: 0.3, retryAfterSeconds: 86_400 }, false],
     ['dates that are not dates for 8 s', { malformedDates: true, startInSeconds: 2, activeForSeconds: 8 }, false],
     ['form-encoded token answers (tokens revoked every 4 s)', { tokenForm: true }, true],
-  ])(
-    'hostile CCS: %s',
-    async (name, faults, revokeTokens) => {
-      const r = await rig({}, { requestTimeoutMs: 3_000, maxRetryAfterMs: 3_000 });
-      const revoker = revokeTokens ? setInterval(() => r.sim.revokeTokens(), 4000) : undefined;
-      try {
-        r.sim.setFaults(faults);
-        if (revokeTokens) r.sim.revokeTokens();
-        expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
-      } finally {
-        clearInterval(revoker);
-        await r.stop();
-      }
-    },
-    600_000,
-  );
-
-  it(`rotation: every grant refused for ${ROTATION_SECONDS} s mid-run, then the password file rewritten`, async () => {
-    let passwordFile = SIM_USER.password;
-    const rotated = 'Rotated-Passw0rd-2026';
-    const r = await rig({}, { password: () => passwordFile, requestTimeoutMs: 3_000 });
-    try {
-      const summary = await scenario(
-        `rotation: grants refused ${ROTATION_SECONDS} s, then the password file rewritten`,
-        r,
-        async () => {
-          await new Promise((res) => setTimeout(res, 3000));
-          r.sim.setUser(SIM_USER.username, { password: rotated, role: 'operator' });
-          r.sim.revokeTokens();
-          await new Promise((res) => setTimeout(res, ROTATION_SECONDS * 1000));
-          passwordFile = rotated;
-        },
-        29,
-        WORKFLOWS,
-        undefined,
-        [rotated],
-      );
-      const grants = r.sim.stats().token ?? {};
-      console.log(`rotation: token endpoint answers ${JSON.stringify(grants)} over ${summary.seconds} s`);
-      // One refused password grant per back-off window (1 min, then 2 min), not one per poll.
-      expect(grants['400'] ?? 0).toBeLessThanOrEqual(4);
-      expect(clean(summary)).toEqual(ZERO);
-    } finally {
-      await r.stop();
-    }
-  }, 900_000);
+  ])('hostile CCS: %s', (name, faults, revokeTokens) => hostileScenario(name, faults, revokeTokens), 600_000);
 
   it(`a CCS request budget holds with ${BUDGET_RUNS} tracked runs`, async () => {
     // The budget is enforced by the Temporal server for every worker on the task queue: at most

@@ -312,8 +312,11 @@ async function checkEvidence(dir: string, sim: Simulator, tracked: Tracked[], pr
 /**
  * After a scenario, with its faults cleared: one more run on the same worker must complete. A worker
  * left wedged (a token flight never released, a pool stuck) would need a restart; that is a failure.
+ * The bound is generous because a wedge never completes, while on a loaded two-core machine the
+ * former 60 s ran out twice in a scenario that itself took 5 minutes instead of 30 s. When it fails,
+ * what it was waiting on is printed, so a wedge names itself.
  */
-export async function canary(client: Client, taskQueue: string, sim: Simulator, timeoutMs = 60_000): Promise<number> {
+export async function canary(client: Client, taskQueue: string, sim: Simulator, timeoutMs = 180_000): Promise<number> {
   const jobId = sim.state.addJob({
     JobID: randomUUID(),
     JobName: 'chaos canary',
@@ -322,6 +325,7 @@ export async function canary(client: Client, taskQueue: string, sim: Simulator, 
       ['Completed', 0],
     ],
   }).JobID;
+  const started = Date.now();
   const handle = await client.workflow.start('runCcsJob', {
     taskQueue,
     workflowId: `chaos-canary-${randomUUID()}`,
@@ -334,7 +338,17 @@ export async function canary(client: Client, taskQueue: string, sim: Simulator, 
     ),
     new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), timeoutMs).unref()),
   ]);
-  if (outcome !== 'Completed') console.error(`canary after the scenario: ${outcome}`);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if (outcome !== 'Completed') {
+    const d = await handle.describe().catch(() => undefined);
+    const pending = d?.raw.pendingActivities?.map(
+      (a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} last failure: ${a.lastFailure?.message ?? '-'}`,
+    );
+    const runs = sim.state.runsOf(jobId).map((r) => String(sim.state.view(r).status));
+    console.error(
+      `canary after the scenario: ${outcome} after ${seconds} s; pending: ${pending?.join('; ') || 'none'}; CCS: ${runs.join(',') || 'no run'}`,
+    );
+  } else if (seconds > 20) console.log(`canary after the scenario: completed in ${seconds} s`);
   return outcome === 'Completed' ? 0 : 1;
 }
 

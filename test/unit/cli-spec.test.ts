@@ -3,12 +3,15 @@
  * parses and is documented, every flag its usage and examples show is declared, a flag of another
  * command is refused naming it, and README's CLI section lists exactly the usage lines of --help.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands';
 import { commandHelp, overviewHelp } from '../../src/cli/help';
 import { main } from '../../src/cli/main';
+import { scheduleSpec } from '../../src/cli/schedules';
+import { pipelineProblems } from '../../src/domain/pipeline';
 import { GLOBAL_FLAGS, allFlags, flagsOf, parseCommandLine, type CommandSpec } from '../../src/cli/spec';
 
 /** Splits a command line as a POSIX shell would for the quoting the examples use ("..." and '...'). */
@@ -192,5 +195,71 @@ describe('ccs-jobs refuses a flag where it does not belong', () => {
     const top = await cli();
     expect(top.code).toBe(0);
     expect(top.out).toBe(`${overviewHelp(COMMANDS)}\n`);
+  });
+});
+
+describe('missed-scan alerts and notify test on the command line', () => {
+  const JOB = '0b3b6ac7-acc9-42f1-9db9-bf89d7bd6e16';
+  async function cli(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
+    let err = '';
+    let out = '';
+    // Nothing listens there: every refusal below comes before a connection is tried.
+    const code = await main(
+      argv,
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      { write: (t) => void (out += t), isTTY: false },
+      (t) => void (err += t),
+    );
+    return { code, err, out };
+  }
+
+  it.each([
+    ['26', /--alert-if-no-success must be at least 1m; got "26"/],
+    ['30s', /--alert-if-no-success must be at least 1m; got "30s"/],
+    ['tomorrow', /--alert-if-no-success must be a duration such as 26h, 90m or 7d; got "tomorrow"/],
+    ['', /--alert-if-no-success must be a duration/],
+  ])('schedule create --alert-if-no-success %j: one line naming the flag, exit 1', async (value, message) => {
+    const r = await cli('schedule', 'create', 'nightly', '--cron', '0 2 * * *', '--job', JOB, '--alert-if-no-success', value);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('takes the window from the flag, else from the pipeline file, the flag winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccs-alert-'));
+    try {
+      const file = join(dir, 'p.yaml');
+      writeFileSync(file, `name: weekly\nalertIfNoSuccess: 8d\nstages:\n  - name: s\n    jobs: [${JOB}]\n`);
+      expect(scheduleSpec('a', { cron: '0 2 * * *', job: JOB, alertIfNoSuccess: '26h' }).alertIfNoSuccess).toBe('26h');
+      expect(scheduleSpec('b', { cron: '0 2 * * *', job: JOB }).alertIfNoSuccess).toBeUndefined();
+      expect(scheduleSpec('c', { cron: '0 3 * * SUN', pipeline: file }).alertIfNoSuccess).toBe('8d');
+      expect(scheduleSpec('d', { cron: '0 3 * * SUN', pipeline: file, alertIfNoSuccess: '2h' }).alertIfNoSuccess).toBe('2h');
+      writeFileSync(file, `name: weekly\nalertIfNoSuccess: 10s\nstages:\n  - name: s\n    jobs: [${JOB}]\n`);
+      expect(() => scheduleSpec('e', { cron: '0 3 * * SUN', pipeline: file })).toThrow(/alertIfNoSuccess: must be at least 1m; got "10s"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a pipeline definition refuses an alertIfNoSuccess that is not a duration', () => {
+    const stages = [{ name: 's', jobs: [JOB] }];
+    expect(pipelineProblems({ name: 'p', stages, alertIfNoSuccess: '26h' })).toEqual([]);
+    expect(pipelineProblems({ name: 'p', stages, alertIfNoSuccess: 'daily' })).toEqual([
+      'alertIfNoSuccess: must be a duration such as "26h" or "7d"; got "daily"',
+    ]);
+    expect(pipelineProblems({ name: 'p', stages, alertIfNoSuccess: 1_000 })).toEqual(['alertIfNoSuccess: must be at least 1m; got 1000']);
+  });
+
+  it('notify test wants --channel; --channel belongs to notify test only', async () => {
+    const missing = await cli('notify', 'test');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^ccs-jobs: --channel is required/);
+    const verb = await cli('notify', 'send', '--channel', 'ops');
+    expect(verb.code).toBe(1);
+    expect(verb.err).toMatch(/use ccs-jobs notify test --channel <name>/);
+    const foreign = await cli('schedule', 'list', '--channel', 'ops');
+    expect(foreign.err).toMatch(/^ccs-jobs: schedule list does not take --channel/);
+    const alert = await cli('schedule', 'describe', 'x', '--alert-if-no-success', '26h');
+    expect(alert.err).toMatch(/^ccs-jobs: schedule describe does not take --alert-if-no-success/);
   });
 });

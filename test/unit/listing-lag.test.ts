@@ -5,41 +5,15 @@
  * simulator over real sockets; the first attempt's last heartbeat is handed to the second, as the
  * Temporal server hands it over.
  */
-import type { Info } from '@temporalio/activity';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActivities, type ExecuteJobInput } from '../../src/activities';
-import type { CcsClient } from '../../src/ccs/client';
+import { closeExecuteRigs, executeAttempt, executeRig } from '../execute-attempts';
 import { ErrorType } from '../../src/domain/errors';
 import { validateFaults } from '../../src/sim/faults';
-import type { Simulator } from '../../src/sim/server';
-import { addJob, clientFor, eventually, startSim } from '../helpers';
+import { addJob, eventually } from '../helpers';
 
-const open: { close: () => Promise<void> }[] = [];
-async function rig(): Promise<{ sim: Simulator; client: CcsClient }> {
-  const sim = await startSim();
-  const client = clientFor(sim);
-  open.push(client, sim);
-  return { sim, client };
-}
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
-
-/** One attempt of executeJob; resolves to its result or its error, with the heartbeats it sent. */
-async function attempt(client: CcsClient, input: ExecuteJobInput, info: Partial<Info>): Promise<{ outcome: unknown; beats: unknown[] }> {
-  const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000, ...info }, { logger: new DefaultLogger('ERROR') });
-  const beats: unknown[] = [];
-  env.on('heartbeat', (d: unknown) => beats.push(d));
-  const outcome = await env
-    .run((i: ExecuteJobInput) => createActivities({ client }).executeJob(i), input)
-    .then(
-      (r) => r,
-      (e: unknown) => e,
-    );
-  return { outcome, beats };
-}
+afterEach(closeExecuteRigs);
+const rig = executeRig;
+const attempt = executeAttempt;
 
 describe('the simulator fault listingLagSeconds', () => {
   it('leaves a new run out of every jobruns read until it is that old, while execute refuses as the run goes', async () => {

@@ -61,6 +61,11 @@ const REQUIRED_FIXTURES: Readonly<Record<string, string>> = {
   // reconcileCcsRuns, ccsMaintenanceWindow
   '0.1.0-reconcile-report': 'reconcile: a report of runs nobody follows',
   '0.1.0-maintenance-window': 'maintenance: a maintenance window opened and closed',
+  // deliverCcsNotification
+  '0.1.0-notify-delivered': 'deliver-notification (workflow tier): a channel down for 3 h, then delivered',
+  '0.1.0-notify-given-up': 'deliver-notification (workflow tier): a channel down past giveUpAfter, given up and recorded',
+  // ccsScanWatch
+  '0.1.0-scan-watch-missed-recovered': 'scan-watch: a window missed (scan.missed), then a Completed run (scan.recovered)',
 };
 
 describe('replay of committed histories', () => {

@@ -13,6 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { CcsActivities } from '../../src/activities';
 import type { FleetActivities } from '../../src/activities/fleet';
+import type { NotificationActivities } from '../../src/workflows/activity-options';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
 import { ErrorType } from '../../src/domain/errors';
@@ -43,9 +44,12 @@ const SCRIPTABLE = [
   'recentJobIds',
   'trackersOfRun',
   'adoptRun',
+  'announceNotification',
+  'sendNotification',
+  'recordNotificationGivenUp',
 ] as const;
 
-export type Scripted = Partial<CcsActivities & FleetActivities>;
+export type Scripted = Partial<CcsActivities & FleetActivities & NotificationActivities>;
 
 export interface TimeSkippingRig {
   readonly env: TestWorkflowEnvironment;

@@ -11,6 +11,8 @@ import { serverFromEnv, serversFromFile, type CcsServerConfig } from './ccs-serv
 import { loadCodecConfig, type CodecConfig } from './codec-keys';
 import { bindAddress, parseBoolean, parsePositive, type Env } from './values';
 import { loadVersioning, type WorkerVersioningConfig } from './versioning';
+import { notificationsFromFile, type NotificationsConfig } from '../../notifications/config';
+import { withoutUserinfo } from '../../ccs/scrub';
 
 export { passwordSource, type CcsServerConfig } from './ccs-servers';
 export { loadCodecConfig, type CodecConfig } from './codec-keys';
@@ -76,6 +78,12 @@ export interface WorkerConfig {
   evidenceDir: string;
   /** PostgreSQL for the evidence chain instead of the directory (EVIDENCE_DATABASE_URL); a secret. */
   evidenceDatabaseUrl: string | undefined;
+  /** Channels, rules and delivery bounds from NOTIFICATIONS_FILE; undefined: notifications off. */
+  notifications: NotificationsConfig | undefined;
+  /** The Temporal UI's base URL (TEMPORAL_UI_URL), for links in notifications. */
+  temporalUiUrl: string | undefined;
+  /** The base URL evidence records are served under (EVIDENCE_URL), for links in notifications. */
+  evidenceUrl: string | undefined;
 }
 
 /** Thrown by {@link loadConfig}; `problems` lists every bad or missing variable. */
@@ -126,6 +134,9 @@ export const CONFIG_VARIABLES = [
   'HEALTH_BIND_ADDRESS',
   'EVIDENCE_DIR',
   'EVIDENCE_DATABASE_URL',
+  'NOTIFICATIONS_FILE',
+  'TEMPORAL_UI_URL',
+  'EVIDENCE_URL',
 ] as const;
 
 /**
@@ -231,10 +242,17 @@ export function loadConfig(env: Env): WorkerConfig {
   const metricsBindAddress = bindAddress('METRICS_BIND_ADDRESS', get('METRICS_BIND_ADDRESS'), problems);
   const healthBindAddress = bindAddress('HEALTH_BIND_ADDRESS', get('HEALTH_BIND_ADDRESS'), problems);
 
+  const notificationsFile = get('NOTIFICATIONS_FILE');
+  const notifications = notificationsFile ? notificationsFromFile(notificationsFile, env, problems) : undefined;
+  const temporalUiUrl = linkBase('TEMPORAL_UI_URL', get('TEMPORAL_UI_URL'), problems);
+  const evidenceUrl = linkBase('EVIDENCE_URL', get('EVIDENCE_URL'), problems);
+
   let temporal: WorkerConfig['temporal'] | undefined;
   try {
     const overrideEnvVars = Object.fromEntries(
-      Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[1] !== undefined),
+      Object.entries(env).filter(
+        (e): e is [string, string] => e[0].startsWith('TEMPORAL_') && e[0] !== 'TEMPORAL_UI_URL' && e[1] !== undefined,
+      ),
     );
     const connect = loadClientConnectConfig({ overrideEnvVars, disableFile: !env.TEMPORAL_CONFIG_FILE });
     temporal = { connection: connect.connectionOptions, namespace: connect.namespace ?? 'default' };
@@ -259,5 +277,23 @@ export function loadConfig(env: Env): WorkerConfig {
     healthBindAddress,
     evidenceDir: resolve(get('EVIDENCE_DIR') ?? 'evidence'),
     evidenceDatabaseUrl: get('EVIDENCE_DATABASE_URL'),
+    notifications,
+    temporalUiUrl,
+    evidenceUrl,
   });
+}
+
+/** An http(s) URL without credentials, for links people open (TEMPORAL_UI_URL, EVIDENCE_URL). */
+function linkBase(name: string, value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password) return value.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  problems.push(
+    `${name} must be an http(s) URL without credentials, e.g. https://temporal.corp.example; got ${JSON.stringify(withoutUserinfo(value).slice(0, 100))}`,
+  );
+  return undefined;
 }

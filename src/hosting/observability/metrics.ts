@@ -1,11 +1,13 @@
 /**
  * Domain metrics, exported through the SDK's Prometheus endpoint next to its own: CCS requests by
- * operation and outcome (count and duration), polls, token requests, and current runs by CCS status.
+ * operation and outcome (count and duration), polls, token requests, current runs by CCS status,
+ * notifications sent, skipped and given up, and missed-scan facts.
  * Runs started, adopted and ended are counted by the workflow itself (see run-ccs-job.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { ActivityEvents } from '../../activities';
+import type { NotificationMetrics } from '../../activities/notifications';
 import type { RequestObserver } from '../../ccs/requests';
 import { JOB_STATUS_NAMES } from '../../domain/job-run';
 import { SearchAttribute, WorkflowName } from '../../domain/contract';
@@ -18,6 +20,8 @@ export interface WorkerMetrics {
   /** The request observer for one named CCS server's client. */
   requestsTo(ccs: string): RequestObserver;
   activityEvents: ActivityEvents;
+  /** Notification deliveries and the missed-scan watchdogs' facts. */
+  notifications: NotificationMetrics;
 }
 
 export function workerMetrics(meter: MetricMeter): WorkerMetrics {
@@ -38,6 +42,32 @@ export function workerMetrics(meter: MetricMeter): WorkerMetrics {
     'CCS token requests (password or refresh grant) by server and outcome',
   );
   const polls = meter.createCounter('ccs_polls', 'polls', 'Status reads of waiting CCS runs (one per poll attempt)');
+  const sent = meter.createCounter(
+    'ccs_notifications_sent',
+    'notifications',
+    'Notifications a channel accepted, by channel and event type',
+  );
+  const skipped = meter.createCounter(
+    'ccs_notifications_skipped',
+    'notifications',
+    'Notifications a channel deliberately did not send (PagerDuty: the event opens or closes no incident), by channel and event type',
+  );
+  const failed = meter.createCounter(
+    'ccs_notifications_failed',
+    'notifications',
+    'Notification deliveries that gave up (refused, or not accepted within delivery.giveUpAfter), by channel',
+  );
+  const lastSuccess = meter.createGauge(
+    'ccs_scan_last_success_timestamp_seconds',
+    'float',
+    's',
+    'Unix time at which the newest Completed run or pipeline of a schedule ended, as this worker announced it',
+  );
+  const missed = meter.createCounter(
+    'ccs_scans_missed',
+    'windows',
+    'Windows in which a watched schedule had no Completed run (scan.missed), by schedule',
+  );
   return {
     requestsTo:
       (ccs) =>
@@ -48,6 +78,13 @@ export function workerMetrics(meter: MetricMeter): WorkerMetrics {
         if (operation === 'token') tokens.add(1, { ccs, outcome: String(outcome) });
       },
     activityEvents: { poll: (ccs) => polls.add(1, { ccs }) },
+    notifications: {
+      sent: (channel, type) => sent.add(1, { channel, type }),
+      skipped: (channel, type) => skipped.add(1, { channel, type }),
+      failed: (channel) => failed.add(1, { channel }),
+      scanSucceeded: (schedule, atSeconds) => lastSuccess.set(atSeconds, { schedule }),
+      scanMissed: (schedule) => missed.add(1, { schedule }),
+    },
   };
 }
 
