@@ -16,7 +16,19 @@ import { createWorker } from '../../src/hosting/create-worker';
 import { startSimulator, type SimFaults, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { clientFor, quietRuntime, SIM_USER, spawnWorkerProcess, type WorkerProcess } from '../helpers';
 import { tempDir } from '../temp-dir';
-import { canary, check, planJobs, random, settle, startAll, summaryTable, type CancelTiming, type Summary } from './harness';
+import {
+  canary,
+  check,
+  planJobs,
+  random,
+  settle,
+  startAll,
+  summaryTable,
+  invariants,
+  ZERO_INVARIANTS,
+  type CancelTiming,
+  type Summary,
+} from './harness';
 
 const WORKFLOWS = Number(process.env.CHAOS_WORKFLOWS ?? 50);
 const BUDGET_RUNS = Number(process.env.CHAOS_BUDGET_RUNS ?? 1000);
@@ -99,18 +111,6 @@ async function scenario(
   return summary;
 }
 
-const clean = (s: Summary): unknown => ({
-  duplicates: s.duplicates,
-  orphans: s.orphans,
-  lost: s.lost,
-  closedEarly: s.closedEarly,
-  stuck: s.stuck,
-  leaked: s.leaked,
-  restartNeeded: s.restartNeeded,
-  unplannedAborts: s.unplannedAborts,
-  evidence: s.evidence,
-});
-const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const ROTATION_SECONDS = Number(process.env.CHAOS_ROTATION_SECONDS ?? 90);
 
 afterAll(() => {
@@ -124,7 +124,7 @@ async function faultScenario(name: string, faults: SimFaults): Promise<void> {
   const r = await rig({}, { headersTimeoutMs: 2000 });
   try {
     r.sim.setFaults(faults);
-    expect(clean(await scenario(name, r, undefined, name.length))).toEqual(ZERO);
+    expect(invariants(await scenario(name, r, undefined, name.length))).toEqual(ZERO_INVARIANTS);
   } finally {
     await r.stop();
   }
@@ -137,7 +137,7 @@ async function hostileScenario(name: string, faults: SimFaults, revokeTokens: bo
   try {
     r.sim.setFaults(faults);
     if (revokeTokens) r.sim.revokeTokens();
-    expect(clean(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO);
+    expect(invariants(await scenario(`hostile: ${name}`, r, undefined, name.length + 100))).toEqual(ZERO_INVARIANTS);
   } finally {
     clearInterval(revoker);
     await r.stop();
@@ -186,7 +186,7 @@ describe.concurrent('chaos, waiting scenarios side by side', () => {
       console.log(`rotation: token endpoint answers ${JSON.stringify(grants)} over ${summary.seconds} s`);
       // One refused password grant per back-off window (1 min, then 2 min), not one per poll.
       expect(grants['400'] ?? 0).toBeLessThanOrEqual(4);
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     } finally {
       await r.stop();
     }
@@ -222,7 +222,10 @@ describe.sequential('chaos', () => {
       console.log(
         `listing lag: ${adoptedAfterRefusal} runs adopted after CCS refused the retried execute as already running; execute answers ${JSON.stringify(r.sim.stats().execute)}`,
       );
-      expect({ ...(clean(summary) as object), failedBeforeRun: summary.failedBeforeRun }).toEqual({ ...ZERO, failedBeforeRun: 0 });
+      expect({ ...(invariants(summary) as object), failedBeforeRun: summary.failedBeforeRun }).toEqual({
+        ...ZERO_INVARIANTS,
+        failedBeforeRun: 0,
+      });
       // The scenario exercises what it names: retried executes that met "already running".
       expect(adoptedAfterRefusal).toBeGreaterThan(0);
     } finally {
@@ -234,7 +237,7 @@ describe.sequential('chaos', () => {
     const r = await rig({ tokenTtlSeconds: 5, refreshTtlSeconds: 8 }, { refreshLeadMs: 1000 });
     const revoker = setInterval(() => r.sim.revokeTokens(), 4000);
     try {
-      expect(clean(await scenario('tokens revoked every 4 s, 5 s lifetimes', r, undefined, 7))).toEqual(ZERO);
+      expect(invariants(await scenario('tokens revoked every 4 s, 5 s lifetimes', r, undefined, 7))).toEqual(ZERO_INVARIANTS);
     } finally {
       clearInterval(revoker);
       await r.stop();
@@ -255,7 +258,7 @@ describe.sequential('chaos', () => {
         (plan, endsAfterMs, rnd) =>
           plan === 'cancel' ? 100 + rnd() * 1200 : plan === 'race' ? 1500 + endsAfterMs - 300 + rnd() * 600 : undefined,
       );
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     } finally {
       await r.stop();
     }
@@ -284,7 +287,7 @@ describe.sequential('chaos', () => {
         },
         11,
       );
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     } finally {
       await r.stop().catch(() => undefined);
       await sim.close();
@@ -327,7 +330,7 @@ describe.sequential('chaos', () => {
         13,
       );
       logs.push(...outputs, worker.output());
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
@@ -353,7 +356,7 @@ describe.sequential('chaos', () => {
         },
         17,
       );
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     } finally {
       await r.stop();
       await server.stop();
@@ -407,7 +410,7 @@ describe.sequential('chaos', () => {
       clearInterval(sampler);
       const peak = Math.max(...perSecond);
       console.log(`request budget: ${budget}/s; peak ${peak}/s over ${perSecond.length} s; ${total()} requests for ${BUDGET_RUNS} runs`);
-      expect(clean(summary)).toEqual(ZERO);
+      expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
       expect(peak).toBeLessThanOrEqual(budget * 1.1);
     } finally {
       clearInterval(sampler);

@@ -365,3 +365,21 @@ export function summaryTable(rows: Summary[]): string {
     ),
   ].join('\n');
 }
+
+/** A scenario's invariants (its summary without names and timings): each must be 0. */
+export const ZERO_INVARIANTS = Object.freeze({
+  duplicates: 0,
+  orphans: 0,
+  lost: 0,
+  closedEarly: 0,
+  stuck: 0,
+  leaked: 0,
+  restartNeeded: 0,
+  unplannedAborts: 0,
+  evidence: 0,
+});
+
+export function invariants(s: Summary): Record<keyof typeof ZERO_INVARIANTS, number> {
+  const { duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded, unplannedAborts, evidence } = s;
+  return { duplicates, orphans, lost, closedEarly, stuck, leaked, restartNeeded, unplannedAborts, evidence };
+}

@@ -21,7 +21,19 @@ import { SearchAttribute, type RunCcsJobResult } from '../../src/domain/contract
 import { DEFAULT_JOBS } from '../../src/sim/default-scenario';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { addJob, eventually } from '../helpers';
-import { canary, check, planJobs, random, settle, startAll, summaryTable, type Summary, type Tracked } from '../chaos/harness';
+import {
+  canary,
+  check,
+  planJobs,
+  random,
+  settle,
+  startAll,
+  summaryTable,
+  invariants,
+  ZERO_INVARIANTS,
+  type Summary,
+  type Tracked,
+} from '../chaos/harness';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKFLOWS = Number(process.env.CLUSTER_WORKFLOWS ?? 300);
@@ -53,18 +65,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const clean = (s: Summary): unknown => ({
-  duplicates: s.duplicates,
-  orphans: s.orphans,
-  lost: s.lost,
-  closedEarly: s.closedEarly,
-  stuck: s.stuck,
-  leaked: s.leaked,
-  restartNeeded: s.restartNeeded,
-  unplannedAborts: s.unplannedAborts,
-  evidence: s.evidence,
-});
-const ZERO = { duplicates: 0, orphans: 0, lost: 0, closedEarly: 0, stuck: 0, leaked: 0, restartNeeded: 0, unplannedAborts: 0, evidence: 0 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -376,7 +376,7 @@ describe.sequential('the cluster', () => {
       cluster.workers.splice(0, cluster.workers.length, ...cluster.workers.filter((w) => !oldWorkers.includes(w)));
       return later;
     });
-    expect(clean(summary)).toEqual(ZERO);
+    expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     // A run is pinned to the build that completes its first workflow task: every run started before the
     // switch whose first task was done by then is pinned to the old build and ran every task there,
     // most finishing after the switch; one started before it whose first task came after (a backlog
@@ -413,7 +413,7 @@ describe.sequential('the cluster', () => {
       await sleep(5000);
       await cluster.workers[1]!.start();
     });
-    expect(clean(summary)).toEqual(ZERO);
+    expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
   }, 900_000);
 
   it('the Temporal server process restarted', async () => {
@@ -424,7 +424,7 @@ describe.sequential('the cluster', () => {
       await sleep(3000);
       await cluster.temporal.start();
     });
-    expect(clean(summary)).toEqual(ZERO);
+    expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
   }, 900_000);
 
   it('npm run cluster prints TEMPORAL_ADDRESS once it serves, and Ctrl-C stops every process it started', async () => {
@@ -473,6 +473,6 @@ describe.sequential('the cluster', () => {
       await sleep(5000);
       await cluster.postgres.start();
     });
-    expect(clean(summary)).toEqual(ZERO);
+    expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
   }, 900_000);
 });
