@@ -17,6 +17,7 @@ import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config'
 import { reportStartupError } from './hosting/startup-error';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
 import { jsonLogger } from './hosting/observability/logger';
+import { startTracing, type Tracing } from './hosting/observability/tracing';
 import { createNotifier, type Notifier } from './notifications';
 import { REQUEST_DURATION_BUCKETS, REQUEST_DURATION_METRIC, trackCurrentRuns, workerMetrics } from './hosting/observability/metrics';
 
@@ -59,14 +60,18 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
   let budgetShare: BudgetShare | undefined;
   let notifier: Notifier | undefined;
+  let tracing: Tracing | undefined;
   // Each budget is the whole deployment's: this worker sends its share (budget-share.ts).
   const budgets = sharedBudgets(config.ccsServers, config.budgetAssumedWorkers);
   try {
+    // OTEL_*: off (and not loaded) unless an OTLP endpoint is configured (docs/operations.md, "Tracing").
+    tracing = await startTracing(env, 'ccs-worker', (m) => void log.warn(m));
     for (const [name, server] of Object.entries(config.ccsServers)) {
       const countRequest = metrics.requestsTo(name);
       clients[name] = new CcsClient({
         ...server,
         password: passwordSource(server),
+        serverName: name,
         budget: budgets[name]?.budget,
         // Readiness follows every grant, not only the first: a rotated password makes the worker unready.
         observer: (seen) => {
@@ -127,6 +132,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       polling: config.polling,
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
+      tracing,
       evidence: config.evidenceDatabaseUrl ? new PostgresEvidenceSink<EvidenceContent>(config.evidenceDatabaseUrl) : config.evidenceDir,
     });
     budgetShare = shareBudgets({
@@ -185,6 +191,8 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
     await Promise.all(Object.values(clients).map((c) => c.close()));
     await notifier?.close();
     await connection?.close();
+    // Last: the spans of the drain are sent too.
+    await tracing?.shutdown();
   }
 
   /** The first deploy makes its version current (deployment-version.ts); a later one says how to. */

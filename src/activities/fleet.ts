@@ -4,6 +4,7 @@
  * Temporal client by the worker's hosting; they never send anything to CCS.
  */
 import { Context } from '@temporalio/activity';
+import { jobStartMetadata } from '../domain/ui-summary';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   SearchAttribute,
@@ -116,6 +117,7 @@ export function createFleetActivities({ client }: FleetDeps) {
           taskQueue: Context.current().info.taskQueue,
           workflowId,
           args: [{ jobId: input.jobId, ccs: input.ccs, ifRunning: 'attach' }],
+          ...jobStartMetadata({ jobId: input.jobId, ccs: input.ccs, startedBy: { kind: 'reconcile' } }),
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
         return { workflowId, started: true };

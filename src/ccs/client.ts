@@ -264,6 +264,7 @@ export class CcsClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
+        attempt,
       });
       if (res.status === 401 && attempt === 1) {
         // The token was revoked (an application-server restart) or expired early: renew, replay once.

@@ -15,6 +15,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   signal?: AbortSignal | undefined;
+  /** 1 for the first send, 2 for the replay after a 401 (recorded on the request's span). */
+  attempt?: number | undefined;
 }
 
 /** A whole answer, whatever its status: read in full (bounded) before anyone interprets it. */

@@ -3,6 +3,7 @@
  * trusted as configured, every request bounded in time and size, passed through the server's
  * circuit breaker and request budget. What an answer means is decided elsewhere (answer-errors.ts).
  */
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import { CcsError, ErrorType } from '../domain/errors';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './answer-errors';
@@ -53,6 +54,26 @@ export interface TransportOptions {
   budget?: RequestBudget | undefined;
   /** Told about every request once it has an answer (or failed), for metrics. */
   observer?: RequestObserver | undefined;
+  /** The name runs give this server (`ccs`), recorded on each request's span; default: the URL's host. */
+  serverName?: string | undefined;
+}
+
+/**
+ * The tracer of CCS requests: OpenTelemetry's global one, a no-op unless tracing was started
+ * (src/hosting/observability/tracing.ts), so a process without tracing makes no spans.
+ */
+const tracer = () => trace.getTracer('ccs-job-orchestrator/ccs');
+
+/**
+ * A request path with nothing in it that could identify or authorise anything: the query string
+ * dropped (it holds job names and search terms), and every segment that is not a plain word (GUIDs,
+ * ids) replaced by `{id}`. What a span's name and `url.template` show.
+ */
+export function pathTemplate(path: string): string {
+  return (path.split('?')[0] ?? '')
+    .split('/')
+    .map((segment) => (segment === '' || /^[A-Za-z]{1,20}[0-9]{0,3}$/.test(segment) ? segment : '{id}'))
+    .join('/');
 }
 
 /** Sends requests to one CCS server. Never logs or echoes request bodies (they may hold passwords). */
@@ -68,6 +89,7 @@ export class Transport {
   private readonly breaker: CircuitBreaker;
   private readonly observer: RequestObserver | undefined;
   private readonly maxResponseBytes: number;
+  private readonly spanAttributes: Record<string, string | number>;
 
   constructor(options: TransportOptions) {
     this.budget = options.budget ?? (options.requestsPerSecond ? new RequestBudget(options.requestsPerSecond) : undefined);
@@ -80,6 +102,11 @@ export class Transport {
     this.breaker = new CircuitBreaker(url.origin, this.maxRetryAfterMs);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.basePath = url.pathname.replace(/\/+$/, '');
+    this.spanAttributes = {
+      'ccs.server': options.serverName ?? url.host,
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    };
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
       pipelining: 1,
@@ -105,10 +132,38 @@ export class Transport {
    * when the caller aborted. Any answer, whatever its status, is returned.
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const template = pathTemplate(this.basePath + req.path);
+    // Only what identifies the kind of request: never a header, a body, a query string or an id.
+    return tracer().startActiveSpan(
+      `${req.method} ${template}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          ...this.spanAttributes,
+          'http.request.method': req.method,
+          'url.template': template,
+          'ccs.operation': req.operation,
+          'http.request.resend_count': Math.max(0, (req.attempt ?? 1) - 1),
+        },
+      },
+      (span) => this.sendInSpan(req, span).finally(() => span.end()),
+    );
+  }
+
+  private async sendInSpan(req: HttpRequest, span: Span): Promise<HttpResponse> {
     const where = `${req.method} ${this.basePath}${req.path.split('?')[0]}`;
     const started = performance.now();
-    const observe = (outcome: RequestObservation['outcome']): void =>
+    const observe = (outcome: RequestObservation['outcome']): void => {
+      if (typeof outcome === 'number') {
+        span.setAttribute('http.response.status_code', outcome);
+        if (outcome >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+      } else {
+        // The outcome's name only: an error's message may quote CCS.
+        span.setAttribute('error.type', outcome);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       this.observer?.({ operation: req.operation, outcome, durationMs: performance.now() - started });
+    };
     const refused = this.breaker.refusal(req.operation, where);
     if (refused) {
       // The circuit is open: CCS asked this worker to come back later; nothing of the kind is sent until then.

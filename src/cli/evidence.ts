@@ -3,16 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EvidenceContent } from '../domain/evidence';
 import { parseDuration, requireGuid } from '../domain/validation';
-import { parseAnchor, type Anchor, type Chained } from '../evidence/chain';
+import { parseAnchor, type Anchor } from '../evidence/chain';
+import { scanRootId } from '../domain/redrive';
 import { renderReportPage } from '../evidence/html-report';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import { PostgresEvidenceSink } from '../evidence/postgres-sink';
+import { attemptsText, exportPages, isAttemptOf, scanAttemptsOf, type Sealed } from './evidence-attempts';
 import { CliError, ExitCode, table } from './output';
 import type { Out } from './progress';
 import type { CommandSpec } from './spec';
 import { printable } from './terminal-text';
-
-type Sealed = EvidenceContent & Chained;
 
 export interface EvidenceOptions {
   dir?: string | undefined;
@@ -158,10 +158,22 @@ async function command(
     }
     case 'show': {
       if (!arg) throw new CliError('name the workflow: ccs-jobs evidence show <workflowId>');
+      // Any attempt's id names its scan: the first attempt and every /redrive-<n> are shown together.
+      const root = scanRootId(arg);
       const records: Sealed[] = [];
-      for await (const r of sink.records()) if (r && r.workflowId === arg) records.push(r);
-      if (records.length === 0) throw new CliError(`no evidence record for workflow ${arg} in ${dir}`);
-      out.write(`${JSON.stringify(records.length === 1 ? records[0] : records, null, 2)}\n`);
+      const scan: Sealed[] = [];
+      for await (const r of sink.records()) {
+        if (!r) continue;
+        if (r.workflowId === arg) records.push(r);
+        if (isAttemptOf(r, root)) scan.push(r);
+      }
+      if (records.length === 0 && scan.length === 0) throw new CliError(`no evidence record for workflow ${arg} in ${dir}`);
+      if (records.some((r) => r.kind !== 'pipeline')) {
+        out.write(`${JSON.stringify(records.length === 1 ? records[0] : records, null, 2)}\n`);
+        return ExitCode.ok;
+      }
+      const attempts = scanAttemptsOf(scan, root);
+      out.write(o.json ? `${JSON.stringify({ rootWorkflowId: root, attempts }, null, 2)}\n` : attemptsText(root, arg, attempts));
       return ExitCode.ok;
     }
     case 'verify': {
@@ -205,14 +217,10 @@ async function command(
       if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv|html --out FILE');
       const records = await selected(sink, o);
       if (format === 'html') {
-        const pages = records
-          .filter((r) => r.kind === 'pipeline' && r.pipeline)
-          .map((r) => ({
-            workflowId: r.workflowId,
-            report: r.pipeline!,
-            generatedAt: new Date().toISOString(),
-            source: `evidence record ${r.seq}, ${r.hash.slice(0, 16)}…`,
-          }));
+        // A redriven scan is drawn whole, its attempts outside the filters included: one story per scan.
+        const all: Sealed[] = [];
+        for await (const r of sink.records()) if (r?.kind === 'pipeline') all.push(r);
+        const pages = exportPages(records, all, new Date().toISOString());
         writeFileSync(o.out, renderReportPage(`CCS scan evidence (${pages.length} pipeline run(s))`, pages));
       } else writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
       out.write(`exported ${records.length} record(s) as ${format} to ${o.out}\n`);
@@ -230,7 +238,7 @@ export const evidenceCommand: CommandSpec = {
   verbs: ['list', 'show', 'verify', 'export'],
   usage: [
     'ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--dir DIR]',
-    'ccs-jobs evidence show <workflowId> [--dir DIR]',
+    'ccs-jobs evidence show <workflowId> [--json] [--dir DIR]',
     'ccs-jobs evidence verify [--anchor SEQ:HASH]... [--after SEQ:HASH] [--json] [--dir DIR]',
     'ccs-jobs evidence export --format json|csv|html [--since 30d] [--job <JobID>] [--status S] --out FILE [--dir DIR]',
   ],
@@ -240,7 +248,10 @@ workers' EVIDENCE_DIR (--dir, default ./evidence), or PostgreSQL with EVIDENCE_D
 walks the chain: exit 0 when intact, 2 naming the first edited, removed or reordered record. It
 prints the head as SEQ:HASH: keep it elsewhere (a ticket, another system) and pass it later as
 --anchor, which also finds the newest records removed (a shorter chain is valid in itself). --after
-starts at the record following an archived head (older month files moved away after a passing verify).`,
+starts at the record following an archived head (older month files moved away after a passing verify).
+show of a pipeline, given any attempt's id, shows every attempt of its scan (the first and each
+<id>/redrive-<n>): status, outcome, the jobs carried (from which attempt) and the jobs run again;
+--json as { rootWorkflowId, attempts: [...] }. export --format html draws a redriven scan whole.`,
   flags: [
     {
       name: 'dir',
@@ -257,7 +268,7 @@ starts at the record following an archived head (older month files moved away af
       help: 'only records of this job (or pipelines that ran it)',
     },
     { name: 'status', type: 'string', value: 'STATUS', verbs: ['list', 'export'], help: 'only records of this final status, e.g. Faulted' },
-    { name: 'json', type: 'boolean', verbs: ['list', 'verify'], help: 'machine-readable output' },
+    { name: 'json', type: 'boolean', verbs: ['list', 'show', 'verify'], help: 'machine-readable output' },
     {
       name: 'anchor',
       type: 'string',

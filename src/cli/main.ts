@@ -50,6 +50,7 @@ export async function main(
     namespace: flags.string('namespace'),
     taskQueue: flags.string('task-queue') ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     verbose: flags.boolean('verbose'),
+    command: command.name,
   };
   let cli: Cli | undefined;
   try {

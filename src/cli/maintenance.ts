@@ -8,6 +8,7 @@ import {
   type MaintenanceStatus,
 } from '../domain/contract';
 import { checkedMaintenance } from '../domain/maintenance';
+import { maintenanceSummary } from '../domain/ui-summary';
 import type { Cli } from './connect';
 import { flagError } from './flag-errors';
 import { CliError, ExitCode, table } from './output';
@@ -58,6 +59,7 @@ async function startWindow({ flags, env, out, cli }: CommandContext, ccs: string
     args: [{ ccs }],
     signal: maintenanceSignal,
     signalArgs: [input],
+    staticSummary: maintenanceSummary(ccs),
   });
   out.write(
     `maintenance window open on CCS server ${ccs}${input.until ? ` until ${input.until}` : ' until ccs-jobs maintenance end'}: its runs hold (no CCS request, no abort) and no new run executes there (${workflowId})\n`,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
 import { WorkflowName } from '../domain/contract';
 import { validateReconcileInput, type ReconcileInput, type ReconcilePolicy, type ReconcileResult } from '../domain/reconcile';
+import { reconcileSummary } from '../domain/ui-summary';
 import type { reconcileCcsRuns } from '../workflows/reconcile';
 import type { Cli } from './connect';
 import { validateCron } from './cron';
@@ -100,6 +101,7 @@ export async function reconcile(cli: () => Promise<Cli>, o: ReconcileOptions, ou
           workflowType: WorkflowName.reconcileCcsRuns,
           workflowId: scheduleId,
           args: [input],
+          staticSummary: reconcileSummary(ccs, input.policy ?? 'report', scheduleId),
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
         memo: { createdBy: 'ccs-jobs', cron },
@@ -122,6 +124,7 @@ export async function reconcile(cli: () => Promise<Cli>, o: ReconcileOptions, ou
       workflowId: `ccs-reconcile-${ccs}-${randomUUID()}`,
       args: [input],
       workflowExecutionTimeout: '1h',
+      staticSummary: reconcileSummary(ccs, input.policy ?? 'report'),
     });
   } catch (err) {
     if (err instanceof WorkflowFailedError) {

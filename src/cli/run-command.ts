@@ -11,6 +11,7 @@ import { CliError, ExitCode } from './output';
 import { waitForJob, type Out } from './progress';
 import type { CommandSpec, FlagValues } from './spec';
 import { printable } from './terminal-text';
+import { jobStartMetadata } from '../domain/ui-summary';
 import { startOrAttach } from './workflow-calls';
 
 /** runCcsJob input field → what the user typed for it. */
@@ -90,10 +91,16 @@ async function resolveJobName(cli: Cli, name: string, ccs: string | undefined, o
   }
 }
 
-async function startJob(cli: Cli, input: RunCcsJobInput, flags: FlagValues, out: Out): Promise<number> {
+async function startJob(cli: Cli, input: RunCcsJobInput, flags: FlagValues, out: Out, jobName?: string): Promise<number> {
   const json = flags.boolean('json');
   const wait = flags.boolean('wait');
-  const started = await startOrAttach(cli, WorkflowName.runCcsJob, flags.string('id') ?? jobWorkflowId(input.jobId), [input]);
+  const metadata = jobStartMetadata({
+    jobId: input.jobId,
+    ccs: input.ccs ?? 'default',
+    ...(jobName === undefined ? {} : { jobName }),
+    startedBy: { kind: 'cli', ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) },
+  });
+  const started = await startOrAttach(cli, WorkflowName.runCcsJob, flags.string('id') ?? jobWorkflowId(input.jobId), [input], metadata);
   const { workflowId, runId, attached } = started;
   if (json && !wait) out.write(`${JSON.stringify({ workflowId, runId, attached })}\n`);
   else if (!json)
@@ -172,6 +179,6 @@ already being orchestrated attaches to that workflow instead of starting a secon
     jobInput(ANY_JOB_ID, flags); // every other flag checked before anything is contacted
     const c = await cli();
     const jobId = await resolveJobName(c, name, flags.string('ccs'), out, flags.boolean('json'));
-    return startJob(c, jobInput(jobId, flags, requesterOf(flags, env)), flags, out);
+    return startJob(c, jobInput(jobId, flags, requesterOf(flags, env)), flags, out, name);
   },
 };

@@ -2,7 +2,9 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
 import { WorkflowName, jobWorkflowId } from '../domain/contract';
 import { checkedRunCcsJobInput } from '../domain/job-workflow';
-import { alertWindow } from '../domain/pipeline';
+import { alertWindow, type PipelineDefinition } from '../domain/pipeline';
+import { MAX_REDRIVES, MIN_REDRIVE_AFTER_MS, type AutoRedrive } from '../domain/redrive';
+import { jobStartMetadata, pipelineSummary } from '../domain/ui-summary';
 import { parseDuration, requireGuid } from '../domain/validation';
 import { cancelScanWatch, scanWatchOf, startScanWatch } from './scan-watch';
 import type { Cli } from './connect';
@@ -33,6 +35,10 @@ export interface CreateScheduleOptions {
   poll?: string | undefined;
   timeout?: string | undefined;
   alertIfNoSuccess?: string | undefined;
+  /** `--redrive-after`: redrive an attempt that ended with failed jobs, this long after it ended (pipelines only). */
+  redriveAfter?: string | undefined;
+  /** `--max-redrives`: at most this many redrives per scan, 1 to MAX_REDRIVES (default 1). */
+  maxRedrives?: string | undefined;
 }
 
 /** Everything about a schedule is checked here, before Temporal is contacted. */
@@ -53,10 +59,12 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
   const catchupWindow = o.catchupWindow === undefined ? undefined : parseDuration('--catchup-window', o.catchupWindow);
   if (catchupWindow !== undefined && catchupWindow < 60_000) throw new CliError('--catchup-window must be at least 1m');
   const flagAlert = o.alertIfNoSuccess === undefined ? undefined : checkedAlert('--alert-if-no-success', o.alertIfNoSuccess);
+  const flagRedrive = checkedRedrive(o);
   const action = o.job
     ? {
         workflowType: WorkflowName.runCcsJob,
         workflowId: jobWorkflowId(requireGuid('--job', o.job)),
+        ...jobStartMetadata({ jobId: o.job, ccs: 'default', startedBy: { kind: 'schedule', scheduleId: name } }),
         args: [
           checkedByField(
             { jobId: o.job, ...(o.poll ? { pollInterval: o.poll } : {}), ...(o.timeout ? { timeout: o.timeout } : {}) },
@@ -67,13 +75,43 @@ export function scheduleSpec(name: string | undefined, o: CreateScheduleOptions)
         ],
       }
     : (() => {
-        const definition = loadPipelineFile(o.pipeline!);
-        return { workflowType: WorkflowName.runCcsPipeline, workflowId: `ccs-pipeline-${name}`, args: [definition] };
+        const definition: PipelineDefinition = loadPipelineFile(o.pipeline!);
+        // The flags win over the file's `redrive` (already checked with the file).
+        if (flagRedrive) definition.redrive = flagRedrive;
+        return {
+          workflowType: WorkflowName.runCcsPipeline,
+          workflowId: `ccs-pipeline-${name}`,
+          args: [definition],
+          staticSummary: pipelineSummary(definition.name, { kind: 'schedule', scheduleId: name }),
+        };
       })();
   // The flag wins over the pipeline file's `alertIfNoSuccess` (already checked with the file).
   const fileAlert = (action.args[0] as { alertIfNoSuccess?: string | number }).alertIfNoSuccess;
   const alertIfNoSuccess = flagAlert ?? (fileAlert === undefined ? undefined : alertWindow(fileAlert));
   return { cron, timezone, overlap, catchupWindow, action, alertIfNoSuccess };
+}
+
+/** `--redrive-after` and `--max-redrives`: checked, pipelines only, one line naming the flag. */
+function checkedRedrive(o: CreateScheduleOptions): AutoRedrive | undefined {
+  if (o.redriveAfter === undefined && o.maxRedrives === undefined) return undefined;
+  const flag = o.redriveAfter === undefined ? '--max-redrives' : '--redrive-after';
+  if (o.job) throw new CliError(`${flag} is for pipeline schedules (--pipeline <file>); a --job schedule has nothing to redrive`);
+  if (o.redriveAfter === undefined)
+    throw new CliError('--max-redrives needs --redrive-after, how long after a failed attempt to redrive it, e.g. 30m');
+  let ms: number;
+  try {
+    ms = parseDuration('--redrive-after', o.redriveAfter);
+  } catch {
+    throw new CliError(`--redrive-after must be a duration such as 30m or 2h; got ${JSON.stringify(printable(o.redriveAfter))}`);
+  }
+  if (ms < MIN_REDRIVE_AFTER_MS)
+    throw new CliError(`--redrive-after must be at least 1m; got ${JSON.stringify(printable(o.redriveAfter))}`);
+  const max = o.maxRedrives === undefined ? '1' : o.maxRedrives.trim();
+  if (!/^[0-9]{1,3}$/.test(max) || Number(max) < 1 || Number(max) > MAX_REDRIVES)
+    throw new CliError(
+      `--max-redrives must be a whole number from 1 to ${MAX_REDRIVES}; got ${JSON.stringify(printable(o.maxRedrives ?? ''))}`,
+    );
+  return { after: o.redriveAfter.trim(), max: Number(max) };
 }
 
 /** The missed-scan window of `--alert-if-no-success`: a duration of at least 1m, or one line naming the flag. */
@@ -105,7 +143,21 @@ export async function createSchedule(cli: Cli, name: string | undefined, o: Crea
     throw err;
   }
   if (spec.alertIfNoSuccess) await startScanWatch(cli, name!, spec.alertIfNoSuccess);
-  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}${spec.alertIfNoSuccess ? `, scan.missed if no success within ${spec.alertIfNoSuccess}` : ''}`;
+  return `created schedule ${name}: ${spec.action.workflowType} ${spec.action.workflowType === WorkflowName.runCcsJob ? o.job : `pipeline ${printable(o.pipeline)}`} at "${spec.cron}" ${spec.timezone}, overlap ${o.overlap ?? 'skip'}${spec.alertIfNoSuccess ? `, scan.missed if no success within ${spec.alertIfNoSuccess}` : ''}${redriveText(spec.action.args[0]) ? `, ${redriveText(spec.action.args[0])}` : ''}`;
+}
+
+/** A pipeline's automatic redrive as list and describe show it: `redrive after 30m, at most 2`; undefined when it has none. */
+function redriveText(input: unknown): string | undefined {
+  const redrive = (input as { redrive?: AutoRedrive } | undefined)?.redrive;
+  if (!redrive || typeof redrive !== 'object') return undefined;
+  return `redrive after ${String(redrive.after)}, at most ${redrive.max ?? 1}`;
+}
+
+function redriveOf(d: ScheduleDescription): AutoRedrive | undefined {
+  const action = d.action as { workflowType?: string; args?: unknown[] };
+  if (action.workflowType !== WorkflowName.runCcsPipeline) return undefined;
+  const redrive = (action.args?.[0] as { redrive?: AutoRedrive } | undefined)?.redrive;
+  return redrive && typeof redrive === 'object' ? { after: redrive.after, max: redrive.max ?? 1 } : undefined;
 }
 
 function alertOf(d: ScheduleDescription): string | undefined {
@@ -133,7 +185,8 @@ export async function listSchedules(cli: Cli): Promise<string> {
     const watch = alert ? await scanWatchOf(cli, s.scheduleId) : undefined;
     rows.push([
       printable(s.scheduleId),
-      printable(target(d)),
+      // The automatic redrive goes with what the schedule starts: the columns other tools read stay as they were.
+      printable([target(d), redriveText(d.action.type === 'startWorkflow' ? d.action.args?.[0] : undefined)].filter(Boolean).join(', ')),
       printable(cronOf(d)),
       d.state.paused ? 'paused' : 'active',
       d.info.nextActionTimes[0]?.toISOString() ?? '-',
@@ -172,6 +225,7 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
     recentRuns: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
     runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
     alertIfNoSuccess: alert ?? null,
+    redrive: redriveOf(d) ?? null,
     ...(watch === undefined
       ? {}
       : typeof watch === 'string'
@@ -184,7 +238,8 @@ export async function describeSchedule(cli: Cli, name: string | undefined, json:
           }),
   };
   if (json) return JSON.stringify(summary, null, 2);
-  return Object.entries(summary)
+  // The text form says the redrive in words; JSON keeps its fields.
+  return Object.entries({ ...summary, redrive: redriveText(d.action.type === 'startWorkflow' ? d.action.args?.[0] : undefined) ?? null })
     .map(
       ([k, v]) =>
         `${k.padEnd(16)} ${printable(Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') || '-' : String(v ?? '-'))}`,
@@ -226,7 +281,7 @@ export const scheduleCommand: CommandSpec = {
   summary: 'create, list, describe, pause, unpause, trigger, delete schedules',
   verbs: SCHEDULE_VERBS,
   usage: [
-    'ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>) [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h] [--poll 30s] [--timeout 8h] [--alert-if-no-success 26h]',
+    'ccs-jobs schedule create <name> --cron "<expr>" (--job <JobID> | --pipeline <file>) [--timezone Europe/Paris] [--overlap skip|buffer-one|allow] [--catchup-window 1h] [--poll 30s] [--timeout 8h] [--alert-if-no-success 26h] [--redrive-after 30m [--max-redrives 2]]',
     'ccs-jobs schedule list | describe <name> [--json] | pause <name> [--note TEXT] | unpause <name> [--note TEXT] | trigger <name> | delete <name>',
   ],
   description: `Temporal Schedules underneath. The default overlap policy is skip: a scan never overlaps itself.
@@ -235,7 +290,9 @@ trigger follows the schedule's overlap policy: with the default skip, a trigger 
 ccs-scan-watch/<name>: when no Completed run of the schedule ended within the window, scan.missed is
 announced once per window until one does (then scan.recovered), even if no worker was up at the
 deadline (as soon as one is back). list and describe show the window and the last success; delete
-cancels the watchdog.`,
+cancels the watchdog. --redrive-after (or redrive: { after, max } in the pipeline file) makes an
+attempt that ended with failed jobs start its own redrive after that delay, at most --max-redrives
+times per scan (see ccs-jobs pipeline redrive); list and describe show it.`,
   flags: [
     { name: 'cron', type: 'string', value: '"0 2 * * *"', verbs: ['create'], help: 'when, five cron fields or an @-macro (required)' },
     { name: 'job', type: 'string', value: 'JOB_ID', verbs: ['create'], help: 'start runCcsJob for this job' },
@@ -264,6 +321,20 @@ cancels the watchdog.`,
       verbs: ['create'],
       help: 'scan.missed when no run Completed within this window (at least 1m; overrides the pipeline file)',
     },
+    {
+      name: 'redrive-after',
+      type: 'string',
+      value: '30m',
+      verbs: ['create'],
+      help: 'redrive an attempt that ended with failed jobs this long after it ended (at least 1m; --pipeline only)',
+    },
+    {
+      name: 'max-redrives',
+      type: 'string',
+      value: 'N',
+      verbs: ['create'],
+      help: 'at most N automatic redrives per scan, 1 to 20 (default 1; needs --redrive-after)',
+    },
     { name: 'json', type: 'boolean', verbs: ['describe'], help: 'machine-readable output' },
     { name: 'note', type: 'string', value: 'TEXT', verbs: ['pause', 'unpause'], help: "why, kept in the schedule's state" },
   ],
@@ -291,6 +362,8 @@ cancels the watchdog.`,
           poll: flags.string('poll'),
           timeout: flags.string('timeout'),
           alertIfNoSuccess: flags.string('alert-if-no-success'),
+          redriveAfter: flags.string('redrive-after'),
+          maxRedrives: flags.string('max-redrives'),
         };
         scheduleSpec(name, options); // all checks before connecting
         return say(await createSchedule(await cli(), name, options));

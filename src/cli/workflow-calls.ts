@@ -5,6 +5,12 @@ import { notFound, type Cli } from './connect';
 import { CliError } from './output';
 import { printable } from './terminal-text';
 
+/** What the Temporal UI shows of a workflow from its start (src/domain/ui-summary builds them). */
+export interface StartMetadata {
+  staticSummary: string;
+  staticDetails?: string;
+}
+
 /** A workflow started, or the running one attached to. */
 export interface Started {
   handle: WorkflowHandle;
@@ -21,9 +27,16 @@ export interface Started {
  * Starts `workflowType` under `workflowId` with the conflict policy use-existing: one `start`, whose
  * handle names the run. The one `describe()` before it tells "attached" from "started" (the server's
  * answer says which, but SDK 1.24's `start()` does not pass it on); comparing run ids keeps that
- * right when the earlier run ends in between. Throws what `start` throws.
+ * right when the earlier run ends in between. `metadata` is the summary and details the UI shows
+ * (an attached run keeps its own). Throws what `start` throws.
  */
-export async function startOrAttach(cli: Cli, workflowType: string, workflowId: string, args: unknown[]): Promise<Started> {
+export async function startOrAttach(
+  cli: Cli,
+  workflowType: string,
+  workflowId: string,
+  args: unknown[],
+  metadata?: StartMetadata,
+): Promise<Started> {
   const before = await cli.client.workflow
     .getHandle(workflowId)
     .describe()
@@ -34,6 +47,7 @@ export async function startOrAttach(cli: Cli, workflowType: string, workflowId: 
     workflowId,
     args,
     workflowIdConflictPolicy: 'USE_EXISTING',
+    ...metadata,
   });
   const runId = handle.firstExecutionRunId;
   const attached = before?.status.name === 'RUNNING' && before.runId === runId;

@@ -43,6 +43,11 @@ export const ErrorType = Object.freeze({
   /** A pipeline stage's required collection has no Completed run recent enough (`requireFresh`); its jobs did not run. Not retryable. */
   StaleData: 'CcsStaleData',
   /**
+   * A pipeline redrive was refused before anything started: the attempt is still running, a later
+   * attempt exists or is running, nothing is left to re-run, or the definition no longer validates. Not retryable.
+   */
+  RedriveRefused: 'CcsRedriveRefused',
+  /**
    * Attention only, never thrown: a followed run has reported a status outside the documented codes
    * 0–7 for longer than its `unknownStatusAttentionAfter`. It is still followed; a known status clears it.
    */
@@ -71,6 +76,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorTypeName[] = Object.freeze
   ErrorType.JobAlreadyRunning,
   ErrorType.JobEndedUnexpectedly,
   ErrorType.NotificationRefused,
+  ErrorType.RedriveRefused,
 ]);
 
 /**

@@ -7,6 +7,7 @@
 import type { CancelledInfo, RunCcsJobResult } from './job-workflow';
 import type { JobRunMessage } from './job-run';
 import type { PipelineDefinition, PipelineReport } from './pipeline';
+import type { CarriedFrom, RedriveOf } from './redrive';
 
 /** Messages kept in a record (the newest), each cut to 1 KiB: a record stays small whatever CCS wrote. */
 export const EVIDENCE_MESSAGES = 100;
@@ -55,6 +56,17 @@ export interface EvidenceDraft {
   /** The pipeline's definition, digested by the activity (then dropped) and its report, for reports. */
   pipelineDefinition?: PipelineDefinition;
   pipeline?: PipelineReport;
+  /**
+   * A pipeline redrive (kind `pipeline`): the attempt it continued, the scan's first attempt, and which
+   * jobs were carried (with the attempt and evidence key they come from) and which were run again.
+   */
+  redrive?: {
+    of: RedriveOf;
+    rootWorkflowId: string;
+    attempt: number;
+    carried: { jobId: string; jobRunId: string | null; from: CarriedFrom }[];
+    rerun: { jobId: string; jobRunId: string | null; workflowId: string }[];
+  };
   /** A notification that was never delivered (kind `notification`). */
   notification?: { eventId: string; eventType: string; channel: string; attempts: number; lastError: string };
 }
@@ -117,6 +129,8 @@ export function pipelineEvidence(args: {
   report: PipelineReport;
   error: { type: string; message: string } | null;
   deadlineAt: number | null;
+  /** A redrive's part ({@link redriveEvidence}); absent for a scan's first attempt. */
+  redrive?: EvidenceDraft['redrive'];
 }): EvidenceDraft {
   const { report } = args;
   return {
@@ -140,5 +154,21 @@ export function pipelineEvidence(args: {
     late: false,
     pipelineDefinition: args.definition,
     pipeline: report,
+    ...(args.redrive ? { redrive: args.redrive } : {}),
+  };
+}
+
+/** A redrive's part of its pipeline record, from its report: the attempt it continued, what it carried and what it ran again. */
+export function redriveEvidence(report: PipelineReport): EvidenceDraft['redrive'] {
+  const info = report.redrive;
+  if (!info) return undefined;
+  const jobs = report.stages.flatMap((s) => s.jobs);
+  return {
+    of: info.of,
+    rootWorkflowId: info.rootWorkflowId,
+    attempt: info.attempt,
+    carried: jobs.flatMap((j) => (j.carried ? [{ jobId: j.jobId, jobRunId: j.jobRunId ?? null, from: j.carried }] : [])),
+    // A job the redrive did not get to (skipped after a failure) is still one it was to run: listed, without a run.
+    rerun: jobs.flatMap((j) => (j.carried ? [] : [{ jobId: j.jobId, jobRunId: j.jobRunId ?? null, workflowId: j.workflowId }])),
   };
 }

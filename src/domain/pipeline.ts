@@ -4,6 +4,7 @@
  */
 import type { JobRunMessage } from './job-run';
 import type { PauseState } from './pause';
+import { autoRedriveProblems, type AutoRedrive, type CarriedFrom, type FreshnessCheck, type RedriveInfo } from './redrive-shapes';
 import { requireJobName } from './job-names';
 import { MIN_ALERT_IF_NO_SUCCESS_MS } from './notifications';
 import { CCS_SERVER_NAME, formatDuration, isGuid, parseDuration, preview, type DurationInput } from './validation';
@@ -63,6 +64,8 @@ export interface PipelineDefinition {
    * the schedule Completed within this window, e.g. "26h" (at least 1m). Ignored by `pipeline run`.
    */
   alertIfNoSuccess?: DurationInput;
+  /** Redrive an attempt that ended with failed jobs, automatically, after a delay (src/domain/redrive.ts). */
+  redrive?: AutoRedrive;
 }
 
 export type PipelineJobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
@@ -72,6 +75,8 @@ export interface PipelineJobReport {
   /** The name the pipeline gave the job by, when it was given by name. */
   name?: string;
   workflowId: string;
+  /** The job workflow's first run id once it started: with workflowId, the key of its evidence record. */
+  runId?: string;
   state: PipelineJobState;
   /** The CCS run status at the end (Completed, Faulted, Aborted), when known. */
   status?: string;
@@ -82,12 +87,16 @@ export interface PipelineJobReport {
   messages?: JobRunMessage[];
   /** Error type and message when the job did not complete. */
   error?: { type: string; message: string };
+  /** Set when a redrive carried this job from an earlier attempt instead of running it again. */
+  carried?: CarriedFrom;
 }
 
 export interface PipelineStageReport {
   name: string;
   state: PipelineJobState;
   jobs: PipelineJobReport[];
+  /** The stale-data gate's checks when it ran for this stage (`requireFresh`): which window against which run. */
+  freshness?: FreshnessCheck[];
 }
 
 export interface PipelineReport {
@@ -99,9 +108,11 @@ export interface PipelineReport {
   endedAt?: string;
   /** Set while the pipeline is paused: no new job starts and its running jobs hold. */
   paused?: PauseState;
+  /** Set on a redrive: which attempt it continues, and how it chose what to re-run. */
+  redrive?: RedriveInfo;
 }
 
-const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy', 'alertIfNoSuccess'];
+const PIPELINE_KEYS = ['name', 'stages', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval', 'requestedBy', 'alertIfNoSuccess', 'redrive'];
 const STAGE_KEYS = ['name', 'jobs', 'continueOnFailure', 'requireFresh'];
 const JOB_KEYS = ['jobId', 'name', 'ccs', 'timeout', 'pollInterval', 'maxPollInterval'];
 const MIN_POLL_MS = 1_000;
@@ -175,6 +186,7 @@ export function pipelineProblems(input: unknown): string[] {
     if (ms !== undefined && ms < MIN_ALERT_IF_NO_SUCCESS_MS)
       problems.push(`alertIfNoSuccess: must be at least 1m; got ${preview(input.alertIfNoSuccess)}`);
   }
+  problems.push(...autoRedriveProblems(input.redrive));
   if (!Array.isArray(input.stages) || input.stages.length === 0) {
     problems.push('stages: required, a non-empty list of stages');
     return problems;

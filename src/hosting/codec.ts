@@ -26,14 +26,25 @@ export class CodecError extends Error {
   }
 }
 
+export interface AesGcmCodecOptions {
+  /**
+   * CCS_CODEC_STRICT: refuse to decode a payload that is not encrypted, so a client without the keys
+   * (or a tampered history) cannot feed plaintext to workers that expect only ciphertext.
+   */
+  strict?: boolean | undefined;
+}
+
 export class AesGcmCodec implements PayloadCodec {
   private readonly keys: Map<string, Buffer>;
+  private readonly strict: boolean;
 
-  /** `keys[0]`, or the key named `activeKeyId`, encrypts; all of them decrypt. */
+  /** `keys[0]`, or the key named `activeKeyId`, encrypts; all of them decrypt. Throws CodecError for a bad key set. */
   constructor(
     keys: CodecKey[],
     private readonly activeKeyId = keys[0]?.id,
+    options: AesGcmCodecOptions = {},
   ) {
+    this.strict = options.strict === true;
     this.keys = new Map(keys.map((k) => [k.id, k.key]));
     if (!activeKeyId || !this.keys.has(activeKeyId)) throw new CodecError(`no encryption key with id ${JSON.stringify(activeKeyId)}`);
     for (const [id, key] of this.keys)
@@ -54,10 +65,18 @@ export class AesGcmCodec implements PayloadCodec {
     );
   }
 
+  /** Decrypts; throws CodecError for an unknown key, tampered data, or (strict) an unencrypted payload. */
   decode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.resolve().then(() =>
       payloads.map((payload) => {
-        if (Buffer.from(payload.metadata?.encoding ?? []).toString() !== ENCRYPTED_ENCODING) return payload;
+        const encoding = Buffer.from(payload.metadata?.encoding ?? []).toString();
+        if (encoding !== ENCRYPTED_ENCODING) {
+          if (!this.strict) return payload;
+          // The encoding name only (e.g. json/plain), never the data: it is what should have been encrypted.
+          throw new CodecError(
+            `refused an unencrypted payload (encoding ${JSON.stringify(encoding.slice(0, 40))}): CCS_CODEC_STRICT=true accepts only payloads encrypted with CCS_CODEC_KEYS`,
+          );
+        }
         const id = Buffer.from(payload.metadata?.[KEY_ID_HEADER] ?? []).toString();
         const key = this.keys.get(id);
         if (!key)

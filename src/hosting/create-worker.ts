@@ -16,6 +16,7 @@ import {
 } from '../activities';
 import { createEvidenceActivities, temporalStarterLookup, type EvidenceSink } from '../activities/evidence';
 import { createFleetActivities, type FleetActivities } from '../activities/fleet';
+import { createRedriveActivities } from '../activities/redrive';
 import { JsonlEvidenceSink } from '../evidence/jsonl-sink';
 import type { EvidenceContent } from '../domain/evidence';
 import type { CcsClient } from '../ccs/client';
@@ -23,6 +24,7 @@ import { AesGcmCodec } from './codec';
 import { ENCODED_FAILURES_CONVERTER_PATH, bundleToLoad } from './workflow-bundle';
 import type { CodecConfig } from './config/codec-keys';
 import type { WorkerTuning } from './config';
+import type { Tracing } from './observability/tracing';
 import { PACKAGE_VERSION, type WorkerVersioningConfig } from './config/versioning';
 
 export interface CreateWorkerOptions {
@@ -61,6 +63,33 @@ export interface CreateWorkerOptions {
    * never close because of a bug, or the run would be left unwatched.
    */
   failWorkflowOnBug?: boolean | undefined;
+  /**
+   * Tracing started by `startTracing` (OTEL_*): workflows, activities and CCS requests become spans in
+   * the trace their starter carried. Unset: no interceptor is installed and the SDK's tracing code is not loaded.
+   */
+  tracing?: Tracing | undefined;
+}
+
+/** The SDK's workflow tracing interceptors, by module path: the bundler compiles them into the workflow code. */
+const WORKFLOW_TRACING_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/** The worker options that trace: activity interceptors, the workflow span sink, and the workflow interceptor module. */
+async function tracingOptions(tracing: Tracing): Promise<Pick<WorkerOptions, 'interceptors' | 'sinks'>> {
+  // Loaded only with tracing on: without it no tracing code runs in the worker.
+  const otel = await import('@temporalio/interceptors-opentelemetry');
+  return {
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+          outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+      workflowModules: [WORKFLOW_TRACING_INTERCEPTORS],
+    },
+    // Workflow spans are made in the sandbox and handed out through this sink (not on replay).
+    sinks: { exporter: otel.makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -69,7 +98,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const fleetClient = new Client({
     connection: options.connection,
     ...(options.namespace ? { namespace: options.namespace } : {}),
-    ...(options.codec ? { dataConverter: { payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)] } } : {}),
+    ...(options.codec
+      ? {
+          dataConverter: {
+            payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId, { strict: options.codec.strict })],
+          },
+        }
+      : {}),
   });
   const evidence =
     typeof options.evidence === 'object'
@@ -81,6 +116,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: {
       ...createFleetActivities({ client: fleetClient }),
+      // Redrives read the scan's earlier attempts and start the next one over the same client (its codec decodes them).
+      ...createRedriveActivities({ client: fleetClient }),
       ...createEvidenceActivities({ sink: evidence, workerVersion: PACKAGE_VERSION, starterOf: temporalStarterLookup(fleetClient) }),
       ...(options.activities ??
         createActivities({
@@ -112,12 +149,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.codec
       ? {
           dataConverter: {
-            payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId)],
+            payloadCodecs: [new AesGcmCodec(options.codec.keys, options.codec.activeKeyId, { strict: options.codec.strict })],
             failureConverterPath: ENCODED_FAILURES_CONVERTER_PATH,
           },
         }
       : {}),
-    ...(options.workflowBundlePath
+    ...(options.tracing ? await tracingOptions(options.tracing) : {}),
+    // A prebuilt bundle holds no tracing interceptors (they are compiled in): with tracing on the
+    // workflows are bundled at start-up, with them, instead (a few seconds, once per worker start).
+    ...(options.workflowBundlePath && !options.tracing
       ? { workflowBundle: { codePath: bundleToLoad(options.workflowBundlePath, options.codec !== undefined) } }
       : { workflowsPath: require.resolve('../workflows') }),
     ...(options.failWorkflowOnBug ? { workflowFailureErrorTypes: { '*': ['Error', 'TypeError', 'ReferenceError', 'CcsError'] } } : {}),

@@ -60,6 +60,8 @@ export class ControlApi {
     const body = raw.trim() ? (JSON.parse(raw) as unknown) : {};
     const method = req.method ?? 'GET';
     const { state } = this;
+    const age = /^\/__sim\/jobs\/([^/]+)\/age\/*$/i.exec(path);
+    if (method === 'POST' && age) return this.age(age[1]!, body);
     switch (`${method} ${path.toLowerCase().replace(/\/+$/, '')}`) {
       case 'POST /__sim/jobs': {
         let jobId: string;
@@ -124,5 +126,15 @@ export class ControlApi {
       default:
         return { status: 404, body: { Message: `No control endpoint ${method} ${path}` } };
     }
+  }
+
+  /** `POST /__sim/jobs/<JobID>/age {"seconds": n}`: the job's ended runs moved n seconds into the past. */
+  private age(jobId: string, body: unknown): Reply {
+    const seconds = (body as { seconds?: unknown } | null)?.seconds;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 366 * 86_400)
+      throw new HttpError(400, 'age is {"seconds": 0 to 31622400}');
+    if (!this.state.jobs.has(jobId.toLowerCase())) return { status: 404, body: { Message: `No job ${jobId}` } };
+    const aged = this.state.ageRuns(jobId, seconds);
+    return { status: 200, body: { aged: aged.map((r) => r.JobRunID) } };
   }
 }

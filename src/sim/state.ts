@@ -149,6 +149,24 @@ export class SimState {
     return run;
   }
 
+  /**
+   * Moves the job's ended runs `seconds` back in time, start, end and abort alike (runs still going
+   * are left as they are): a collection that has gone stale since, without a test waiting for it.
+   */
+  ageRuns(jobId: string, seconds: number): SimRun[] {
+    const job = this.jobs.get(jobId.toLowerCase());
+    if (!job) throw new Error(`no job ${jobId} in the simulator`);
+    const ms = seconds * 1000;
+    const aged = this.runsOf(job.JobID).filter((run) => this.view(run).endedAt !== null);
+    for (const run of aged) {
+      run.startedAt -= ms;
+      if (run.abortRequestedAt !== null) run.abortRequestedAt -= ms;
+    }
+    this.index();
+    this.save();
+    return aged;
+  }
+
   requestAbort(run: SimRun): void {
     run.abortRequests++;
     if (run.abortRequestedAt === null && !run.plan.ignoreAbort) run.abortRequestedAt = this.now();

@@ -15,6 +15,7 @@ import type { CcsActivities } from '../activities';
 import type { EvidenceActivities } from '../activities/evidence';
 import type { FleetActivities } from '../activities/fleet';
 import type { NotificationActivityFunctions } from '../activities/notifications';
+import type { RedriveActivities } from '../activities/redrive';
 import type { StartedBy } from '../domain/evidence';
 import type { DeliverNotificationInput } from '../domain/notifications';
 import { POLL_GROWTH, RUN_SNAPSHOT_SIZE } from '../domain/activities';
@@ -77,6 +78,17 @@ export const fleetCall = proxyActivities<FleetActivities>({
   startToCloseTimeout: '1m',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/**
+ * A redrive's reads of Temporal (the attempt it continues) and an ending attempt's start of its
+ * automatic redrive: calls to Temporal only, retried until it answers, for ten minutes at most; a
+ * refusal (`CcsRedriveRefused`) is not retried.
+ */
+export const redriveCall = proxyActivities<RedriveActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '10m',
+  retry: RETRY,
 });
 
 /**

@@ -8,6 +8,7 @@ import type { WaitForJobRunChangeInput } from '../domain/activities';
 import type { RunCcsJobInput, RunCcsJobResult } from '../domain/contract';
 import { hasEnded, type JobRun } from '../domain/job-run';
 import { waitActivities } from './activity-options';
+import { activitySummary } from '../domain/ui-summary';
 import { holdWhilePaused, type JobState } from './job-state';
 
 /** What a wait's race reports when a pause was requested. */
@@ -55,7 +56,9 @@ export async function followUntilEndOrCancel(job: JobState): Promise<(() => void
     const scope = new CancellationScope();
     const live = job.run.messages.watch(job.run.polls);
     const change = scope.run(() =>
-      waits.waitForJobRunChange({ ...waitInput(job, current, input, true), delayFirstPoll: true, ...(live ? { live } : {}) }),
+      waits.waitForJobRunChange.executeWithOptions({ summary: activitySummary.wait(current.jobRunId, input.ccs, input.pollIntervalMs) }, [
+        { ...waitInput(job, current, input, true), delayFirstPoll: true, ...(live ? { live } : {}) },
+      ]),
     );
     const outcome = await Promise.race([
       change,
@@ -82,7 +85,11 @@ export async function readFinal(job: JobState, run: JobRun): Promise<JobRun> {
   const { input } = job;
   const waits = waitActivities(input.pollIntervalMs, input.maxPollIntervalMs, input.heartbeatTimeoutMs);
   for (;;) {
-    const outcome = job.run.record(await waits.waitForJobRunChange(waitInput(job, run, input, false)));
+    const outcome = job.run.record(
+      await waits.waitForJobRunChange.executeWithOptions({ summary: activitySummary.read(run.jobRunId, input.ccs) }, [
+        waitInput(job, run, input, false),
+      ]),
+    );
     if (outcome.run) return outcome.run;
   }
 }

@@ -30,6 +30,8 @@ export class FollowedRun {
     private readonly input: ValidRunCcsJobInput,
     resume: RunCcsJobResume | null,
     private readonly notices: JobNotices,
+    /** Told when what the UI shows of the run changed (status, attention): its current details are set again. */
+    private readonly onShownChange: () => void = () => undefined,
   ) {
     this.current = resume?.run;
     this.lastChangeAt = resume?.lastChangeAt;
@@ -91,6 +93,7 @@ export class FollowedRun {
       ...(first ? [{ key: SearchAttribute.jobRunId, value: next.jobRunId }] : []),
       { key: SearchAttribute.jobStatus, value: next.status },
     ]);
+    this.onShownChange();
   }
 
   /** Counts the run's end by its final status. */
@@ -126,6 +129,7 @@ export class FollowedRun {
     upsertSearchAttributes([{ key: SearchAttribute.attention, value: found.type }]);
     countRun('attentionRaised', { ccs: this.input.ccs, type: found.type });
     this.notices.attentionRaised(this.attention);
+    this.onShownChange();
     log.warn('CCS run needs attention: it is still followed and the read is retried', {
       jobId: this.input.jobId,
       jobRunId: this.current?.jobRunId,
@@ -140,6 +144,7 @@ export class FollowedRun {
     upsertSearchAttributes([{ key: SearchAttribute.attention, value: null }]);
     countRun('attentionCleared', { ccs: this.input.ccs, type: was?.type ?? 'unknown' });
     if (was) this.notices.attentionCleared(was, 'readable again');
+    this.onShownChange();
     log.info('CCS run readable again; attention cleared', { jobId: this.input.jobId, jobRunId: this.current?.jobRunId, was: was?.type });
   }
 }

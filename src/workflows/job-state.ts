@@ -14,6 +14,7 @@ import { DurationAlert } from './duration-alert';
 import { FollowedRun } from './followed-run';
 import { JobNotices } from './job-notices';
 import { PauseControl } from './pause-control';
+import { CurrentDetails, jobDetailsText } from './ui-details';
 
 export interface JobState {
   readonly input: ValidRunCcsJobInput;
@@ -27,13 +28,15 @@ export interface JobState {
   readonly alert: DurationAlert;
   /** The events this execution announces (job-notices). */
   readonly notices: JobNotices;
+  /** What the Temporal UI shows as the run's current details (ui-details). */
+  readonly details: CurrentDetails;
 }
 
 /** A new execution's state; a continuation's starts from what its predecessor handed over (`input.resume`). */
 export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): JobState {
   const { resume, jobId } = input;
   const notices: JobNotices = new JobNotices(input, raw, (): JobRun | undefined => run.current);
-  const run: FollowedRun = new FollowedRun(input, resume, notices);
+  const run: FollowedRun = new FollowedRun(input, resume, notices, () => showDetails(job));
   const deadline = new Deadline(resume ? resume.deadlineAt : input.timeoutMs === null ? null : Date.now() + input.timeoutMs);
   const job: JobState = {
     input,
@@ -49,24 +52,40 @@ export function newJobState(input: ValidRunCcsJobInput, raw: RunCcsJobInput): Jo
       deadline,
       {
         accepting: () => job.phase !== 'finished' && !job.cancel.info,
-        onPause: (p, was) =>
+        onPause: (p, was) => {
           log.info(was ? 'pause updated' : 'pause requested: no CCS request until resumed', {
             jobId,
             jobRunId: run.current?.jobRunId,
             by: p.by,
             reason: p.reason,
             until: p.until,
-          }),
-        onResume: (was, why) =>
-          log.info('resumed', { jobId, jobRunId: run.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) }),
+          });
+          showDetails(job);
+        },
+        onResume: (was, why) => {
+          log.info('resumed', { jobId, jobRunId: run.current?.jobRunId, why, pausedMs: Date.now() - Date.parse(was.since) });
+          showDetails(job);
+        },
         onIgnored: (error) => log.warn('pause signal ignored', { jobId, error }),
       },
       resume?.paused,
     ),
     alert: new DurationAlert(input.expected, resume),
     notices,
+    details: new CurrentDetails(),
   };
   return job;
+}
+
+/** Messages are not part of the details: asking for those after the newest gives none. */
+const NO_MESSAGES = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Shows the job's state as its current details in the Temporal UI: called where that state changes
+ * (a status, attention, late, pause, resume, the phase, the end), set only when the text changed.
+ */
+export function showDetails(job: JobState): void {
+  job.details.show(jobDetailsText(statusOf(job, NO_MESSAGES), job.input.pollIntervalMs));
 }
 
 /** What the `status` query answers; with `messagesSince`, only the messages after that number. */
@@ -98,11 +117,13 @@ export async function holdWhilePaused(job: JobState): Promise<void> {
   if (!job.pause.state || job.cancel.info) return;
   const previous = job.phase;
   job.phase = 'paused';
+  showDetails(job);
   await job.pause.hold(
     () => job.cancel.info !== undefined,
     async () => (await maintenanceLookup.maintenanceWindowOf({ ccs: job.input.ccs })) === null,
   );
   job.phase = previous;
+  showDetails(job);
 }
 
 /** Names the run's server (`CcsServer`), and pauses first when the server's maintenance window is open. */

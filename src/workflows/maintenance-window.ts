@@ -10,7 +10,9 @@ import { endMaintenanceSignal, maintenanceSignal, maintenanceStatusQuery, type M
 import { ErrorType } from '../domain/errors';
 import { checkedMaintenance } from '../domain/maintenance';
 import { validateServerName } from '../domain/validation';
+import { activitySummary, maintenanceDetails } from '../domain/ui-summary';
 import { fleetCall } from './activity-options';
+import { CurrentDetails } from './ui-details';
 
 /** How often an open window looks again for runs that started on its server without pausing. */
 export const SWEEP_EVERY_MS = 60_000;
@@ -73,27 +75,36 @@ export async function ccsMaintenanceWindow(input: MaintenanceWindowInput): Promi
     });
   }
   const window = status;
+  const details = new CurrentDetails();
+  details.show(maintenanceDetails(window));
   if (!input.carry) log.info('maintenance window open: runs on the server hold', { ccs, reason: window.reason, until: window.until });
   while (endedBy === undefined) {
     const pause = {
       ...(window.reason === null ? {} : { reason: window.reason }),
       ...(window.until === null ? {} : { until: window.until }),
     };
-    window.paused += await fleetCall.signalRunsOnServer({ ccs, action: 'pause', pause });
+    window.paused += await fleetCall.signalRunsOnServer.executeWithOptions({ summary: activitySummary.sweep(ccs, 'pause') }, [
+      { ccs, action: 'pause', pause },
+    ]);
+    details.show(maintenanceDetails(window));
     const left = window.until === null ? SWEEP_EVERY_MS : Date.parse(window.until) - Date.now();
     if (left <= 0) {
       endedBy = `until ${window.until} passed`;
       break;
     }
     changed = false;
-    await condition(() => endedBy !== undefined || changed, Math.min(left, SWEEP_EVERY_MS));
+    const waitMs = Math.min(left, SWEEP_EVERY_MS);
+    await condition(() => endedBy !== undefined || changed, waitMs, { summary: activitySummary.windowWait(waitMs) });
     if (endedBy === undefined && workflowInfo().continueAsNewSuggested)
       await continueAsNew<typeof ccsMaintenanceWindow>({ ccs, carry: window });
   }
   window.state = 'ended';
   window.endedAt = new Date().toISOString();
   window.endedBy = endedBy;
-  window.resumed += await fleetCall.signalRunsOnServer({ ccs, action: 'resume' });
+  window.resumed += await fleetCall.signalRunsOnServer.executeWithOptions({ summary: activitySummary.sweep(ccs, 'resume') }, [
+    { ccs, action: 'resume' },
+  ]);
+  details.show(maintenanceDetails(window));
   log.info('maintenance window ended: runs on the server resume', { ccs, endedBy, resumed: window.resumed });
   return window;
 }

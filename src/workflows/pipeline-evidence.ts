@@ -3,7 +3,7 @@
  * the write, retried until done whatever cancelled the pipeline.
  */
 import { ApplicationFailure, CancellationScope, CancelledFailure, workflowInfo } from '@temporalio/workflow';
-import { pipelineEvidence } from '../domain/evidence';
+import { pipelineEvidence, redriveEvidence } from '../domain/evidence';
 import type { PipelineDefinition, PipelineReport } from '../domain/pipeline';
 import { evidenceCall, startedBy } from './activity-options';
 import type { Deadline } from './deadline';
@@ -36,6 +36,7 @@ export async function recordPipelineEvidence(closing: Closing, err: unknown): Pr
                 message: err instanceof Error ? err.message : 'unknown failure',
               },
         deadlineAt: closing.deadline.at,
+        redrive: redriveEvidence(closing.report!),
       }),
     ),
   );

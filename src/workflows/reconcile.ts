@@ -15,6 +15,7 @@ import {
   type ReconcileResult,
 } from '../domain/reconcile';
 import { ErrorType } from '../domain/errors';
+import { activitySummary } from '../domain/ui-summary';
 import { ccsCall, fleetCall } from './activity-options';
 
 /** Jobs per Search Jobs page, and the most pages read. */
@@ -81,7 +82,9 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
     }
     let runs;
     try {
-      runs = await ccsCall.listJobRuns({ jobId, count: runsPerJob, ccs });
+      runs = await ccsCall.listJobRuns.executeWithOptions({ summary: activitySummary.listRuns(jobId, ccs) }, [
+        { jobId, count: runsPerJob, ccs },
+      ]);
     } catch (err) {
       // A job deleted in CCS since it last ran (or never on this server) has no runs to own: noted, not fatal.
       const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
@@ -116,7 +119,9 @@ export async function reconcileCcsRuns(raw: ReconcileInput): Promise<ReconcileRe
         if (!spend(2)) {
           result.budgetExhausted = true;
         } else {
-          const aborted = await ccsCall.abortOrphanRun({ ccs, jobId, jobRunId: run.jobRunId, confirmWithinMs: ABORT_CONFIRM_MS });
+          const aborted = await ccsCall.abortOrphanRun.executeWithOptions({ summary: activitySummary.abort(run.jobRunId, ccs) }, [
+            { ccs, jobId, jobRunId: run.jobRunId, confirmWithinMs: ABORT_CONFIRM_MS },
+          ]);
           result.requests += Math.max(0, aborted.requests - 2);
           finding.action = aborted.confirmed ? 'aborted' : 'abort-unconfirmed';
           finding.status = aborted.status;

@@ -14,7 +14,7 @@ import { invalidInput } from '../domain/validation';
 import { abortAndConfirm } from './abort';
 import { followUntilEndOrCancel, readFinal } from './follow';
 import { closeWithEvidence, recordRefusedInput } from './job-evidence';
-import { newJobState, statusOf, type JobState } from './job-state';
+import { newJobState, showDetails, statusOf, type JobState } from './job-state';
 import { outcomeOf, resultOf } from './job-outcome';
 import { resumeReason } from './pause-control';
 import { runStartedAt, startOrAdopt, takeOver } from './start-or-adopt';
@@ -32,6 +32,7 @@ export async function runCcsJob(raw: RunCcsJobInput): Promise<RunCcsJobResult> {
   setHandler(pauseSignal, (arg) => job.pause.request(arg));
   setHandler(resumeSignal, (arg) => job.pause.end(resumeReason(arg)));
   job.cancel.listen();
+  showDetails(job);
   job.deadline.arm(
     () => job.pause.holdsDeadline(),
     () => job.cancel.request('timeout', `deadline of ${raw.timeout ?? 'the previous run'} passed`),
@@ -60,22 +61,28 @@ async function checkedInput(raw: RunCcsJobInput): Promise<ValidRunCcsJobInput> {
 async function run(job: JobState): Promise<RunCcsJobResult> {
   const history = job.input.resume ? await takeOver(job) : await startOrAdopt(job);
   job.phase = 'running';
+  showDetails(job);
   job.alert.arm(job.run.current!, history, runStartedAt(job), {
     going: () => job.phase !== 'finished' && !hasEnded(job.run.current),
     context: () => job.run.context(),
     countLate: () => job.run.countLate(),
-    announceLate: (late) => job.notices.late(late),
+    announceLate: (late) => {
+      job.notices.late(late);
+      showDetails(job);
+    },
   });
   const stopWaiting = await followUntilEndOrCancel(job);
   let final = job.run.current!;
   if (job.cancel.info && !hasEnded(final)) {
     job.phase = 'cancelling';
+    showDetails(job);
     final = await abortAndConfirm(job, final, stopWaiting);
   } else if (final.messages === undefined) {
     // Ended before its first wait (an adopted or instantly faulted run): one read for its messages.
     final = await readFinal(job, final);
   }
   job.phase = 'finished';
+  showDetails(job);
   job.run.countEnd(final);
   const result = resultOf(final, job.run.polls, job.run.adopted, job.cancel.info);
   const late = job.alert.lateInfo;

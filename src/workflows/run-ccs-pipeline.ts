@@ -2,140 +2,79 @@
  * `runCcsPipeline`: a scan as stages of CCS jobs. Stages run in order; the jobs of a stage run in
  * parallel as child `runCcsJob` workflows with deterministic ids. A failed job stops the pipeline
  * and cancels its running siblings (aborting their CCS runs) unless its stage continues on failure.
+ * A redrive (`{ redriveOf }`) continues an ended attempt of the scan: its completed jobs are carried,
+ * the rest run again (pipeline-redrive.ts).
  */
 import {
   ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
-  ChildWorkflowFailure,
   ParentClosePolicy,
   log,
   setHandler,
   startChild,
-  workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import {
-  cancelSignal,
-  childWorkflowId,
-  pauseSignal,
-  pipelineStatusQuery,
-  resumeSignal,
-  type RunCcsJobInput,
-  type RunCcsJobResult,
-} from '../domain/contract';
+import { cancelSignal, pauseSignal, pipelineStatusQuery, resumeSignal, type RunCcsJobInput } from '../domain/contract';
 import { ErrorType } from '../domain/errors';
-import {
-  namedJobs,
-  pipelineProblems,
-  stageJobs,
-  withResolvedNames,
-  type PipelineDefinition,
-  type PipelineJobReport,
-  type PipelineReport,
-} from '../domain/pipeline';
+import { stageJobs, type PipelineJobReport, type PipelineReport } from '../domain/pipeline';
+import { isRedriveInput, type RunCcsPipelineInput } from '../domain/redrive';
+import { jobStartMetadata, pipelineDetails } from '../domain/ui-summary';
 import { parseDuration } from '../domain/validation';
 import { CancelListener } from './cancellation';
 import { Deadline } from './deadline';
 import { PauseControl, resumeReason } from './pause-control';
-import { resolveNames } from './job-names';
 import { recordPipelineEvidence, type Closing } from './pipeline-evidence';
+import { failureOf, record } from './pipeline-job-result';
 import { PipelineNotices } from './pipeline-notices';
+import { firstAttempt } from './pipeline-first-attempt';
+import { loadRedrive, startAutoRedrive } from './pipeline-redrive';
 import { runCcsJob } from './run-ccs-job';
 import { staleCollection } from './stale-data-gate';
+import { CurrentDetails } from './ui-details';
 
 const MIN_JOB_TIMEOUT_MS = 1_000;
 
-/** What a child's failure says about its run: the error, and the run result when the failure carries it. */
-function failureOf(err: unknown): { error: { type: string; message: string }; result?: RunCcsJobResult } {
-  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as Partial<RunCcsJobResult> | undefined;
-    return {
-      error: { type: cause.type ?? 'Error', message: cause.message },
-      ...(details?.jobRunId ? { result: details as RunCcsJobResult } : {}),
-    };
-  }
-  if (cause instanceof CancelledFailure) return { error: { type: 'Cancelled', message: 'the job workflow was cancelled' } };
-  return { error: { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) } };
-}
-
-function record(entry: PipelineJobReport, result: RunCcsJobResult): void {
-  Object.assign(entry, { status: result.status, jobRunId: result.jobRunId, startTime: result.startTime, endTime: result.endTime });
-  if (result.exception) entry.exception = result.exception;
-  if (result.messages?.length) entry.messages = result.messages;
-}
-
-function invalidPipeline(problems: string[]): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: ErrorType.InvalidInput,
-    nonRetryable: true,
-    message: `pipeline is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
-    details: [{ problems }],
-  });
-}
-
-export async function runCcsPipeline(given: PipelineDefinition): Promise<PipelineReport> {
-  const closing: Closing = { definition: given, deadline: new Deadline(null) };
+export async function runCcsPipeline(given: RunCcsPipelineInput): Promise<PipelineReport> {
+  // A redrive's definition is the scan's, known once loaded; until then its closing has none to tell.
+  const closing: Closing = { definition: isRedriveInput(given) ? { name: '(redrive)', stages: [] } : given, deadline: new Deadline(null) };
   const notices = new PipelineNotices(
     () => closing.report?.name ?? '(invalid)',
     () => closing.definition,
   );
+  // The UI's current details: the report, shown again whenever a job, a stage or the pause changes, and at the end.
+  const details = new CurrentDetails();
+  const showReport = (): void => void (closing.report && details.show(pipelineDetails(closing.report)));
   let report: PipelineReport;
   try {
-    report = await runPipeline(given, closing, notices);
+    report = await runPipeline(given, closing, notices, showReport);
   } catch (err) {
+    showReport();
+    await startAutoRedrive(closing.definition, closing.report, err);
     await recordPipelineEvidence(closing, err);
     notices.closed(closing.report, err);
     await notices.settled();
     throw err;
   }
+  showReport();
+  await startAutoRedrive(closing.definition, report, undefined);
   await recordPipelineEvidence(closing, undefined);
   notices.closed(report, undefined);
   await notices.settled();
   return report;
 }
 
-async function runPipeline(given: PipelineDefinition, closing: Closing, notices: PipelineNotices): Promise<PipelineReport> {
-  const problems = pipelineProblems(given);
-  if (problems.length > 0) {
-    // Refused before anything started: the record says so, with the report of a pipeline that never ran.
-    closing.report = {
-      name: typeof given?.name === 'string' ? given.name.slice(0, 200) : '(invalid)',
-      status: 'Failed',
-      stages: [],
-      startedAt: new Date().toISOString(),
-      endedAt: new Date().toISOString(),
-    };
-    throw invalidPipeline(problems);
-  }
-  let definition = given;
-  const named = namedJobs(given);
-  if (named.length > 0) {
-    // Once, before any stage: a name that is not exactly one job stops the pipeline before it starts anything.
-    const resolved = withResolvedNames(given, await resolveNames(named));
-    if (resolved.problems.length > 0) throw invalidPipeline(resolved.problems);
-    definition = resolved.definition;
-    log.info('pipeline job names resolved', { pipeline: given.name, jobs: named.length });
-  }
-  const pipelineId = workflowInfo().workflowId;
-  const report: PipelineReport = {
-    name: definition.name,
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    stages: definition.stages.map((stage, i) => ({
-      name: stage.name,
-      state: 'pending',
-      jobs: stageJobs(definition, stage).map((job) => ({
-        jobId: job.jobId,
-        ...(job.name ? { name: job.name } : {}),
-        workflowId: childWorkflowId(pipelineId, i, job.jobId),
-        state: 'pending',
-      })),
-    })),
-  };
+async function runPipeline(
+  given: RunCcsPipelineInput,
+  closing: Closing,
+  notices: PipelineNotices,
+  showReport: () => void,
+): Promise<PipelineReport> {
+  const { definition, report, rerun } = isRedriveInput(given) ? await loadRedrive(given) : await firstAttempt(given, closing);
+  /** Whether job j of stage i runs in this execution: every job of a first attempt; in a redrive, those not carried. */
+  const runs = (i: number, j: number): boolean => rerun?.[i]?.[j] ?? true;
   closing.definition = definition;
   closing.report = report;
+  showReport();
   const deadline = new Deadline(definition.timeout === undefined ? null : Date.now() + parseDuration('timeout', definition.timeout));
   closing.deadline = deadline;
   const running = new Map<string, ChildWorkflowHandle<typeof runCcsJob>>();
@@ -187,11 +126,13 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
         until: pause.until,
       });
       pauseChildren();
+      showReport();
     },
     onResume: (_was, why) => {
       delete report.paused;
       log.info('pipeline resumed', { pipeline: definition.name, why });
       for (const child of running.values()) quietly(() => child.signal(resumeSignal, { reason: `pipeline resumed: ${why}` }));
+      showReport();
     },
     onIgnored: (error) => log.warn('pause signal ignored', { pipeline: definition.name, error }),
   });
@@ -200,7 +141,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
 
   const runJob = async (stageIndex: number, spec: ReturnType<typeof stageJobs>[number], entry: PipelineJobReport): Promise<void> => {
     const { name: _byName, ...settings } = spec;
-    const input: RunCcsJobInput = { ...settings };
+    // A redrive attaches to a run still going (a cancel whose abort was never confirmed): never a second execute.
+    const input: RunCcsJobInput = { ...settings, ...(rerun ? { ifRunning: 'attach' as const } : {}) };
     if (deadline.at !== null) {
       const left = Math.max(MIN_JOB_TIMEOUT_MS, deadline.at - Date.now());
       const own = spec.timeout === undefined ? Infinity : parseDuration('timeout', spec.timeout);
@@ -210,11 +152,19 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
       workflowId: entry.workflowId,
       args: [input],
       memo: notices.childMemo(spec.name),
+      ...jobStartMetadata({
+        jobId: input.jobId,
+        ccs: input.ccs ?? 'default',
+        ...(spec.name ? { jobName: spec.name } : {}),
+        startedBy: { kind: 'pipeline', pipeline: definition.name },
+      }),
       // A pipeline that is terminated still has its CCS runs aborted by the children.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     });
     running.set(entry.workflowId, child);
     entry.state = 'running';
+    entry.runId = child.firstExecutionRunId;
+    showReport();
     if (cancelListener.info || stoppedBy) signalCancel(child, stoppedBy ?? 'pipeline cancelled');
     else if (pauses.state) pauseChildren();
     try {
@@ -234,6 +184,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
       }
     } finally {
       running.delete(entry.workflowId);
+      showReport();
     }
   };
 
@@ -243,17 +194,20 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
       await pauses.hold(() => cancelListener.info !== undefined);
       if (!stoppedBy && deadline.at !== null && deadline.at - Date.now() < MIN_JOB_TIMEOUT_MS)
         stoppedBy = `the pipeline timeout (${String(definition.timeout)}) passed`;
+      const toRun = stageReport.jobs.filter((_, j) => runs(i, j));
+      // A redrive's stage of carried jobs only does not run: it stays as the attempt redriven left it.
+      if (toRun.length === 0) continue;
       if (cancelListener.info || stoppedBy) {
         stageReport.state = 'skipped';
-        for (const job of stageReport.jobs) job.state = 'skipped';
+        for (const job of toRun) job.state = 'skipped';
         continue;
       }
       if (stage.requireFresh) {
-        const stale = await staleCollection(definition, i);
+        const { stale, checks } = await staleCollection(definition, i);
+        stageReport.freshness = checks;
         if (stale) {
           stageReport.state = 'failed';
-          for (const job of stageReport.jobs)
-            Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
+          for (const job of toRun) Object.assign(job, { state: 'skipped', error: { type: ErrorType.StaleData, message: stale } });
           log.warn('stale-data gate closed: the stage does not run', { pipeline: definition.name, stage: stage.name, reason: stale });
           notices.staleData(stage.name, stale);
           if (!stage.continueOnFailure && !stoppedBy) {
@@ -265,7 +219,7 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
       }
       stageReport.state = 'running';
       const specs = stageJobs(definition, stage);
-      await Promise.all(specs.map((spec, j) => runJob(i, spec, stageReport.jobs[j]!)));
+      await Promise.all(specs.flatMap((spec, j) => (runs(i, j) ? [runJob(i, spec, stageReport.jobs[j]!)] : [])));
       const states = stageReport.jobs.map((j) => j.state);
       stageReport.state = states.every((s) => s === 'completed') ? 'completed' : states.includes('failed') ? 'failed' : 'cancelled';
     }
@@ -290,6 +244,8 @@ async function runPipeline(given: PipelineDefinition, closing: Closing, notices:
       details: [report],
     });
   }
-  report.status = failures.length > 0 ? 'CompletedWithFailures' : 'Completed';
+  // A redrive counts what it carried too: a skipped or cancelled job carried as it was leaves the scan unfinished.
+  const unfinished = rerun !== undefined && report.stages.some((s) => s.jobs.some((j) => j.state !== 'completed'));
+  report.status = failures.length > 0 || unfinished ? 'CompletedWithFailures' : 'Completed';
   return report;
 }

@@ -10,7 +10,8 @@ import { jobAlreadyRunning } from '../domain/failures';
 import { hasEnded, newestFirst, type JobRun } from '../domain/job-run';
 import { ccsCall, RUN_SNAPSHOT_SIZE, settleCall, executeCall } from './activity-options';
 import { cancelledBeforeExecute } from './job-outcome';
-import { holdWhilePaused, joinMaintenance, type JobState } from './job-state';
+import { activitySummary } from '../domain/ui-summary';
+import { holdWhilePaused, joinMaintenance, showDetails, type JobState } from './job-state';
 
 /**
  * Lists the job's latest runs (in history before executing, so a retried execute can recognise the
@@ -27,7 +28,9 @@ export async function startOrAdopt(job: JobState): Promise<JobRun[]> {
   await joinMaintenance(job);
   await holdWhilePaused(job);
   if (job.cancel.info) return endBeforeExecute(job);
-  const known = await untilCancelled(job, () => ccsCall.listJobRuns({ jobId, count: RUN_SNAPSHOT_SIZE, ccs })).result;
+  const known = await untilCancelled(job, () =>
+    ccsCall.listJobRuns.executeWithOptions({ summary: activitySummary.listRuns(jobId, ccs) }, [{ jobId, count: RUN_SNAPSHOT_SIZE, ccs }]),
+  ).result;
   if (known === null) return endBeforeExecute(job);
   const inProgress = newestFirst(known).find((r) => !hasEnded(r));
   if (inProgress) {
@@ -38,12 +41,16 @@ export async function startOrAdopt(job: JobState): Promise<JobRun[]> {
   await holdWhilePaused(job);
   if (job.cancel.info) return endBeforeExecute(job);
   const knownRunIds = known.map((r) => r.jobRunId);
-  const execute = untilCancelled(job, () => executeCall.executeJob({ jobId, knownRunIds, ccs }));
+  const execute = untilCancelled(job, () =>
+    executeCall.executeJob.executeWithOptions({ summary: activitySummary.execute(jobId, ccs) }, [{ jobId, knownRunIds, ccs }]),
+  );
   let started: ExecuteJobResult | null = (await execute.result) ?? (await execute.settled.catch(() => null));
   if (started === null) {
     // Cancelled between attempts (or the attempt failed): CCS may still process a request its client
     // gave up on, so the look waits one CCS request timeout before its second read.
-    const ours = await settleCall.findRunOfCancelledExecute({ jobId, knownRunIds, ccs });
+    const ours = await settleCall.findRunOfCancelledExecute.executeWithOptions({ summary: activitySummary.findRun(jobId, ccs) }, [
+      { jobId, knownRunIds, ccs },
+    ]);
     if (!ours) return endBeforeExecute(job);
     started = { run: ours, adopted: true };
   }
@@ -91,6 +98,7 @@ function untilCancelled<T>(job: JobState, call: () => Promise<T>): { result: Pro
 /** Cancelled (or past the deadline) before CCS had a run: nothing to abort. */
 function endBeforeExecute(job: JobState): never {
   job.phase = 'finished';
+  showDetails(job);
   if (job.cancel.native) throw job.cancel.native;
   throw cancelledBeforeExecute(job.input.jobId, job.cancel.info!);
 }

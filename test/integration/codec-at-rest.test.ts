@@ -4,12 +4,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { AesGcmCodec, encryptingDataConverter } from '../../src/hosting/codec';
 import { startCodecServer } from '../../src/hosting/codec-server';
+import { proxyTokenAuthorizer } from '../../src/hosting/codec-auth';
 import { createWorker } from '../../src/hosting/create-worker';
 import type { Simulator } from '../../src/sim/server';
 import type { runCcsJob } from '../../src/workflows';
@@ -96,8 +98,51 @@ describe('encrypted at rest in Temporal', () => {
     expect(raw).toContain(Buffer.from('binary/encrypted').toString('base64'));
   });
 
+  it('CCS_CODEC_STRICT: a strict worker refuses a workflow started without the keys, and says why in the workflow task failure', async () => {
+    const strictQueue = `codec-strict-${randomUUID()}`;
+    const strictWorker = await createWorker({
+      connection: connections[0] as NativeConnection,
+      taskQueue: strictQueue,
+      servers: { default: clientFor(sim) },
+      workflowBundlePath: inject('workflowBundlePath'),
+      codec: { keys: [k1], activeKeyId: k1.id, strict: true },
+    });
+    const strictRunning = strictWorker.run();
+    try {
+      const jobId = addJob(sim, [['Completed', 0]]);
+      const handle = await plain.workflow.start<typeof runCcsJob>('runCcsJob', {
+        taskQueue: strictQueue,
+        workflowId: `c-strict-${randomUUID()}`,
+        args: [{ jobId, pollInterval: '1s' }],
+      });
+      const deadline = Date.now() + 30_000;
+      let failure: { encodedAttributes?: Payload | null } | undefined | null;
+      while (!failure && Date.now() < deadline) {
+        const history = await handle.fetchHistory();
+        failure = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
+        if (!failure) await new Promise((r) => setTimeout(r, 200));
+      }
+      // The worker encodes failure messages too (history shows "Encoded failure"): read it with the key.
+      const [attributes] = await codec.decode([failure!.encodedAttributes!]);
+      const message = (JSON.parse(Buffer.from(attributes!.data!).toString()) as { message: string }).message;
+      expect(message).toContain(
+        'refused an unencrypted payload (encoding "json/plain"): CCS_CODEC_STRICT=true accepts only payloads encrypted with CCS_CODEC_KEYS',
+      );
+      expect(sim.state.runsOf(jobId)).toEqual([]); // refused before the workflow ran: nothing was started in CCS
+      await handle.terminate('test over');
+    } finally {
+      strictWorker.shutdown();
+      await strictRunning;
+    }
+  });
+
   it('the codec endpoint decodes for a caller with the token, refuses others, and answers CORS preflight', async () => {
-    const server = await startCodecServer({ codec, token: 'ui-users-token-123456', corsOrigin: 'http://localhost:8233', port: 0 });
+    const server = await startCodecServer({
+      codec,
+      authorize: proxyTokenAuthorizer({ token: 'ui-users-token-123456', header: 'authorization', namespaces: [] }),
+      corsOrigins: ['http://localhost:8233'],
+      port: 0,
+    });
     try {
       const [enc] = await codec.encode([{ metadata: { encoding: encoder.encode('json/plain') }, data: encoder.encode('"hello"') }]);
       const body = JSON.stringify({
@@ -121,7 +166,7 @@ describe('encrypted at rest in Temporal', () => {
       expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toBe('"hello"');
       const denied = await fetch(`${server.url}/decode`, { method: 'POST', body, headers: { authorization: 'Bearer wrong' } });
       expect(denied.status).toBe(401);
-      const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS' });
+      const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233' } });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
       expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');

@@ -20,7 +20,7 @@ describe('pipeline definition', () => {
         schedule: 'nightly',
       }),
     ).toEqual([
-      'schedule: unknown key; allowed: name, stages, ccs, timeout, pollInterval, maxPollInterval, requestedBy, alertIfNoSuccess',
+      'schedule: unknown key; allowed: name, stages, ccs, timeout, pollInterval, maxPollInterval, requestedBy, alertIfNoSuccess, redrive',
       'name: required, a non-empty string',
       'stages[0].jobs[0]: must be a job GUID like 24f58e54-5d94-45f8-97a8-ccb6d959233a; got "not-a-guid"',
       'stages[0].jobs[1].retries: unknown key; allowed: jobId, name, ccs, timeout, pollInterval, maxPollInterval',

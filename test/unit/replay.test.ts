@@ -58,6 +58,10 @@ const REQUIRED_FIXTURES: Readonly<Record<string, string>> = {
   '0.1.0-pipeline-job-names': 'jobs-by-name: jobs given by name, resolved first',
   '0.1.0-pipeline-stale-data': 'stale-data: the stale-data gate closed',
   '0.1.0-pipeline-paused': 'pause-resume: a pipeline paused, then resumed',
+  '0.1.0-pipeline-redrive': 'pipeline-redrive: a redrive that carried the completed jobs and re-ran the faulted one and the stage after',
+  '0.1.0-pipeline-redrive-stale': 'pipeline-redrive: a redrive whose carried collection went stale (the gate checked again: CcsStaleData)',
+  '0.1.0-pipeline-redrive-refused': 'pipeline-redrive: a redrive refused before anything started (the definition no longer validates)',
+  '0.1.0-pipeline-auto-redrive': 'pipeline-redrive: a failed attempt that started its automatic redrive, delayed',
   // reconcileCcsRuns, ccsMaintenanceWindow
   '0.1.0-reconcile-report': 'reconcile: a report of runs nobody follows',
   '0.1.0-maintenance-window': 'maintenance: a maintenance window opened and closed',

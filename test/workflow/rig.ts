@@ -13,6 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { CcsActivities } from '../../src/activities';
 import type { FleetActivities } from '../../src/activities/fleet';
+import type { RedriveActivities } from '../../src/activities/redrive';
 import type { NotificationActivities } from '../../src/workflows/activity-options';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/domain/contract';
@@ -47,9 +48,11 @@ const SCRIPTABLE = [
   'announceNotification',
   'sendNotification',
   'recordNotificationGivenUp',
+  'readRedriveSource',
+  'startAutoRedrive',
 ] as const;
 
-export type Scripted = Partial<CcsActivities & FleetActivities & NotificationActivities>;
+export type Scripted = Partial<CcsActivities & FleetActivities & NotificationActivities & RedriveActivities>;
 
 export interface TimeSkippingRig {
   readonly env: TestWorkflowEnvironment;
