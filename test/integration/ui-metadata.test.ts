@@ -203,9 +203,15 @@ describe('live scan state in the Temporal UI', () => {
     const pageText = async (): Promise<string> => {
       let text = await run<string>('return document.body.innerText;');
       for (const frame of await wd<unknown[]>('POST', `${s}/elements`, { using: 'css selector', value: 'iframe' })) {
-        await wd('POST', `${s}/frame`, { id: frame });
-        text += `\n${await run<string>('return document.body ? document.body.innerText : "";')}`;
-        await wd('POST', `${s}/frame`, { id: null });
+        try {
+          await wd('POST', `${s}/frame`, { id: frame });
+          text += `\n${await run<string>('return document.body ? document.body.innerText : "";')}`;
+        } catch (err) {
+          // The UI re-rendered that frame between listing and reading it: this read misses it, the next one sees the new frame.
+          if (!/stale element|no such frame/.test((err as Error).message)) throw err;
+        } finally {
+          await wd('POST', `${s}/frame`, { id: null });
+        }
       }
       return text;
     };
