@@ -65,9 +65,21 @@ export function waitActivities(
   });
 }
 
-/** The abort of a followed run: retried whatever the error until `scheduleToCloseTimeout` (the workflow's abortConfirmTimeout). */
+/**
+ * The abort of a followed run: retried whatever the error until `scheduleToCloseTimeout` (the
+ * workflow's abortConfirmTimeout), at most ABORT_RETRY_MAX_INTERVAL apart. An abort that meets a run
+ * just ended needs three answers in a row (a token, the refused abort, the run's read); with a
+ * third of CCS's answers failing, the usual back-off to a minute left about ten attempts in five
+ * minutes, and one workflow in a few hundred ran out of them (chaos, "error pages quote the
+ * Authorization header", at three CIs): closed CcsAbortUnconfirmed on a run CCS had Completed.
+ */
+export const ABORT_RETRY_MAX_INTERVAL = '5s';
 export function abortCall(scheduleToCloseTimeout: number) {
-  return proxyActivities<CcsActivities>({ ...CCS_CALL, retry: { ...RETRY, nonRetryableErrorTypes: [] }, scheduleToCloseTimeout });
+  return proxyActivities<CcsActivities>({
+    ...CCS_CALL,
+    retry: { ...RETRY, maximumInterval: ABORT_RETRY_MAX_INTERVAL, nonRetryableErrorTypes: [] },
+    scheduleToCloseTimeout,
+  });
 }
 
 /**
