@@ -1,8 +1,9 @@
 /**
  * Starting a CCS run exactly once. CCS has no idempotency key, so an execute whose answer was lost
- * (a timeout, a reset, a 5xx) may have started a run: the attempts of one `executeJob` heartbeat
- * what they sent, a later attempt first looks for a run that is not in the workflow's pre-execute
- * snapshot and adopts it, and a cancelled execute is settled by `findRunOfCancelledExecute`.
+ * (a timeout, a reset, a 5xx) may have started a run: every attempt after the first looks for a run
+ * that is not in the workflow's pre-execute snapshot and adopts it, an attempt sends its execute only
+ * while the Temporal server cannot have given it up yet (so two attempts never execute one after the
+ * other unseen), and a cancelled execute is settled by `findRunOfCancelledExecute`.
  */
 import { Context } from '@temporalio/activity';
 import type { CcsClient } from '../ccs/client';
@@ -11,7 +12,7 @@ import { ATTENTION_ERROR_TYPES, CcsError, ErrorType } from '../domain/errors';
 import { jobAlreadyRunning } from '../domain/failures';
 import { latestRunInProgress, newestFirst, type JobRun } from '../domain/job-run';
 import { boundedRun } from './bounded-run';
-import { heartbeating, sleep, sleepHeartbeating } from './heartbeat';
+import { heartbeating, sleep, sleepHeartbeating, stopped } from './heartbeat';
 import type { ServerOf } from './servers';
 import { toFailure } from './to-failure';
 
@@ -31,12 +32,22 @@ export const ATTEMPT_END_MARGIN_MS = 5_000;
 const MAX_REMEMBERED_EXECUTES = 10_000;
 
 /**
+ * How long after its attempt began an execute may still be sent: the attempt's heartbeat timeout less
+ * this margin. The Temporal server gives an attempt up when no heartbeat reached it within the timeout
+ * (heartbeats are throttled, and a loaded worker's may arrive late), and the next attempt looks for a
+ * run and executes; an execute the given-up attempt sent after that look would start a second run
+ * once the first had ended. The margin covers the time from the server's start of the attempt to
+ * this worker's.
+ */
+export const EXECUTE_SEND_MARGIN_MS = 3_000;
+
+/**
  * What an execute attempt heartbeats, so that later attempts know what earlier ones did: each new
- * heartbeat replaces the last, so it carries everything known so far.
+ * heartbeat replaces the last, so it carries everything known so far. Only facts that make a later
+ * attempt more careful are carried: a heartbeat may be lost (temporalio/temporal#8376), so none may
+ * make one less careful (a "nothing was sent" could be stale by the time it is read).
  */
 interface ExecuteProgress {
-  /** An execute was sent that may have reached CCS (false: every one sent was clearly refused). */
-  executeSent?: boolean;
   /** CCS accepted an execute (2xx) whose answer named no readable run: the run exists. */
   executeAccepted?: boolean;
 }
@@ -53,7 +64,10 @@ async function newRunSince(client: CcsClient, jobId: string, knownRunIds: string
 /**
  * The run an execute started that no answer names: the job is listed until a run not in
  * `knownRunIds` appears or `until` (epoch ms) passes, at growing intervals, heartbeating `progress`
- * (a listing may lag new runs). A failed look is looked past; a cancellation ends the wait at once.
+ * (a listing may lag new runs). A failed look is looked past, but when the last one failed too its
+ * error is thrown (retryable unless it needs a person): looks CCS did not answer (a rate limit
+ * pausing every read, say) say nothing about whether the run exists, and only answered ones may end
+ * in "none". A cancellation ends the wait at once.
  */
 async function findStartedRun(
   client: CcsClient,
@@ -66,9 +80,17 @@ async function findStartedRun(
   // One heartbeat timer for all the looks and pauses: each alone may be shorter than its period.
   return heartbeating(async () => {
     for (let pauseMs = STARTED_RUN_FIRST_PAUSE_MS; ; pauseMs = Math.min(pauseMs * STARTED_RUN_PAUSE_GROWTH, STARTED_RUN_MAX_PAUSE_MS)) {
-      const found = await newRunSince(client, jobId, knownRunIds, signal).catch(() => undefined);
+      let failed: unknown;
+      const found = await newRunSince(client, jobId, knownRunIds, signal).catch((err: unknown) => {
+        if (signal.aborted) throw stopped(err);
+        failed = err;
+        return undefined;
+      });
       if (found) return found;
-      if (Date.now() + pauseMs > until) return undefined;
+      if (Date.now() + pauseMs > until) {
+        if (failed !== undefined) throw toFailure(failed);
+        return undefined;
+      }
       await sleep(pauseMs);
     }
   }, progress);
@@ -109,10 +131,12 @@ export function createExecuteActivities(serverOf: ServerOf) {
 
   return {
     /**
-     * Starts a run of the job. CCS has no idempotency key, so an attempt after one whose execute may
-     * have reached CCS first looks for a run that is not in `knownRunIds` and adopts it instead of
-     * executing again; when its own execute is then refused (400) while that run is not listed yet, it
-     * keeps looking for up to STARTED_RUN_LOOK_MS and adopts the run when it appears. Raises
+     * Starts a run of the job. CCS has no idempotency key, so every attempt after the first looks for
+     * a run that is not in `knownRunIds` and adopts it instead of executing again; when its own
+     * execute is then refused (400) while that run is not listed yet, it keeps looking for up to
+     * STARTED_RUN_LOOK_MS and adopts the run when it appears. The execute is not sent later than the
+     * attempt's heartbeat timeout (less EXECUTE_SEND_MARGIN_MS) after the attempt began: past that the
+     * server may have started the next attempt, whose look would miss a run this one starts. Raises
      * `CcsJobAlreadyRunning` when CCS refuses because a run is in progress that is not this workflow's;
      * other failures are typed as their CCS errors. Safe to retry: that is what adoption is for.
      */
@@ -121,18 +145,20 @@ export function createExecuteActivities(serverOf: ServerOf) {
       const client = serverOf(input);
       const ctx = Context.current();
       const signal = ctx.cancellationSignal;
+      const began = Date.now();
       const lookMs = Math.min(STARTED_RUN_LOOK_MS, ctx.info.startToCloseTimeoutMs - ATTEMPT_END_MARGIN_MS);
-      const lookUntil = Date.now() + lookMs;
+      const lookUntil = began + lookMs;
+      // Without a heartbeat timeout the server gives the attempt up at its start-to-close timeout; a
+      // timeout shorter than twice the margin (a test's) keeps half of it.
+      const givenUpAfter = ctx.info.heartbeatTimeoutMs ?? ctx.info.startToCloseTimeoutMs;
+      const sendBy = began + Math.max(givenUpAfter - EXECUTE_SEND_MARGIN_MS, givenUpAfter / 2);
       const prior = ctx.info.heartbeatDetails as ExecuteProgress | undefined;
       // Attempt numbers count this activity's attempts (a workflow schedules one execute), so the first
-      // attempt follows no execute of this workflow. A later one assumes an earlier execute may have
-      // reached CCS unless a heartbeat said none did: an attempt on a worker that died may not have had
-      // its heartbeat delivered.
-      const earlierMayHaveStarted = ctx.info.attempt > 1 && prior?.executeSent !== false;
-      let progress: ExecuteProgress = {
-        executeSent: earlierMayHaveStarted,
-        ...(prior?.executeAccepted === true ? { executeAccepted: true } : {}),
-      };
+      // attempt follows no execute of this workflow. A later one always assumes an earlier execute may
+      // have reached CCS: even one CCS refused may have been followed by another whose heartbeat was
+      // lost with its worker.
+      const earlierMayHaveStarted = ctx.info.attempt > 1;
+      let progress: ExecuteProgress = prior?.executeAccepted === true ? { executeAccepted: true } : {};
       const record = (change: ExecuteProgress): void => {
         progress = { ...progress, ...change };
         ctx.heartbeat(progress);
@@ -158,19 +184,14 @@ export function createExecuteActivities(serverOf: ServerOf) {
         let run: JobRun;
         try {
           noteExecute(jobId, true);
-          // Sent before the POST: an attempt's first heartbeat goes to the server at once.
-          record({ executeSent: true });
           run = await heartbeating(
-            () => client.executeJob(jobId),
+            () => client.executeJob(jobId, { sendBy }),
             () => progress,
           );
           noteExecute(jobId, false);
         } catch (err) {
-          if (clearlyRefused(err)) {
-            // This execute started nothing; whether an earlier attempt's did is as open as before.
-            noteExecute(jobId, earlierMayHaveStarted);
-            record({ executeSent: earlierMayHaveStarted });
-          }
+          // This execute started nothing; whether an earlier attempt's did is as open as before.
+          if (clearlyRefused(err)) noteExecute(jobId, earlierMayHaveStarted);
           if (acceptedWithoutRun(err)) {
             // CCS said yes, but the answer names no run we can read: find it by listing, like an ambiguous execute.
             record({ executeAccepted: true });

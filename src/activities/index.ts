@@ -36,7 +36,7 @@ export type {
   WaitForJobRunChangeResult,
   WaitOutcome,
 } from '../domain/activities';
-export { ATTEMPT_END_MARGIN_MS, STARTED_RUN_LOOK_MS } from './execute-job';
+export { ATTEMPT_END_MARGIN_MS, EXECUTE_SEND_MARGIN_MS, STARTED_RUN_LOOK_MS } from './execute-job';
 export { DEFAULT_POLLING, jittered, pollDelayMs, type PollingSettings } from './polling';
 export { liveMessages, type ActivityEvents, type WatchProgress } from './wait-for-change';
 export {

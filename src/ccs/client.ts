@@ -5,7 +5,7 @@
 import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
 import { errorForStatus, jsonBody } from './answer-errors';
-import type { HttpResponse, Operation } from './requests';
+import type { HttpRequest, HttpResponse, Operation } from './requests';
 import { Transport, type TransportOptions } from './transport';
 import { withoutUserinfo } from './scrub';
 import { parseJob, parseJobRuns, parseJobs, parseJobStatusInfo, type ReadingContext } from './parse';
@@ -29,6 +29,12 @@ export interface CcsClientOptions extends Omit<TransportOptions, 'secrets'>, Tok
   runWindow?: number | undefined;
   /** Where the client's start-up warnings go (plain HTTP, verification off). Default console.warn. */
   warn?: ((message: string) => void) | undefined;
+}
+
+export interface ExecuteOptions {
+  signal?: AbortSignal | undefined;
+  /** Epoch ms after which the execute is not sent at all (fails "not sent"): see {@link HttpRequest.sendBy}. */
+  sendBy?: number | undefined;
 }
 
 export interface GetJobRunsOptions {
@@ -131,9 +137,12 @@ export class CcsClient {
    * Starts a run of the job now. Not idempotent: CCS has no request key, so a failure with
    * `mayHaveReachedServer` may still have started a run. Raises every {@link ErrorType} of a call.
    */
-  async executeJob(jobId: string, signal?: AbortSignal): Promise<JobRun> {
+  async executeJob(jobId: string, options: ExecuteOptions = {}): Promise<JobRun> {
     const id = requireGuid('jobId', jobId);
-    const res = await this.call('execute', 'POST', `/jobs/${id}`, { Operation: 'execute' }, signal);
+    const res = await this.call('execute', 'POST', `/jobs/${id}`, { Operation: 'execute' }, options.signal, {
+      sendBy: options.sendBy,
+      urgent: true,
+    });
     try {
       return parseJobStatusInfo(jsonBody(res, `POST /jobs/${id}`, this.transport.secrets), this.reading);
     } catch (err) {
@@ -248,6 +257,7 @@ export class CcsClient {
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
+    sending: Pick<HttpRequest, 'sendBy' | 'urgent'> = {},
   ): Promise<HttpResponse> {
     const where = `${method} ${path.split('?')[0]}`;
     for (let attempt = 1; ; attempt++) {
@@ -265,6 +275,7 @@ export class CcsClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
         attempt,
+        ...sending,
       });
       if (res.status === 401 && attempt === 1) {
         // The token was revoked (an application-server restart) or expired early: renew, replay once.

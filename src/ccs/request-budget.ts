@@ -14,6 +14,8 @@ export class RequestBudget {
   private gapMs = 0;
   private burstMs = 0;
   private readonly line: (() => void)[] = [];
+  /** Callers served before `line`, in the order they came. */
+  private readonly urgentLine: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -32,12 +34,15 @@ export class RequestBudget {
     this.burstMs = this.gapMs * (this.burst ?? Math.max(1, Math.ceil(perSecond / 10)));
   }
 
-  /** Resolves at this caller's turn; rejects with the signal's reason (leaving the line) when it is aborted first. */
-  take(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at this caller's turn; rejects with the signal's reason (leaving the line) when it is
+   * aborted first. An `urgent` caller goes ahead of every caller that is not (still at the budget's pace).
+   */
+  take(signal?: AbortSignal, urgent = false): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const now = performance.now();
     const slot = Math.max(this.nextSlot, now - this.burstMs + this.gapMs);
-    if (this.line.length === 0 && slot <= now) {
+    if (this.line.length === 0 && this.urgentLine.length === 0 && slot <= now) {
       this.nextSlot = slot + this.gapMs;
       return Promise.resolve();
     }
@@ -46,23 +51,24 @@ export class RequestBudget {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
+      const queue = urgent ? this.urgentLine : this.line;
       const onAbort = (): void => {
-        this.line.splice(this.line.indexOf(turn), 1);
+        queue.splice(queue.indexOf(turn), 1);
         reject(signal!.reason as Error);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.line.push(turn);
+      queue.push(turn);
       this.wake();
     });
   }
 
   /** One timer for the whole line: it gives the first caller its turn and sets itself for the next. */
   private wake(): void {
-    if (this.timer || this.line.length === 0) return;
+    if (this.timer || (this.line.length === 0 && this.urgentLine.length === 0)) return;
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        const turn = this.line.shift();
+        const turn = this.urgentLine.shift() ?? this.line.shift();
         if (turn) {
           this.nextSlot = Math.max(this.nextSlot, performance.now()) + this.gapMs;
           turn();

@@ -17,6 +17,14 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** 1 for the first send, 2 for the replay after a 401 (recorded on the request's span). */
   attempt?: number | undefined;
+  /**
+   * Epoch ms after which the request is not sent at all: it fails "not sent" instead (an execute
+   * whose activity attempt the Temporal server may have given up on by then: a later attempt may be
+   * executing already). Checked after every wait before the request goes on the wire.
+   */
+  sendBy?: number | undefined;
+  /** Served before requests that are waiting for the request budget (an execute, once per run, before polls). */
+  urgent?: boolean | undefined;
 }
 
 /** A whole answer, whatever its status: read in full (bounded) before anyone interprets it. */

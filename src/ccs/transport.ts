@@ -170,7 +170,8 @@ export class Transport {
       observe('paused');
       throw refused;
     }
-    await this.budget?.take(req.signal);
+    await this.takeTurn(req, where);
+    if (req.sendBy !== undefined && Date.now() > req.sendBy) throw notSentInTime(where);
     const deadline = AbortSignal.timeout(this.requestTimeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     try {
@@ -208,6 +209,19 @@ export class Transport {
     }
   }
 
+  /** Waits for the request's turn in the budget; a request with `sendBy` leaves the line at that time, not sent. */
+  private async takeTurn(req: HttpRequest, where: string): Promise<void> {
+    if (!this.budget) return;
+    if (req.sendBy === undefined) return this.budget.take(req.signal, req.urgent);
+    const late = AbortSignal.timeout(Math.max(0, req.sendBy - Date.now()));
+    try {
+      await this.budget.take(req.signal ? AbortSignal.any([req.signal, late]) : late, req.urgent);
+    } catch (err) {
+      if (late.aborted && !req.signal?.aborted) throw notSentInTime(where);
+      throw err;
+    }
+  }
+
   /** The body as text, refusing (and not reading) more than `maxResponseBytes`. */
   private async readLimited(res: Awaited<ReturnType<Pool['request']>>, where: string): Promise<string> {
     const limit = this.maxResponseBytes;
@@ -237,4 +251,13 @@ export class Transport {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** A request whose `sendBy` passed before it could go on the wire: nothing was sent. */
+function notSentInTime(where: string): CcsError {
+  return new CcsError(
+    ErrorType.NetworkError,
+    `${where} not sent: its send-by time passed while it waited (its activity attempt may have been given up; a later attempt decides afresh)`,
+    { mayHaveReachedServer: false },
+  );
 }

@@ -185,9 +185,15 @@ export function startedBy(requestedBy: unknown): StartedBy {
 /** The look for a run a cancelled execute may have started: it waits one CCS request timeout between its two reads. */
 export const settleCall = proxyActivities<CcsActivities>({ startToCloseTimeout: '3m', heartbeatTimeout: '20s', retry: RETRY });
 
-/** The execute: a cancel waits for the attempt in flight, so its run is known, not lost. */
+/**
+ * The execute: a cancel waits for the attempt in flight, so its run is known, not lost. Its heartbeat
+ * timeout is longer than other calls': an attempt sends its execute only within that timeout of its
+ * start (so that the server cannot have moved on to the next attempt), and the look a retried attempt
+ * makes first must fit in it on a slow CCS; a dead worker's execute is taken over 30 s later.
+ */
 export const executeCall = proxyActivities<CcsActivities>({
   ...CCS_CALL,
+  heartbeatTimeout: '30s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 

@@ -77,10 +77,11 @@ async function scenario(
   name: string,
   seed: number,
   during: (going: () => number, tracked: Tracked[], rnd: () => number) => Promise<Tracked[] | void>,
+  scale = SCALE,
 ): Promise<Summary> {
   const started = Date.now();
   const rnd = random(seed);
-  const tracked = await startAll(client, cluster.taskQueue, planJobs(sim, WORKFLOWS, rnd, SCALE), rnd, undefined, 20);
+  const tracked = await startAll(client, cluster.taskQueue, planJobs(sim, WORKFLOWS, rnd, scale), rnd, undefined, 20);
   console.log(`${name}: ${tracked.length} workflows started in ${Math.round((Date.now() - started) / 1000)} s`);
   const going = (): number =>
     tracked.filter(
@@ -326,56 +327,68 @@ describe.sequential('the cluster', () => {
     // runs, so that the switch lands while most of them are going (they last 6–24 s; starting 3 workers
     // on this machine can take longer).
     await Promise.all(oldWorkers.map(() => cluster.addWorker({ TEMPORAL_WORKER_BUILD_ID: newBuild })));
-    const summary = await scenario('versioned deploy (new build beside the old, made current)', 31, async (going, tracked, rnd) => {
-      pinnedOld = [...tracked];
-      // The switch comes once the old build has done every run's first workflow task (each is then
-      // pinned to it), not after a guessed pause: on a loaded machine a backlog can outlast any pause.
-      await eventually(
-        async () => {
-          const described = await Promise.all(pinnedOld.map((t) => t.handle.describe()));
-          const pinned = described.filter((d) => String(d.raw.workflowExecutionInfo?.versioningInfo?.behavior) === PINNED).length;
-          return pinned === pinnedOld.length || undefined;
-        },
-        180_000,
-        'every run started before the switch pinned to the old build',
-      );
-      going();
-      // 2. Made current (the command docs/operations.md gives); new runs go to it from now on.
-      // Refused ("missing active task queues") until the new workers' polls have registered both of the
-      // queue's types with their version, a second or two after they are ready; on this loaded machine
-      // a call may also be cut (RST_STREAM): repeated, as an operator would, until accepted.
-      const refusals: string[] = [];
-      await eventually(
-        async () => {
-          switchAsked ||= Date.now();
-          const set = await temporalCli(['worker', 'deployment', 'set-current-version', ...version, '--build-id', newBuild, '--yes']);
-          if (set.code !== 0) refusals.push(/msg="([^"]*)"/.exec(set.out)?.[1]?.slice(0, 120) ?? set.out.slice(0, 120));
-          return set.code === 0 || undefined;
-        },
-        60_000,
-        'set-current-version accepted',
-      );
-      console.log(`versioned deploy: set-current-version accepted after ${refusals.length} refusal(s): ${JSON.stringify(refusals)}`);
-      switchedAt = Date.now();
-      runningAtSwitch = (await Promise.all(pinnedOld.map((t) => t.handle.describe()))).filter((d) => d.status.name === 'RUNNING').length;
-      console.log(`versioned deploy: ${newBuild} current; ${runningAtSwitch} runs pinned to ${oldBuild} still open`);
-      // 3. Runs started after the switch.
-      later = await startAll(
-        client,
-        cluster.taskQueue,
-        planJobs(sim, Math.max(10, Math.round(WORKFLOWS / 5)), rnd, SCALE),
-        rnd,
-        undefined,
-        20,
-      );
-      // 4. The old build serves until its pinned runs are done, then is retired (SIGTERM, as a deploy stops it).
-      await settle(pinnedOld, SETTLE_MS);
-      const drainage = await temporalCli(['worker', 'deployment', 'describe-version', ...version, '--build-id', oldBuild, '-o', 'json']);
-      console.log(`versioned deploy: the old version once its runs closed: ${drainage.out.replace(/\s+/g, ' ').slice(0, 400)}`);
-      for (const worker of oldWorkers) await worker.stop('SIGTERM', 120_000);
-      cluster.workers.splice(0, cluster.workers.length, ...cluster.workers.filter((w) => !oldWorkers.includes(w)));
-      return later;
-    });
+    // Its runs last 12–48 s (twice the others'): the switch must land while most are going, and only
+    // after every one of them was pinned, which on this machine can take half a minute.
+    const summary = await scenario(
+      'versioned deploy (new build beside the old, made current)',
+      31,
+      async (going, tracked, rnd) => {
+        pinnedOld = [...tracked];
+        // The switch comes once the old build has done every run's first workflow task (each is then
+        // pinned to it), not after a guessed pause: on a loaded machine a backlog can outlast any pause.
+        // Only the runs not yet seen pinned are described again: 300 describes a round took long enough
+        // on this machine that most runs had ended before the switch.
+        let unpinned = [...pinnedOld];
+        await eventually(
+          async () => {
+            const described = await Promise.all(unpinned.map(async (t) => ({ t, d: await t.handle.describe() })));
+            unpinned = described
+              .filter(({ d }) => String(d.raw.workflowExecutionInfo?.versioningInfo?.behavior) !== PINNED)
+              .map(({ t }) => t);
+            return unpinned.length === 0 || undefined;
+          },
+          180_000,
+          'every run started before the switch pinned to the old build',
+        );
+        going();
+        // 2. Made current (the command docs/operations.md gives); new runs go to it from now on.
+        // Refused ("missing active task queues") until the new workers' polls have registered both of the
+        // queue's types with their version, a second or two after they are ready; on this loaded machine
+        // a call may also be cut (RST_STREAM): repeated, as an operator would, until accepted.
+        const refusals: string[] = [];
+        await eventually(
+          async () => {
+            switchAsked ||= Date.now();
+            const set = await temporalCli(['worker', 'deployment', 'set-current-version', ...version, '--build-id', newBuild, '--yes']);
+            if (set.code !== 0) refusals.push(/msg="([^"]*)"/.exec(set.out)?.[1]?.slice(0, 120) ?? set.out.slice(0, 120));
+            return set.code === 0 || undefined;
+          },
+          60_000,
+          'set-current-version accepted',
+        );
+        console.log(`versioned deploy: set-current-version accepted after ${refusals.length} refusal(s): ${JSON.stringify(refusals)}`);
+        switchedAt = Date.now();
+        runningAtSwitch = (await Promise.all(pinnedOld.map((t) => t.handle.describe()))).filter((d) => d.status.name === 'RUNNING').length;
+        console.log(`versioned deploy: ${newBuild} current; ${runningAtSwitch} runs pinned to ${oldBuild} still open`);
+        // 3. Runs started after the switch.
+        later = await startAll(
+          client,
+          cluster.taskQueue,
+          planJobs(sim, Math.max(10, Math.round(WORKFLOWS / 5)), rnd, SCALE),
+          rnd,
+          undefined,
+          20,
+        );
+        // 4. The old build serves until its pinned runs are done, then is retired (SIGTERM, as a deploy stops it).
+        await settle(pinnedOld, SETTLE_MS);
+        const drainage = await temporalCli(['worker', 'deployment', 'describe-version', ...version, '--build-id', oldBuild, '-o', 'json']);
+        console.log(`versioned deploy: the old version once its runs closed: ${drainage.out.replace(/\s+/g, ' ').slice(0, 400)}`);
+        for (const worker of oldWorkers) await worker.stop('SIGTERM', 120_000);
+        cluster.workers.splice(0, cluster.workers.length, ...cluster.workers.filter((w) => !oldWorkers.includes(w)));
+        return later;
+      },
+      SCALE * 2,
+    );
     expect(invariants(summary)).toEqual(ZERO_INVARIANTS);
     // A run is pinned to the build that completes its first workflow task: every run started before the
     // switch whose first task was done by then is pinned to the old build and ran every task there,

@@ -10,6 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import {
   ATTEMPT_END_MARGIN_MS,
+  EXECUTE_SEND_MARGIN_MS,
   createActivities,
   jittered,
   pollDelayMs,
@@ -210,6 +211,24 @@ describe('executeJob when the listing lags new runs', () => {
     expect(calls.filter((c) => c === 'getJobRuns').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps the attempt retryable when its last look was not answered: only answered looks may end in "no run"', async () => {
+    let looks = 0;
+    const { client } = scripted({
+      executeJob: refused,
+      getJobRuns: () =>
+        ++looks === 1
+          ? [run('Completed')]
+          : Promise.reject(
+              new CcsError(ErrorType.RateLimited, 'GET /Jobs not sent: reads are paused (429)', { mayHaveReachedServer: false }),
+            ),
+    });
+    const env = mockContext({ attempt: 2, startToCloseTimeoutMs: ATTEMPT_END_MARGIN_MS + 3_000 });
+    const f = await failure(execute(env, { jobId: JOB, knownRunIds: [RUN] }, client));
+    expect(f.type).toBe(ErrorType.RateLimited);
+    expect(f.nonRetryable).toBe(false);
+    expect(looks).toBeGreaterThanOrEqual(3);
+  });
+
   it('a first attempt refused while a run goes raises CcsJobAlreadyRunning at once, whether the run is in the snapshot or not', async () => {
     for (const inProgress of [RUN, OTHER_RUN]) {
       const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', inProgress)] });
@@ -220,28 +239,26 @@ describe('executeJob when the listing lags new runs', () => {
     }
   });
 
-  it("a retry after an execute CCS clearly refused adopts nothing: a new run is someone else's", async () => {
+  it('a retry looks first even when the last heartbeat it can read said no execute was sent (a later one may have been lost)', async () => {
     const { client, calls } = scripted({ executeJob: refused, getJobRuns: () => [run('Executing', OTHER_RUN), run('Completed')] });
     const env = mockContext({ attempt: 2, heartbeatDetails: { executeSent: false }, startToCloseTimeoutMs: 60_000 });
-    const f = await failure(execute(env, { jobId: JOB, knownRunIds: [RUN] }, client));
-    expect(f.type).toBe(ErrorType.JobAlreadyRunning);
-    expect(calls).toEqual(['executeJob', 'getJobRuns']);
+    expect(await execute(env, { jobId: JOB, knownRunIds: [RUN] }, client)).toEqual({ run: run('Executing', OTHER_RUN), adopted: true });
+    expect(calls).toEqual(['getJobRuns']);
   });
 
-  it('says an execute may have reached CCS before sending it, and that none did after a clear refusal', async () => {
-    const beats: unknown[] = [];
-    const seen: unknown[] = [];
-    const env = mockContext({ startToCloseTimeoutMs: 60_000 });
-    env.on('heartbeat', (d: unknown) => beats.push(d));
+  it("sends its execute no later than the attempt's heartbeat timeout, less the margin, after the attempt began", async () => {
+    const sent: unknown[] = [];
     const { client } = scripted({
-      executeJob: () => {
-        seen.push(...beats);
-        return Promise.reject(new CcsError(ErrorType.RateLimited, 'POST /jobs was rate-limited (429)', { status: 429 }));
+      executeJob: (_id, options) => {
+        sent.push(options);
+        return run('Executing', OTHER_RUN);
       },
     });
-    expect((await failure(execute(env, { jobId: JOB, knownRunIds: [] }, client))).type).toBe(ErrorType.RateLimited);
-    expect(seen).toEqual([{ executeSent: true }]);
-    expect(beats.at(-1)).toEqual({ executeSent: false });
+    const before = Date.now();
+    await execute(mockContext({ heartbeatTimeoutMs: 30_000, startToCloseTimeoutMs: 60_000 }), { jobId: JOB, knownRunIds: [] }, client);
+    const { sendBy } = sent[0] as { sendBy: number };
+    expect(sendBy).toBeGreaterThanOrEqual(before + 30_000 - EXECUTE_SEND_MARGIN_MS);
+    expect(sendBy).toBeLessThanOrEqual(Date.now() + 30_000 - EXECUTE_SEND_MARGIN_MS);
   });
 
   it('a cancellation while it looks ends the look at once', async () => {

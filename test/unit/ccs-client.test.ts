@@ -365,6 +365,39 @@ describe('request budget and observer', () => {
     }
   });
 });
+describe('an execute with a send-by time', () => {
+  it('goes to the front of the budget line, and is not sent at all once its send-by time passes while it waits', async () => {
+    const order: string[] = [];
+    const s = await startSim({ onRequest: (e) => order.push(e.endpoint) });
+    const jobId = addJob(s, [['Executing', 60]]);
+    const other = addJob(s, [['Executing', 60]]);
+    const client = clientFor(s, { requestsPerSecond: 4 });
+    try {
+      await client.getJobRuns(jobId); // the token, and the burst spent
+      // Twelve reads queue (3 s of turns); the execute asked for after them is served first.
+      const reads = Array.from({ length: 12 }, () => client.getJobRuns(jobId));
+      const executed = client.executeJob(jobId, { sendBy: Date.now() + 10_000 });
+      await Promise.all([...reads, executed]);
+      expect(order.filter((e) => e !== 'token').slice(1, 3)).toContain('execute');
+      // Behind a line it cannot skip (another execute in it first), its send-by time passes: not sent.
+      const line = Array.from({ length: 8 }, () => client.executeJob(other).catch(() => undefined));
+      const late = await client.executeJob(other, { sendBy: Date.now() + 300 }).then(
+        () => undefined,
+        (e: unknown) => e as CcsError,
+      );
+      await Promise.all(line);
+      expect(late?.type).toBe('CcsNetworkError');
+      expect(late?.mayHaveReachedServer).toBe(false);
+      expect(late?.message).toContain('not sent');
+      expect(s.state.runsOf(other)).toHaveLength(1);
+      expect(order.filter((e) => e === 'execute')).toHaveLength(1 + 8);
+    } finally {
+      await client.close();
+      await s.close();
+    }
+  });
+});
+
 describe('the per-server circuit breaker', () => {
   it('a 429 with Retry-After on a read pauses every read of this worker to that server until then, not the other server, not an abort', async () => {
     const arrivals: Record<string, number[]> = { throttled: [], other: [] };
