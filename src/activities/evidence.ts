@@ -3,6 +3,7 @@
  * succeeds (the workflow's outcome never depends on it); a retry after a successful append finds the
  * record by its key and writes nothing more.
  */
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { scrub } from '../ccs/scrub';
 import type { EvidenceContent, EvidenceDraft } from '../domain/evidence';
@@ -62,11 +63,21 @@ export function createEvidenceActivities({
   starterOf?: ((workflowId: string, runId: string) => Promise<string | undefined>) | undefined;
 }) {
   return {
+    /**
+     * Seals the closing record of the workflow run that scheduled this activity. The run is the one
+     * Temporal names in the activity's context, whatever the draft says (a draft naming another run
+     * is logged at WARN), so no workflow can write, or take the key of, another run's record. Safe to
+     * retry: a second call finds the record by its key.
+     */
     async recordEvidence(draft: EvidenceDraft): Promise<EvidenceReceipt> {
       const { pipelineDefinition, ...rest } = draft;
-      const identity = await starterOf?.(draft.workflowId, draft.runId);
+      const { key, workflowId, runId } = runOf(draft);
+      const identity = await starterOf?.(workflowId, runId);
       const content: EvidenceContent = {
         ...rest,
+        key,
+        workflowId,
+        runId,
         startedBy: { ...rest.startedBy, ...(identity ? { identity: identity.slice(0, 256) } : {}) },
         recordedAt: new Date().toISOString(),
         workerVersion,
@@ -78,6 +89,26 @@ export function createEvidenceActivities({
       return { seq: sealed.seq, hash: sealed.hash, duplicate: sealed.duplicate };
     },
   };
+}
+
+/** The workflow run the record is about: the activity context's, the draft's only when there is none. */
+function runOf(draft: EvidenceDraft): { key: string; workflowId: string; runId: string } {
+  const ctx = Context.current();
+  const run = ctx.info.workflowExecution;
+  if (!run) {
+    ctx.log.warn('evidence activity not scheduled by a workflow: the record names the run the draft names, unverified', {
+      draftWorkflowId: draft.workflowId,
+      draftRunId: draft.runId,
+    });
+    return { key: draft.key, workflowId: draft.workflowId, runId: draft.runId };
+  }
+  if (draft.workflowId !== run.workflowId || draft.runId !== run.runId || draft.key !== `${run.workflowId}/${run.runId}`)
+    ctx.log.warn(
+      `evidence draft names workflow ${draft.workflowId} run ${draft.runId} (key ${draft.key}), but the activity runs for workflow ${run.workflowId} run ${run.runId}: the record names the latter`,
+      { draftWorkflowId: draft.workflowId, draftRunId: draft.runId, draftKey: draft.key, workflowId: run.workflowId, runId: run.runId },
+    );
+  // One record per workflow run: the key is the run's, so a draft cannot take another run's key.
+  return { key: `${run.workflowId}/${run.runId}`, workflowId: run.workflowId, runId: run.runId };
 }
 
 /** `value` with every string scrubbed of credential-shaped text (keys are the project's own). */

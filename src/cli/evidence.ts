@@ -1,7 +1,7 @@
 /** `ccs-jobs evidence list|show|verify|export`: the evidence chain, read where the workers write it (EVIDENCE_DIR). */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { EvidenceContent } from '../domain/evidence';
+import type { EvidenceContent, StartedBy } from '../domain/evidence';
 import { parseDuration, requireGuid } from '../domain/validation';
 import { parseAnchor, type Anchor } from '../evidence/chain';
 import { scanRootId } from '../domain/redrive';
@@ -72,6 +72,7 @@ const CSV_COLUMNS = [
   'status',
   'outcome',
   'exception',
+  // Only what the starter typed (a claim); startedByIdentity is what Temporal recorded for the caller.
   'requestedBy',
   'scheduleId',
   'pipelineWorkflowId',
@@ -81,15 +82,33 @@ const CSV_COLUMNS = [
   'prevHash',
 ] as const;
 
-function csvCell(value: unknown): string {
+/**
+ * What a spreadsheet may read as the start of a formula: = + - @, their fullwidth forms (some
+ * spreadsheets fold them to ASCII), also after leading whitespace, and a leading tab or line break.
+ */
+const FORMULA_START = /^(?:[\t\r\n]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+
+/** One CSV cell: quoted when it needs to be, and never a formula when a spreadsheet opens the file. */
+export function csvCell(value: unknown): string {
   let text: string;
   if (value === null || value === undefined) text = '';
   else if (typeof value === 'string') text = value;
   else if (typeof value === 'number' || typeof value === 'boolean') text = `${value}`;
   else text = JSON.stringify(value);
-  // A cell starting with =, +, - or @ is text, not a formula, when a spreadsheet opens the file.
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  // A spreadsheet takes such a cell for a formula (OWASP CSV injection): the quote makes it text.
+  if (FORMULA_START.test(text)) return `"'${text.replace(/"/g, '""')}"`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Who started a run, as the list shows it. `requestedBy` is only what the starter typed: it is shown
+ * as a claim, beside the identity Temporal recorded for the caller.
+ */
+export function startedByText(s: StartedBy): string {
+  if (s.requestedBy === undefined) return s.scheduleId ?? s.pipelineWorkflowId ?? s.identity ?? '-';
+  return [s.scheduleId ?? s.pipelineWorkflowId, s.identity ?? 'identity unknown', `requested by (as claimed): ${s.requestedBy}`]
+    .filter((part) => part !== undefined)
+    .join(' · ');
 }
 
 export function toCsv(records: Sealed[]): string {
@@ -141,16 +160,9 @@ async function command(
       else if (records.length === 0) out.write(`no evidence records in ${dir}${o.since || o.job || o.status ? ' match' : ''}\n`);
       else {
         const rows = records.map((r) =>
-          [
-            String(r.seq),
-            r.recordedAt,
-            r.kind,
-            r.workflowId,
-            r.jobId ?? '-',
-            r.status,
-            r.outcome,
-            r.startedBy.requestedBy ?? r.startedBy.scheduleId ?? r.startedBy.pipelineWorkflowId ?? r.startedBy.identity ?? '-',
-          ].map(printable),
+          [String(r.seq), r.recordedAt, r.kind, r.workflowId, r.jobId ?? '-', r.status, r.outcome, startedByText(r.startedBy)].map(
+            printable,
+          ),
         );
         out.write(`${table(['SEQ', 'RECORDED', 'KIND', 'WORKFLOW ID', 'JOB ID', 'STATUS', 'OUTCOME', 'STARTED BY'], rows)}\n`);
       }

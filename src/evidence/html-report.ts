@@ -58,7 +58,7 @@ function pipelineSection(page: ReportPage): string {
         start !== undefined && end !== undefined
           ? `<div class="bar" style="left:${pct(start)};width:max(2px,calc(${pct(end)} - ${pct(start)}));background:${OUTCOME_COLOURS[outcome]}" title="${escape(`${job.startTime} → ${job.endTime ?? '…'}`)}"></div>`
           : `<div class="bar none" style="background:${OUTCOME_COLOURS[outcome]}"></div>`;
-      return `<tr class="job" data-job-id="${escape(job.jobId)}" data-outcome="${outcome}"><td class="stage">${escape(stage)}</td><td class="name">${escape(job.name ?? job.jobId)}</td><td class="track">${bar}</td></tr>`;
+      return `<tr class="job" data-job-id="${escape(job.jobId)}" data-outcome="${escape(outcome)}"><td class="stage">${escape(stage)}</td><td class="name">${escape(job.name ?? job.jobId)}</td><td class="track">${bar}</td></tr>`;
     })
     .join('\n');
 
@@ -93,11 +93,17 @@ function section(page: ReportPage): string {
   return attempts.length > 1 ? scanSection({ ...page, attempts }) : pipelineSection(page);
 }
 
+/**
+ * Nothing but the inline style: no script, no fetch, and no form or <base> that could send the page's
+ * text elsewhere or re-point its links, should some markup ever get past the escaping.
+ */
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; form-action 'none'; base-uri 'none'; style-src 'unsafe-inline'";
+
 /** A self-contained page of one or more pipeline runs: no script, no fetch (its CSP forbids both). */
 export function renderReportPage(title: string, pages: ReportPage[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
 <title>${escape(title)}</title>
 <style>${BASE_STYLE}${pages.some((p) => scanOf(p).length > 1) ? SCAN_STYLE : ''}</style></head>
 <body>

@@ -65,7 +65,7 @@ export function jobAnchor(attempt: number, jobId: string): string {
 export function carriedMark(job: PipelineJobReport, attemptsOnPage: ReadonlySet<number> | undefined): string {
   const from = job.carried;
   if (!from) return '';
-  const label = `carried from attempt ${from.attempt}`;
+  const label = escape(`carried from attempt ${from.attempt}`);
   const title = escape(`${from.workflowId} (run ${from.runId})${from.evidenceKey ? `, evidence ${from.evidenceKey}` : ''}`);
   return attemptsOnPage?.has(from.attempt)
     ? `<a class="carried-mark" href="#${escape(jobAnchor(from.attempt, job.jobId))}" title="${title}">${label}</a>`
@@ -92,8 +92,8 @@ export function jobsTable(jobs: StagedJob[], attempt?: number, attemptsOnPage?: 
         .map((m) => `<li>${m.time ? `<time>${escape(m.time)}</time> ` : ''}${escape(m.text)}</li>`)
         .join('');
       const anchor = attempt === undefined ? '' : ` id="${escape(jobAnchor(attempt, job.jobId))}"`;
-      const carried = job.carried ? ` data-carried-from="${job.carried.attempt}"` : '';
-      return `<tr${anchor} data-job-id="${escape(job.jobId)}" data-outcome="${outcome}"${carried}>
+      const carried = job.carried ? ` data-carried-from="${escape(String(job.carried.attempt))}"` : '';
+      return `<tr${anchor} data-job-id="${escape(job.jobId)}" data-outcome="${escape(outcome)}"${carried}>
   <td>${escape(stage)}</td><td><code>${escape(job.jobId)}</code>${job.name ? `<br>${escape(job.name)}` : ''}</td>
   <td><span class="dot" style="background:${OUTCOME_COLOURS[outcome]}"></span>${escape(outcome)}${job.status ? ` (${escape(job.status)})` : ''}${job.carried ? `<br>${carriedMark(job, attemptsOnPage)}` : ''}</td>
   <td>${escape(duration)}</td><td><code>${escape(job.jobRunId ?? '–')}</code></td>
@@ -114,7 +114,7 @@ export function freshnessTable(stages: PipelineStageReport[]): string {
       const checked = time(check.checkedAt);
       const age = ended !== undefined && checked !== undefined ? formatDuration(Math.max(0, checked - ended)) : '–';
       const verdict = check.fresh ? 'fresh' : 'stale';
-      return `<tr class="freshness" data-stage="${escape(stage.name)}" data-fresh="${check.fresh}"><td>${escape(stage.name)}</td><td><code>${escape(check.jobId)}</code> on ${escape(check.ccs)}</td><td>${escape(check.within)}</td><td><code>${escape(check.jobRunId ?? 'no Completed run')}</code>${check.endTime ? `<br>ended ${escape(check.endTime)}` : ''}</td><td>${escape(check.checkedAt)}</td><td>${escape(age)}</td><td><span class="dot" style="background:${check.fresh ? OUTCOME_COLOURS.completed : OUTCOME_COLOURS.faulted}"></span>${verdict}</td></tr>`;
+      return `<tr class="freshness" data-stage="${escape(stage.name)}" data-fresh="${check.fresh ? 'true' : 'false'}"><td>${escape(stage.name)}</td><td><code>${escape(check.jobId)}</code> on ${escape(check.ccs)}</td><td>${escape(check.within)}</td><td><code>${escape(check.jobRunId ?? 'no Completed run')}</code>${check.endTime ? `<br>ended ${escape(check.endTime)}` : ''}</td><td>${escape(check.checkedAt)}</td><td>${escape(age)}</td><td><span class="dot" style="background:${check.fresh ? OUTCOME_COLOURS.completed : OUTCOME_COLOURS.faulted}"></span>${verdict}</td></tr>`;
     }),
   );
   if (rows.length === 0) return '';

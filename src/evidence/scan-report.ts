@@ -38,7 +38,9 @@ interface Attempt extends ScanAttemptPage {
 
 /** The attempt's number: what its report says, else its workflow id's `/redrive-<n>`. */
 function numberOf(a: ScanAttemptPage): number {
-  return a.report.redrive?.attempt ?? attemptOf(a.workflowId);
+  // Drawn into ids, links and attributes unescaped: a record edited on disk may hold any text here.
+  const n = a.report.redrive?.attempt;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : attemptOf(a.workflowId);
 }
 
 /** How an attempt came to be, in a few words. */
@@ -104,8 +106,8 @@ export function scanSection(page: ScanPage): string {
             start !== undefined && end !== undefined
               ? `<div class="${cls}" style="left:${pct(start)};width:max(2px,calc(${pct(end)} - ${pct(start)}));background-color:${OUTCOME_COLOURS[outcome]}" title="${title}"></div>`
               : `<div class="${cls} none" style="background-color:${OUTCOME_COLOURS[outcome]}" title="${title}"></div>`;
-          const carried = job.carried ? ` data-carried-from="${job.carried.attempt}"` : '';
-          return `<tr class="job${job.carried ? ' carried' : ''}" data-attempt="${a.n}" data-job-id="${escape(job.jobId)}" data-outcome="${outcome}"${carried}><td class="stage">${escape(stage)}</td><td class="name">${escape(job.name ?? job.jobId)}${job.carried ? ` ${carriedMark(job, onPage)}` : ''}</td><td class="track">${bar}</td></tr>`;
+          const carried = job.carried ? ` data-carried-from="${escape(String(job.carried.attempt))}"` : '';
+          return `<tr class="job${job.carried ? ' carried' : ''}" data-attempt="${a.n}" data-job-id="${escape(job.jobId)}" data-outcome="${escape(outcome)}"${carried}><td class="stage">${escape(stage)}</td><td class="name">${escape(job.name ?? job.jobId)}${job.carried ? ` ${carriedMark(job, onPage)}` : ''}</td><td class="track">${bar}</td></tr>`;
         })
         .join('\n');
       return `<tbody class="lane" data-attempt="${a.n}">

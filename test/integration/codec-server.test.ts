@@ -7,23 +7,18 @@
  * change on the machine. The screenshot is kept as test-artifacts/ui-decoded-payload.png.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureChromium, type ChromiumBinaries } from '../../src/dev/chromium';
-import { freeLowPort, waitForPort } from '../../src/dev/cluster/processes';
 import { freePort, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import { AesGcmCodec, encryptingDataConverter } from '../../src/hosting/codec';
 import { proxyTokenAuthorizer } from '../../src/hosting/codec-auth';
 import { startCodecServer, type CodecAuditEntry } from '../../src/hosting/codec-server';
 import { generateTlsMaterial } from '../../src/sim/cert';
+import { inSession, startWebDriver, type WebDriver } from '../webdriver';
 
-const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const TOKEN = randomBytes(32).toString('base64url');
 const codec = new AesGcmCodec([{ id: 'k1', key: randomBytes(32) }]);
 const audit: CodecAuditEntry[] = [];
@@ -32,21 +27,7 @@ let codecServer: { url: string; close: () => Promise<void> };
 let proxy: https.Server;
 let proxyUrl = '';
 let connection: Connection;
-let browser: ChromiumBinaries;
-let driver: ChildProcess | undefined;
-let base = '';
-
-/** One WebDriver command; its `value`, or an error naming the command. */
-async function wd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { value: T & { error?: string; message?: string } };
-  if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value.error ?? res.status} ${json.value.message ?? ''}`);
-  return json.value;
-}
+let webDriver: WebDriver;
 
 /** Polls `read` until `done` holds or the time is up; the last value either way. */
 async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
@@ -59,7 +40,6 @@ async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeo
 }
 
 beforeAll(async () => {
-  browser = ensureChromium((line) => console.log(line));
   const uiPort = await freePort();
   codecServer = await startCodecServer({
     codec,
@@ -85,13 +65,10 @@ beforeAll(async () => {
 
   dev = await startDevServer({ uiPort, extraArgs: ['--ui-codec-endpoint', proxyUrl] });
   connection = await Connection.connect({ address: dev.address });
-  const port = await freeLowPort();
-  driver = spawn(browser.chromedriver, [`--port=${port}`], { stdio: 'ignore' });
-  await waitForPort(port, 20_000);
-  base = `http://127.0.0.1:${port}`;
+  webDriver = await startWebDriver();
 }, 600_000);
 afterAll(async () => {
-  driver?.kill();
+  webDriver?.stop();
   await connection?.close();
   await dev?.stop();
   await new Promise((resolve) => proxy?.close(resolve));
@@ -113,35 +90,20 @@ describe('the Temporal UI through the codec server', () => {
     expect(Buffer.from(stored?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
     expect(Buffer.from(stored?.data ?? []).toString('latin1')).not.toContain(marker);
 
-    const session = await wd<{ sessionId: string }>('POST', '/session', {
-      capabilities: {
-        alwaysMatch: {
-          browserName: 'chrome',
-          'goog:chromeOptions': {
-            binary: browser.chromium,
-            args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1400,1000', '--ignore-certificate-errors'],
-          },
-        },
-      },
-    });
-    const s = `/session/${session.sessionId}`;
-    try {
-      await wd('POST', `${s}/url`, { url: `${dev.uiUrl}/namespaces/default/workflows/${workflowId}` });
+    const options = { windowSize: '1400,1000', args: ['--ignore-certificate-errors'] };
+    await inSession(webDriver, options, async (page) => {
+      await page.open(`${dev.uiUrl}/namespaces/default/workflows/${workflowId}`);
       const text = await waitFor(
-        () => wd<string>('POST', `${s}/execute/sync`, { script: 'return document.body.innerText;', args: [] }),
+        () => page.run<string>('return document.body.innerText;'),
         (t) => t.includes(marker),
         60_000,
       );
-      const png = await wd<string>('GET', `${s}/screenshot`);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      writeFileSync(join(ARTIFACTS, 'ui-decoded-payload.png'), Buffer.from(png, 'base64'));
+      await page.screenshot('ui-decoded-payload.png');
       expect(text).toContain(marker);
       const decodes = audit.filter((e) => e.msg === 'codec decode' && e.outcome === 'ok');
       expect(decodes.length).toBeGreaterThan(0);
       expect(decodes[0]).toMatchObject({ subject: 'ui-tester', namespace: 'default' });
       expect(JSON.stringify(audit)).not.toContain(marker);
-    } finally {
-      await wd('DELETE', s).catch(() => undefined);
-    }
+    });
   }, 180_000);
 });

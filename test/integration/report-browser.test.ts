@@ -5,12 +5,9 @@
  * scan (issue 30), two real attempts, is drawn as one story: test-artifacts/pipeline-redrive-report.png.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureChromium, type ChromiumBinaries } from '../../src/dev/chromium';
-import { freeLowPort, waitForPort } from '../../src/dev/cluster/processes';
 import type { PipelineReport } from '../../src/domain/pipeline';
 import { redriveWorkflowId } from '../../src/domain/redrive';
 import { formatDuration, parseDuration } from '../../src/domain/validation';
@@ -19,59 +16,27 @@ import type { EvidenceAttempt } from '../../src/cli/evidence-attempts';
 import type { runCcsPipeline } from '../../src/workflows';
 import { addJob, type CliRun, eventually, failureOf, runCli, simAndWorker } from '../helpers';
 import { tempDir } from '../temp-dir';
+import { inSession, startWebDriver, type Page, type WebDriver } from '../webdriver';
 
 const rig = simAndWorker();
-const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
-let browser: ChromiumBinaries;
-let driver: ChildProcess | undefined;
-let base = '';
-
-/** One WebDriver command; its `value`, or an error naming the command. */
-async function wd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { value: T & { error?: string; message?: string } };
-  if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value.error ?? res.status} ${json.value.message ?? ''}`);
-  return json.value;
-}
+let webDriver: WebDriver;
+const wd = <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> => webDriver.command<T>(method, path, body);
 
 beforeAll(async () => {
-  browser = ensureChromium((line) => console.log(line));
-  const port = await freeLowPort();
-  driver = spawn(browser.chromedriver, [`--port=${port}`], { stdio: 'ignore' });
-  await waitForPort(port, 20_000);
-  base = `http://127.0.0.1:${port}`;
+  webDriver = await startWebDriver();
 }, 600_000);
 afterAll(() => {
-  driver?.kill();
+  webDriver?.stop();
 });
 
 const rgb = (hex: string): string => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
-/** A headless Chromium session on `file`, closed after `use`. */
-async function inChromium(file: string, use: (s: string) => Promise<void>): Promise<void> {
-  const session = await wd<{ sessionId: string }>('POST', '/session', {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'chrome',
-        'goog:chromeOptions': {
-          binary: browser.chromium,
-          args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,900'],
-        },
-        'goog:loggingPrefs': { browser: 'ALL', performance: 'ALL' },
-      },
-    },
+/** A headless Chromium session on `file` (console and network logged), closed after `use`. */
+async function inChromium(file: string, use: (s: string, page: Page) => Promise<void>): Promise<void> {
+  await inSession(webDriver, { windowSize: '1280,900', logs: true }, async (page) => {
+    await page.open(`file://${file}`);
+    await use(page.path, page);
   });
-  const s = `/session/${session.sessionId}`;
-  try {
-    await wd('POST', `${s}/url`, { url: `file://${file}` });
-    await use(s);
-  } finally {
-    await wd('DELETE', s).catch(() => undefined);
-  }
 }
 
 /** The page was quiet: no SEVERE console entry, no request beyond the file itself. */
@@ -87,11 +52,8 @@ async function expectQuiet(s: string): Promise<void> {
   expect(requests.filter((url) => !url.startsWith('file://'))).toEqual([]);
 }
 
-async function screenshot(s: string, name: string): Promise<void> {
-  const png = await wd<string>('GET', `${s}/screenshot`);
-  mkdirSync(ARTIFACTS, { recursive: true });
-  writeFileSync(join(ARTIFACTS, name), Buffer.from(png, 'base64'));
-  expect(Buffer.from(png, 'base64').subarray(1, 4).toString()).toBe('PNG');
+async function screenshot(page: Page, name: string): Promise<void> {
+  expect((await page.screenshot(name)).subarray(1, 4).toString()).toBe('PNG');
 }
 
 function cli(args: string[]): Promise<CliRun> {
@@ -149,7 +111,7 @@ describe('the HTML pipeline report', () => {
     expect(written.stdout).toBe(`wrote the report of ${handle.workflowId} (Failed) to ${file}\n`);
     expect(readFileSync(file, 'utf8')).not.toContain('<script>');
 
-    await inChromium(file, async (s) => {
+    await inChromium(file, async (s, page) => {
       const rows = await wd<{ id: string; outcome: string; colour: string }[]>('POST', `${s}/execute/sync`, {
         script: `return [...document.querySelectorAll('table.timeline tr.job')].map((tr) => ({ id: tr.dataset.jobId, outcome: tr.dataset.outcome, colour: getComputedStyle(tr.querySelector('.bar')).backgroundColor }));`,
         args: [],
@@ -165,7 +127,7 @@ describe('the HTML pipeline report', () => {
       expect(text).toContain('Evaluation failed: <script>alert(1)</script> no checks');
       expect(text).toContain('No applicable checks for asset type Unix');
       await expectQuiet(s);
-      await screenshot(s, 'pipeline-report.png');
+      await screenshot(page, 'pipeline-report.png');
     });
   }, 120_000);
   it('draws a redriven scan as one story: both real attempts in one timeline, carried jobs marked, the gate checks', async () => {
@@ -232,7 +194,7 @@ describe('the HTML pipeline report', () => {
     expect(written.stdout).toBe(`wrote the report of ${root} (Failed), with the 2 attempts of scan ${root}, to ${file}\n`);
     expect(readFileSync(file, 'utf8')).not.toContain('<b>3</b>');
 
-    await inChromium(file, async (s) => {
+    await inChromium(file, async (s, page) => {
       const rows = await wd<
         {
           attempt: string;
@@ -312,7 +274,7 @@ describe('the HTML pipeline report', () => {
       expect(text).toContain('credential expired on <b>3</b> assets');
       expect(text).toContain(`redrive of ${root}: unfinished jobs`);
       await expectQuiet(s);
-      await screenshot(s, 'pipeline-redrive-report.png');
+      await screenshot(page, 'pipeline-redrive-report.png');
     });
 
     // The same story from the evidence chain: any attempt's id shows both, what was carried and what ran again.

@@ -5,41 +5,31 @@
  * -o json`, the `__temporal_workflow_metadata` query, and the dev server's own UI in headless
  * Chromium (screenshots kept in test-artifacts/). A dev server of the file's own, with its UI on.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureChromium, type ChromiumBinaries } from '../../src/dev/chromium';
-import { freeLowPort, waitForPort } from '../../src/dev/cluster/processes';
 import { freePort, startDevServer, type DevServer } from '../../src/dev/dev-server';
 import type { Simulator } from '../../src/sim/server';
 import type { runCcsJob } from '../../src/workflows';
 import { addJob, type CliRun, eventually, runCli, startSim, startWorker, type TestWorker } from '../helpers';
+import { inSession, startWebDriver, type WebDriver } from '../webdriver';
 
-const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const RUN_FLAGS = ['--poll', '1s', '--max-poll', '1s'];
 const SECRET = 'sim-password';
 let server: DevServer;
 let sim: Simulator;
 let w: TestWorker;
-let browser: ChromiumBinaries;
-let driver: ChildProcess | undefined;
-let wdBase = '';
+let webDriver: WebDriver;
 
 beforeAll(async () => {
   server = await startDevServer({ uiPort: await freePort() });
   sim = await startSim();
   w = await startWorker(sim, {}, server.address);
-  browser = ensureChromium((line) => console.log(line));
-  const port = await freeLowPort();
-  driver = spawn(browser.chromedriver, [`--port=${port}`], { stdio: 'ignore' });
-  await waitForPort(port, 20_000);
-  wdBase = `http://127.0.0.1:${port}`;
+  webDriver = await startWebDriver();
 }, 600_000);
 afterAll(async () => {
-  driver?.kill();
+  webDriver?.stop();
   await w?.stop();
   await sim?.close();
   await server?.stop();
@@ -90,18 +80,6 @@ async function detailsUntil(handle: WorkflowHandle<typeof runCcsJob>, text: stri
     timeoutMs,
     `current details showing ${JSON.stringify(text)}`,
   );
-}
-
-/** One WebDriver command; its `value`, or an error naming the command. */
-async function wd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${wdBase}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { value: T & { error?: string; message?: string } };
-  if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value.error ?? res.status} ${json.value.message ?? ''}`);
-  return json.value;
 }
 
 let cliRun: { workflowId: string; jobId: string } | undefined;
@@ -186,47 +164,35 @@ describe('live scan state in the Temporal UI', () => {
     expect(cliRun).toBeDefined();
     const { workflowId, jobId } = cliRun!;
     const { runId } = await w.client.workflow.getHandle(workflowId).describe();
-    const session = await wd<{ sessionId: string }>('POST', '/session', {
-      capabilities: {
-        alwaysMatch: {
-          browserName: 'chrome',
-          'goog:chromeOptions': {
-            binary: browser.chromium,
-            args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1600,1000'],
-          },
-        },
-      },
-    });
-    const s = `/session/${session.sessionId}`;
-    const run = <T>(script: string): Promise<T> => wd<T>('POST', `${s}/execute/sync`, { script, args: [] });
-    /** The page's text and the text of its frames: the UI renders user metadata as markdown in sandboxed iframes. */
-    const pageText = async (): Promise<string> => {
-      let text = await run<string>('return document.body.innerText;');
-      for (const frame of await wd<unknown[]>('POST', `${s}/elements`, { using: 'css selector', value: 'iframe' })) {
-        try {
-          await wd('POST', `${s}/frame`, { id: frame });
-          text += `\n${await run<string>('return document.body ? document.body.innerText : "";')}`;
-        } catch (err) {
-          // The UI re-rendered that frame between listing and reading it: this read misses it, the next one sees the new frame.
-          if (!/stale element|no such frame/.test((err as Error).message)) throw err;
-        } finally {
-          await wd('POST', `${s}/frame`, { id: null });
+    await inSession(webDriver, { windowSize: '1600,1000' }, async (page) => {
+      const { run } = page;
+      const wd = <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> =>
+        webDriver.command<T>(method, path, body);
+      const s = page.path;
+      /** The page's text and the text of its frames: the UI renders user metadata as markdown in sandboxed iframes. */
+      const pageText = async (): Promise<string> => {
+        let text = await run<string>('return document.body.innerText;');
+        for (const frame of await wd<unknown[]>('POST', `${s}/elements`, { using: 'css selector', value: 'iframe' })) {
+          try {
+            await wd('POST', `${s}/frame`, { id: frame });
+            text += `\n${await run<string>('return document.body ? document.body.innerText : "";')}`;
+          } catch (err) {
+            // The UI re-rendered that frame between listing and reading it: this read misses it, the next one sees the new frame.
+            if (!/stale element|no such frame/.test((err as Error).message)) throw err;
+          } finally {
+            await wd('POST', `${s}/frame`, { id: null });
+          }
         }
-      }
-      return text;
-    };
-    const screenshot = async (name: string): Promise<void> => {
-      const png = Buffer.from(await wd<string>('GET', `${s}/screenshot`), 'base64');
-      expect(png.subarray(1, 4).toString()).toBe('PNG');
-      writeFileSync(join(ARTIFACTS, name), png);
-    };
-    const summary = `CCS job ${jobId.slice(0, 4)}… on default, by ccs-jobs run for ops-team`;
-    try {
-      mkdirSync(ARTIFACTS, { recursive: true });
+        return text;
+      };
+      const screenshot = async (name: string): Promise<void> => {
+        expect((await page.screenshot(name)).subarray(1, 4).toString()).toBe('PNG');
+      };
+      const summary = `CCS job ${jobId.slice(0, 4)}… on default, by ccs-jobs run for ops-team`;
       // The list: UI 2.42's list carries no user metadata (the visibility API does not return it), so the
       // operator's view is the search attributes this project keeps, added as columns (the UI's own
       // column setting, kept in localStorage).
-      await wd('POST', `${s}/url`, { url: `${server.uiUrl!}/namespaces/default/workflows` });
+      await page.open(`${server.uiUrl!}/namespaces/default/workflows`);
       const columns = ['Status', 'Workflow ID', 'Type', 'CcsJobStatus', 'CcsServer', 'CcsAttention', 'Start', 'End'].map((label) => ({
         label,
       }));
@@ -242,9 +208,7 @@ describe('live scan state in the Temporal UI', () => {
       await screenshot('ui-workflow-list.png');
 
       // The workflow's User Metadata tab: its static summary and details, and its current details.
-      await wd('POST', `${s}/url`, {
-        url: `${server.uiUrl!}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/user-metadata`,
-      });
+      await page.open(`${server.uiUrl!}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/user-metadata`);
       const text = await eventually(
         async () => {
           const t = await pageText();
@@ -256,8 +220,6 @@ describe('live scan state in the Temporal UI', () => {
       expect(text).toMatch(/Run [0-9a-f-]{36}/);
       expect(text).not.toContain(SECRET);
       await screenshot('ui-workflow-details.png');
-    } finally {
-      await wd('DELETE', s).catch(() => undefined);
-    }
+    });
   }, 180_000);
 });

@@ -336,7 +336,8 @@ describe('recordEvidence', () => {
       cancel: { by: 'signal', reason: 'Authorization: Bearer abc.def.ghi was pasted here', at: '2026-11-29T00:00:00.000Z' },
       deadlineAt: null,
     });
-    expect(await evidence.recordEvidence({ ...draft, pipelineDefinition: { name: 'n', stages: [] } })).toEqual({
+    const env = mockContext({ workflowExecution: { workflowId: 'ccs-job-x', runId: 'r1' } });
+    expect(await env.run(() => evidence.recordEvidence({ ...draft, pipelineDefinition: { name: 'n', stages: [] } }))).toEqual({
       seq: 7,
       hash: 'a'.repeat(64),
       duplicate: false,
@@ -367,19 +368,18 @@ describe('recordEvidence', () => {
       workerVersion: '1.2.3',
       starterOf: () => Promise.resolve(undefined),
     });
-    await evidence.recordEvidence(
-      jobEvidence({
-        workflowId: 'w',
-        runId: 'r',
-        startedBy: {},
-        ccs: 'default',
-        jobId: JOB,
-        result: undefined,
-        error: null,
-        cancel: undefined,
-        deadlineAt: null,
-      }),
-    );
+    const draft = jobEvidence({
+      workflowId: 'w',
+      runId: 'r',
+      startedBy: {},
+      ccs: 'default',
+      jobId: JOB,
+      result: undefined,
+      error: null,
+      cancel: undefined,
+      deadlineAt: null,
+    });
+    await mockContext({ workflowExecution: { workflowId: 'w', runId: 'r' } }).run(() => evidence.recordEvidence(draft));
     expect(appended[0]?.startedBy).toEqual({});
   });
 });

@@ -86,7 +86,9 @@ describe('renderPipelineReport', () => {
     });
     // The page's own attempt is added when the list given lacks it.
     expect(all(html, /<tbody class="lane" data-attempt="(\d+)">/)).toEqual(['0', '1']);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; form-action 'none'; base-uri 'none'; style-src 'unsafe-inline'">`,
+    );
     expect(html).not.toMatch(/<script|<img|\bsrc=|href="(?!#)|url\(/i);
     expect(html).toContain('Credential expired: &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Collect &lt;all&gt; &quot;assets&quot;');
