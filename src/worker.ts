@@ -12,7 +12,10 @@ import { ensureCurrentVersion, setCurrentCommand } from './hosting/deployment-ve
 import { namespaceAdmin, preflightNamespace } from './hosting/namespace-preflight';
 import { shareBudgets, sharedBudgets, taskQueuePollers, type BudgetShare } from './hosting/budget-share';
 import type { EvidenceContent } from './domain/evidence';
+import { JsonlEvidenceSink } from './evidence/jsonl-sink';
 import { PostgresEvidenceSink } from './evidence/postgres-sink';
+import { fileSigner } from './evidence/signing';
+import { startHeadPublisher, type HeadPublisher } from './hosting/head-publisher';
 import { loadConfig, passwordSource, type WorkerConfig } from './hosting/config';
 import { reportStartupError } from './hosting/startup-error';
 import { startHealthServer, type HealthServer } from './hosting/observability/health';
@@ -59,6 +62,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   let worker: Worker | undefined;
   let currentRuns: ReturnType<typeof trackCurrentRuns> | undefined;
   let budgetShare: BudgetShare | undefined;
+  let headPublisher: HeadPublisher | undefined;
   let notifier: Notifier | undefined;
   let tracing: Tracing | undefined;
   // Each budget is the whole deployment's: this worker sends its share (budget-share.ts).
@@ -111,6 +115,18 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
         links: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace, evidenceUrl: config.evidenceUrl },
       });
     connection = await NativeConnection.connect(config.temporal.connection);
+    const signer = config.evidence.signingKeyFile ? fileSigner(config.evidence.signingKeyFile) : undefined;
+    const evidenceSink = config.evidenceDatabaseUrl
+      ? new PostgresEvidenceSink<EvidenceContent>(config.evidenceDatabaseUrl, signer)
+      : new JsonlEvidenceSink<EvidenceContent>(config.evidenceDir, Date.now, signer);
+    if (config.evidence.headFile)
+      headPublisher = startHeadPublisher({
+        source: evidenceSink,
+        file: config.evidence.headFile,
+        signer,
+        intervalMs: config.evidence.headIntervalMs,
+        log,
+      });
     // Before the worker exists (so /readyz stays unready): a namespace without the workflows' search
     // attributes would take this worker, then fail every run's workflow task, retried forever.
     const registered = await preflightNamespace({
@@ -133,7 +149,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       codec: config.codec,
       workflowBundlePath: config.workflowBundlePath,
       tracing,
-      evidence: config.evidenceDatabaseUrl ? new PostgresEvidenceSink<EvidenceContent>(config.evidenceDatabaseUrl) : config.evidenceDir,
+      evidence: evidenceSink,
     });
     budgetShare = shareBudgets({
       budgets,
@@ -163,6 +179,11 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
       tuning: config.tuning,
       polling: config.polling,
       payloadEncryptionKey: config.codec?.activeKeyId ?? null,
+      evidence: {
+        store: config.evidenceDatabaseUrl ? 'postgresql' : config.evidenceDir,
+        signingKey: config.evidence.signingKeyId ?? null,
+        headFile: config.evidence.headFile ?? null,
+      },
       metrics: config.metricsBindAddress ?? null,
       notifications: config.notifications
         ? {
@@ -187,6 +208,7 @@ export async function runWorker(env: Record<string, string | undefined>): Promis
   } finally {
     currentRuns?.stop();
     budgetShare?.stop();
+    await headPublisher?.stop();
     await health?.close();
     await Promise.all(Object.values(clients).map((c) => c.close()));
     await notifier?.close();

@@ -54,7 +54,7 @@ export async function main(
   };
   let cli: Cli | undefined;
   try {
-    return await command.run({ args: parsed.args, flags, env, out, cli: async () => (cli ??= await connect(options, env)) });
+    return await command.run({ args: parsed.args, flags, env, out, err, cli: async () => (cli ??= await connect(options, env)) });
   } catch (e) {
     if (options.verbose) err(`${(e as Error).stack ?? String(e)}\n`);
     err(`ccs-jobs: ${errorText(e)}\n`);

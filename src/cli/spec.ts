@@ -38,6 +38,8 @@ export interface CommandContext {
   readonly flags: FlagValues;
   readonly env: Record<string, string | undefined>;
   readonly out: Out;
+  /** Standard error: warnings that must not mix with what a script reads from `out`. */
+  readonly err: (text: string) => void;
   /** The Temporal client, connected on first use (commands that do not need Temporal never connect). */
   readonly cli: () => Promise<Cli>;
 }

@@ -49,7 +49,12 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Start attempts when the server exits before it listens: a port picked free can be taken by another process before the server binds it. */
+/**
+ * Start attempts when the server exits before it listens: a port picked free can be taken by another
+ * process before the server binds it. That includes the ports the CLI picks for its own history,
+ * matching and worker services, which a client's outgoing connection can take as its source port
+ * (workers reconnecting while the server restarts open many).
+ */
 const START_ATTEMPTS = 3;
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -57,11 +62,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       return await startDevServerOnce(options);
     } catch (err) {
-      // Only an early exit is worth another try, and only on ports of our own choosing.
-      if (!(err instanceof EarlyExitError) || options.port !== undefined || attempt >= START_ATTEMPTS) throw err;
-      options.log?.(
-        `temporal server start-dev exited before listening (attempt ${attempt} of ${START_ATTEMPTS}); starting it again on other ports`,
-      );
+      // Only an early exit is worth another try; a frontend port the caller fixed is tried again only
+      // when what failed was another port, since a port someone else listens on will not come free.
+      const fixedPortTaken = options.port !== undefined && err instanceof Error && err.message.includes(`:${options.port}:`);
+      if (!(err instanceof EarlyExitError) || fixedPortTaken || attempt >= START_ATTEMPTS) throw err;
+      options.log?.(`temporal server start-dev exited before listening (attempt ${attempt} of ${START_ATTEMPTS}); starting it again`);
     }
   }
 }

@@ -4,7 +4,8 @@
  * are hashed in a canonical JSON form (keys sorted at every depth, no spacing), the same whichever
  * sink stores them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { signatureProblem, type EvidenceSigner, type Signed } from './signing';
 
 /** The `prevHash` of the first record of a chain. */
 export const GENESIS = '0'.repeat(64);
@@ -24,28 +25,39 @@ export function sha256(text: string): string {
 }
 
 /** What a chained record carries besides its content. */
-export interface Chained {
+export interface Chained extends Signed {
   /** Position in the chain, 1 for the first record. */
   seq: number;
   prevHash: string;
-  /** SHA-256 of the record's canonical form without `hash`. */
+  /** SHA-256 of the record's canonical form without `hash` and `signature` (`signedBy` included). */
   hash: string;
 }
 
-/** The record with its place in the chain and its own hash. */
-export function seal<T extends object>(content: T, seq: number, prevHash: string): T & Chained {
-  const unsealed = { ...content, seq, prevHash };
-  return { ...unsealed, hash: sha256(canonicalJson(unsealed)) };
+/** The part of a record its hash covers: all but `hash` and `signature`. */
+function hashed(record: Record<string, unknown>): string {
+  const { hash: _hash, signature: _signature, ...unsealed } = record;
+  return sha256(canonicalJson(unsealed));
 }
 
-/** The first break in a chain, or null when every record is intact and linked to the one before. */
+/** The record with its place in the chain and its own hash, signed when a signer is given. */
+export function seal<T extends object>(content: T, seq: number, prevHash: string, signer?: EvidenceSigner): T & Chained {
+  const signedBy = signer?.keyId();
+  const unsealed = { ...content, seq, prevHash, ...(signedBy === undefined ? {} : { signedBy }) };
+  const hash = hashed(unsealed);
+  return { ...unsealed, hash, ...(signer && signedBy !== undefined ? { signature: signer.sign(hash, signedBy) } : {}) };
+}
+
+/** A break in a chain: a record edited, removed, reordered, unsigned or signed by a key not given. */
 export interface ChainBreak {
   /** 1-based position in what was read (not the record's own `seq`, which may be the forged part). */
   position: number;
   seq: number | null;
-  reason: 'edited' | 'missing before' | 'out of order' | 'anchor';
+  reason: 'edited' | 'missing before' | 'out of order' | 'anchor' | 'signature';
   detail: string;
 }
+
+/** Breaks listed in a verdict; more are counted (`breakCount`), so memory stays bounded on a chain rewritten whole. */
+export const MAX_BREAKS_LISTED = 100;
 
 /**
  * A record's place and hash written down outside the sink (a ticket, another system): removing the
@@ -66,14 +78,21 @@ export function parseAnchor(text: string, flag = '--anchor'): Anchor {
   return { seq: Number(match[1]), hash: match[2]!.toLowerCase() };
 }
 
-/** The outcome of walking a chain: how many records were read, the head's hash, the first break. */
+/** The outcome of walking a chain: how many records were read, the head's hash, every break. */
 export interface ChainVerdict {
   /** Records walked (unreadable lines not counted). */
   count: number;
-  /** The head: the last intact record's seq and hash (0 and GENESIS for an empty chain). */
+  /** The head: the last record's seq and hash (0 and GENESIS for an empty chain). */
   lastSeq: number;
   lastHash: string;
+  /** The first break, null when the chain is intact. */
   broken: ChainBreak | null;
+  /** The breaks found, oldest first, up to MAX_BREAKS_LISTED. */
+  breaks: ChainBreak[];
+  /** Every break found, listed or not. */
+  breakCount: number;
+  /** Records whose signature was checked and holds (0 when no public key was given). */
+  signed: number;
   /**
    * Lines that are no sealed record (a write cut short by a crash, stray text), skipped: they hide
    * nothing, since a record replaced by one breaks the next record's link. `firstUnreadable` is the
@@ -83,39 +102,50 @@ export interface ChainVerdict {
   firstUnreadable: number | null;
 }
 
+/** What a walk checks besides the links: anchored heads, archived records before it, signatures. */
+export interface VerifyOptions {
+  anchors?: readonly Anchor[];
+  /** The head of records archived elsewhere (verified there): the walk starts at the record after it. */
+  after?: Anchor | undefined;
+  /** Public keys by id: given, every record must be signed by one of them. */
+  keys?: ReadonlyMap<string, KeyObject> | undefined;
+}
+
 /**
  * Walks a chain one record at a time, oldest first, holding only the previous hash: each record must
  * hash to its `hash`, link to the previous `hash` and count on by one; each anchor's record must be
- * there with the anchored hash. Memory stays flat however long the chain (12 months and more).
+ * there with the anchored hash; with keys, each record must carry a valid signature by one of them.
+ * After a break the walk goes on from the record as it stands, so each later break is named too and
+ * one edit is reported once. Memory stays flat however long the chain (12 months and more).
  */
 export class ChainWalker {
+  private readonly anchors: readonly Anchor[];
   private readonly anchored: Map<number, string>;
+  private readonly keys: ReadonlyMap<string, KeyObject> | undefined;
   private previous = GENESIS;
   private expectedSeq = 1;
+  private lastSeq = 0;
   private position = 0;
   private count = 0;
+  private signed = 0;
   private unreadable = 0;
   private firstUnreadable: number | null = null;
-  private broken: ChainBreak | null = null;
+  private readonly breaks: ChainBreak[] = [];
+  private breakCount = 0;
 
-  /**
-   * `after`: the head of records archived elsewhere (verified there); the walk starts at the record
-   * that follows it instead of at the chain's first.
-   */
-  constructor(
-    private readonly anchors: readonly Anchor[] = [],
-    after?: Anchor,
-  ) {
-    this.anchored = new Map(anchors.map((a) => [a.seq, a.hash]));
-    if (after) {
-      this.previous = after.hash;
-      this.expectedSeq = after.seq + 1;
+  constructor(options: VerifyOptions = {}) {
+    this.anchors = options.anchors ?? [];
+    this.anchored = new Map(this.anchors.map((a) => [a.seq, a.hash]));
+    this.keys = options.keys;
+    if (options.after) {
+      this.previous = options.after.hash;
+      this.expectedSeq = options.after.seq + 1;
+      this.lastSeq = options.after.seq;
     }
   }
 
-  /** Takes the next record; false once the chain is broken (later records need not be read). */
-  add(value: unknown): boolean {
-    if (this.broken) return false;
+  /** Takes the next record. */
+  add(value: unknown): void {
     this.position++;
     const record = value as Partial<Chained> & Record<string, unknown>;
     if (
@@ -127,74 +157,76 @@ export class ChainWalker {
     ) {
       this.unreadable++;
       this.firstUnreadable ??= this.position;
-      return true;
+      return;
     }
     this.count++;
-    this.broken = this.check(record as Chained & Record<string, unknown>);
-    return this.broken === null;
+    for (const found of this.check(record as Chained & Record<string, unknown>)) this.found(found);
+    // Go on from the record as it stands: the next one is checked against what is stored.
+    this.previous = record.hash;
+    this.expectedSeq = record.seq + 1;
+    this.lastSeq = record.seq;
   }
 
-  private check(record: Chained & Record<string, unknown>): ChainBreak | null {
+  private found(b: ChainBreak): void {
+    this.breakCount++;
+    if (this.breaks.length < MAX_BREAKS_LISTED) this.breaks.push(b);
+  }
+
+  private check(record: Chained & Record<string, unknown>): ChainBreak[] {
     const position = this.position;
-    const { hash, ...unsealed } = record;
-    if (sha256(canonicalJson(unsealed)) !== hash) {
-      return {
-        position,
-        seq: record.seq,
-        reason: 'edited',
-        detail: `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed`,
-      };
-    }
+    const { hash } = record;
+    const at = (reason: ChainBreak['reason'], detail: string): ChainBreak => ({ position, seq: record.seq, reason, detail });
+    const out: ChainBreak[] = [];
+    if (hashed(record) !== hash)
+      out.push(at('edited', `record ${record.seq} does not hash to its hash ${hash.slice(0, 12)}…: its content was changed`));
     if (record.prevHash !== this.previous) {
       const reason = record.seq > this.expectedSeq ? 'missing before' : 'out of order';
-      return {
-        position,
-        seq: record.seq,
-        reason,
-        detail: `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${this.previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - this.expectedSeq} record(s) removed before it` : ''}`,
-      };
-    }
-    if (record.seq !== this.expectedSeq) {
-      return {
-        position,
-        seq: record.seq,
-        reason: 'out of order',
-        detail: `record numbered ${record.seq} where ${this.expectedSeq} was expected`,
-      };
+      out.push(
+        at(
+          reason,
+          `record ${record.seq} links to ${record.prevHash.slice(0, 12)}…, not to the record before it (${this.previous.slice(0, 12)}…)${reason === 'missing before' ? `: ${record.seq - this.expectedSeq} record(s) removed before it` : ''}`,
+        ),
+      );
+    } else if (record.seq !== this.expectedSeq) {
+      out.push(at('out of order', `record numbered ${record.seq} where ${this.expectedSeq} was expected`));
     }
     const anchor = this.anchored.get(record.seq);
     if (anchor !== undefined && anchor !== hash) {
-      return {
-        position,
-        seq: record.seq,
-        reason: 'anchor',
-        detail: `record ${record.seq} hashes to ${hash.slice(0, 12)}…, not to the anchored ${anchor.slice(0, 12)}…: the chain was rewritten up to this record`,
-      };
+      out.push(
+        at(
+          'anchor',
+          `record ${record.seq} hashes to ${hash.slice(0, 12)}…, not to the anchored ${anchor.slice(0, 12)}…: the chain was rewritten up to this record`,
+        ),
+      );
     }
-    this.previous = hash;
-    this.expectedSeq++;
-    return null;
+    if (this.keys) {
+      const problem = signatureProblem(record, this.keys);
+      if (problem === null) this.signed++;
+      else out.push(at('signature', `record ${record.seq}: ${problem}`));
+    }
+    return out;
   }
 
   /** The verdict; an anchor beyond the last record read means the newest records were removed. */
   finish(): ChainVerdict {
-    if (!this.broken) {
-      const beyond = this.anchors.filter((a) => a.seq >= this.expectedSeq).sort((a, b) => a.seq - b.seq)[0];
-      if (beyond) {
-        const last = this.expectedSeq - 1;
-        this.broken = {
-          position: this.position + 1,
-          seq: beyond.seq,
-          reason: 'anchor',
-          detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed`,
-        };
-      }
+    const beyond = this.anchors.filter((a) => a.seq > this.lastSeq).sort((a, b) => a.seq - b.seq)[0];
+    if (beyond) {
+      const last = this.lastSeq;
+      this.found({
+        position: this.position + 1,
+        seq: beyond.seq,
+        reason: 'anchor',
+        detail: `anchored record ${beyond.seq} is missing: the chain ends at record ${last}, so its newest ${beyond.seq - last} or more record(s) were removed`,
+      });
     }
     return {
       count: this.count,
-      lastSeq: this.expectedSeq - 1,
+      lastSeq: this.lastSeq,
       lastHash: this.previous,
-      broken: this.broken,
+      broken: this.breaks[0] ?? null,
+      breaks: [...this.breaks],
+      breakCount: this.breakCount,
+      signed: this.signed,
       unreadable: this.unreadable,
       firstUnreadable: this.firstUnreadable,
     };
@@ -202,9 +234,14 @@ export class ChainWalker {
 }
 
 /** Walks records in order (see ChainWalker). */
-export function verifyChain(records: Iterable<unknown>, anchors: readonly Anchor[] = [], after?: Anchor): ChainVerdict {
-  const walker = new ChainWalker(anchors, after);
-  for (const record of records) if (!walker.add(record)) break;
+export function verifyChain(
+  records: Iterable<unknown>,
+  anchors: readonly Anchor[] = [],
+  after?: Anchor,
+  keys?: VerifyOptions['keys'],
+): ChainVerdict {
+  const walker = new ChainWalker({ anchors, after, keys });
+  for (const record of records) walker.add(record);
   return walker.finish();
 }
 
@@ -213,8 +250,9 @@ export async function verifyStream(
   records: AsyncIterable<unknown>,
   anchors: readonly Anchor[] = [],
   after?: Anchor,
+  keys?: VerifyOptions['keys'],
 ): Promise<ChainVerdict> {
-  const walker = new ChainWalker(anchors, after);
-  for await (const record of records) if (!walker.add(record)) break;
+  const walker = new ChainWalker({ anchors, after, keys });
+  for await (const record of records) walker.add(record);
   return walker.finish();
 }

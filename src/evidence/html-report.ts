@@ -100,14 +100,26 @@ function section(page: ReportPage): string {
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; form-action 'none'; base-uri 'none'; style-src 'unsafe-inline'";
 
 /** A self-contained page of one or more pipeline runs: no script, no fetch (its CSP forbids both). */
-export function renderReportPage(title: string, pages: ReportPage[]): string {
+/** What the page says of the chain its records came from, checked when it was drawn. */
+export interface ChainCheck {
+  intact: boolean;
+  text: string;
+}
+
+const CHECK_STYLE =
+  '.chain-check{padding:.5em .8em;border-radius:4px;margin:0 0 1em}.chain-check.intact{background:#e8f5e9}.chain-check.broken{background:#fdecea;font-weight:bold}';
+
+export function renderReportPage(title: string, pages: ReportPage[], check?: ChainCheck): string {
+  const banner = check
+    ? `<p class="chain-check ${check.intact ? 'intact' : 'broken'}" data-chain-intact="${check.intact}">${escape(check.text)}</p>\n`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
 <title>${escape(title)}</title>
-<style>${BASE_STYLE}${pages.some((p) => scanOf(p).length > 1) ? SCAN_STYLE : ''}</style></head>
+<style>${BASE_STYLE}${check ? CHECK_STYLE : ''}${pages.some((p) => scanOf(p).length > 1) ? SCAN_STYLE : ''}</style></head>
 <body>
-${pages.map(section).join('\n')}
+${banner}${pages.map(section).join('\n')}
 </body></html>
 `;
 }

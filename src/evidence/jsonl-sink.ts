@@ -11,6 +11,7 @@ import { link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/
 import { createInterface } from 'node:readline';
 import { basename, join } from 'node:path';
 import { GENESIS, seal, verifyStream, type Anchor, type ChainVerdict, type Chained } from './chain';
+import type { EvidenceSigner } from './signing';
 
 /** How long a lock file may be held before it is taken as left by a crashed writer. */
 const STALE_LOCK_MS = 30_000;
@@ -29,6 +30,8 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
   constructor(
     readonly dir: string,
     private readonly now: () => number = Date.now,
+    /** Signs each record (EVIDENCE_SIGNING_KEY_FILE); none, records are hash-chained only. */
+    private readonly signer?: EvidenceSigner,
   ) {}
 
   private fileFor(recordedAt: string): string {
@@ -56,7 +59,7 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
         const tail = await this.tail();
         const existing = tail.find(content.key);
         if (existing) return { ...existing, duplicate: true };
-        const record = seal(content, (tail.head?.seq ?? 0) + 1, tail.head?.hash ?? GENESIS);
+        const record = seal(content, (tail.head?.seq ?? 0) + 1, tail.head?.hash ?? GENESIS, this.signer);
         // A worker whose clock is behind may date a record before the head's month: it goes after
         // the head all the same, since the chain is read in file-name order.
         const own = this.fileFor(content.recordedAt);
@@ -109,9 +112,15 @@ export class JsonlEvidenceSink<T extends KeyedContent> {
     }
   }
 
-  /** Walks the whole chain, a record at a time: the count, the head's hash, and the first break if any. */
+  /** Walks the whole chain, a record at a time: the count, the head's hash, and every break. */
   verify(anchors: readonly Anchor[] = [], after?: Anchor): Promise<ChainVerdict> {
     return verifyStream(this.records(), anchors, after);
+  }
+
+  /** The chain's newest record's place and hash, null for an empty chain (what the head publisher writes elsewhere). */
+  async head(): Promise<Anchor | null> {
+    const { head } = await this.tail();
+    return head ? { seq: head.seq, hash: head.hash } : null;
   }
 
   /**

@@ -182,11 +182,15 @@ describe('evidence records', () => {
     writeFileSync(join(dir, file), `${[lines[0], lines[1]!.replace('"status":"', '"status":"X'), ...lines.slice(2)].join('\n')}\n`);
     const edited = await cli(['evidence', 'verify', '--dir', dir]);
     expect(edited.code).toBe(2);
-    expect(edited.stdout).toMatch(/is BROKEN at record 2 \(edited\): record \d+ does not hash to its hash/);
+    expect(edited.stdout).toMatch(
+      /is BROKEN: 1 break\(s\) in \d+ record\(s\)\n {2}at position 2 \(edited\): record \d+ does not hash to its hash/,
+    );
     writeFileSync(join(dir, file), `${[lines[0], ...lines.slice(2)].join('\n')}\n`);
     const deleted = await cli(['evidence', 'verify', '--dir', dir]);
     expect(deleted.code).toBe(2);
-    expect(deleted.stdout).toMatch(/is BROKEN at record 2 \(missing before\): .*1 record\(s\) removed before it/);
+    expect(deleted.stdout).toMatch(
+      /is BROKEN: 1 break\(s\) in \d+ record\(s\)\n {2}at position 2 \(missing before\): .*1 record\(s\) removed before it/,
+    );
     // The newest record removed: the shorter chain is valid in itself; only the anchored head shows it.
     writeFileSync(join(dir, file), `${lines.slice(0, -1).join('\n')}\n`);
     expect((await cli(['evidence', 'verify', '--dir', dir])).code).toBe(0);
@@ -194,7 +198,7 @@ describe('evidence records', () => {
     expect(truncated.code).toBe(2);
     expect(truncated.stdout).toMatch(
       new RegExp(
-        `BROKEN at record ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`,
+        `at position ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`,
       ),
     );
   });

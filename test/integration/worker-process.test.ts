@@ -3,18 +3,21 @@
  * and mid-poll, drained with SIGTERM, and refusing a broken configuration.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { statusQuery } from '../../src/domain/contract';
+import { readPublishedHeads } from '../../src/evidence/published-head';
+import { generateSigningKey, publicKeysById } from '../../src/evidence/signing';
 import type { Simulator } from '../../src/sim/server';
 import {
   SIM_USER,
   addJob,
   eventually,
   recordHistory,
+  runCli,
   searchAttributeHistory,
   spawnWorkerProcess,
   startRun,
@@ -177,6 +180,40 @@ describe('worker process', () => {
     expect(await proc.exited).toBe(0);
     expect(proc.output()).not.toContain(rotated);
   }, 60_000);
+
+  it('signs every record with EVIDENCE_SIGNING_KEY_FILE and publishes the head to EVIDENCE_HEAD_FILE on its interval and as it stops', async () => {
+    const root = tempDir('ccs-signed-worker-');
+    const keyFile = join(root, 'signing.pem');
+    const { publicKeyFile, keyId } = generateSigningKey(keyFile);
+    mkdirSync(join(root, 'heads'));
+    const heads = join(root, 'heads', 'heads.jsonl');
+    const evidenceDir = join(root, 'evidence');
+    const proc = await spawnWorker({
+      EVIDENCE_DIR: evidenceDir,
+      EVIDENCE_SIGNING_KEY_FILE: keyFile,
+      EVIDENCE_HEAD_FILE: heads,
+      EVIDENCE_HEAD_INTERVAL: '10s',
+    });
+    expect(proc.output()).toContain(`"signingKey":"${keyId}"`);
+    for (let i = 0; i < 2; i++) {
+      const handle = await start(addJob(sim, [['Completed', 0]]));
+      expect((await handle.result()).status).toBe('Completed');
+    }
+    // The records are written as the runs close; the head reaches the file on the next tick (10 s).
+    const headsOf = async (): Promise<number[]> =>
+      existsSync(heads) ? (await readPublishedHeads(heads, publicKeysById([publicKeyFile]))).anchors.map((a) => a.seq) : [];
+    await eventually(async () => ((await headsOf()).includes(2) ? true : undefined), 30_000, 'head 2 to be published');
+    const handle = await start(addJob(sim, [['Completed', 0]]));
+    expect((await handle.result()).status).toBe('Completed');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect((await headsOf()).at(-1)).toBe(3); // published once more as the worker stopped
+    const verified = await runCli(['evidence', 'verify', '--dir', evidenceDir, '--public-key', publicKeyFile, '--published-heads', heads]);
+    expect(verified.stdout).toMatch(
+      /is intact: 3 record\(s\), head 3:[0-9a-f]{64}; \d+ published head\(s\) found; all 3 signed by the key\(s\) given/,
+    );
+    expect(verified.code).toBe(0);
+  }, 90_000);
 
   it('refuses to start on a broken configuration, naming every problem at once', async () => {
     const proc = await spawnWorker(

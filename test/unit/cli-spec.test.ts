@@ -175,7 +175,10 @@ describe('ccs-jobs refuses a flag where it does not belong', () => {
     ],
     [['cancel', 'X', '--cron', '* * * * *', '--html', 'f'], /^ccs-jobs: cancel does not take --cron;/],
     [['schedule', 'pause', 'nightly', '--cron', '0 2 * * *'], /^ccs-jobs: schedule pause does not take --cron; its options: --note /],
-    [['evidence', 'show', 'ccs-job-x', '--since', '30d'], /^ccs-jobs: evidence show does not take --since; its options: --dir, --json /],
+    [
+      ['evidence', 'show', 'ccs-job-x', '--since', '30d'],
+      /^ccs-jobs: evidence show does not take --since; its options: --dir, --json, --public-key, --published-heads /,
+    ],
     [['worker', '--json'], /^ccs-jobs: worker does not take --json; it has no options of its own/],
     [['run', '--retries', '3'], /^ccs-jobs: Unknown option '--retries'/],
   ])('%j: one line naming the flag, exit 1', async (argv, message) => {

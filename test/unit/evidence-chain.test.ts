@@ -7,7 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { GENESIS, canonicalJson, parseAnchor, seal, verifyChain, verifyStream } from '../../src/evidence/chain';
+import { GENESIS, MAX_BREAKS_LISTED, canonicalJson, parseAnchor, seal, verifyChain, verifyStream } from '../../src/evidence/chain';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import { tempDir } from '../temp-dir';
 
@@ -67,7 +67,7 @@ describe('evidence chain', () => {
     expect(() => parseAnchor(`0:${c.hash}`)).toThrow(/--anchor must be SEQ:HASH/);
   });
 
-  it('walks a stream without holding it, and stops reading at the first break', async () => {
+  it('walks a stream without holding it and names every break, each edit once', async () => {
     const records = [seal(content('a'), 1, GENESIS)];
     for (let i = 2; i <= 1000; i++) records.push(seal(content(`r${i}`), i, records.at(-1)!.hash));
     let read = 0;
@@ -77,12 +77,31 @@ describe('evidence chain', () => {
         yield await Promise.resolve(r);
       }
     }
-    expect(await verifyStream(stream(records))).toMatchObject({ count: 1000, lastHash: records[999]!.hash, broken: null });
+    expect(await verifyStream(stream(records))).toMatchObject({ count: 1000, lastHash: records[999]!.hash, broken: null, breakCount: 0 });
     read = 0;
-    const edited = [...records];
-    edited[9] = { ...edited[9]!, status: 'Faulted' };
-    expect((await verifyStream(stream(edited))).broken).toMatchObject({ position: 10, reason: 'edited' });
-    expect(read).toBe(10);
+    // An edit at 10, a record removed before 500, an edit at 900 re-sealed (its link to 901 breaks).
+    const broken: unknown[] = [...records];
+    broken[9] = { ...records[9]!, status: 'Faulted' };
+    broken[899] = seal({ ...content('r900'), status: 'Faulted' }, 900, records[898]!.hash);
+    broken.splice(498, 1);
+    const verdict = await verifyStream(stream(broken));
+    expect(read).toBe(999);
+    expect(verdict.breakCount).toBe(3);
+    expect(verdict.breaks.map((b) => [b.seq, b.reason])).toEqual([
+      [10, 'edited'],
+      [500, 'missing before'],
+      [901, 'out of order'],
+    ]);
+    expect(verdict.broken).toEqual(verdict.breaks[0]);
+  });
+
+  it('lists at most MAX_BREAKS_LISTED breaks and counts the rest', () => {
+    const records = [seal(content('a'), 1, GENESIS)];
+    for (let i = 2; i <= 300; i++) records.push(seal(content(`r${i}`), i, records.at(-1)!.hash));
+    const everyOther = records.map((r, i) => (i % 2 === 1 ? { ...r, status: 'Faulted' } : r));
+    const verdict = verifyChain(everyOther);
+    expect(verdict.breakCount).toBe(150);
+    expect(verdict.breaks).toHaveLength(MAX_BREAKS_LISTED);
   });
 });
 
@@ -116,7 +135,9 @@ describe('JSON Lines sink', () => {
       `evidence chain in ${dir} is intact: 2 record(s), head 3:${third.hash}, after archived record 1; 1 anchor(s) found\n`,
     );
     expect(await verifyCli('--after', `1:${third.hash}`)).toBe(2);
-    expect(said.out).toMatch(/BROKEN at record 1 \(out of order\): record 2 links to [0-9a-f]{12}…, not to the record before it/);
+    expect(said.out).toMatch(
+      /BROKEN: 1 break\(s\) in 2 record\(s\)\n {2}at position 1 \(out of order\): record 2 links to [0-9a-f]{12}…, not to the record before it/,
+    );
     expect(await verifyCli('--after', `2:${first.hash}`, '--anchor', `1:${first.hash}`)).toBe(1);
     expect(said.err).toBe('ccs-jobs: --anchor 1 is in the archived part (up to --after 2): verify it against the archive\n');
     renameSync(join(archive, 'evidence-2026-10.jsonl'), join(dir, 'evidence-2026-10.jsonl'));

@@ -8,6 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   closeSync,
   existsSync,
@@ -37,6 +38,8 @@ export interface LocalPostgres {
   /** Stops the server and removes its data directory. */
   remove: () => Promise<void>;
   logFile: string;
+  /** With `ssl: true`: the server's self-signed certificate (PEM), its own CA: pass it as `sslrootcert`. */
+  caFile?: string;
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
@@ -102,6 +105,11 @@ export interface PostgresOptions {
   user?: string;
   maxConnections?: number;
   log?: (line: string) => void;
+  /**
+   * TLS on (`ssl=on`) with a self-signed certificate made by `openssl` for localhost and 127.0.0.1
+   * (`caFile`); plain connections are still accepted. Off by default.
+   */
+  ssl?: boolean;
 }
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<LocalPostgres> {
@@ -136,6 +144,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
     );
   }
   rmSync(pwfile);
+  const caFile = options.ssl ? selfSignedCertificate(dir, owner) : undefined;
   const port = options.port ?? (await freePort());
   const args = [
     '-D',
@@ -150,6 +159,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
     `max_connections=${options.maxConnections ?? 300}`,
     '-c',
     'fsync=on',
+    ...(caFile ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${caFile}`, '-c', `ssl_key_file=${join(dir, 'server.key')}`] : []),
   ];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -190,7 +200,42 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
       rmSync(dir, { recursive: true, force: true });
     },
     logFile,
+    ...(caFile ? { caFile } : {}),
   };
+}
+
+/** server.crt (returned) and server.key in `dir`, the key 0600 and owned by the server's user as PostgreSQL demands. */
+function selfSignedCertificate(dir: string, owner: { uid: number; gid: number } | undefined): string {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '7',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  } catch (err) {
+    throw new Error(`openssl could not make the test server's certificate: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
+  }
+  chmodSync(key, 0o600);
+  if (owner) for (const path of [cert, key]) chownSync(path, owner.uid, owner.gid);
+  return cert;
 }
 
 function ready(bin: string, port: number, user: string): boolean {

@@ -13,6 +13,7 @@ import { bindAddress, parseBoolean, parsePositive, type Env } from './values';
 import { loadVersioning, type WorkerVersioningConfig } from './versioning';
 import { notificationsFromFile, type NotificationsConfig } from '../../notifications/config';
 import { withoutUserinfo } from '../../ccs/scrub';
+import { loadEvidenceConfig, type EvidenceConfig } from './evidence';
 
 export { passwordSource, type CcsServerConfig } from './ccs-servers';
 export { loadCodecConfig, type CodecConfig } from './codec-keys';
@@ -78,6 +79,8 @@ export interface WorkerConfig {
   evidenceDir: string;
   /** PostgreSQL for the evidence chain instead of the directory (EVIDENCE_DATABASE_URL); a secret. */
   evidenceDatabaseUrl: string | undefined;
+  /** Signing (EVIDENCE_SIGNING_KEY_FILE) and the published head (EVIDENCE_HEAD_FILE, EVIDENCE_HEAD_INTERVAL). */
+  evidence: EvidenceConfig;
   /** Channels, rules and delivery bounds from NOTIFICATIONS_FILE; undefined: notifications off. */
   notifications: NotificationsConfig | undefined;
   /** The Temporal UI's base URL (TEMPORAL_UI_URL), for links in notifications. */
@@ -135,6 +138,9 @@ export const CONFIG_VARIABLES = [
   'HEALTH_BIND_ADDRESS',
   'EVIDENCE_DIR',
   'EVIDENCE_DATABASE_URL',
+  'EVIDENCE_SIGNING_KEY_FILE',
+  'EVIDENCE_HEAD_FILE',
+  'EVIDENCE_HEAD_INTERVAL',
   'NOTIFICATIONS_FILE',
   'TEMPORAL_UI_URL',
   'EVIDENCE_URL',
@@ -247,6 +253,7 @@ export function loadConfig(env: Env): WorkerConfig {
   const notifications = notificationsFile ? notificationsFromFile(notificationsFile, env, problems) : undefined;
   const temporalUiUrl = linkBase('TEMPORAL_UI_URL', get('TEMPORAL_UI_URL'), problems);
   const evidenceUrl = linkBase('EVIDENCE_URL', get('EVIDENCE_URL'), problems);
+  const evidence = loadEvidenceConfig(get, problems);
 
   let temporal: WorkerConfig['temporal'] | undefined;
   try {
@@ -278,6 +285,7 @@ export function loadConfig(env: Env): WorkerConfig {
     healthBindAddress,
     evidenceDir: resolve(get('EVIDENCE_DIR') ?? 'evidence'),
     evidenceDatabaseUrl: get('EVIDENCE_DATABASE_URL'),
+    evidence,
     notifications,
     temporalUiUrl,
     evidenceUrl,
