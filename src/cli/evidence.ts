@@ -1,11 +1,14 @@
 /** `ccs-jobs evidence list|show|verify|export`: the evidence chain, read where the workers write it (EVIDENCE_DIR). */
 import type { KeyObject } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EvidenceContent, StartedBy } from '../domain/evidence';
 import { parseDuration, requireGuid } from '../domain/validation';
 import { ChainWalker, parseAnchor, verifyStream, type Anchor, type ChainVerdict } from '../evidence/chain';
+import { verifyBundle, writeBundle } from '../evidence/bundle';
+import { toOscalAssessmentResults } from '../evidence/oscal';
 import { publishHead, readPublishedHeads } from '../evidence/published-head';
+import { PACKAGE_VERSION } from '../hosting/config/versioning';
 import { fileSigner, generateSigningKey, publicKeysById } from '../evidence/signing';
 import { scanRootId } from '../domain/redrive';
 import { renderReportPage } from '../evidence/html-report';
@@ -37,6 +40,8 @@ export interface EvidenceOptions {
   to?: string | undefined;
   /** migrate: the workers' PostgreSQL role, left only SELECT and INSERT. */
   writer?: string | undefined;
+  /** verify: a bundle file (from `bundle`) to check instead of the store. */
+  bundle?: string | undefined;
 }
 
 /** What a walk of the chain is checked against, from the flags and the environment. */
@@ -46,6 +51,8 @@ interface Checks {
   keys: Map<string, KeyObject> | undefined;
   /** Published heads that could not be used (not a head, not signed by a key given): breaks too. */
   headProblems: string[];
+  /** Head files named but absent: a break once the chain has records (the heads were lost, or never written). */
+  missingHeadFiles: string[];
   /** Where the published heads were read from, and how many heads they gave. */
   headFiles: string[];
   published: number;
@@ -67,11 +74,11 @@ async function checksOf(o: EvidenceOptions, env: Record<string, string | undefin
   const envHeads = env.EVIDENCE_HEAD_FILE?.trim();
   const headFiles = o.publishedHeads?.length ? o.publishedHeads : envHeads ? [envHeads] : [];
   const headProblems: string[] = [];
+  const missingHeadFiles: string[] = [];
   const given = anchors.length;
   for (const file of headFiles) {
     if (!existsSync(file)) {
-      // Named but absent: the place the heads go was lost or never written; that is worth a break.
-      headProblems.push(`published heads file ${file} does not exist`);
+      missingHeadFiles.push(file);
       continue;
     }
     const published = await readPublishedHeads(file, keys);
@@ -79,12 +86,17 @@ async function checksOf(o: EvidenceOptions, env: Record<string, string | undefin
     anchors.push(...published.anchors.filter((a) => !after || a.seq > after.seq));
     headProblems.push(...published.problems);
   }
-  return { anchors, after, keys, headProblems, headFiles, published: anchors.length - given };
+  return { anchors, after, keys, headProblems, missingHeadFiles, headFiles, published: anchors.length - given };
 }
 
 /** The verdict with the published heads' problems counted as breaks. */
 function withHeadProblems(verdict: ChainVerdict, checks: Checks): ChainVerdict & { intact: boolean } {
-  const extra = checks.headProblems.map((detail) => ({ position: 0, seq: null, reason: 'anchor' as const, detail }));
+  // An empty chain has no head to publish yet; a chain with records whose head file is gone does.
+  const missing = verdict.count === 0 ? [] : checks.missingHeadFiles;
+  const extra = [
+    ...checks.headProblems,
+    ...missing.map((f) => `published heads file ${f} does not exist (moved, lost, or no worker has published to it: EVIDENCE_HEAD_FILE)`),
+  ].map((detail) => ({ position: 0, seq: null, reason: 'anchor' as const, detail }));
   const breaks = [...verdict.breaks, ...extra];
   return { ...verdict, breaks, broken: breaks[0] ?? null, breakCount: verdict.breakCount + extra.length, intact: breaks.length === 0 };
 }
@@ -218,6 +230,7 @@ export async function evidence(
 ): Promise<number> {
   if (verb === 'keygen') return keygen(o, out);
   if (verb === 'migrate') return migrate(o, env, out);
+  if (verb === 'verify' && o.bundle !== undefined) return verifyBundleFile(o, env, out);
   const databaseUrl = o.dir === undefined ? env.EVIDENCE_DATABASE_URL : undefined;
   const dir = databaseUrl ? 'the PostgreSQL sink (EVIDENCE_DATABASE_URL)' : resolve(o.dir ?? env.EVIDENCE_DIR ?? 'evidence');
   const sink = databaseUrl ? new PostgresEvidenceSink<EvidenceContent>(databaseUrl) : new JsonlEvidenceSink<EvidenceContent>(dir);
@@ -266,6 +279,35 @@ async function migrate(o: EvidenceOptions, env: Record<string, string | undefine
     `${done.applied.length ? `applied migration(s) ${done.applied.join(', ')}` : 'every migration was applied already'}${done.granted ? `; role ${done.granted} may only SELECT and INSERT (no UPDATE, DELETE or TRUNCATE): give the workers its URL` : ''}\n`,
   );
   return ExitCode.ok;
+}
+
+/** `verify --bundle FILE`: a bundle checked offline, with the public keys given apart from it. */
+async function verifyBundleFile(o: EvidenceOptions, env: Record<string, string | undefined>, out: Out): Promise<number> {
+  if (o.anchor?.length || o.after !== undefined || o.publishedHeads?.length || o.dir !== undefined)
+    throw new CliError('verify --bundle checks the bundle alone: --anchor, --after, --published-heads and --dir are for a store');
+  const checks = await checksOf(o, env, false);
+  const file = resolve(o.bundle!);
+  if (!existsSync(file)) throw new CliError(`--bundle ${o.bundle}: no such file`);
+  const v = await verifyBundle(file, { keys: checks.keys });
+  const m = v.manifest;
+  const head = m?.head ? `${m.head.seq}:${m.head.hash}` : 'none';
+  if (o.json) out.write(`${JSON.stringify({ ok: v.intact, bundle: file, head, ...v }, null, 2)}\n`);
+  else if (v.intact)
+    out.write(
+      `evidence bundle ${printable(o.bundle)} is intact: ${v.count} record(s)${m?.after ? ` after record ${m.after.seq}` : ''}, head ${head}${
+        checks.keys
+          ? `; all ${v.signed} records and the manifest signed by the key(s) given`
+          : '; signatures not checked (--public-key): it shows only that the bundle is consistent in itself'
+      }\n`,
+    );
+  else {
+    const lines = [...v.problems, ...v.breaks.map((b) => `record at position ${b.position} (${b.reason}): ${b.detail}`)];
+    const more = v.breakCount > v.breaks.length ? [`… and ${v.breakCount - v.breaks.length} more break(s)`] : [];
+    out.write(
+      `evidence bundle ${printable(o.bundle)} is BROKEN: ${v.problems.length} problem(s), ${v.breakCount} break(s)\n${[...lines, ...more].map((l) => `  ${printable(l)}`).join('\n')}\n`,
+    );
+  }
+  return v.intact ? ExitCode.ok : ExitCode.failed;
 }
 
 /** Where records are read from: the JSON Lines directory or PostgreSQL. */
@@ -366,9 +408,9 @@ async function command(
     }
     case 'export': {
       const format = o.format ?? 'json';
-      if (format !== 'json' && format !== 'csv' && format !== 'html')
-        throw new CliError(`--format must be json, csv or html; got ${JSON.stringify(format)}`);
-      if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv|html --out FILE');
+      if (format !== 'json' && format !== 'csv' && format !== 'html' && format !== 'oscal')
+        throw new CliError(`--format must be json, csv, html or oscal; got ${JSON.stringify(format)}`);
+      if (!o.out) throw new CliError('name the file: ccs-jobs evidence export --format json|csv|html|oscal --out FILE');
       const checks = await checksOf(o, env, false);
       const { records, verdict } = await selected(sink, o, checks);
       if (format === 'html') {
@@ -378,8 +420,43 @@ async function command(
         const pages = exportPages(records, all, new Date().toISOString());
         const check = { intact: verdict.intact, text: `${checkText(verdict, checks)} (checked ${new Date().toISOString()})` };
         writeFileSync(o.out, renderReportPage(`CCS scan evidence (${pages.length} pipeline run(s))`, pages, check));
+      } else if (format === 'oscal') {
+        if (!records.some((r) => r.kind === 'job' || r.kind === 'pipeline'))
+          throw new CliError('no job or pipeline record matches: an OSCAL assessment-results document needs at least one result');
+        const generatedAt = new Date().toISOString();
+        const check = { intact: verdict.intact, text: `${checkText(verdict, checks)} (checked ${generatedAt})` };
+        const document = toOscalAssessmentResults(records, { generatedAt, check, toolVersion: PACKAGE_VERSION });
+        writeFileSync(o.out, `${JSON.stringify(document, null, 2)}\n`);
       } else writeFileSync(o.out, format === 'csv' ? toCsv(records) : `${JSON.stringify(records, null, 2)}\n`);
       out.write(`exported ${records.length} record(s) as ${format} to ${o.out}\n`);
+      return reportCheck(verdict, checks);
+    }
+    case 'bundle': {
+      if (!o.out) throw new CliError('name the file: ccs-jobs evidence bundle --since 30d --out audit.zip');
+      let sinceMs: number | undefined;
+      try {
+        sinceMs = o.since === undefined ? undefined : Date.now() - parseDuration('--since', o.since);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const checks = await checksOf(o, env, false);
+      const keyFile = env.EVIDENCE_SIGNING_KEY_FILE?.trim();
+      let written;
+      try {
+        written = await writeBundle(resolve(o.out), sink.records(), {
+          ...(sinceMs === undefined ? {} : { sinceMs }),
+          publicKeyPems: (o.publicKey ?? []).map((f) => readFileSync(resolve(f), 'utf8')),
+          ...(keyFile ? { signer: fileSigner(resolve(keyFile)) } : {}),
+        });
+      } catch (e) {
+        throw new CliError(`cannot write the bundle ${o.out}: ${(e as Error).message}`);
+      }
+      const { manifest } = written;
+      out.write(
+        `bundled ${manifest.records} record(s)${manifest.after ? ` after record ${manifest.after.seq}` : ''} to ${o.out} (${written.bytes} bytes${manifest.head ? `, head ${manifest.head.seq}:${manifest.head.hash}` : ''}${keyFile ? ', manifest signed' : ''}); check it anywhere with: ccs-jobs evidence verify --bundle ${o.out} --public-key <the public key>\n`,
+      );
+      // What was bundled is only as good as the chain it came from: the store is walked as well.
+      const verdict = withHeadProblems(await verifyStream(sink.records(), checks.anchors, undefined, checks.keys), checks);
       return reportCheck(verdict, checks);
     }
     case 'publish-head': {
@@ -402,7 +479,7 @@ async function command(
       return ExitCode.ok;
     }
     default:
-      throw new CliError('use ccs-jobs evidence list|show|verify|export|keygen|publish-head|migrate (see ccs-jobs evidence --help)');
+      throw new CliError('use ccs-jobs evidence list|show|verify|export|bundle|keygen|publish-head|migrate (see ccs-jobs evidence --help)');
   }
 }
 
@@ -410,12 +487,14 @@ export const evidenceCommand: CommandSpec = {
   name: 'evidence',
   synopsis: 'evidence list|show|verify|export',
   summary: 'the tamper-evident record of every closed run (EVIDENCE_DIR)',
-  verbs: ['list', 'show', 'verify', 'export', 'keygen', 'publish-head', 'migrate'],
+  verbs: ['list', 'show', 'verify', 'export', 'bundle', 'keygen', 'publish-head', 'migrate'],
   usage: [
     'ccs-jobs evidence list [--since 30d] [--job <JobID>] [--status Faulted] [--json] [--public-key FILE]... [--published-heads FILE]... [--dir DIR]',
     'ccs-jobs evidence show <workflowId> [--json] [--public-key FILE]... [--published-heads FILE]... [--dir DIR]',
     'ccs-jobs evidence verify [--public-key FILE]... [--published-heads FILE]... [--anchor SEQ:HASH]... [--after SEQ:HASH] [--json] [--dir DIR]',
-    'ccs-jobs evidence export --format json|csv|html [--since 30d] [--job <JobID>] [--status S] --out FILE [--public-key FILE]... [--published-heads FILE]... [--dir DIR]',
+    'ccs-jobs evidence export --format json|csv|html|oscal [--since 30d] [--job <JobID>] [--status S] --out FILE [--public-key FILE]... [--published-heads FILE]... [--dir DIR]',
+    'ccs-jobs evidence verify --bundle FILE [--public-key FILE]... [--json]',
+    'ccs-jobs evidence bundle [--since 30d] --out FILE [--public-key FILE]... [--published-heads FILE]... [--dir DIR]',
     'ccs-jobs evidence keygen --out FILE',
     'ccs-jobs evidence publish-head [--to FILE] [--dir DIR]',
     'ccs-jobs evidence migrate [--writer ROLE]',
@@ -432,7 +511,10 @@ checks that each published head is still in the chain, so the newest records cut
 verify prints the head as SEQ:HASH: kept elsewhere (a ticket) it is an --anchor later. --after starts
 at the record following an archived head (older month files moved away after a passing verify).
 list, show and export walk the whole chain too and say on stderr whether it is intact (exit 2 when
-not; the HTML export carries the verdict at its top). migrate applies the PostgreSQL store's
+not; the HTML export carries the verdict at its top). bundle writes a ZIP an auditor checks offline
+with verify --bundle: the records from --since to the head (with the record before them as anchor),
+the public keys given, a manifest of every file's SHA-256, signed with EVIDENCE_SIGNING_KEY_FILE when
+set; with --public-key, every record and the manifest must be signed by one of the keys. migrate applies the PostgreSQL store's
 migrations as the tables' owner (EVIDENCE_DATABASE_URL) and leaves --writer, the workers' role, only
 SELECT and INSERT; the table refuses UPDATE, DELETE and TRUNCATE even to its owner.
 show of a pipeline, given any attempt's id, shows every attempt of its scan (the first and each
@@ -445,7 +527,20 @@ show of a pipeline, given any attempt's id, shows every attempt of its scan (the
       value: 'DIR',
       help: 'the evidence directory (default EVIDENCE_DIR or ./evidence; given, it is read instead of EVIDENCE_DATABASE_URL)',
     },
-    { name: 'since', type: 'string', value: '30d', verbs: ['list', 'export'], help: 'only records of this long ago or later' },
+    {
+      name: 'since',
+      type: 'string',
+      value: '30d',
+      verbs: ['list', 'export', 'bundle'],
+      help: 'only records of this long ago or later (bundle: from the first of them to the head)',
+    },
+    {
+      name: 'bundle',
+      type: 'string',
+      value: 'FILE',
+      verbs: ['verify'],
+      help: 'check a bundle (from evidence bundle) offline instead of the store',
+    },
     {
       name: 'job',
       type: 'string',
@@ -475,7 +570,7 @@ show of a pipeline, given any attempt's id, shows every attempt of its scan (the
       type: 'string',
       multiple: true,
       value: 'FILE',
-      verbs: ['list', 'show', 'verify', 'export'],
+      verbs: ['list', 'show', 'verify', 'export', 'bundle'],
       help: 'a public key (PEM, keygen writes FILE.pub): every record must be signed by one of those given',
     },
     {
@@ -483,7 +578,7 @@ show of a pipeline, given any attempt's id, shows every attempt of its scan (the
       type: 'string',
       multiple: true,
       value: 'FILE',
-      verbs: ['list', 'show', 'verify', 'export'],
+      verbs: ['list', 'show', 'verify', 'export', 'bundle'],
       help: 'where the workers publish the head (default EVIDENCE_HEAD_FILE): each head there must still be in the chain',
     },
     {
@@ -503,11 +598,11 @@ show of a pipeline, given any attempt's id, shows every attempt of its scan (the
     {
       name: 'format',
       type: 'string',
-      value: 'json|csv|html',
+      value: 'json|csv|html|oscal',
       verbs: ['export'],
-      help: 'the file format (default json; html: the pipeline runs as report pages)',
+      help: 'the file format (default json; html: the pipeline runs as report pages; oscal: OSCAL 1.1.2 assessment-results JSON)',
     },
-    { name: 'out', type: 'string', value: 'FILE', verbs: ['export', 'keygen'], help: 'the file to write (required)' },
+    { name: 'out', type: 'string', value: 'FILE', verbs: ['export', 'bundle', 'keygen'], help: 'the file to write (required)' },
   ],
   examples: [
     'ccs-jobs evidence list --since 30d --status Faulted',
@@ -530,6 +625,7 @@ show of a pipeline, given any attempt's id, shows every attempt of its scan (the
       publishedHeads: flags.list('published-heads'),
       to: flags.string('to'),
       writer: flags.string('writer'),
+      bundle: flags.string('bundle'),
     };
     return evidence(args[0], args[1], options, env, out, err);
   },

@@ -14,6 +14,7 @@ import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import type { Chained } from '../../src/evidence/chain';
 import { addJob, type CliRun, eventually, failureOf, recordHistory, runCli, simAndWorker, startRun } from '../helpers';
 import { tempDir } from '../temp-dir';
+import { validate } from '../trestle';
 
 const rig = simAndWorker();
 
@@ -201,5 +202,40 @@ describe('evidence records', () => {
         `at position ${all.length} \\(anchor\\): anchored record ${all.length} is missing: the chain ends at record ${all.length - 1}`,
       ),
     );
+  });
+  it('the records the worker wrote, exported as OSCAL (trestle validates it) and bundled for an offline check', async () => {
+    const done = await startRun(rig.w, {
+      jobId: addJob(rig.sim, [
+        ['Executing', 1],
+        ['Faulted', 0],
+      ]),
+      pollInterval: '1s',
+    });
+    await done.result().catch(() => undefined);
+    await eventually(async () => (await recordsOf(done.workflowId)).length === 1);
+    const dir = tempDir('ccs-evidence-oscal-');
+    cpSync(rig.w.evidence, dir, { recursive: true });
+    const oscalFile = join(dir, 'assessment-results.json');
+    const exported = await cli(['evidence', 'export', '--format', 'oscal', '--out', oscalFile, '--dir', dir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const document = JSON.parse(readFileSync(oscalFile, 'utf8')) as { 'assessment-results': { results: { description: string }[] } };
+    expect(document['assessment-results'].results.some((r) => r.description.includes(done.workflowId))).toBe(true);
+    const validated = await validate(document, 'worker-records');
+    expect(validated.code, validated.output).toBe(0);
+
+    const bundle = join(tempDir('ccs-evidence-bundle-'), 'audit.zip');
+    const made = await cli(['evidence', 'bundle', '--since', '1h', '--out', bundle, '--dir', dir]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^bundled \d+ record\(s\)/);
+    const checked = await cli(['evidence', 'verify', '--bundle', bundle]);
+    expect(checked.stdout).toMatch(/^evidence bundle .* is intact: \d+ record\(s\)/);
+    expect(checked.code).toBe(0);
+    // One byte of the ZIP changed: named, exit 2.
+    const bytes = readFileSync(bundle);
+    bytes[40] = bytes[40]! ^ 0xff;
+    writeFileSync(bundle, bytes);
+    const broken = await cli(['evidence', 'verify', '--bundle', bundle]);
+    expect(broken.stdout).toMatch(/is BROKEN: [1-9]\d* problem\(s\)/);
+    expect(broken.code).toBe(2);
   });
 });

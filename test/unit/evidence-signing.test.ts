@@ -157,6 +157,14 @@ describe('signed evidence', () => {
     // EVIDENCE_HEAD_FILE is read by default.
     expect((await cli(['evidence', 'verify', '--dir', dir], { EVIDENCE_HEAD_FILE: heads })).code).toBe(2);
 
+    // A head file named but gone: nothing to compare against, which is a break once there are records.
+    const gone = join(dir, '..', 'gone.jsonl');
+    const empty = join(dir, '..', 'empty-store');
+    expect((await cli(['evidence', 'verify', '--dir', empty], { EVIDENCE_HEAD_FILE: gone })).code).toBe(0);
+    const lost = await cli(['evidence', 'verify', '--dir', dir], { EVIDENCE_HEAD_FILE: gone });
+    expect(lost.code).toBe(2);
+    expect(lost.out).toContain(`published heads file ${gone} does not exist`);
+
     // A head written into the file by someone without the key is reported, not trusted.
     writeFileSync(monthFile(dir), `${lines.join('\n')}\n`);
     writeFileSync(heads, `${readFileSync(heads, 'utf8')}${JSON.stringify({ publishedAt: 'x', seq: 9, hash: 'f'.repeat(64) })}\n`);
