@@ -6,11 +6,28 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { HttpError, type Reply } from './wire';
 
+/**
+ * What a user may do. operator: everything; viewer: read only (403 on job operations);
+ * operator-no-results: everything but the "View evaluation results" task (403 on POST /Results and
+ * GET /Reports; execute, abort, jobs, runs and asset groups work); none: 403 everywhere.
+ *
+ * The reference §3 lists "View evaluation results" among Job Operation's tasks too, so a real CCS
+ * may refuse such a user's execute as well; the role models a custom role whose results are
+ * withheld, for the worker's "findings forbidden" handling.
+ */
+export const ROLES = ['operator', 'viewer', 'operator-no-results', 'none'] as const;
+export type SimRole = (typeof ROLES)[number];
+
 export interface SimUser {
   password: string;
-  /** operator: everything; viewer: read only (403 on job operations); none: 403 everywhere. */
-  role: 'operator' | 'viewer' | 'none';
+  role: SimRole;
 }
+
+/** A CCS task beyond reading jobs and runs that a request needs (the reference §1.3). */
+export type SimTask = 'results';
+
+const OPERATES = new Set<SimRole>(['operator', 'operator-no-results']);
+const SEES_RESULTS = new Set<SimRole>(['operator', 'viewer']);
 
 export const DEFAULT_USERS: Record<string, SimUser> = { 'sim-user': { password: 'sim-password', role: 'operator' } };
 
@@ -111,14 +128,18 @@ export class TokenAuthority {
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   }
 
-  /** Checks the bearer token and the user's role; throws 401 or 403 as CCS does. */
-  authorize(req: http.IncomingMessage, write: boolean, onUser: (user: string) => void): void {
+  /**
+   * Checks the bearer token and the user's role, for a job operation (`write`) or a read, and for
+   * the task a read needs beyond the job and run reads (`task`); throws 401 or 403 as CCS does.
+   */
+  authorize(req: http.IncomingMessage, write: boolean, onUser: (user: string) => void, task?: SimTask): void {
     const header = req.headers.authorization ?? '';
     const match = /^bearer\s+(\S+)$/i.exec(header);
     const entry = match ? this.access.get(match[1] ?? '') : undefined;
     if (entry) onUser(entry.user);
     if (!entry || entry.expiresAt <= Date.now()) throw new HttpError(401, 'Authorization has been denied for this request.');
     const role = this.users[entry.user]?.role ?? 'none';
-    if (role === 'none' || (write && role !== 'operator')) throw new HttpError(403, FORBIDDEN);
+    if (role === 'none' || (write && !OPERATES.has(role)) || (task === 'results' && !SEES_RESULTS.has(role)))
+      throw new HttpError(403, FORBIDDEN);
   }
 }

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_JOBS } from './default-scenario';
 import { EMPTY_RUNS_FORMS, JOBRUNS_ORDERS } from './job-service';
-import { startSimulator, validateJob, type SimUser, type SimulatorOptions } from './server';
+import { RESULTS_SHAPES, ROLES, startSimulator, validateJob, type SimUser, type SimulatorOptions } from './server';
 
 const USAGE = `Usage: ccs-sim [options]
   --port N              port to listen on (default 12431; 0 = a free port)
@@ -20,7 +20,8 @@ const USAGE = `Usage: ccs-sim [options]
   --state-file FILE     keep jobs and runs across restarts
   --token-ttl SECONDS   access token lifetime (default 3600)
   --refresh-ttl SECONDS refresh token lifetime (default 5400)
-  --users LIST          user:password[:operator|viewer|none],... (default sim-user:sim-password)
+  --users LIST          user:password[:operator|viewer|operator-no-results|none],... (default sim-user:sim-password);
+                        operator-no-results may run jobs but gets 403 on Results and Reports
   --response-shape S    wrapped (default) or flat JobStatusInfo on execute
   --status-format F     number (default) or name for Status
 Dialects (what the documents leave open; README "The CCS simulator"):
@@ -34,7 +35,21 @@ Dialects (what the documents leave open; README "The CCS simulator"):
   --empty-runs F        how "no runs" is answered: array (default), null, no-content (204), empty-body, object ({}) or wrapped
   --require-content-type  answer 415 to a job POST without Content-Type: application/json (ASP.NET)
   --search-page-size N  Search Jobs page size when the request names none (default 50; larger requests are served at 100)
-  --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody ({id} is replaced)
+  --results-shape S     POST /Results answers: checks (default), xml ({"Results": "<xml…>"}) or csv (text/csv);
+                        xml and csv are forms a client cannot read (it keeps them raw)
+  --error-texts FILE    JSON of the refusal texts: jobNotFound, runNotFound, alreadyRunning, notRunning, invalidGuid, invalidBody,
+                        assetGroupNotFound, noResults ({id} is replaced)
+Findings (shapes not in the documents, the simulator's assumptions; src/sim/findings.ts has the details):
+  jobs name "assets" (assets and groups with "members"), "standards" and "results" in the scenario;
+  GET /jobs/{id}            JobDetails: {AssetsResolutionInfo: [{Id, Type}], Standards: [GUID]} (CER, collection, evaluation jobs)
+  GET /AssetGroup/{id}/Assets  [{Id, Name, Type}]; 404 for an unknown group
+  POST /Results             {assetid, standardid, jobrunid[, checkidlist]} (any key case) ->
+                            {AssetId, StandardId, JobRunId, EvaluationTime, Checks: [{CheckId, Name, Result, Severity}]},
+                            Result Pass|Fail|NotApplicable|Error; 404 unless the run ended Completed or Faulted
+                            and evaluated that asset and standard; 400 for a missing or bad GUID
+  GET /Reports?assetid&standardid&jobrunid&reportfiletype=excel
+                            a ZIP (PK\x03\x04, one entry results.csv; not a real workbook) as
+                            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, attachment; 400 unless excel
 Example: ccs-sim --port 0 --ca-out /tmp/ccs-ca.pem`;
 
 function fail(message: string): never {
@@ -85,6 +100,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
         'require-content-type': { type: 'boolean' },
         'error-texts': { type: 'string' },
         'search-page-size': { type: 'string' },
+        'results-shape': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -109,8 +125,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
     users = {};
     for (const entry of values.users.split(',')) {
       const [name, password, role = 'operator'] = entry.split(':');
-      if (!name || password === undefined || !['operator', 'viewer', 'none'].includes(role))
-        fail(`--users entry ${JSON.stringify(entry)} must be user:password[:operator|viewer|none]`);
+      if (!name || password === undefined || !(ROLES as readonly string[]).includes(role))
+        fail(`--users entry ${JSON.stringify(entry)} must be user:password[:${ROLES.join('|')}]`);
       users[name] = { password, role: role as SimUser['role'] };
     }
   }
@@ -129,6 +145,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
   const dateFormat = oneOf('date-format', ['iso7', 'iso', 'msjson', 'local'] as const);
   const guidFormat = oneOf('guid-format', ['lower', 'upper', 'braces', 'nohyphens'] as const);
   const emptyRuns = oneOf('empty-runs', EMPTY_RUNS_FORMS);
+  const resultsShape = oneOf('results-shape', RESULTS_SHAPES);
   let messageFields: { time: string; text: string } | undefined;
   if (values['message-fields'] !== undefined) {
     const [time, text, extra] = values['message-fields'].split(',').map((n) => n.trim());
@@ -163,6 +180,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
     ...(dateFormat ? { dateFormat } : {}),
     ...(guidFormat ? { guidFormat } : {}),
     ...(emptyRuns ? { emptyRuns } : {}),
+    ...(resultsShape ? { resultsShape } : {}),
     ...(messageFields ? { messageFields } : {}),
     ...(timeZone ? { timeZone } : {}),
     ...(values['require-content-type'] ? { requireContentType: true } : {}),

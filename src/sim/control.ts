@@ -4,7 +4,7 @@
  * the simulator to loopback or a private network only.
  */
 import type http from 'node:http';
-import type { TokenAuthority } from './auth';
+import { ROLES, type SimRole, type TokenAuthority } from './auth';
 import type { FaultInjector } from './faults';
 import { validateJob } from './scenario';
 import type { SimState } from './state';
@@ -104,14 +104,11 @@ export class ControlApi {
         if (
           typeof user.name !== 'string' ||
           typeof user.password !== 'string' ||
-          !['operator', 'viewer', 'none', undefined].includes(user.role as string)
+          (user.role !== undefined && !ROLES.includes(user.role as SimRole))
         ) {
-          throw new HttpError(400, 'a user is {"name": "...", "password": "...", "role": "operator" | "viewer" | "none"}');
+          throw new HttpError(400, `a user is {"name": "...", "password": "...", "role": ${ROLES.map((r) => `"${r}"`).join(' | ')}}`);
         }
-        this.tokens.setUser(user.name, {
-          password: user.password,
-          role: (user.role as 'operator' | 'viewer' | 'none' | undefined) ?? 'operator',
-        });
+        this.tokens.setUser(user.name, { password: user.password, role: (user.role as SimRole | undefined) ?? 'operator' });
         return { status: 204 };
       }
       case 'POST /__sim/revoke-tokens':

@@ -3,7 +3,7 @@
  * or after CCS acted on it. Set through the control API (`POST /__sim/faults`) or `setFaults`.
  */
 import type { Endpoint, Reply } from './wire';
-import { HttpError } from './wire';
+import { ENDPOINTS, HttpError } from './wire';
 
 /** Fault injection settings; `{}` clears them. Rates are probabilities per matching request. */
 export interface SimFaults {
@@ -15,7 +15,10 @@ export interface SimFaults {
   retryAfterSeconds?: number;
   /** Answer 200 with a cut-off body (a proxy or a crash mid-write). */
   corruptRate?: number;
-  /** Only these endpoints are affected (default: all CCS endpoints). */
+  /**
+   * Only these endpoints are affected (default: all CCS endpoints): token, execute, abort, jobruns,
+   * job (Search Job by ID), jobsearch, assetgroup, results, reports, other.
+   */
   endpoints?: Endpoint[];
   /** With latencyMs: the share of requests delayed (default 1, all). */
   slowRate?: number;
@@ -29,7 +32,7 @@ export interface SimFaults {
   activeForSeconds?: number;
   /** Hostile: every error answer quotes the request's Authorization header and body (IIS error pages, gateways). */
   echoRequest?: boolean;
-  /** Hostile: successful answers padded with whitespace to this many bytes (still valid JSON). */
+  /** Hostile: successful answers padded with whitespace to this many bytes (still valid JSON; a report file is left as it is). */
   oversizeBytes?: number;
   /** Hostile: each run carries an ActivityStatusList of about this many bytes (entries of ~1 KiB). */
   activityStatusBytes?: number;
@@ -75,6 +78,8 @@ export function validateFaults(input: unknown): SimFaults {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new HttpError(400, `${key} must be a number ≥ 0`);
   }
+  if (f.endpoints !== undefined && (!Array.isArray(f.endpoints) || f.endpoints.some((e) => !ENDPOINTS.includes(e))))
+    throw new HttpError(400, `endpoints must be a list of ${ENDPOINTS.join(', ')}; got ${JSON.stringify(f.endpoints)}`);
   if ((f.oversizeBytes ?? 0) > 1024 ** 3) throw new HttpError(400, 'oversizeBytes must be at most 1 GiB');
   if ((f.listingLagSeconds ?? 0) > 3600) throw new HttpError(400, 'listingLagSeconds must be at most 3600 (an hour)');
   return { ...f };
@@ -142,6 +147,9 @@ export class FaultInjector {
   /** The answer a fault gives instead of (or made from) the real one. */
   reply(kind: Exclude<FaultKind, 'reset'>, f: SimFaults, real?: Reply): Reply {
     if (kind === 'corrupt') {
+      // A file (a report) cut off mid-way keeps its headers, as a dropped proxy stream does.
+      if (Buffer.isBuffer(real?.body))
+        return { status: 200, body: real.body.subarray(0, Math.max(1, Math.floor(real.body.length / 2))), headers: real.headers ?? {} };
       const text = real?.body === undefined ? '{"JobRunID":' : JSON.stringify(real.body);
       return {
         status: 200,

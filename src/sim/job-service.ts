@@ -1,12 +1,15 @@
 /**
  * The simulated CCS Job service: execute and abort (POST /jobs/{id}), Get Latest Job Runs
  * (GET /Jobs/{id}/jobruns), Search Job by ID (GET /jobs/{id}), Search Jobs and Search Job by Name
- * (GET /Jobs?Attributes=… or ?jobname=…), with CCS's refusals.
+ * (GET /Jobs?Attributes=… or ?jobname=…), with CCS's refusals; and, routed here to findings.ts, the
+ * members of an asset group (GET /AssetGroup/{id}/Assets), raw evaluation results (POST /Results)
+ * and the evaluation report (GET /Reports).
  */
 import type http from 'node:http';
 import type { TokenAuthority } from './auth';
 import { isTerminal, type SimRun, type SimState } from './state';
 import type { SimFaults } from './faults';
+import { FindingsService, type FindingsOptions } from './findings';
 import { searchJobs } from './job-search';
 import { API, GUID, HttpError, jobDefinition, jobStatusInfo, type Dialect, type Endpoint, type Reply, type RunRendering } from './wire';
 
@@ -18,6 +21,10 @@ export interface ErrorTexts {
   notRunning: string;
   invalidGuid: string;
   invalidBody: string;
+  /** GET /AssetGroup/{id}/Assets for an unknown group (404). */
+  assetGroupNotFound: string;
+  /** POST /Results or GET /Reports when there are none: the run has not ended Completed/Faulted, or did not evaluate the pair (404). */
+  noResults: string;
 }
 
 export const DEFAULT_ERROR_TEXTS: ErrorTexts = {
@@ -27,9 +34,11 @@ export const DEFAULT_ERROR_TEXTS: ErrorTexts = {
   notRunning: 'Job run {id} is not running.',
   invalidGuid: 'The ID {id} is not a valid GUID.',
   invalidBody: 'The request body is invalid.',
+  assetGroupNotFound: 'Asset group {id} does not exist.',
+  noResults: 'No evaluation results were found for {id}.',
 };
 
-export interface JobServiceOptions extends Dialect {
+export interface JobServiceOptions extends Dialect, FindingsOptions {
   /** Execute answers `{"JobStatusInfo": {...}}` (wrapped, default) or the fields at top level (flat). */
   responseShape?: 'wrapped' | 'flat';
   /** jobruns answers an array (default), `{"JobRuns": [...], "Count": n}`, or a single run as a bare object. */
@@ -44,7 +53,7 @@ export interface JobServiceOptions extends Dialect {
    * when wrapped), `null`, 204 No Content, 200 with an empty body, `{}`, or the wrapper with an empty list.
    */
   emptyRuns?: EmptyRunsForm;
-  /** Answer 415 to a job POST without `Content-Type: application/json`, as ASP.NET Web API does. */
+  /** Answer 415 to a job or Results POST without `Content-Type: application/json`, as ASP.NET Web API does. */
   requireContentType?: boolean;
   errorTexts?: Partial<ErrorTexts>;
   /** Search Jobs page size when the request names none (undocumented; default 50). */
@@ -96,13 +105,17 @@ function operationOf(raw: string): string | null {
 }
 
 export class JobService {
+  private readonly findings: FindingsService;
+
   constructor(
     private readonly state: SimState,
     private readonly tokens: TokenAuthority,
     private readonly options: JobServiceOptions,
     /** The faults in effect now: the hostile ones bend how runs and tokens are written. */
     private readonly faults: () => SimFaults = () => ({}),
-  ) {}
+  ) {
+    this.findings = new FindingsService(state, tokens, options, (key, id) => this.text(key, id));
+  }
 
   /** An error text with `{id}` filled in. */
   private text(key: keyof ErrorTexts, id: string): string {
@@ -168,6 +181,31 @@ export class JobService {
     if (lower === `${API}/oauth/tokens` && method === 'POST')
       return { endpoint: 'token', reply: () => this.tokens.tokenEndpoint(raw, onUser, this.faults()) };
     if (lower === `${API}/jobs` && method === 'GET') return { endpoint: 'jobsearch', reply: () => this.searchJobs(req, query, onUser) };
+    const group = /^\/ccs\/api\/v1\/assetgroup\/([^/]+)\/assets$/.exec(lower);
+    if (group && method === 'GET') {
+      const groupId = decodeURIComponent(group[1] ?? '');
+      return { endpoint: 'assetgroup', id: groupId, reply: () => this.findings.groupAssets(req, groupId, onUser) };
+    }
+    if (lower === `${API}/results` && method === 'POST') {
+      return {
+        endpoint: 'results',
+        id: FindingsService.runIdOf(raw),
+        reply: () => {
+          if (this.options.requireContentType && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+            this.tokens.authorize(req, false, onUser, 'results');
+            throw new HttpError(415, "The request entity's media type is not supported for this resource.");
+          }
+          return this.findings.results(req, raw, onUser);
+        },
+      };
+    }
+    if (lower === `${API}/reports` && method === 'GET')
+      return { endpoint: 'reports', id: query.get('jobrunid')?.toLowerCase(), reply: () => this.findings.report(req, query, onUser) };
+    if (group || lower === `${API}/results` || lower === `${API}/reports`)
+      return {
+        endpoint: 'other',
+        reply: () => ({ status: 405, body: { Message: `The requested resource does not support http method '${method}'.` } }),
+      };
     const m = /^\/ccs\/api\/v1\/jobs\/([^/]+)(\/jobruns)?$/.exec(lower);
     if (!m)
       return {

@@ -1,5 +1,6 @@
 /**
- * The CCS simulator: an HTTP(S) server that speaks the CCS token and Job service wire format, with
+ * The CCS simulator: an HTTP(S) server that speaks the CCS token and Job service wire format (and
+ * the asset-group, Results and Reports endpoints a run's findings are read with, findings.ts), with
  * state, fault injection and a control API under `/__sim`. It is an independent implementation:
  * it shares no parsing or serialisation code with the client in `src/ccs`. This module assembles
  * the parts (wire.ts, auth.ts, job-service.ts, faults.ts, control.ts) and listens.
@@ -15,7 +16,8 @@ import { JobService, type JobServiceOptions } from './job-service';
 import { SimState, type SimJob } from './state';
 import { API, HttpError, readBody, type Endpoint, type Reply } from './wire';
 
-export { DEFAULT_USERS, type SimUser } from './auth';
+export { DEFAULT_USERS, ROLES, type SimRole, type SimUser } from './auth';
+export { RESULTS_SHAPES, type ResultsShape } from './findings';
 import type { SimUser } from './auth';
 export type { SimFaults } from './faults';
 export { validateJob } from './scenario';
@@ -51,7 +53,10 @@ export interface SimRequestEvent {
   endpoint: Endpoint;
   /** HTTP status, or 'reset' for a dropped connection. */
   status: number | 'reset';
-  /** Lower-case JobID (or JobRunID for abort/execute paths) from the path, when it has one. */
+  /**
+   * Lower-case JobID (or JobRunID for abort/execute paths) from the path, when it has one; the
+   * group's id for assetgroup; the JobRunID a Results body or a Reports query names, if any.
+   */
   id: string | undefined;
   /** The user the token belongs to (or the token request names), when known. */
   user: string | undefined;
@@ -132,6 +137,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const query = new Map<string, string>();
     for (const [k, v] of url.searchParams) query.set(k.toLowerCase(), v);
     const send = (reply: Reply, hostile: SimFaults = {}): void => {
+      // Bytes (a report file) go as they are, with the reply's own content type.
+      if (Buffer.isBuffer(reply.body)) {
+        res.writeHead(reply.status, { 'content-type': 'application/octet-stream', ...reply.headers });
+        if (hostile.dripBytesPerSecond && reply.body.length) return drip(res, reply.body, hostile.dripBytesPerSecond);
+        res.end(reply.body);
+        return;
+      }
       let text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       const type = typeof reply.body === 'string' ? 'text/html' : 'application/json; charset=utf-8';
       if (hostile.oversizeBytes && reply.status < 300 && text.length < hostile.oversizeBytes)

@@ -16,6 +16,63 @@ export interface SimMessage {
   AtSeconds?: number;
 }
 
+/** An asset of the simulated asset system. */
+export interface SimAsset {
+  /** GUID. */
+  Id: string;
+  /** Default `Asset <first 8 digits of Id>`. */
+  Name?: string;
+  /** The CCS asset type; default `symc-csm-AssetSystem-Asset-Unix-Machine`. */
+  Type?: string;
+}
+
+/**
+ * What a job targets: an asset, or an asset group (its Type contains `AssetGroup`, or it lists
+ * `members`; default Type `symc-csm-AssetSystem-AssetGroup`). A group's members are what
+ * `GET /AssetGroup/{Id}/Assets` answers and what a run of the job evaluates; a group named by
+ * several jobs needs its members listed once (the first job that lists them is read).
+ */
+export interface SimJobAsset extends SimAsset {
+  members?: SimAsset[];
+}
+
+export const CHECK_RESULTS = ['Pass', 'Fail', 'NotApplicable', 'Error'] as const;
+export type SimCheckResult = (typeof CHECK_RESULTS)[number];
+
+/** One check of a standard as POST /Results reports it for an asset. */
+export interface SimCheck {
+  /** GUID; default derived from the standard and the check's position. */
+  CheckId?: string;
+  Name?: string;
+  Result: SimCheckResult;
+  Severity?: string;
+}
+
+/** How the checks of one standard come out on one asset. */
+export interface SimResultsSpec {
+  /**
+   * The checks of the standard: a number of generated checks (default 10), or the checks themselves
+   * (then the same on every asset and run, and the counts below are not used).
+   */
+  checks?: number | SimCheck[];
+  /** Share of generated checks that pass, rounded to a count (default 0.8). */
+  passRatio?: number;
+  /** Of the generated checks that do not pass, this many are NotApplicable (default 0)… */
+  notApplicable?: number;
+  /** …and then this many Error (default 0); the rest Fail. */
+  errors?: number;
+}
+
+/**
+ * A run's evaluation results: for each asset × standard the counts are exact; which checks pass is
+ * drawn deterministically from (JobRunID, asset, standard), so two runs (or two assets) differ in
+ * which checks fail but never in how many.
+ */
+export interface SimResultsPlan extends SimResultsSpec {
+  /** Per standard GUID: what differs from the above for that standard. */
+  byStandard?: Record<string, SimResultsSpec>;
+}
+
 /** How one run behaves; a job gives the default and may vary it run by run. */
 export interface SimRunPlan {
   steps: SimStep[];
@@ -34,6 +91,20 @@ export interface SimRunPlan {
    * Custom or with an undocumented code (the reference, §9).
    */
   endsInLastStep?: boolean;
+  /**
+   * The assets and asset groups the job targets (Search Job by ID's `JobDetails.AssetsResolutionInfo`).
+   * A run keeps what its job had when it started (or, from an older state file, reads the job's).
+   */
+  assets?: SimJobAsset[];
+  /** The standards (GUIDs) the job evaluates (`JobDetails.Standards`). */
+  standards?: string[];
+  /** How the run's evaluation results come out (POST /Results, GET /Reports); default 10 checks, 80 % passing. */
+  results?: SimResultsPlan;
+}
+
+/** Whether a job's asset entry is an asset group (its Type names one, or it lists members). */
+export function isAssetGroup(asset: { Type?: string | undefined; members?: unknown }): boolean {
+  return asset.members !== undefined || /assetgroup/i.test(asset.Type ?? '');
 }
 
 export interface SimJob extends SimRunPlan {
@@ -137,7 +208,14 @@ export class SimState {
     const run: SimRun = {
       JobRunID: randomUUID(),
       JobID: job.JobID,
-      plan: { ...plan, steps },
+      // What the job targets now, unless the plan says otherwise: the run's findings come from it.
+      plan: {
+        ...(job.assets ? { assets: job.assets } : {}),
+        ...(job.standards ? { standards: job.standards } : {}),
+        ...(job.results ? { results: job.results } : {}),
+        ...plan,
+        steps,
+      },
       startedAt,
       abortRequestedAt: null,
       executeRequests: 1,
@@ -165,6 +243,38 @@ export class SimState {
     this.index();
     this.save();
     return aged;
+  }
+
+  /** The members of an asset group, from the first job that lists them; undefined for an unknown group. */
+  assetGroup(groupId: string): SimAsset[] | undefined {
+    const id = groupId.toLowerCase();
+    let known = false;
+    for (const job of this.jobs.values()) {
+      for (const plan of [job, ...(job.runs ?? [])]) {
+        for (const entry of plan.assets ?? []) {
+          if (entry.Id.toLowerCase() !== id || !isAssetGroup(entry)) continue;
+          if (entry.members) return entry.members;
+          known = true;
+        }
+      }
+    }
+    return known ? [] : undefined;
+  }
+
+  /** What a run evaluated: its job's assets with each group replaced by its members (each asset once). */
+  runAssets(run: SimRun): SimAsset[] {
+    const entries = run.plan.assets ?? this.jobs.get(run.JobID)?.assets ?? [];
+    const seen = new Map<string, SimAsset>();
+    for (const entry of entries) {
+      const members = isAssetGroup(entry) ? (entry.members ?? this.assetGroup(entry.Id) ?? []) : [entry];
+      for (const asset of members) if (!seen.has(asset.Id.toLowerCase())) seen.set(asset.Id.toLowerCase(), asset);
+    }
+    return [...seen.values()];
+  }
+
+  /** The standards (lower-case GUIDs) a run evaluated. */
+  runStandards(run: SimRun): string[] {
+    return (run.plan.standards ?? this.jobs.get(run.JobID)?.standards ?? []).map((id) => id.toLowerCase());
   }
 
   requestAbort(run: SimRun): void {

@@ -4,7 +4,7 @@
  * the client's parser in src/ccs.
  */
 import type http from 'node:http';
-import type { SimJob, SimRun, SimState } from './state';
+import { isAssetGroup, type SimJob, type SimRun, type SimState } from './state';
 
 export const API = '/ccs/api/v1';
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,8 +22,16 @@ const STATUS_CODES: Record<string, number> = {
 const NOT_ENDED = '0001-01-01T00:00:00';
 const MAX_BODY = 1 << 20;
 
-/** The CCS endpoint a request is for: request counts, fault targeting and the request log use it. */
-export type Endpoint = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch' | 'other';
+/**
+ * The CCS endpoints a request can be for: request counts (`/__sim/stats`), fault targeting
+ * (`SimFaults.endpoints`) and the request log use these names. `job` is Search Job by ID,
+ * `assetgroup` the members of an asset group, `results` POST /Results, `reports` GET /Reports.
+ */
+export const ENDPOINTS = ['token', 'execute', 'abort', 'jobruns', 'job', 'jobsearch', 'assetgroup', 'results', 'reports', 'other'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+/** The job types whose definition carries configuration details (`JobDetails`), the reference §4. */
+const CONFIGURED_JOB_TYPES = new Set(['collectionevaluationjob', 'collectionjob', 'evaluationjob']);
 
 /** How the simulated CCS writes `Status`: the documented integer (default) or its name. */
 export type StatusFormat = 'number' | 'name';
@@ -166,19 +174,38 @@ export function jobStatusInfo(
   return info;
 }
 
-/** A job as Search Job by ID answers it. */
+/**
+ * A job as Search Job by ID (and Search Jobs) answers it. Collection, evaluation and CER jobs also
+ * carry `JobDetails: {AssetsResolutionInfo: [{Id, Type}], Standards: [GUID, …]}` (the reference §4:
+ * "job properties and configuration details" for those types), empty lists when the job names none;
+ * a group is listed as itself (its Type contains `AssetGroup`), not as its members.
+ */
 export function jobDefinition(state: SimState, job: SimJob, dialect: Dialect): Record<string, unknown> {
   const format = dialect.statusFormat;
   const latest = state.runsOf(job.JobID)[0];
   const view = latest ? state.view(latest) : undefined;
+  const type = job.JobType ?? 'CollectionEvaluationJob';
   return {
     JobID: ccsGuid(job.JobID, dialect),
     JobName: job.JobName,
-    JobType: job.JobType ?? 'CollectionEvaluationJob',
+    JobType: type,
     JobCategory: 'User',
     LastRunStatus: view ? statusValue(view.status, format) : 0,
     LastRunDate: ccsDate(latest ? latest.startedAt : null, dialect),
+    ...(CONFIGURED_JOB_TYPES.has(type.toLowerCase())
+      ? {
+          JobDetails: {
+            AssetsResolutionInfo: (job.assets ?? []).map((a) => ({ Id: ccsGuid(a.Id.toLowerCase(), dialect), Type: assetType(a) })),
+            Standards: (job.standards ?? []).map((id) => ccsGuid(id.toLowerCase(), dialect)),
+          },
+        }
+      : {}),
   };
+}
+
+/** The asset type CCS names an asset (or group) by: its own, else a Unix machine (or a plain asset group). */
+export function assetType(asset: { Type?: string | undefined; members?: unknown }): string {
+  return asset.Type ?? (isAssetGroup(asset) ? 'symc-csm-AssetSystem-AssetGroup' : 'symc-csm-AssetSystem-Asset-Unix-Machine');
 }
 
 /** The request body as text; over 1 MiB is a 413. */
