@@ -71,7 +71,9 @@ export function errorForStatus(res: HttpResponse, where: string, reading: Answer
     return new CcsError(ErrorType.AuthenticationFailed, `${where} was refused with 401 after a fresh token${said}`, { status });
   }
   if (status === 403) {
-    return new CcsError(ErrorType.Forbidden, `${where} was forbidden (403)${said}. The CCS user needs ${JOB_OPERATION_PERMISSIONS}`, {
+    // A run's findings need one task more than following it: say which, not the whole list.
+    const needs = /\/(Results|Reports)\b/i.test(where) ? 'the task View evaluation results' : JOB_OPERATION_PERMISSIONS;
+    return new CcsError(ErrorType.Forbidden, `${where} was forbidden (403)${said}. The CCS user needs ${needs}`, {
       status,
     });
   }

@@ -14,6 +14,9 @@ const PAUSE_GROUPS: Record<Operation, PauseGroup> = {
   jobruns: 'read',
   job: 'read',
   jobsearch: 'read',
+  // Findings are reads too: a throttled Results never holds back an abort.
+  assetgroup: 'read',
+  results: 'read',
   execute: 'job operation',
   abort: 'job operation',
   token: 'token',

@@ -8,9 +8,18 @@ import { errorForStatus, jsonBody } from './answer-errors';
 import type { HttpRequest, HttpResponse, Operation } from './requests';
 import { Transport, type TransportOptions } from './transport';
 import { withoutUserinfo } from './scrub';
-import { parseJob, parseJobRuns, parseJobs, parseJobStatusInfo, type ReadingContext } from './parse';
+import {
+  parseAssetList,
+  parseJob,
+  parseJobRuns,
+  parseJobScope,
+  parseJobs,
+  parseJobStatusInfo,
+  summarizeResults,
+  type ReadingContext,
+} from './parse';
 import { TokenManager, type TokenOptions, type TokenStats } from './tokens';
-import type { Job, JobRun } from '../domain/job-run';
+import type { Job, JobRun, JobScope, ResultsSummary } from '../domain/job-run';
 
 /** The documented default port of the CCS REST API. */
 export const DEFAULT_CCS_PORT = 12431;
@@ -220,6 +229,50 @@ export class CcsClient {
     const res = await this.call('jobsearch', 'GET', `/Jobs?${query}`, undefined, options.signal);
     if (res.status === 204 || res.text.trim() === '') return [];
     return parseJobs(jsonBody(res, 'GET /Jobs?Attributes=', this.transport.secrets), this.reading);
+  }
+
+  /** What a collection or evaluation job covers (its JobDetails), null for another job type. Safe to retry. */
+  async getJobScope(jobId: string, signal?: AbortSignal): Promise<JobScope | null> {
+    return parseJobScope((await this.getJob(jobId, signal)).raw);
+  }
+
+  /** The assets of an asset group. Safe to retry. */
+  async getAssetGroupAssets(groupId: string, signal?: AbortSignal): Promise<{ id: string; name: string | null; type: string | null }[]> {
+    const id = requireGuid('groupId', groupId);
+    const res = await this.call('assetgroup', 'GET', `/AssetGroup/${id}/Assets`, undefined, signal);
+    if (res.status === 204 || res.text.trim() === '') return [];
+    return parseAssetList(jsonBody(res, `GET /AssetGroup/${id}/Assets`, this.transport.secrets));
+  }
+
+  /**
+   * The raw evaluation results of one asset × standard of a run (`POST /Results`), as CCS wrote them
+   * apart from this worker's secrets (scrubbed, whatever CCS echoes), with their counts when the shape
+   * is one this client reads (null otherwise: kept, never guessed at). Needs the CCS task "View
+   * evaluation results" (a 403 otherwise). Safe to retry: it reads.
+   */
+  async getEvaluationResults(
+    query: { assetId: string; standardId: string; jobRunId: string },
+    signal?: AbortSignal,
+  ): Promise<{ text: string; contentType: string; summary: ResultsSummary | null }> {
+    const body = {
+      assetid: requireGuid('assetId', query.assetId),
+      standardid: requireGuid('standardId', query.standardId),
+      jobrunid: requireGuid('jobRunId', query.jobRunId),
+    };
+    const res = await this.call('results', 'POST', '/Results', body, signal);
+    const text = this.transport.secrets.scrub(res.text);
+    const contentType = String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    let summary: ResultsSummary | null = null;
+    if (/json/i.test(contentType) || /^\s*[[{]/.test(text)) {
+      try {
+        summary = summarizeResults(JSON.parse(text) as unknown);
+      } catch {
+        summary = null;
+      }
+    }
+    return { text, contentType, summary };
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { CcsError, ErrorType } from '../domain/errors';
 import { normalizeGuid } from '../domain/validation';
-import { JOB_STATUS_NAMES, type Job, type JobRun, type JobRunMessage } from '../domain/job-run';
+import { JOB_STATUS_NAMES, type Job, type JobRun, type JobRunMessage, type JobScope, type ResultsSummary } from '../domain/job-run';
 
 const NOT_SET_YEAR = 1; // .NET DateTime.MinValue, "0001-01-01T00:00:00": the run has not ended.
 const NOT_SET_MS = -62_135_596_800_000; // the same as milliseconds since 1970, as /Date(...)/ writes it
@@ -286,4 +286,79 @@ export function parseJobs(body: unknown, context: ReadingContext = {}): Job[] {
     list = arrays[0] ?? [];
   }
   return list.map((item) => parseJob(item, context));
+}
+
+/** Bounds on what a job's scope may name: beyond them the answer is taken as no scope this client reads. */
+const MAX_SCOPE_ENTRIES = 10_000;
+
+/**
+ * The assets and standards of a job from its Search Job by ID answer (`JobDetails`, [D] for
+ * collection and evaluation jobs; its shape [I]). Null when the job has no details (other job types).
+ * An entry whose `Type` names an asset group is a group, to be resolved to its assets.
+ */
+export function parseJobScope(job: Record<string, unknown>): JobScope | null {
+  const details = field(job, 'JobDetails');
+  if (!isRecord(details)) return null;
+  const resolution = field(details, 'AssetsResolutionInfo');
+  const standards = field(details, 'Standards');
+  const list = (v: unknown, what: string): unknown[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.length > MAX_SCOPE_ENTRIES)
+      throw protocolError(`JobDetails.${what} is not a list of at most ${MAX_SCOPE_ENTRIES}`);
+    return v;
+  };
+  const assets = list(resolution, 'AssetsResolutionInfo').map((entry) => {
+    const id = isRecord(entry) ? normalizeGuid(field(entry, 'Id') ?? field(entry, 'ID')) : null;
+    if (!id || !isRecord(entry)) throw protocolError('JobDetails.AssetsResolutionInfo holds an entry without a GUID Id');
+    const type = optionalString(field(entry, 'Type'));
+    return { id, type, group: type !== null && /assetgroup/i.test(type) };
+  });
+  const standardIds = list(standards, 'Standards').map((entry) => {
+    const id = normalizeGuid(isRecord(entry) ? (field(entry, 'Id') ?? field(entry, 'StandardId')) : entry);
+    if (!id) throw protocolError('JobDetails.Standards holds an entry that is no standard GUID');
+    return id;
+  });
+  return { assets, standards: [...new Set(standardIds)] };
+}
+
+/** The assets of an asset group (`GET /AssetGroup/{id}/Assets`, [S]; shape [I]: a list, or a wrapper holding one). */
+export function parseAssetList(body: unknown): { id: string; name: string | null; type: string | null }[] {
+  let list: unknown = body;
+  if (isRecord(body)) {
+    const arrays = Object.values(body).filter(Array.isArray);
+    if (arrays.length !== 1) throw protocolError('expected a list of assets');
+    list = arrays[0];
+  }
+  if (body === null || body === undefined || body === '') return [];
+  if (!Array.isArray(list) || list.length > MAX_SCOPE_ENTRIES)
+    throw protocolError(`expected a list of at most ${MAX_SCOPE_ENTRIES} assets`);
+  return list.map((entry) => {
+    const id = isRecord(entry) ? normalizeGuid(field(entry, 'Id') ?? field(entry, 'AssetId')) : null;
+    if (!id || !isRecord(entry)) throw protocolError('an asset of the group has no GUID Id');
+    return { id, name: optionalString(field(entry, 'Name')), type: optionalString(field(entry, 'Type')) };
+  });
+}
+
+/**
+ * Counts a raw results answer (`POST /Results`, [S]; shape [I]) when it is a JSON list of checks with
+ * a result each (`Checks`/`Results`/`CheckResults`, or the answer itself a list), `Result` or `Status`
+ * read as pass, fail or not applicable in any case. Null for any other shape: the answer is kept as it
+ * came and marked as not read, never guessed at.
+ */
+export function summarizeResults(body: unknown): ResultsSummary | null {
+  let checks: unknown = body;
+  if (isRecord(body)) checks = field(body, 'Checks') ?? field(body, 'CheckResults') ?? field(body, 'Results');
+  if (!Array.isArray(checks) || !checks.every(isRecord)) return null;
+  const summary: ResultsSummary = { evaluated: 0, passed: 0, failed: 0, notApplicable: 0, other: 0 };
+  for (const check of checks) {
+    const result = optionalString(field(check, 'Result') ?? field(check, 'Status') ?? field(check, 'Outcome'));
+    if (result === null) return null;
+    summary.evaluated++;
+    const r = result.replace(/[\s_-]/g, '').toLowerCase();
+    if (r === 'pass' || r === 'passed' || r === 'compliant') summary.passed++;
+    else if (r === 'fail' || r === 'failed' || r === 'noncompliant') summary.failed++;
+    else if (r === 'notapplicable' || r === 'na') summary.notApplicable++;
+    else summary.other++;
+  }
+  return summary;
 }

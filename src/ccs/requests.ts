@@ -4,7 +4,7 @@
  */
 
 /** What a request was for: the metrics label, never a path with IDs in it. */
-export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch';
+export type Operation = 'token' | 'execute' | 'abort' | 'jobruns' | 'job' | 'jobsearch' | 'assetgroup' | 'results';
 
 /** One request to a CCS server, below its base URL. */
 export interface HttpRequest {

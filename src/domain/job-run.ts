@@ -121,6 +121,22 @@ export interface Job {
   raw: Record<string, unknown>;
 }
 
+/** What an evaluating job covers (Search Job by ID's `JobDetails`): assets and asset groups, and standards. */
+export interface JobScope {
+  assets: { id: string; type: string | null; group: boolean }[];
+  standards: string[];
+}
+
+/** Counts of one asset × standard's raw results, as far as their shape could be read. */
+export interface ResultsSummary {
+  evaluated: number;
+  passed: number;
+  failed: number;
+  notApplicable: number;
+  /** Checks that could not be evaluated (an error, an unknown result). */
+  other: number;
+}
+
 /** What was cut from a run's answer to keep activity results far below Temporal's 2 MB payload limit. */
 export interface OmittedFromRun {
   /** Entries of `ActivityStatusList` dropped (beyond the first RUN_LIMITS.activities). */
