@@ -5,7 +5,7 @@
  * The activities themselves are in src/activities (`createActivities`).
  */
 import type { JobCandidate } from './job-names';
-import type { JobRun, JobRunMessage } from './job-run';
+import type { JobRun, JobRunMessage, ResultsSummary } from './job-run';
 
 /** How many of the latest runs are recorded before executing, to recognise a run our execute created. */
 export const RUN_SNAPSHOT_SIZE = 10;
@@ -192,4 +192,34 @@ export interface AbortOrphanRunResult {
   status: string;
   /** CCS requests the activity made. */
   requests: number;
+}
+
+/** A run's findings: what `collectFindings` fetches once a run of an evaluating job has ended. */
+export interface CollectFindingsInput extends OnServer {
+  jobId: string;
+  jobRunId: string;
+  /** At most this many asset × standard pairs are fetched (default FINDINGS_LIMITS.pairs). */
+  maxPairs?: number | undefined;
+}
+
+/** Bounds on one run's findings: pairs fetched, bytes kept, assets a job's groups may resolve to. */
+export const FINDINGS_LIMITS = Object.freeze({ pairs: 100, bytes: 64 * 1024 * 1024, assets: 1_000 });
+
+/** One asset × standard of a run: its raw results as a blob, and their counts when readable. */
+export interface FindingsPair {
+  assetId: string;
+  standardId: string;
+  sha256: string;
+  bytes: number;
+  contentType: string;
+  /** Null: the answer's shape is not one the client reads; the blob is kept as it came. */
+  summary: ResultsSummary | null;
+}
+
+export interface FindingsOutcome {
+  pairs: FindingsPair[];
+  /** The pairs the job covers, fetched or not. */
+  total: number;
+  /** Why some or all findings are missing (a permission, a job without details, a bound reached). */
+  missing?: { type: string; reason: string } | undefined;
 }
