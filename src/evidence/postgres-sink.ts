@@ -11,6 +11,7 @@
 import { Client, Pool, type ClientBase } from 'pg';
 import { GENESIS, seal, verifyStream, type Anchor, type ChainVerdict, type Chained } from './chain';
 import type { KeyedContent } from './jsonl-sink';
+import { BlobDigestMismatch, MAX_BLOB_BYTES, sha256Of, type BlobRef, type BlobStore } from './blob-store';
 import type { EvidenceSigner } from './signing';
 
 /** The SQLSTATE the append-only triggers raise (a code of the project's own, stable across releases). */
@@ -51,6 +52,21 @@ export const EVIDENCE_MIGRATIONS: readonly { version: number; sql: string }[] = 
     CREATE TRIGGER ccs_evidence_migrations_no_truncate BEFORE TRUNCATE ON ccs_evidence_migrations
       FOR EACH STATEMENT EXECUTE FUNCTION ccs_evidence_append_only();
     REVOKE UPDATE, DELETE, TRUNCATE ON ccs_evidence, ccs_evidence_migrations FROM PUBLIC`,
+  },
+  {
+    // The blobs records cite (a run's raw results), by their SHA-256: append-only like the records.
+    version: 3,
+    sql: `CREATE TABLE ccs_evidence_blobs (
+      sha256 CHAR(64) PRIMARY KEY,
+      size BIGINT NOT NULL,
+      bytes BYTEA NOT NULL,
+      stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TRIGGER ccs_evidence_blobs_no_update_delete BEFORE UPDATE OR DELETE ON ccs_evidence_blobs
+      FOR EACH ROW EXECUTE FUNCTION ccs_evidence_append_only();
+    CREATE TRIGGER ccs_evidence_blobs_no_truncate BEFORE TRUNCATE ON ccs_evidence_blobs
+      FOR EACH STATEMENT EXECUTE FUNCTION ccs_evidence_append_only();
+    REVOKE UPDATE, DELETE, TRUNCATE ON ccs_evidence_blobs FROM PUBLIC`,
   },
 ];
 
@@ -139,8 +155,8 @@ export async function migrateEvidenceDatabase(
       const applied = await applyMissing(db, await appliedVersions(db));
       if (role === undefined) return { applied };
       const writer = quoteIdent(role);
-      await db.query(`REVOKE ALL ON ccs_evidence, ccs_evidence_migrations FROM ${writer}`);
-      await db.query(`GRANT SELECT, INSERT ON ccs_evidence TO ${writer}`);
+      await db.query(`REVOKE ALL ON ccs_evidence, ccs_evidence_migrations, ccs_evidence_blobs FROM ${writer}`);
+      await db.query(`GRANT SELECT, INSERT ON ccs_evidence, ccs_evidence_blobs TO ${writer}`);
       await db.query(`GRANT SELECT ON ccs_evidence_migrations TO ${writer}`);
       const schema = await db.query<{ nspname: string; usage: boolean }>(
         `SELECT n.nspname, has_schema_privilege($1, n.oid, 'USAGE') AS usage
@@ -152,7 +168,7 @@ export async function migrateEvidenceDatabase(
       // Privileges it has or inherits, and roles it may SET ROLE to (NOINHERIT too): the owner, a superuser.
       const left = await db.query<{ privilege: string }>(
         `SELECT p AS privilege FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p
-          WHERE has_table_privilege($1, 'ccs_evidence', p)
+          WHERE has_table_privilege($1, 'ccs_evidence', p) OR has_table_privilege($1, 'ccs_evidence_blobs', p)
          UNION ALL
          SELECT 'SET ROLE ' || quote_ident(r.rolname) FROM pg_roles r
           WHERE (r.rolsuper OR r.oid = (SELECT relowner FROM pg_class WHERE oid = to_regclass('ccs_evidence')))
@@ -279,6 +295,48 @@ export class PostgresEvidenceSink<T extends KeyedContent> {
     const last = await this.pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM ccs_evidence ORDER BY seq DESC LIMIT 1');
     const row = last.rows[0];
     return row ? { seq: Number(row.seq), hash: row.hash } : null;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * The blobs records cite, in `ccs_evidence_blobs` (migration 3): inserted once by digest (a second
+ * put of the same bytes is a no-op), never updated, read back checked against the digest.
+ */
+export class PostgresBlobStore implements BlobStore {
+  private readonly pool: Pool;
+
+  constructor(
+    connectionString: string,
+    private readonly sink?: { migrate(): Promise<void> },
+  ) {
+    this.pool = new Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000, statement_timeout: 60_000 });
+    this.pool.on('error', () => undefined);
+  }
+
+  async put(bytes: Uint8Array): Promise<BlobRef> {
+    if (bytes.length > MAX_BLOB_BYTES) throw new Error(`a blob of ${bytes.length} bytes is more than the ${MAX_BLOB_BYTES} kept`);
+    await this.sink?.migrate();
+    const sha256 = sha256Of(bytes);
+    await this.pool.query('INSERT INTO ccs_evidence_blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
+      sha256,
+      bytes.length,
+      Buffer.from(bytes),
+    ]);
+    return { sha256, bytes: bytes.length };
+  }
+
+  async get(sha256: string): Promise<Buffer | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(sha256))
+      throw new Error(`a blob is named by 64 lower-case hex digits (its SHA-256); got ${JSON.stringify(sha256.slice(0, 80))}`);
+    const row = (await this.pool.query<{ bytes: Buffer }>('SELECT bytes FROM ccs_evidence_blobs WHERE sha256 = $1', [sha256])).rows[0];
+    if (!row) return undefined;
+    const actual = sha256Of(row.bytes);
+    if (actual !== sha256) throw new BlobDigestMismatch(sha256, actual);
+    return row.bytes;
   }
 
   async close(): Promise<void> {

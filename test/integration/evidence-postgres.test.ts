@@ -11,7 +11,8 @@ import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPostgres, type LocalPostgres } from '../../src/dev/cluster/postgres';
 import type { EvidenceContent } from '../../src/domain/evidence';
-import { APPEND_ONLY_SQLSTATE, migrateEvidenceDatabase, PostgresEvidenceSink } from '../../src/evidence/postgres-sink';
+import { APPEND_ONLY_SQLSTATE, migrateEvidenceDatabase, PostgresBlobStore, PostgresEvidenceSink } from '../../src/evidence/postgres-sink';
+import { BlobDigestMismatch } from '../../src/evidence/blob-store';
 import { createWorker } from '../../src/hosting/create-worker';
 import type { runCcsJob } from '../../src/workflows';
 import { addJob, clientFor, quietRuntime, runCli, simAndWorker, type CliRun } from '../helpers';
@@ -185,7 +186,7 @@ describe('PostgreSQL evidence sink', () => {
 
     // Nothing migrated yet, and the writer may not: one line naming the command its owner must run.
     await expect(writer.append(draft(1))).rejects.toThrow(
-      /^the evidence database lacks migration\(s\) 1, 2, which role "ccs_writer" may not apply \(permission denied for schema public\): the tables' owner must apply them with `ccs-jobs evidence migrate --writer ccs_writer`$/,
+      /^the evidence database lacks migration\(s\) 1, 2, 3, which role "ccs_writer" may not apply \(permission denied for schema public\): the tables' owner must apply them with `ccs-jobs evidence migrate --writer ccs_writer`$/,
     );
     // A writer that could still rewrite the record is refused, and nothing is left behind.
     await expect(migrateEvidenceDatabase(admin, { writerRole: pg.user })).rejects.toThrow(
@@ -202,7 +203,7 @@ describe('PostgreSQL evidence sink', () => {
     await expect(migrateEvidenceDatabase(admin, { writerRole: 'no_such_role' })).rejects.toThrow(/role "no_such_role" does not exist/);
 
     // Migrated without a writer: the tables exist, the writer may not read them yet.
-    expect(await migrateEvidenceDatabase(admin)).toEqual({ applied: [1, 2] });
+    expect(await migrateEvidenceDatabase(admin)).toEqual({ applied: [1, 2, 3] });
     expect(await tables()).toBe('ccs_evidence_migrations');
     await expect(writer.append(draft(1))).rejects.toThrow(
       /^role "ccs_writer" may not read the evidence tables \(permission denied for table ccs_evidence_migrations\): their owner must run `ccs-jobs evidence migrate --writer ccs_writer`$/,
@@ -261,6 +262,26 @@ describe('PostgreSQL evidence sink', () => {
     });
     expect(await writer.verify()).toMatchObject({ count: 5, broken: null });
     await writer.close();
+
+    // The blobs records cite: the writer inserts and reads them, a second put is a no-op, and no one
+    // changes one unseen (the writer may not; the owner meets the trigger; a swap past it is caught).
+    const blobs = new PostgresBlobStore(writerUrl);
+    const answer = Buffer.from('{"Checks":[{"CheckId":"c1","Result":"Fail"}]}');
+    const ref = await blobs.put(answer);
+    expect(await blobs.put(answer)).toEqual(ref);
+    expect(await blobs.get(ref.sha256)).toEqual(answer);
+    expect((await refusal(writerUrl, `UPDATE ccs_evidence_blobs SET bytes = 'x'`)).code).toBe('42501');
+    expect((await refusal(writerUrl, 'DELETE FROM ccs_evidence_blobs')).code).toBe('42501');
+    expect(await refusal(admin, `UPDATE ccs_evidence_blobs SET bytes = 'x'`)).toMatchObject({
+      code: APPEND_ONLY_SQLSTATE,
+      message: 'ccs_evidence_blobs is append-only: UPDATE refused',
+    });
+    await query(
+      admin,
+      `ALTER TABLE ccs_evidence_blobs DISABLE TRIGGER USER; UPDATE ccs_evidence_blobs SET bytes = 'another answer'; ALTER TABLE ccs_evidence_blobs ENABLE TRIGGER USER`,
+    );
+    await expect(blobs.get(ref.sha256)).rejects.toBeInstanceOf(BlobDigestMismatch);
+    await blobs.close();
   }, 60_000);
 
   it('a URL that asks for TLS gets it, verified against sslrootcert', async () => {
