@@ -4,45 +4,28 @@
  * an ended run with their counts, a shape it cannot read kept raw and unread, and the 403 of a user
  * without "View evaluation results" naming that task.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorType } from '../../src/domain/errors';
 import { summarizeResults } from '../../src/ccs/parse';
 import type { Simulator } from '../../src/sim/server';
+import { endedRun, findingsIds, findingsScope, startFindingsSim } from '../findings-rig';
 import { addJob, clientFor, eventually, startSim } from '../helpers';
 
-const [A, B, C, G, S1, S2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-const SCOPE = {
-  assets: [
-    { Id: A, Name: 'lnx-01', Type: 'symc-csm-AssetSystem-Asset-Unix-Machine' },
-    { Id: G, Name: 'Windows servers', members: [{ Id: B }, { Id: C }] },
-  ],
-  standards: [S1, S2],
-  results: { checks: 10, passRatio: 0.7, byStandard: { [S2]: { checks: 4, passRatio: 0.5, notApplicable: 1 } } },
-};
+const ids = findingsIds();
+const { A, B, C, G, S1, S2 } = ids;
+const SCOPE = findingsScope(ids);
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSim({
-    users: { 'sim-user': { password: 'sim-password', role: 'operator' }, auditor: { password: 'a', role: 'operator-no-results' } },
-  });
+  sim = await startFindingsSim();
 });
 afterAll(async () => {
   await sim?.close();
 });
 
-async function endedRun(): Promise<{ jobId: string; jobRunId: string }> {
-  const jobId = addJob(sim, [['Completed', 0]], { ...SCOPE, JobType: 'CollectionEvaluationJob' });
-  const client = clientFor(sim);
-  const { jobRunId } = await client.executeJob(jobId);
-  await eventually(async () => ((await client.getJobRun(jobId, jobRunId)).status === 'Completed' ? true : undefined), 10_000);
-  await client.close();
-  return { jobId, jobRunId };
-}
-
 describe('findings calls of the CCS client', () => {
   it('reads the scope, resolves the group, and counts the results of 3 assets × 2 standards', async () => {
-    const { jobId, jobRunId } = await endedRun();
+    const { jobId, jobRunId } = await endedRun(sim, SCOPE);
     const client = clientFor(sim);
     try {
       const scope = await client.getJobScope(jobId);
@@ -67,7 +50,7 @@ describe('findings calls of the CCS client', () => {
   });
 
   it('a user without "View evaluation results" gets a 403 naming that task; a shape it cannot read is kept and not counted', async () => {
-    const { jobRunId } = await endedRun();
+    const { jobRunId } = await endedRun(sim, SCOPE);
     const auditor = clientFor(sim, { username: 'auditor', password: 'a' });
     try {
       const refused = await auditor.getEvaluationResults({ assetId: A, standardId: S1, jobRunId }).catch((e: unknown) => e);
@@ -78,7 +61,7 @@ describe('findings calls of the CCS client', () => {
     }
     const xmlSim = await startSim({ resultsShape: 'xml' });
     try {
-      const jobId = addJob(xmlSim, [['Completed', 0]], { ...SCOPE, JobType: 'CollectionEvaluationJob' });
+      const jobId = addJob(xmlSim, [['Completed', 0]], SCOPE);
       const client = clientFor(xmlSim);
       const run = await client.executeJob(jobId);
       await eventually(async () => ((await client.getJobRun(jobId, run.jobRunId)).status === 'Completed' ? true : undefined), 10_000);

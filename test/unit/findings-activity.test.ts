@@ -4,7 +4,6 @@
  * attempt fetches only what its heartbeat does not hold; a user without "View evaluation results"
  * yields an outcome saying why, not a failure; the pair bound.
  */
-import { randomUUID } from 'node:crypto';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,34 +12,21 @@ import { serverPicker } from '../../src/activities/servers';
 import type { FindingsOutcome } from '../../src/domain/activities';
 import { FileBlobStore, sha256Of } from '../../src/evidence/blob-store';
 import type { Simulator } from '../../src/sim/server';
-import { addJob, clientFor, eventually, startSim } from '../helpers';
+import { endedRun, findingsIds, findingsScope, startFindingsSim } from '../findings-rig';
+import { clientFor } from '../helpers';
 import { tempDir } from '../temp-dir';
 
-const [A, B, C, G, S1, S2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+const ids = findingsIds();
+const { A, B, C, S1, S2 } = ids;
+const SCOPE = findingsScope(ids);
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSim({
-    users: { 'sim-user': { password: 'sim-password', role: 'operator' }, auditor: { password: 'a', role: 'operator-no-results' } },
-  });
+  sim = await startFindingsSim();
 });
 afterAll(async () => {
   await sim?.close();
 });
-
-async function endedRun(): Promise<{ jobId: string; jobRunId: string }> {
-  const jobId = addJob(sim, [['Completed', 0]], {
-    JobType: 'CollectionEvaluationJob',
-    assets: [{ Id: A }, { Id: G, members: [{ Id: B }, { Id: C }] }],
-    standards: [S1, S2],
-    results: { checks: 10, passRatio: 0.7, byStandard: { [S2]: { checks: 4, passRatio: 0.5, notApplicable: 1 } } },
-  });
-  const client = clientFor(sim);
-  const { jobRunId } = await client.executeJob(jobId);
-  await eventually(async () => ((await client.getJobRun(jobId, jobRunId)).status === 'Completed' ? true : undefined), 10_000);
-  await client.close();
-  return { jobId, jobRunId };
-}
 
 function run(user: 'sim-user' | 'auditor', input: { jobId: string; jobRunId: string; maxPairs?: number }, heartbeatDetails?: unknown) {
   const client = user === 'auditor' ? clientFor(sim, { username: 'auditor', password: 'a' }) : clientFor(sim);
@@ -58,7 +44,7 @@ function run(user: 'sim-user' | 'auditor', input: { jobId: string; jobRunId: str
 
 describe('collectFindings', () => {
   it('keeps the results of 3 assets × 2 standards as blobs with their counts', async () => {
-    const ended = await endedRun();
+    const ended = await endedRun(sim, SCOPE);
     const requestsBefore = sim.stats().results?.['200'] ?? 0;
     const { result, blobs } = run('sim-user', ended);
     const outcome = await result;
@@ -80,7 +66,7 @@ describe('collectFindings', () => {
   });
 
   it('a retried attempt fetches only the pairs its heartbeat does not hold; the pair bound is said', async () => {
-    const ended = await endedRun();
+    const ended = await endedRun(sim, SCOPE);
     const first = run('sim-user', { ...ended, maxPairs: 4 });
     const partial = await first.result;
     expect(partial.pairs).toHaveLength(4);
@@ -95,7 +81,7 @@ describe('collectFindings', () => {
   });
 
   it('a user without "View evaluation results": no failure, the outcome says why the findings are missing', async () => {
-    const ended = await endedRun();
+    const ended = await endedRun(sim, SCOPE);
     const outcome = await run('auditor', ended).result;
     expect(outcome.pairs).toEqual([]);
     expect(outcome.missing?.type).toBe('CcsForbidden');
