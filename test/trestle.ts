@@ -2,14 +2,27 @@
  * compliance-trestle's `trestle validate` on an OSCAL document, for the OSCAL export's tests (unit and
  * integration). trestle is a test dependency: missing, the test fails with the install hint.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findTrestle, TRESTLE_INSTALL_HINT } from '../src/dev/trestle';
 import { tempDir } from './temp-dir';
 
 // ---- the validator --------------------------------------------------------------------------------
+
+/**
+ * A Python 3 interpreter for tests that read what the project writes with Python's own modules (the
+ * bundle's ZIP with `zipfile`): the trestle venv's, which CI always installs, else `python3` on PATH.
+ * Missing, the test fails with the install hint: never skipped.
+ */
+export function python(): string {
+  const bin = findTrestle();
+  const venvPython = bin ? join(dirname(bin), 'python3') : undefined;
+  if (venvPython && existsSync(venvPython)) return venvPython;
+  if (spawnSync('python3', ['--version']).status === 0) return 'python3';
+  throw new Error(`python3 not found (${TRESTLE_INSTALL_HINT})`);
+}
 
 function trestle(): string {
   const bin = findTrestle();

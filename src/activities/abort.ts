@@ -26,20 +26,23 @@ export function createAbortActivities(serverOf: ServerOf) {
       const { jobId, jobRunId } = input;
       const client = serverOf(input);
       const signal = Context.current().cancellationSignal;
-      try {
-        await client.abortJobRun(jobRunId, signal);
-        return { accepted: true };
-      } catch (err) {
-        if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
-          // Usually "not running": the run ended before the abort. If the look fails, retry the whole
-          // abort rather than report CCS's 400 as final.
-          const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch((lookErr: unknown) => {
-            throw toFailure(lookErr, { retryAnyway: true });
-          });
-          if (hasEnded(run)) return { accepted: false, run: boundedRun(run) };
+      // Heartbeating: the abort and the look after it may together outlast the 10 s heartbeat timeout on a slow CCS.
+      return heartbeating(async () => {
+        try {
+          await client.abortJobRun(jobRunId, signal);
+          return { accepted: true };
+        } catch (err) {
+          if (err instanceof CcsError && err.type === ErrorType.BadRequest) {
+            // Usually "not running": the run ended before the abort. If the look fails, retry the whole
+            // abort rather than report CCS's 400 as final.
+            const run = await client.getJobRun(jobId, jobRunId, { signal, showMessages: true }).catch((lookErr: unknown) => {
+              throw toFailure(lookErr, { retryAnyway: true });
+            });
+            if (hasEnded(run)) return { accepted: false, run: boundedRun(run) };
+          }
+          throw toFailure(err, { retryAnyway: true });
         }
-        throw toFailure(err, { retryAnyway: true });
-      }
+      });
     },
 
     /**
@@ -53,9 +56,11 @@ export function createAbortActivities(serverOf: ServerOf) {
       const signal = Context.current().cancellationSignal;
       let requests = 1;
       try {
-        await client.abortJobRun(jobRunId, signal).catch((err: unknown) => {
-          if (!(err instanceof CcsError && err.type === ErrorType.BadRequest)) throw err;
-        });
+        await heartbeating(() =>
+          client.abortJobRun(jobRunId, signal).catch((err: unknown) => {
+            if (!(err instanceof CcsError && err.type === ErrorType.BadRequest)) throw err;
+          }),
+        );
         const giveUpAt = Date.now() + input.confirmWithinMs;
         for (;;) {
           requests++;

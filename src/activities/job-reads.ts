@@ -1,6 +1,7 @@
 /**
  * The read-only activities: jobs by name, a page of a job search, a job's latest runs. Each is one
- * CCS call (a read), safe to retry.
+ * CCS call (a read), safe to retry, heartbeating while it waits: a CCS slower to answer than the
+ * activity's heartbeat timeout (10 s) is waited for, not timed out on every attempt.
  */
 import { Context } from '@temporalio/activity';
 import {
@@ -13,6 +14,7 @@ import {
 import { MAX_CANDIDATES } from '../domain/job-names';
 import type { JobRun } from '../domain/job-run';
 import { runSummary } from './bounded-run';
+import { heartbeating } from './heartbeat';
 import type { ServerOf } from './servers';
 import { toFailure } from './to-failure';
 
@@ -23,7 +25,7 @@ export function createReadActivities(serverOf: ServerOf) {
     async findJobsByName(input: FindJobsByNameInput): Promise<FindJobsByNameResult> {
       const client = serverOf(input);
       try {
-        const jobs = await client.findJobsByName(input.name, Context.current().cancellationSignal);
+        const jobs = await heartbeating(() => client.findJobsByName(input.name, Context.current().cancellationSignal));
         const candidates = jobs
           .slice(0, MAX_CANDIDATES)
           .map((job) => ({ jobId: job.jobId, name: job.name?.slice(0, 256) ?? null, type: job.type?.slice(0, 100) ?? null }));
@@ -37,11 +39,13 @@ export function createReadActivities(serverOf: ServerOf) {
     async searchJobIds(input: SearchJobIdsInput): Promise<string[]> {
       const client = serverOf(input);
       try {
-        const jobs = await client.searchJobs(input.search, {
-          page: input.page,
-          pageSize: input.pageSize,
-          signal: Context.current().cancellationSignal,
-        });
+        const jobs = await heartbeating(() =>
+          client.searchJobs(input.search, {
+            page: input.page,
+            pageSize: input.pageSize,
+            signal: Context.current().cancellationSignal,
+          }),
+        );
         return jobs.map((job) => job.jobId);
       } catch (err) {
         throw toFailure(err);
@@ -53,7 +57,9 @@ export function createReadActivities(serverOf: ServerOf) {
       const { jobId, count = RUN_SNAPSHOT_SIZE } = input;
       const client = serverOf(input);
       try {
-        return (await client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal })).map(runSummary);
+        return (await heartbeating(() => client.getJobRuns(jobId, { count, signal: Context.current().cancellationSignal }))).map(
+          runSummary,
+        );
       } catch (err) {
         throw toFailure(err);
       }

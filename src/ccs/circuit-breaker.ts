@@ -22,15 +22,16 @@ const PAUSE_GROUPS: Record<Operation, PauseGroup> = {
   token: 'token',
 };
 
-/** Circuit-breaker counts: pauses begun, requests refused while paused. */
+/** Circuit-breaker counts: pauses begun, requests refused while paused, requests that waited a short pause out. */
 export interface PauseStats {
   pauses: number;
   refused: number;
+  waited: number;
 }
 
 /** One server's breaker: opened by answers (`answered`), consulted before each request (`refusal`). */
 export class CircuitBreaker {
-  readonly stats: PauseStats = { pauses: 0, refused: 0 };
+  readonly stats: PauseStats = { pauses: 0, refused: 0, waited: 0 };
   /** Until when (epoch ms) no request of a group is sent, and the status that asked for it. */
   private readonly paused = new Map<PauseGroup, { until: number; status: number }>();
 
@@ -39,6 +40,12 @@ export class CircuitBreaker {
     private readonly origin: string,
     private readonly maxRetryAfterMs: number,
   ) {}
+
+  /** How long requests of `operation`'s group stay paused from now, in ms (0: they may go). */
+  pausedFor(operation: Operation): number {
+    const pause = this.paused.get(PAUSE_GROUPS[operation]);
+    return pause ? Math.max(0, pause.until - Date.now()) : 0;
+  }
 
   /**
    * The `CcsRateLimited` refusal (never sent, with the time left as `retryAfterMs`) of a request of

@@ -6,6 +6,7 @@ import { CcsError, ErrorType } from '../domain/errors';
 import { requireGuid } from '../domain/validation';
 import { errorForStatus, jsonBody } from './answer-errors';
 import type { HttpRequest, HttpResponse, Operation } from './requests';
+import type { PauseStats } from './circuit-breaker';
 import { Transport, type TransportOptions } from './transport';
 import { withoutUserinfo } from './scrub';
 import {
@@ -138,7 +139,7 @@ export class CcsClient {
   }
 
   /** The circuit breaker's counts: pauses begun after a 429/503 with Retry-After, requests refused meanwhile. */
-  get pauseStats(): { pauses: number; refused: number } {
+  get pauseStats(): PauseStats {
     return this.transport.pauseStats;
   }
 

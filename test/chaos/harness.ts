@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { cancelSignal, type RunCcsJobResult } from '../../src/domain/contract';
 import { ATTENTION_ERROR_TYPES } from '../../src/domain/errors';
 import type { Simulator } from '../../src/sim/server';
@@ -193,6 +194,7 @@ export async function check(
   let stuck = 0;
   let unplannedAborts = 0;
   const problems: string[] = [];
+  const closedEarlyIds = new Set<string>();
   for (const t of tracked) {
     const runs = sim.state.runsOf(t.jobId);
     if (runs.length > 1) {
@@ -240,6 +242,7 @@ export async function check(
     if (noRunFailedFast) failedBeforeRun++;
     if (run && !RUN_OUTCOMES.includes(reported)) {
       closedEarly++;
+      closedEarlyIds.add(t.handle.workflowId);
       problems.push(`${t.handle.workflowId} (${t.plan}): closed with ${reported} while its run was followed (CCS says ${ccs})`);
     }
     if (!matches && !noRunCancelled && !noRunFailedFast) {
@@ -249,7 +252,21 @@ export async function check(
   }
   const evidence = evidenceDir ? await checkEvidence(evidenceDir, sim, tracked, problems, texts) : 0;
   const secrets = [SIM_USER.password, ...extraSecrets, ...sim.issuedTokens()];
-  for (const t of tracked) texts.push(JSON.stringify(await t.handle.fetchHistory().catch(() => ({}))));
+  let slowest: { ms: number; workflowId: string; history: History } | undefined;
+  const timelines: string[] = [];
+  for (const t of tracked) {
+    const history = await t.handle.fetchHistory().catch(() => undefined);
+    texts.push(JSON.stringify(history ?? {}));
+    if (!history) continue;
+    const abortMs = abortDuration(history);
+    if (abortMs !== undefined && abortMs > (slowest?.ms ?? -1)) slowest = { ms: abortMs, workflowId: t.handle.workflowId, history };
+    if (closedEarlyIds.has(t.handle.workflowId)) timelines.push(`${t.handle.workflowId}:\n    ${timeline(history).join('\n    ')}`);
+  }
+  // The slowest confirmation against abortConfirmTimeout (5 min): a wide margin, or a flake waiting to happen; its story when it is long.
+  if (slowest && !timelines.length && slowest.ms > SLOW_ABORT_MS)
+    timelines.push(`${slowest.workflowId} (slowest abort):\n    ${timeline(slowest.history).join('\n    ')}`);
+  if (slowest) console.error(`${scenario}: slowest abort ${Math.round(slowest.ms / 1000)} s from its scheduling to the close`);
+  if (timelines.length) console.error(`${scenario}: timelines\n  ${timelines.slice(0, 3).join('\n  ')}`);
   const leaked = secrets.filter((s) => texts.some((text) => text.includes(s))).length;
   if (leaked) problems.push(`${leaked} secret(s) found in histories or logs`);
   if (problems.length) console.error(`${scenario}: ${problems.slice(0, 10).join('\n  ')}`);
@@ -268,6 +285,65 @@ export async function check(
     evidence,
     seconds: Math.round((Date.now() - startedAt) / 1000),
   };
+}
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type HistoryEvent = NonNullable<History['events']>[number];
+
+const eventMs = (e: HistoryEvent): number => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+const eventName = (e: HistoryEvent): string => temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+
+/** From the abort's scheduling to the close, in ms (the confirmation, bounded by abortConfirmTimeout); undefined when no abort was sent. */
+function abortDuration(history: History): number | undefined {
+  const events = history.events ?? [];
+  const abort = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'abortJobRun');
+  const last = events.at(-1);
+  return abort && last ? eventMs(last) - eventMs(abort) : undefined;
+}
+
+/** A confirmation slower than this prints its timeline. */
+const SLOW_ABORT_MS = 60_000;
+
+/** A closed-early workflow's history, one line per event that tells the story (seconds from start, type, activity, failure). */
+function timeline(history: History): string[] {
+  const events = history.events ?? [];
+  const start = events[0] ? eventMs(events[0]) : 0;
+  const scheduled = new Map<string, string>();
+  const lines: string[] = [];
+  for (const e of events) {
+    const name = eventName(e).replace(/^EVENT_TYPE_/, '');
+    if (/WORKFLOW_TASK|MARKER|UPSERT|PROPERTIES/.test(name)) continue;
+    const id = String(e.eventId);
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity) scheduled.set(id, activity);
+    const of =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId ??
+      e.activityTaskTimedOutEventAttributes?.scheduledEventId ??
+      e.activityTaskCancelRequestedEventAttributes?.scheduledEventId ??
+      e.activityTaskCanceledEventAttributes?.scheduledEventId;
+    const failure =
+      e.activityTaskFailedEventAttributes?.failure ??
+      e.activityTaskTimedOutEventAttributes?.failure ??
+      e.activityTaskStartedEventAttributes?.lastFailure ??
+      e.workflowExecutionFailedEventAttributes?.failure;
+    const attempt = e.activityTaskStartedEventAttributes?.attempt;
+    lines.push(
+      [
+        `${((eventMs(e) - start) / 1000).toFixed(1)} s`,
+        name,
+        activity ?? (of ? scheduled.get(String(of)) : undefined) ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '',
+        attempt && attempt > 1 ? `attempt ${attempt}` : '',
+        failure?.message
+          ? `(${failure.message.slice(0, 200)}${failure.cause?.message ? ` ← ${failure.cause.message.slice(0, 200)}` : ''})`
+          : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+    );
+  }
+  return lines;
 }
 
 /**

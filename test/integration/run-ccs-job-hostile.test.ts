@@ -228,3 +228,37 @@ describe('while the job is being started', () => {
     }
   }, 60_000);
 });
+
+describe('a CCS slower to answer than a call activity’s heartbeat timeout (10 s)', () => {
+  it('12 s per answer: the first look and the abort each succeed on their first attempt, and the run ends Aborted', async () => {
+    const { sim, w, stop } = await rig({ requestTimeoutMs: 20_000, headersTimeoutMs: 20_000 });
+    try {
+      const jobId = addJob(sim, [['Executing', 3600]]);
+      sim.setFaults({ latencyMs: 12_000, endpoints: ['jobruns'] });
+      const handle = await startRun(w, { jobId, ...FAST });
+      // The look before the execute waits 12 s for its answer; then the execute starts the run.
+      await eventually(() => sim.state.runsOf(jobId).length === 1, 40_000, 'the run to be started');
+      sim.setFaults({ latencyMs: 12_000, endpoints: ['abort'] });
+      await eventually(async () => (await handle.query(statusQuery)).phase === 'running', 20_000, 'the run to be followed');
+      await handle.signal(cancelSignal, { reason: 'slow CCS' });
+      expect(await handle.result()).toMatchObject({ status: 'Aborted', cancelled: { by: 'signal', reason: 'slow CCS' } });
+      expect(sim.state.runsOf(jobId)[0]?.abortRequests).toBe(1);
+      // Every attempt of the two calls, as history records it: one each, neither timed out.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const typeOf = new Map(events.map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name]));
+      const attempts = events
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => [
+          typeOf.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId)),
+          e.activityTaskStartedEventAttributes!.attempt,
+        ]);
+      expect(attempts.filter(([type]) => type === 'listJobRuns' || type === 'abortJobRun')).toEqual([
+        ['listJobRuns', 1],
+        ['abortJobRun', 1],
+      ]);
+      expect(events.filter((e) => e.activityTaskTimedOutEventAttributes)).toEqual([]);
+    } finally {
+      await stop();
+    }
+  }, 90_000);
+});

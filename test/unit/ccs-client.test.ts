@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toFailure } from '../../src/activities/to-failure';
 import { CcsClient } from '../../src/ccs/client';
 import { normalizeFingerprint } from '../../src/ccs/tls';
+import { MAX_PAUSE_WAIT_MS } from '../../src/ccs/transport';
 import type { CcsError } from '../../src/domain/errors';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { addJob, clientFor, SIM_USER, startSim } from '../helpers';
@@ -399,7 +400,7 @@ describe('an execute with a send-by time', () => {
 });
 
 describe('the per-server circuit breaker', () => {
-  it('a 429 with Retry-After on a read pauses every read of this worker to that server until then, not the other server, not an abort', async () => {
+  it('a 429 with Retry-After on a read pauses every read of this worker to that server until then (a short pause waited out, a long one refused), not the other server, not an abort', async () => {
     const arrivals: Record<string, number[]> = { throttled: [], other: [] };
     const throttled = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.throttled!.push(e.at) });
     const other = await startSim({ onRequest: (e) => e.endpoint === 'jobruns' && arrivals.other!.push(e.at) });
@@ -411,31 +412,47 @@ describe('the per-server circuit breaker', () => {
       await a.getJobRuns(jobA);
       await b.getJobRuns(jobB);
       throttled.setFaults({ rateLimitRate: 1, retryAfterSeconds: 2, endpoints: ['jobruns'], limit: 1 });
+      const asked = Date.now();
       const limited = await errorOf(a.getJobRuns(jobA));
       expect(limited).toMatchObject({ type: 'CcsRateLimited', retryAfterMs: 2000 });
-      const pausedAt = Date.now();
       const countAt = arrivals.throttled!.length;
-      // Twenty runs of this worker ask meanwhile: none is sent; the other server is untouched.
-      const during = await Promise.all(Array.from({ length: 20 }, () => errorOf(a.getJobRuns(jobA))));
-      for (const err of during) {
-        expect(err.type).toBe('CcsRateLimited');
-        expect(err.message).toMatch(
-          /not sent: read requests to https:\/\/127\.0\.0\.1:\d+ are paused until .* \(CCS answered 429 with Retry-After\)/,
-        );
-        expect(err.retryAfterMs).toBeGreaterThan(1000);
-        expect(err.mayHaveReachedServer).toBe(false);
-      }
+      // Twenty runs of this worker ask meanwhile: each waits the 2 s pause out (under MAX_PAUSE_WAIT_MS) and goes when it ends.
+      const during = Promise.all(Array.from({ length: 20 }, () => a.getJobRuns(jobA)));
+      // One that gives up while it waits leaves with its own reason, never sent.
+      const gaveUp = new AbortController();
+      const leaving = a.getJobRuns(jobA, { signal: gaveUp.signal }).then(
+        () => 'sent',
+        (err: unknown) => err,
+      );
+      gaveUp.abort(new Error('the activity was cancelled'));
       await Promise.all(Array.from({ length: 20 }, () => b.getJobRuns(jobB)));
       // A job operation to the throttled server still goes out: an abort is never held back by throttled reads.
       const abortErr = await errorOf(a.abortJobRun('11111111-2222-3333-4444-555555555555'));
       expect(abortErr.type).toBe('CcsBadRequest');
+      expect(await leaving).toMatchObject({ message: 'the activity was cancelled' });
       expect(arrivals.throttled!.length).toBe(countAt);
+      expect(await during).toHaveLength(20);
+      const sent = arrivals.throttled!.slice(countAt);
+      expect(sent).toHaveLength(20);
+      for (const at of sent) expect(at).toBeGreaterThanOrEqual(asked + 2000);
       expect(arrivals.other!.length).toBe(21);
-      expect(a.pauseStats).toEqual({ pauses: 1, refused: 20 });
-      expect(b.pauseStats).toEqual({ pauses: 0, refused: 0 });
-      await new Promise((r) => setTimeout(r, 2_100 - (Date.now() - pausedAt)));
-      await expect(a.getJobRuns(jobA)).resolves.toEqual([]);
-      expect(arrivals.throttled!.length).toBe(countAt + 1);
+
+      // A pause longer than MAX_PAUSE_WAIT_MS is not waited for here: refused at once, the activity's retry waits it out.
+      throttled.setFaults({ rateLimitRate: 1, retryAfterSeconds: 30, endpoints: ['jobruns'], limit: 1 });
+      expect(await errorOf(a.getJobRuns(jobA))).toMatchObject({ type: 'CcsRateLimited', retryAfterMs: 30_000 });
+      const countLong = arrivals.throttled!.length;
+      const refused = await Promise.all(Array.from({ length: 20 }, () => errorOf(a.getJobRuns(jobA))));
+      for (const err of refused) {
+        expect(err.type).toBe('CcsRateLimited');
+        expect(err.message).toMatch(
+          /not sent: read requests to https:\/\/127\.0\.0\.1:\d+ are paused until .* \(CCS answered 429 with Retry-After\)/,
+        );
+        expect(err.retryAfterMs).toBeGreaterThan(MAX_PAUSE_WAIT_MS);
+        expect(err.mayHaveReachedServer).toBe(false);
+      }
+      expect(arrivals.throttled!.length).toBe(countLong);
+      expect(a.pauseStats).toEqual({ pauses: 2, refused: 20, waited: 21 });
+      expect(b.pauseStats).toEqual({ pauses: 0, refused: 0, waited: 0 });
     } finally {
       await a.close();
       await b.close();

@@ -33,7 +33,7 @@ describe('the circuit breaker', () => {
     expect(breaker.refusal('abort', 'POST /x')?.message).toContain('job operation requests');
     vi.advanceTimersByTime(2_000);
     expect(breaker.refusal('jobruns', 'GET /x')).toBeUndefined();
-    expect(breaker.stats).toEqual({ pauses: 2, refused: 2 });
+    expect(breaker.stats).toEqual({ pauses: 2, refused: 2, waited: 0 });
   });
 
   it('stays shut for other statuses, a missing or unreadable Retry-After, and caps a long one', () => {
@@ -44,7 +44,7 @@ describe('the circuit breaker', () => {
     expect(breaker.refusal('jobruns', 'GET /x')).toBeUndefined();
     breaker.answered('jobruns', 429, '86400');
     expect(breaker.refusal('jobruns', 'GET /x')?.retryAfterMs).toBe(MAX_RETRY_AFTER_MS);
-    expect(breaker.stats).toEqual({ pauses: 1, refused: 1 });
+    expect(breaker.stats).toEqual({ pauses: 1, refused: 1, waited: 0 });
   });
 
   it('a shorter Retry-After while paused neither shortens the pause nor counts as a new one', () => {
@@ -53,6 +53,9 @@ describe('the circuit breaker', () => {
     breaker.answered('jobsearch', 429, '1');
     vi.advanceTimersByTime(5_000);
     expect(breaker.refusal('jobruns', 'GET /x')?.retryAfterMs).toBe(5_000);
+    // pausedFor reads the time left without counting a refusal.
+    expect(breaker.pausedFor('job')).toBe(5_000);
+    expect(breaker.pausedFor('abort')).toBe(0);
     breaker.answered('jobruns', 429, '20');
     expect(breaker.refusal('jobruns', 'GET /x')?.retryAfterMs).toBe(20_000);
     expect(breaker.stats.pauses).toBe(1);

@@ -5,7 +5,7 @@
  * a file added, unsafe or duplicate entry names, a CRC mismatch. A manifest re-made by whoever holds
  * the bundle is caught only with the public keys, through manifest.sig.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { GENESIS, seal, type Chained } from '../../src/evidence/chain';
 import { JsonlEvidenceSink } from '../../src/evidence/jsonl-sink';
 import { fileSigner, generateSigningKey, keyIdOf, keySigner, publicKeysById, type EvidenceSigner } from '../../src/evidence/signing';
 import { tempDir } from '../temp-dir';
+import { python } from '../trestle';
 
 interface Content {
   key: string;
@@ -29,7 +30,6 @@ type Sealed = Content & Chained;
 const HOUR = 3_600_000;
 const START = Date.parse('2026-10-01T00:00:00.000Z');
 const NOW = Date.parse('2026-12-01T00:00:00.000Z');
-const HAS_PYTHON = spawnSync('python3', ['--version']).status === 0;
 
 const content = (i: number, recordedAt = new Date(START + i * HOUR).toISOString()): Content => ({
   key: `run-${i}`,
@@ -237,24 +237,21 @@ describe('evidence bundles', () => {
     expect(await verifyBundle(file)).toMatchObject({ intact: true, problems: [], count: 20, signed: 0 });
   });
 
-  it.skipIf(!HAS_PYTHON)(
-    "Python's zipfile lists the bundle, finds every CRC good and inflates records.jsonl to its listed digest",
-    async () => {
-      const { file } = await lastTwenty();
-      const tested = execFileSync('python3', ['-m', 'zipfile', '-t', file], { encoding: 'utf8' });
-      expect(tested).toContain('Done testing');
-      expect(tested).not.toContain('corrupted');
-      const listed = execFileSync('python3', ['-m', 'zipfile', '-l', file], { encoding: 'utf8' });
-      for (const name of ['records.jsonl', 'README.txt', 'manifest.json', 'manifest.sig']) expect(listed).toContain(name);
-      const digest = execFileSync(
-        'python3',
-        ['-c', 'import hashlib, sys, zipfile; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("records.jsonl")).hexdigest())', file],
-        { encoding: 'utf8' },
-      ).trim();
-      const { manifest } = (await verifyBundle(file)) as { manifest: BundleManifest };
-      expect(digest).toBe(manifest.files.find((f) => f.path === 'records.jsonl')!.sha256);
-    },
-  );
+  it("Python's zipfile lists the bundle, finds every CRC good and inflates records.jsonl to its listed digest", async () => {
+    const { file } = await lastTwenty();
+    const tested = execFileSync(python(), ['-m', 'zipfile', '-t', file], { encoding: 'utf8' });
+    expect(tested).toContain('Done testing');
+    expect(tested).not.toContain('corrupted');
+    const listed = execFileSync(python(), ['-m', 'zipfile', '-l', file], { encoding: 'utf8' });
+    for (const name of ['records.jsonl', 'README.txt', 'manifest.json', 'manifest.sig']) expect(listed).toContain(name);
+    const digest = execFileSync(
+      python(),
+      ['-c', 'import hashlib, sys, zipfile; print(hashlib.sha256(zipfile.ZipFile(sys.argv[1]).read("records.jsonl")).hexdigest())', file],
+      { encoding: 'utf8' },
+    ).trim();
+    const { manifest } = (await verifyBundle(file)) as { manifest: BundleManifest };
+    expect(digest).toBe(manifest.files.find((f) => f.path === 'records.jsonl')!.sha256);
+  });
 
   it('the range runs from the first record since on (not a filter), from record 1, past archived months, or holds none', async () => {
     const dir = tempDir('ccs-bundle-range-');
@@ -453,10 +450,9 @@ describe('evidence bundles', () => {
     expect((await verifyBundle(crcFile)).problems).toEqual([
       expect.stringMatching(/^"records\.jsonl" fails its CRC-32 check \([0-9a-f]{8} where its directory entry says [0-9a-f]{8}\)/),
     ]);
-    if (HAS_PYTHON)
-      expect(execFileSync('python3', ['-m', 'zipfile', '-t', crcFile], { encoding: 'utf8' })).toContain(
-        "The following enclosed file is corrupted: 'records.jsonl'",
-      );
+    expect(execFileSync(python(), ['-m', 'zipfile', '-t', crcFile], { encoding: 'utf8' })).toContain(
+      "The following enclosed file is corrupted: 'records.jsonl'",
+    );
 
     // records.jsonl said to be 100 bytes: inflating stops there, whatever the deflate stream holds.
     good.writeUInt32LE((good.readUInt32LE(crcAt) ^ 1) >>> 0, crcAt);
