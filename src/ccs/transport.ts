@@ -279,7 +279,6 @@ export class Transport {
   }
 }
 
-/** A request whose `sendBy` passed before it could go on the wire: nothing was sent. */
 /** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
@@ -296,6 +295,7 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** A request whose `sendBy` passed before it could go on the wire: nothing was sent. */
 function notSentInTime(where: string): CcsError {
   return new CcsError(
     ErrorType.NetworkError,
